@@ -1,0 +1,162 @@
+# mailedge - top-level Makefile.
+#
+#   make            build the programs (build/rel/)
+#   make deps       install build and test dependencies (Debian packages)
+#   make test       install missing deps, build with ASan+UBSan (build/san/), run all tests
+#   make bench      run the benchmarks; results in bench-results/
+#   make demo       build the namespace lab and show the gateway at work
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
+#   make format     clang-format the sources
+#   V=1             show full commands
+#
+# One Makefile for the whole tree (no recursion), so dependencies between the
+# BPF skeleton, the common library and the programs are all visible to make.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-7s %s\n' "$(1)" "$(2)";
+endif
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+# SAN=1: the test build, with AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN ?= 0
+ifeq ($(SAN),1)
+OUT      := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+OUT      := build/rel
+SANFLAGS :=
+endif
+BPFOUT := build/bpf
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wpointer-arith
+CFLAGS   ?= -O2 -g
+XCFLAGS  := $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -I$(BPFOUT) $(SANFLAGS) \
+	-MMD -MP
+XLDFLAGS := $(LDFLAGS) $(SANFLAGS)
+LIBS_BPF := -lbpf -lelf -lz
+LIBS_JSON := -ljson-c
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-Icommon -I/usr/include/$(MULTIARCH)
+
+PROGS := $(OUT)/mailedge-loader
+
+all: $(PROGS)
+
+# ---- BPF: foo.bpf.c -> build/bpf/foo.bpf.o -> build/bpf/foo.skel.h ----
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h) common/mailedge_abi.h
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPFOUT)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BPFOUT)/%.skel.h,$(BPF_SRCS))
+
+$(BPFOUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BPFOUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPFOUT)/%.skel.h: $(BPFOUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(basename $(basename $(notdir $<)))_bpf > $@
+
+# ---- common library ----
+COMMON_SRCS := $(wildcard common/*.c)
+COMMON_OBJS := $(patsubst %.c,$(OUT)/%.o,$(COMMON_SRCS))
+LIBCOMMON   := $(OUT)/libmailedge.a
+
+$(OUT)/common/edge_load.o: $(SKELS)
+
+$(LIBCOMMON): $(COMMON_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+# ---- programs ----
+LOADER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard loader/*.c))
+
+$(OUT)/mailedge-loader: $(LOADER_OBJS) $(LIBCOMMON)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON)
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(XCFLAGS) -c $< -o $@
+
+$(BPFOUT):
+	@mkdir -p $@
+
+# ---- tests ----
+TEST_SRCS := $(wildcard tests/*.c tests/lib/*.c)
+TEST_OBJS := $(patsubst %.c,$(OUT)/%.o,$(TEST_SRCS))
+TESTS_BIN := $(OUT)/mailedge-tests
+
+$(TESTS_BIN): $(TEST_OBJS) $(LIBCOMMON)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON)
+
+tests: $(PROGS) $(TESTS_BIN)
+
+# ---- fuzzing (clang libFuzzer, always with ASan+UBSan) ----
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_FLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(filter-out common/edge.c common/edge_load.c \
+		common/lists.c common/counters.c common/log.c,$(COMMON_SRCS)) $(FUZZ_EXTRA_$*)
+
+fuzzers: $(FUZZ_BINS)
+
+fuzz: fuzzers
+	$(Q)for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+		echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+			|| exit 1; \
+	done
+
+# ---- top-level jobs ----
+deps:
+	$(Q)bash scripts/deps.sh install
+
+test:
+	$(Q)bash scripts/deps.sh ensure
+	$(Q)$(MAKE) --no-print-directory SAN=1 tests
+	$(Q)$(MAKE) --no-print-directory fuzzers
+	$(Q)bash tests/run.sh build/san
+
+bench:
+	$(Q)bash scripts/deps.sh ensure
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/bench/run.sh build/rel
+
+demo:
+	$(Q)bash scripts/deps.sh ensure
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/demo.sh build/rel
+
+format:
+	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')
+
+clean:
+	$(Q)rm -rf build
+
+.PHONY: all tests fuzzers fuzz deps test bench demo format clean
+
+-include $(shell find build -name '*.d' 2>/dev/null)

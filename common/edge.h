@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * edge.h - the edge filter's maps as userspace holds them.
+ *
+ * struct me_edge is a set of open map fds, either the pinned maps under a pin
+ * directory (what the loader and list sync work on) or the private maps of a
+ * freshly loaded program (what the BPF tests and benchmarks work on). Code that
+ * edits lists takes a struct me_edge and never cares which.
+ *
+ * Writers serialise on an flock() of the pin directory, as xdp-tools does.
+ */
+#ifndef ME_EDGE_H
+#define ME_EDGE_H
+
+#include <linux/types.h>
+#include "mailedge_abi.h"
+
+enum me_map_id {
+	ME_M_WHITE_HOST4,
+	ME_M_WHITE_HOST6,
+	ME_M_WHITE_NET4,
+	ME_M_WHITE_NET6,
+	ME_M_BLACK_HOST4,
+	ME_M_BLACK_HOST6,
+	ME_M_BLACK_NET4,
+	ME_M_BLACK_NET6,
+	ME_M_SYNC_HOST4,
+	ME_M_SYNC_HOST6,
+	ME_M_SYNC_NET4,
+	ME_M_SYNC_NET6,
+	ME_M_CONFIG,
+	ME_M_PORTS,
+	ME_M_RATES,
+	ME_M_BANS,
+	ME_M_STATS,
+	ME_M_LIST_HITS,
+	ME_M_EVENTS,
+	ME_M_COUNT,
+};
+
+/* Capacities chosen at attach time; 0 means "default, or what is pinned". */
+struct me_sizes {
+	__u32 hosts;
+	__u32 subnets;
+	__u32 rate_entries;
+	__u32 ban_entries;
+};
+
+struct me_edge {
+	int fd[ME_M_COUNT];
+	int dir_fd;	/* pin directory, for flock(); -1 for private maps */
+	int locked;
+	struct me_sizes sizes; /* actual capacities */
+	char pin_dir[256];
+};
+
+const char *me_map_name(enum me_map_id id);
+
+/* Manual (admin) map of a list for an address family and kind. */
+enum me_map_id me_manual_map(int list, int family, int is_net);
+/* Outer list-sync map for a family and kind. */
+enum me_map_id me_sync_map(int family, int is_net);
+
+void me_edge_init(struct me_edge *e);
+void me_edge_close(struct me_edge *e);
+
+/*
+ * Open the maps pinned under pin_dir. Returns 0, -ENOENT when nothing is pinned
+ * there (not attached yet), -EACCES/-EPERM without privileges, or another -errno.
+ * On failure *what names the map or directory that failed (for the message).
+ */
+int me_edge_open(struct me_edge *e, const char *pin_dir, const char **what);
+
+/* Take or release the pin-directory lock; waits up to timeout_ms, then -EBUSY. */
+int me_edge_lock(struct me_edge *e, int timeout_ms);
+void me_edge_unlock(struct me_edge *e);
+
+/* Make sure pin_dir's filesystem is bpffs, mounting /sys/fs/bpf if it is the
+ * unmounted default; create the directory when create is set. */
+int me_pin_dir_prepare(const char *pin_dir, int create);
+
+/* The pin path of map id, or of a link on ifindex, under pin_dir. */
+int me_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
+
+/* max_entries of a map, 0 if it cannot be read. */
+__u32 me_map_capacity(int fd);
+void me_edge_read_sizes(struct me_edge *e);
+
+/* Defaults applied to a fresh config/ports map. */
+int me_edge_defaults(struct me_edge *e);
+
+#endif

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * listfile.c - the plain one-address-a-line list format.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "listfile.h"
+
+void me_escape(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	size_t o = 0, i;
+
+	if (!outlen)
+		return;
+	for (i = 0; i < inlen && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			out[o++] = (char)c;
+		} else {
+			snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += 4;
+		}
+	}
+	if (i < inlen && o + 3 < outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int fail(struct me_parse_err *err, unsigned long line, const char *text, size_t tlen,
+		const char *why)
+{
+	err->line = line;
+	me_escape(text, tlen, err->text, sizeof(err->text));
+	snprintf(err->why, sizeof(err->why), "%s", why);
+	return -EINVAL;
+}
+
+int me_listfile_parse(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
+		      void *ctx, struct me_parse_err *err)
+{
+	char word[ME_PREFIX_STRLEN + 1];
+	unsigned long line = 0;
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *l = buf + pos;
+		const char *nl = memchr(l, '\n', len - pos);
+		size_t llen = nl ? (size_t)(nl - l) : len - pos;
+		size_t a = 0, b, e;
+		struct me_prefix p;
+		int rc;
+
+		pos += llen + (nl ? 1 : 0);
+		line++;
+		if (llen > ME_LISTFILE_MAX_LINE)
+			return fail(err, line, l, llen, "line longer than 1024 bytes");
+		if (memchr(l, '\0', llen))
+			return fail(err, line, l, llen, "NUL byte: not a text list");
+
+		/* Cut the comment, then the blanks around the one word. */
+		for (e = 0; e < llen && l[e] != '#' && l[e] != ';'; e++)
+			;
+		while (a < e && is_blank(l[a]))
+			a++;
+		while (e > a && is_blank(l[e - 1]))
+			e--;
+		if (a == e)
+			continue;
+		for (b = a; b < e && !is_blank(l[b]); b++)
+			;
+		if (b != e)
+			return fail(err, line, l + a, e - a, "more than one word on the line");
+		if (e - a >= sizeof(word))
+			return fail(err, line, l + a, e - a, "not an IPv4 or IPv6 address");
+		memcpy(word, l + a, e - a);
+		word[e - a] = '\0';
+		rc = me_prefix_parse(word, &p, flags);
+		if (rc)
+			return fail(err, line, word, e - a, me_addr_strerror(rc));
+		rc = cb(ctx, &p, line);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int me_read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	struct stat st;
+	size_t cap = 65536, n = 0;
+	char *b = NULL, *grown;
+	ssize_t r;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!fstat(fd, &st) && S_ISDIR(st.st_mode)) {
+		rc = -EISDIR;
+		goto out;
+	}
+	for (;;) {
+		if (n == cap || !b) {
+			cap = b ? cap * 2 : cap;
+			grown = realloc(b, cap + 1);
+			if (!grown) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			b = grown;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			rc = -EFBIG;
+			goto out;
+		}
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+out:
+	free(b);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * listfile.h - parse a plain address list: one address or CIDR a line.
+ *
+ * Accepted: blank lines; comments from '#' or ';' to the end of the line; leading
+ * and trailing blanks; CRLF line ends. Each non-comment line holds exactly one
+ * ADDR[/LEN]. Anything else (a second word, a NUL byte, a line over 1 KiB, an
+ * address that does not parse) is an error naming the line, and the caller gets
+ * no entries at all from a file that has one: a half-read list is worse than none.
+ */
+#ifndef ME_LISTFILE_H
+#define ME_LISTFILE_H
+
+#include <stddef.h>
+
+#include "addr.h"
+
+#define ME_LISTFILE_MAX_LINE 1024
+
+struct me_parse_err {
+	unsigned long line; /* 1-based */
+	char text[80];	    /* the offending text, escaped and truncated */
+	char why[96];
+};
+
+/* Called once per address; returns 0 to go on, or -errno to abort. */
+typedef int (*me_listfile_cb)(void *ctx, const struct me_prefix *p, unsigned long line);
+
+/*
+ * Parse buf (len bytes, not NUL-terminated). flags are ME_PFX_* for the address
+ * parser. Returns 0, -EINVAL with *err filled for bad input, or the callback's
+ * error.
+ */
+int me_listfile_parse(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
+		      void *ctx, struct me_parse_err *err);
+
+/* Copy untrusted text into out (size outlen) with non-printables escaped. */
+void me_escape(const char *in, size_t inlen, char *out, size_t outlen);
+
+/* Read a whole file (at most max bytes) into a malloc'd buffer. */
+int me_read_file(const char *path, size_t max, char **buf, size_t *len);
+
+#endif

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lists.c - list entries and all-or-nothing edits of the manual maps.
+ *
+ * An admin's command either changes every entry it names or none: apply()
+ * remembers what each key held before and puts it back if a later write fails
+ * (a full map, most often). Hosts go to hash maps, real prefixes to LPM tries;
+ * a /32 or /128 is a host wherever it comes from.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+
+#include "lists.h"
+
+int me_prefix_key(const struct me_prefix *p, void *key)
+{
+	if (me_prefix_is_host(p)) {
+		memcpy(key, p->addr, p->family == AF_INET ? 4 : 16);
+		return 0;
+	}
+	if (p->family == AF_INET) {
+		struct me_lpm4 k = { .prefixlen = p->len };
+
+		memcpy(&k.addr, p->addr, 4);
+		memcpy(key, &k, sizeof(k));
+	} else {
+		struct me_lpm6 k = { .prefixlen = p->len };
+
+		memcpy(k.w, p->addr, 16);
+		memcpy(key, &k, sizeof(k));
+	}
+	return 1;
+}
+
+void me_key_prefix(int family, int is_net, const void *key, struct me_prefix *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = family;
+	if (!is_net) {
+		memcpy(out->addr, key, family == AF_INET ? 4 : 16);
+		out->len = me_prefix_maxlen(family);
+		return;
+	}
+	memcpy(&out->len, key, sizeof(__u32));
+	memcpy(out->addr, (const char *)key + 4, family == AF_INET ? 4 : 16);
+}
+
+int me_action_parse(const char *s, struct me_entry *val)
+{
+	char *end;
+	unsigned long g;
+
+	if (!strcmp(s, "drop"))
+		val->action = ME_ACT_DROP;
+	else if (!strcmp(s, "reset"))
+		val->action = ME_ACT_RESET;
+	else if (!strcmp(s, "pass"))
+		val->action = ME_ACT_PASS;
+	else if (!strncmp(s, "group:", 6)) {
+		errno = 0;
+		g = strtoul(s + 6, &end, 10);
+		if (!s[6] || *end || errno || g > 65535 || s[6] == '-' || s[6] == '+')
+			return -EINVAL;
+		val->action = ME_ACT_GROUP;
+		val->group = (__u16)g;
+		return 0;
+	} else {
+		return -EINVAL;
+	}
+	val->group = 0;
+	return 0;
+}
+
+void me_action_format(const struct me_entry *val, char *buf, size_t len)
+{
+	static const char *const names[] = { "drop", "reset", "pass", "group" };
+
+	if (val->action == ME_ACT_GROUP)
+		snprintf(buf, len, "group:%u", val->group);
+	else if (val->action < ME_ACT_MAX)
+		snprintf(buf, len, "%s", names[val->action]);
+	else
+		snprintf(buf, len, "action#%u", val->action);
+}
+
+const char *me_list_name(int list)
+{
+	return list == ME_LIST_WHITE ? "white" : "black";
+}
+
+void me_src_format(__u8 src, char *buf, size_t len)
+{
+	switch (src) {
+	case ME_SRC_MANUAL:
+		snprintf(buf, len, "manual");
+		break;
+	case ME_SRC_THRESHOLD:
+		snprintf(buf, len, "threshold");
+		break;
+	case ME_SRC_PROXY:
+		snprintf(buf, len, "proxy");
+		break;
+	default:
+		snprintf(buf, len, "sync#%u", src);
+	}
+}
+
+int me_rec_check(const struct me_rec *r, char *why, size_t why_len)
+{
+	if (r->pfx.len == 0) {
+		snprintf(why, why_len, "a /0 prefix would match every address; refused");
+		return -EINVAL;
+	}
+	if (r->val.action >= ME_ACT_MAX) {
+		snprintf(why, why_len, "unknown action %u", r->val.action);
+		return -EINVAL;
+	}
+	if (r->list == ME_LIST_WHITE &&
+	    (r->val.action == ME_ACT_DROP || r->val.action == ME_ACT_RESET)) {
+		snprintf(why, why_len,
+			 "a whitelist entry can only pass or map to a group, not drop or reset");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+__u32 me_boot_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u32)ts.tv_sec;
+}
+
+int me_entry_expired(const struct me_entry *v, __u32 now)
+{
+	return v->expires && v->expires <= now;
+}
+
+static int rec_map(const struct me_edge *e, const struct me_rec *r, void *key)
+{
+	int is_net = me_prefix_key(&r->pfx, key);
+
+	return e->fd[me_manual_map(r->list, r->pfx.family, is_net)];
+}
+
+struct undo {
+	int existed;
+	struct me_entry old;
+};
+
+static void rollback(struct me_edge *e, const struct me_rec *recs, const struct undo *u, size_t n)
+{
+	unsigned char key[ME_KEY_MAX];
+
+	while (n--) {
+		int fd = rec_map(e, &recs[n], key);
+
+		if (u[n].existed)
+			bpf_map_update_elem(fd, key, &u[n].old, BPF_ANY);
+		else
+			bpf_map_delete_elem(fd, key);
+	}
+}
+
+int me_manual_apply(struct me_edge *e, const struct me_rec *recs, size_t n,
+		    enum me_map_id *full)
+{
+	unsigned char key[ME_KEY_MAX];
+	struct undo *u;
+	size_t i;
+	int rc = 0;
+
+	u = calloc(n ? n : 1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		int fd = rec_map(e, &recs[i], key);
+
+		u[i].existed = !bpf_map_lookup_elem(fd, key, &u[i].old);
+		if (bpf_map_update_elem(fd, key, &recs[i].val, BPF_ANY)) {
+			rc = -errno;
+			/* A hash says E2BIG when full, an LPM trie ENOSPC. */
+			if (rc == -E2BIG || rc == -ENOSPC) {
+				int is_net = me_prefix_key(&recs[i].pfx, key);
+
+				*full = me_manual_map(recs[i].list, recs[i].pfx.family, is_net);
+				rc = -ENOSPC;
+			}
+			rollback(e, recs, u, i);
+			break;
+		}
+	}
+	free(u);
+	return rc;
+}
+
+int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, size_t *missing)
+{
+	unsigned char key[ME_KEY_MAX];
+	struct me_entry old;
+	struct undo *u;
+	size_t i;
+	int rc = 0;
+
+	/* Check first, so that nothing is deleted if one is missing. */
+	for (i = 0; i < n; i++) {
+		int fd = rec_map(e, &recs[i], key);
+
+		if (bpf_map_lookup_elem(fd, key, &old)) {
+			*missing = i;
+			return -ENOENT;
+		}
+	}
+	u = calloc(n ? n : 1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		int fd = rec_map(e, &recs[i], key);
+
+		u[i].existed = !bpf_map_lookup_elem(fd, key, &u[i].old);
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT) {
+			rc = -errno;
+			rollback(e, recs, u, i);
+			break;
+		}
+	}
+	free(u);
+	return rc;
+}
+
+/* Walking. Hash maps are read in batches (one syscall per few thousand
+ * entries, which matters at 8M); maps without batch support (LPM tries, the
+ * outer arrays) fall back to get_next_key. */
+#define WALK_BATCH 4096
+
+static int walk_next_key(int fd, __u32 key_size, __u32 value_size, me_walk_cb cb, void *ctx)
+{
+	unsigned char key[64], next[64];
+	unsigned char *val;
+	void *prev = NULL;
+	int rc = 0;
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	val = malloc(value_size);
+	if (!val)
+		return -ENOMEM;
+	for (;;) {
+		if (bpf_map_get_next_key(fd, prev, next)) {
+			if (errno != ENOENT)
+				rc = -errno;
+			break;
+		}
+		memcpy(key, next, key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, val))
+			continue; /* deleted meanwhile */
+		rc = cb(ctx, key, val);
+		if (rc) {
+			rc = rc < 0 ? rc : 0;
+			break;
+		}
+	}
+	free(val);
+	return rc;
+}
+
+static int walk_batch(int fd, __u32 key_size, __u32 value_size, me_walk_cb cb, void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 batch_size = WALK_BATCH;
+	unsigned char *keys, *vals;
+	__u64 in_batch, out_batch;
+	void *in = NULL;
+	__u32 count, i;
+	int rc = 0, done = 0;
+
+	keys = malloc((size_t)key_size * batch_size);
+	vals = malloc((size_t)value_size * batch_size);
+	if (!keys || !vals) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (!done) {
+		count = batch_size;
+		if (bpf_map_lookup_batch(fd, in, &out_batch, keys, vals, &count, &opts)) {
+			if (errno == ENOENT) {
+				done = 1; /* last batch; count holds what it returned */
+			} else if (errno == ENOSPC && !count) {
+				/* A bucket holds more than a batch: rare; walk singly. */
+				rc = walk_next_key(fd, key_size, value_size, cb, ctx);
+				goto out;
+			} else {
+				rc = -errno;
+				goto out;
+			}
+		}
+		for (i = 0; i < count; i++) {
+			rc = cb(ctx, keys + (size_t)i * key_size, vals + (size_t)i * value_size);
+			if (rc) {
+				rc = rc < 0 ? rc : 0;
+				goto out;
+			}
+		}
+		in_batch = out_batch;
+		in = &in_batch;
+	}
+out:
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+int me_map_walk(int fd, me_walk_cb cb, void *ctx)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH)
+		return walk_batch(fd, info.key_size, info.value_size, cb, ctx);
+	return walk_next_key(fd, info.key_size, info.value_size, cb, ctx);
+}
+
+static int count_cb(void *ctx, const void *key, const void *val)
+{
+	(void)key;
+	(void)val;
+	(*(__u64 *)ctx)++;
+	return 0;
+}
+
+int me_map_count(int fd, __u64 *n)
+{
+	*n = 0;
+	return me_map_walk(fd, count_cb, n);
+}
+
+int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot)
+{
+	__u32 id;
+	int fd;
+
+	if (bpf_map_lookup_elem(e->fd[outer], &slot, &id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Collect keys to delete (deleting while walking a hash skips entries). */
+struct keyvec {
+	unsigned char *keys;
+	size_t n, cap, key_size;
+	__u32 now;     /* purge: expiry reference */
+	int purge;     /* only expired entries */
+};
+
+static int keyvec_cb(void *ctx, const void *key, const void *val)
+{
+	struct keyvec *kv = ctx;
+	unsigned char *grown;
+
+	if (kv->purge && !me_entry_expired(val, kv->now))
+		return 0;
+	if (kv->n == kv->cap) {
+		size_t cap = kv->cap ? kv->cap * 2 : 1024;
+
+		grown = realloc(kv->keys, cap * kv->key_size);
+		if (!grown)
+			return -ENOMEM;
+		kv->keys = grown;
+		kv->cap = cap;
+	}
+	memcpy(kv->keys + kv->n * kv->key_size, key, kv->key_size);
+	kv->n++;
+	return 0;
+}
+
+static int delete_matching(int fd, int purge, __u64 *removed)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct keyvec kv = { 0 };
+	size_t i;
+	int rc;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	kv.key_size = info.key_size;
+	kv.purge = purge;
+	kv.now = me_boot_seconds();
+	rc = me_map_walk(fd, keyvec_cb, &kv);
+	for (i = 0; !rc && i < kv.n; i++)
+		if (!bpf_map_delete_elem(fd, kv.keys + i * kv.key_size))
+			(*removed)++;
+	free(kv.keys);
+	return rc;
+}
+
+int me_manual_flush(struct me_edge *e, int list, __u64 *removed)
+{
+	int fam, net, rc;
+
+	*removed = 0;
+	for (fam = 0; fam < 2; fam++)
+		for (net = 0; net < 2; net++) {
+			rc = delete_matching(e->fd[me_manual_map(list, fam ? AF_INET6 : AF_INET, net)],
+					     0, removed);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
+int me_manual_purge(struct me_edge *e, __u64 *removed)
+{
+	int list, fam, net, rc;
+
+	*removed = 0;
+	for (list = 0; list < 2; list++)
+		for (fam = 0; fam < 2; fam++)
+			for (net = 0; net < 2; net++) {
+				int fd = e->fd[me_manual_map(list, fam ? AF_INET6 : AF_INET, net)];
+
+				rc = delete_matching(fd, 1, removed);
+				if (rc)
+					return rc;
+			}
+	return 0;
+}
+
+struct list_walk {
+	me_rec_cb cb;
+	void *ctx;
+	int list, family, is_net, synced;
+};
+
+static int list_walk_cb(void *ctx, const void *key, const void *val)
+{
+	struct list_walk *w = ctx;
+	struct me_rec r;
+
+	r.list = w->list;
+	me_key_prefix(w->family, w->is_net, key, &r.pfx);
+	memcpy(&r.val, val, sizeof(r.val));
+	return w->cb(w->ctx, &r, w->synced);
+}
+
+int me_list_walk(struct me_edge *e, int list, int synced, me_rec_cb cb, void *ctx)
+{
+	struct list_walk w = { .cb = cb, .ctx = ctx, .list = list };
+	struct me_config cfg;
+	__u32 zero = 0;
+	int fam, net, rc;
+
+	for (fam = 0; fam < 2; fam++)
+		for (net = 0; net < 2; net++) {
+			w.family = fam ? AF_INET6 : AF_INET;
+			w.is_net = net;
+			w.synced = 0;
+			rc = me_map_walk(e->fd[me_manual_map(list, w.family, net)], list_walk_cb, &w);
+			if (rc)
+				return rc;
+		}
+	if (!synced)
+		return 0;
+	if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &cfg))
+		return -errno;
+	for (fam = 0; fam < 2; fam++)
+		for (net = 0; net < 2; net++) {
+			int fd;
+
+			w.family = fam ? AF_INET6 : AF_INET;
+			w.is_net = net;
+			w.synced = 1;
+			fd = me_sync_inner_fd(e, me_sync_map(w.family, net),
+					      ME_SYNC_SLOT(cfg.sync_gen & 1, list));
+			if (fd == -ENOENT)
+				continue;
+			if (fd < 0)
+				return fd;
+			rc = me_map_walk(fd, list_walk_cb, &w);
+			close(fd);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cli.c - helpers shared by the loader's verbs.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(ME_LOG_ERR, fmt, ap);
+	va_end(ap);
+	return EXIT_FAIL;
+}
+
+const char *cli_perm_hint(void)
+{
+	return "run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN";
+}
+
+int cli_open(struct cli *c, struct me_edge *e, int lock)
+{
+	const char *what = c->pin_dir;
+	int rc;
+
+	rc = me_edge_open(e, c->pin_dir, &what);
+	if (rc == -ENOENT) {
+		if (what == c->pin_dir)
+			cli_fail("no mailedge maps at %s: run 'mailedge-loader attach IFACE' "
+				 "(or 'init') first",
+				 c->pin_dir);
+		else
+			cli_fail("map %s is missing from %s: the pin directory is incomplete; "
+				 "run 'mailedge-loader destroy' and attach again",
+				 what, c->pin_dir);
+		return rc;
+	}
+	if (rc == -EACCES || rc == -EPERM)
+		return cli_fail("permission denied opening %s: %s", what, cli_perm_hint()), rc;
+	if (rc == -ENOTSUP)
+		return cli_fail("%s is not on a BPF filesystem (mount -t bpf bpf DIR)", c->pin_dir),
+		       rc;
+	if (rc)
+		return cli_fail("cannot open %s: %s", what, strerror(-rc)), rc;
+	if (lock) {
+		rc = me_edge_lock(e, LOCK_TIMEOUT_MS);
+		if (rc) {
+			me_edge_close(e);
+			return cli_fail("cannot lock %s: %s", c->pin_dir,
+					rc == -EBUSY ? "another mailedge program holds it"
+						     : strerror(-rc)),
+			       rc;
+		}
+	}
+	return 0;
+}
+
+int cli_u32(const char *s, unsigned long min, unsigned long max, __u32 *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (__u32)v;
+	return 0;
+}
+
+int link_pin_path(char *buf, size_t len, const char *pin_dir, int ifindex)
+{
+	int n = snprintf(buf, len, "%s/link_%d", pin_dir, ifindex);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}

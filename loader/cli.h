@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cli.h - what the loader's verbs share: options, exit codes, opening the maps.
+ */
+#ifndef ME_LOADER_CLI_H
+#define ME_LOADER_CLI_H
+
+#include "edge.h"
+
+/* Exit statuses. Every failure is 2, as for grep and diff: scripts only need to
+ * tell "done" from "not done", and the message says why. */
+#define EXIT_OK	  0
+#define EXIT_FAIL 2
+
+/* How long a writer waits for another mailedge program holding the lock. */
+#define LOCK_TIMEOUT_MS 30000
+
+struct cli {
+	const char *pin_dir;
+	int json;
+};
+
+/* Open the pinned maps; with lock, also take the pin-directory lock. On error,
+ * prints one line saying what is wrong and what to do, and returns -errno. */
+int cli_open(struct cli *c, struct me_edge *e, int lock);
+
+/* A one-line error, then EXIT_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse an unsigned decimal within [min, max]; -1 if it is not one. */
+int cli_u32(const char *s, unsigned long min, unsigned long max, __u32 *out);
+
+/* Message for a BPF permission or capability failure. */
+const char *cli_perm_hint(void);
+
+int cmd_attach(struct cli *c, int argc, char **argv);
+int cmd_detach(struct cli *c, int argc, char **argv);
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_destroy(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_threshold(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_watch(struct cli *c, int argc, char **argv);
+
+/* Pinned XDP links live in the pin directory as link_<ifindex>. */
+int link_pin_path(char *buf, size_t len, const char *pin_dir, int ifindex);
+
+#endif

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * list.c - "list add|del|show|flush|import|purge": the admin's own entries.
+ *
+ * Every change is all or nothing: addresses are parsed and checked before any
+ * map is touched, and a failure while writing (a full map) rolls back what the
+ * command wrote. Entries made by list sync are never touched here; "show
+ * --synced" displays them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "lists.h"
+#include "listfile.h"
+#include "log.h"
+
+static const char list_usage[] =
+	"usage: mailedge-loader list add    black|white ADDR[/LEN]... [--action ACTION]\n"
+	"                                   [--expires SECONDS]\n"
+	"       mailedge-loader list del    black|white ADDR[/LEN]...\n"
+	"       mailedge-loader list show   [black|white] [--synced] [--json]\n"
+	"       mailedge-loader list flush  black|white|all\n"
+	"       mailedge-loader list import black|white FILE [--action ACTION]\n"
+	"                                   [--expires SECONDS]\n"
+	"       mailedge-loader list purge\n"
+	"\n"
+	"Edit the admin's black and white lists. A whitelisted source always passes;\n"
+	"a blacklisted one gets its entry's action:\n"
+	"  drop      drop every packet from it (the default)\n"
+	"  reset     answer its TCP SYNs with RST|ACK, drop the rest: clients fail at\n"
+	"            once instead of retrying\n"
+	"  pass      let it through, counting hits (monitoring)\n"
+	"  group:N   let it through; the proxy serves it from service group N\n"
+	"Whitelist entries take pass (the default) or group:N.\n"
+	"\n"
+	"  --expires SECONDS  make the entry temporary; expired entries stop matching\n"
+	"                     at once and 'list purge' removes them\n"
+	"  --synced           with show: include the entries loaded by list sync\n"
+	"  --json             with show: one JSON array\n"
+	"\n"
+	"import reads one address or CIDR a line ('#' and ';' start comments; '-' is\n"
+	"standard input) and adds all of them or, if any line is bad, none.\n"
+	"A /32 or /128 goes to the host map, anything shorter to the subnet map;\n"
+	"host bits after the prefix length are an error.\n";
+
+struct list_opts {
+	struct me_entry val;
+	int have_action;
+	int synced;
+	int json;
+};
+
+enum { OPT_ACTION = 256, OPT_EXPIRES, OPT_SYNCED, OPT_JSON };
+
+static int parse_opts(int argc, char **argv, struct list_opts *o, int *help)
+{
+	static const struct option opts[] = {
+		{ "action", required_argument, NULL, OPT_ACTION },
+		{ "expires", required_argument, NULL, OPT_EXPIRES },
+		{ "synced", no_argument, NULL, OPT_SYNCED },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	__u32 secs;
+	int opt;
+
+	*help = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_ACTION:
+			if (me_action_parse(optarg, &o->val))
+				return cli_fail("unknown action '%s': use drop, reset, pass or "
+						"group:N (N 0-65535)",
+						optarg);
+			o->have_action = 1;
+			break;
+		case OPT_EXPIRES:
+			/* Ten years is a typo guard, not a policy. */
+			if (cli_u32(optarg, 1, 315360000, &secs))
+				return cli_fail("--expires: '%s' is not a number of seconds "
+						"(1-315360000)",
+						optarg);
+			o->val.expires = me_boot_seconds() + secs;
+			break;
+		case OPT_SYNCED:
+			o->synced = 1;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case 'h':
+			fputs(list_usage, stdout);
+			*help = 1;
+			return EXIT_OK;
+		default:
+			fputs(list_usage, stderr);
+			return EXIT_FAIL;
+		}
+	}
+	return EXIT_OK;
+}
+
+static int parse_list(const char *s, int *list)
+{
+	if (!strcmp(s, "black"))
+		*list = ME_LIST_BLACK;
+	else if (!strcmp(s, "white"))
+		*list = ME_LIST_WHITE;
+	else
+		return cli_fail("unknown list '%s': use black or white", s);
+	return EXIT_OK;
+}
+
+/* Default action: drop for the blacklist, pass for the whitelist. */
+static void default_action(struct list_opts *o, int list)
+{
+	if (!o->have_action)
+		o->val.action = list == ME_LIST_WHITE ? ME_ACT_PASS : ME_ACT_DROP;
+}
+
+static int full_msg(const struct me_edge *e, enum me_map_id full)
+{
+	int is_net = full == ME_M_WHITE_NET4 || full == ME_M_WHITE_NET6 ||
+		     full == ME_M_BLACK_NET4 || full == ME_M_BLACK_NET6;
+
+	return cli_fail("map %s is full (%u entries); nothing was changed. Capacity is set "
+			"when the maps are created (attach --%s)",
+			me_map_name(full), is_net ? e->sizes.subnets : e->sizes.hosts,
+			is_net ? "subnets" : "hosts");
+}
+
+static int write_fail(int rc, const char *verb)
+{
+	if (rc == -EPERM || rc == -EACCES)
+		return cli_fail("cannot %s: %s", verb, cli_perm_hint());
+	return cli_fail("cannot %s: %s; nothing was changed", verb, strerror(-rc));
+}
+
+/* Parse ADDR arguments into records; every one is checked before use. */
+static int build_recs(int list, char **addrs, int n, const struct list_opts *o,
+		      struct me_rec **out)
+{
+	struct me_rec *recs = calloc((size_t)n, sizeof(*recs));
+	char why[128];
+	int i, rc;
+
+	if (!recs)
+		return cli_fail("out of memory");
+	for (i = 0; i < n; i++) {
+		recs[i].list = list;
+		recs[i].val = o->val;
+		rc = me_prefix_parse(addrs[i], &recs[i].pfx, 0);
+		if (rc) {
+			free(recs);
+			return cli_fail("'%.64s': %s", addrs[i], me_addr_strerror(rc));
+		}
+		if (me_rec_check(&recs[i], why, sizeof(why))) {
+			free(recs);
+			return cli_fail("'%.64s': %s", addrs[i], why);
+		}
+	}
+	*out = recs;
+	return EXIT_OK;
+}
+
+static int list_add(struct cli *c, int list, char **addrs, int n, struct list_opts *o)
+{
+	enum me_map_id full = ME_M_COUNT;
+	struct me_rec *recs;
+	struct me_edge e;
+	int rc;
+
+	if (n < 1)
+		return cli_fail("list add needs at least one address (see list --help)");
+	default_action(o, list);
+	if (build_recs(list, addrs, n, o, &recs))
+		return EXIT_FAIL;
+	if (cli_open(c, &e, 1)) {
+		free(recs);
+		return EXIT_FAIL;
+	}
+	rc = me_manual_apply(&e, recs, (size_t)n, &full);
+	if (rc == -ENOSPC)
+		rc = full_msg(&e, full);
+	else if (rc)
+		rc = write_fail(rc, "add");
+	else
+		printf("added %d entr%s to the %s list\n", n, n == 1 ? "y" : "ies",
+		       me_list_name(list));
+	me_edge_close(&e);
+	free(recs);
+	return rc;
+}
+
+static int list_del(struct cli *c, int list, char **addrs, int n)
+{
+	struct list_opts o = { 0 };
+	struct me_rec *recs;
+	struct me_edge e;
+	size_t missing = 0;
+	int rc;
+
+	if (n < 1)
+		return cli_fail("list del needs at least one address (see list --help)");
+	default_action(&o, list);
+	if (build_recs(list, addrs, n, &o, &recs))
+		return EXIT_FAIL;
+	if (cli_open(c, &e, 1)) {
+		free(recs);
+		return EXIT_FAIL;
+	}
+	rc = me_manual_delete(&e, recs, (size_t)n, &missing);
+	if (rc == -ENOENT)
+		rc = cli_fail("%s is not in the %s list; nothing was deleted", addrs[missing],
+			      me_list_name(list));
+	else if (rc)
+		rc = write_fail(rc, "delete");
+	else
+		printf("deleted %d entr%s from the %s list\n", n, n == 1 ? "y" : "ies",
+		       me_list_name(list));
+	me_edge_close(&e);
+	free(recs);
+	return rc;
+}
+
+/* show: collect, sort, print. */
+struct shown {
+	struct me_rec r;
+	int synced;
+};
+
+struct show_ctx {
+	struct shown *v;
+	size_t n, cap;
+};
+
+static int show_collect(void *ctx, const struct me_rec *r, int synced)
+{
+	struct show_ctx *s = ctx;
+	struct shown *grown;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+
+		grown = realloc(s->v, cap * sizeof(*s->v));
+		if (!grown)
+			return -ENOMEM;
+		s->v = grown;
+		s->cap = cap;
+	}
+	s->v[s->n].r = *r;
+	s->v[s->n].synced = synced;
+	s->n++;
+	return 0;
+}
+
+static int shown_cmp(const void *pa, const void *pb)
+{
+	const struct shown *a = pa, *b = pb;
+	int d;
+
+	if (a->r.list != b->r.list)
+		return a->r.list - b->r.list;
+	if (a->r.pfx.family != b->r.pfx.family)
+		return a->r.pfx.family - b->r.pfx.family;
+	d = memcmp(a->r.pfx.addr, b->r.pfx.addr, sizeof(a->r.pfx.addr));
+	if (d)
+		return d;
+	if (a->r.pfx.len != b->r.pfx.len)
+		return (int)a->r.pfx.len - (int)b->r.pfx.len;
+	return a->synced - b->synced;
+}
+
+static void expires_format(const struct me_entry *v, __u32 now, char *buf, size_t len)
+{
+	if (!v->expires)
+		snprintf(buf, len, "never");
+	else if (v->expires <= now)
+		snprintf(buf, len, "expired");
+	else
+		snprintf(buf, len, "in %us", v->expires - now);
+}
+
+static void show_text(const struct show_ctx *s, __u32 now)
+{
+	char addr[ME_PREFIX_STRLEN], act[24], src[24], exp[24];
+	size_t i;
+
+	printf("%-5s  %-43s  %-11s  %-10s  %s\n", "LIST", "ADDRESS", "ACTION", "SOURCE",
+	       "EXPIRES");
+	for (i = 0; i < s->n; i++) {
+		const struct me_rec *r = &s->v[i].r;
+
+		me_prefix_format(&r->pfx, addr, sizeof(addr));
+		me_action_format(&r->val, act, sizeof(act));
+		me_src_format(r->val.src, src, sizeof(src));
+		expires_format(&r->val, now, exp, sizeof(exp));
+		printf("%-5s  %-43s  %-11s  %-10s  %s\n", me_list_name(r->list), addr, act, src,
+		       exp);
+	}
+}
+
+static void show_json(const struct show_ctx *s, __u32 now)
+{
+	json_object *arr = json_object_new_array();
+	char addr[ME_PREFIX_STRLEN], act[24], src[24];
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct me_rec *r = &s->v[i].r;
+		json_object *o = json_object_new_object();
+
+		me_prefix_format(&r->pfx, addr, sizeof(addr));
+		me_action_format(&r->val, act, sizeof(act));
+		me_src_format(r->val.src, src, sizeof(src));
+		json_object_object_add(o, "list", json_object_new_string(me_list_name(r->list)));
+		json_object_object_add(o, "address", json_object_new_string(addr));
+		json_object_object_add(o, "action", json_object_new_string(act));
+		json_object_object_add(o, "source", json_object_new_string(src));
+		json_object_object_add(o, "synced", json_object_new_boolean(s->v[i].synced));
+		if (r->val.expires)
+			json_object_object_add(
+				o, "expires_in",
+				json_object_new_int64(r->val.expires > now ? r->val.expires - now
+									   : 0));
+		else
+			json_object_object_add(o, "expires_in", NULL);
+		json_object_array_add(arr, o);
+	}
+	puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+}
+
+static int list_show(struct cli *c, int argc, char **argv, const struct list_opts *o)
+{
+	struct show_ctx s = { 0 };
+	struct me_edge e;
+	int lists[2] = { ME_LIST_WHITE, ME_LIST_BLACK };
+	int nlists = 2, i, rc = 0;
+
+	if (argc > 1)
+		return cli_fail("list show takes at most one list name");
+	if (argc == 1) {
+		if (parse_list(argv[0], &lists[0]))
+			return EXIT_FAIL;
+		nlists = 1;
+	}
+	if (cli_open(c, &e, 0))
+		return EXIT_FAIL;
+	for (i = 0; i < nlists && !rc; i++)
+		rc = me_list_walk(&e, lists[i], o->synced, show_collect, &s);
+	me_edge_close(&e);
+	if (rc) {
+		free(s.v);
+		return cli_fail("cannot read the lists: %s", strerror(-rc));
+	}
+	qsort(s.v, s.n, sizeof(*s.v), shown_cmp);
+	if (o->json || c->json)
+		show_json(&s, me_boot_seconds());
+	else
+		show_text(&s, me_boot_seconds());
+	free(s.v);
+	return EXIT_OK;
+}
+
+static int list_flush(struct cli *c, int argc, char **argv)
+{
+	int lists[2] = { ME_LIST_WHITE, ME_LIST_BLACK }, nlists = 2, i, rc = 0;
+	struct me_edge e;
+	__u64 n;
+
+	if (argc != 1)
+		return cli_fail("list flush needs black, white or all");
+	if (strcmp(argv[0], "all")) {
+		if (parse_list(argv[0], &lists[0]))
+			return EXIT_FAIL;
+		nlists = 1;
+	}
+	if (cli_open(c, &e, 1))
+		return EXIT_FAIL;
+	for (i = 0; i < nlists; i++) {
+		rc = me_manual_flush(&e, lists[i], &n);
+		if (rc) {
+			rc = write_fail(rc, "flush");
+			break;
+		}
+		printf("removed %llu entr%s from the %s list\n", (unsigned long long)n,
+		       n == 1 ? "y" : "ies", me_list_name(lists[i]));
+	}
+	me_edge_close(&e);
+	return rc;
+}
+
+struct import_ctx {
+	struct me_rec *v;
+	size_t n, cap;
+	int list;
+	struct me_entry val;
+	const char *file;
+	int bad;
+};
+
+static int import_cb(void *ctx, const struct me_prefix *p, unsigned long line)
+{
+	struct import_ctx *im = ctx;
+	struct me_rec *grown;
+	char why[128];
+
+	if (im->n == im->cap) {
+		size_t cap = im->cap ? im->cap * 2 : 1024;
+
+		grown = realloc(im->v, cap * sizeof(*im->v));
+		if (!grown)
+			return -ENOMEM;
+		im->v = grown;
+		im->cap = cap;
+	}
+	im->v[im->n].list = im->list;
+	im->v[im->n].pfx = *p;
+	im->v[im->n].val = im->val;
+	if (me_rec_check(&im->v[im->n], why, sizeof(why))) {
+		cli_fail("%s:%lu: %s", im->file, line, why);
+		im->bad = 1;
+		return -EINVAL;
+	}
+	im->n++;
+	return 0;
+}
+
+/* Files larger than this are certainly not a hand-kept list. */
+#define IMPORT_MAX_BYTES (1ul << 30)
+
+static int list_import(struct cli *c, int list, const char *file, struct list_opts *o)
+{
+	struct import_ctx im = { .list = list, .file = file };
+	enum me_map_id full = ME_M_COUNT;
+	struct me_parse_err perr;
+	struct me_edge e;
+	size_t len;
+	char *buf;
+	int rc;
+
+	default_action(o, list);
+	im.val = o->val;
+	rc = me_read_file(strcmp(file, "-") ? file : "/dev/stdin", IMPORT_MAX_BYTES, &buf, &len);
+	if (rc)
+		return cli_fail("cannot read %s: %s", file,
+				rc == -EFBIG ? "larger than 1 GiB" : strerror(-rc));
+	rc = me_listfile_parse(buf, len, 0, import_cb, &im, &perr);
+	free(buf);
+	if (rc) {
+		free(im.v);
+		if (im.bad)
+			return EXIT_FAIL;
+		if (rc == -EINVAL)
+			return cli_fail("%s:%lu: '%s': %s; nothing was imported", file, perr.line,
+					perr.text, perr.why);
+		return cli_fail("cannot import %s: %s", file, strerror(-rc));
+	}
+	if (cli_open(c, &e, 1)) {
+		free(im.v);
+		return EXIT_FAIL;
+	}
+	rc = me_manual_apply(&e, im.v, im.n, &full);
+	if (rc == -ENOSPC)
+		rc = full_msg(&e, full);
+	else if (rc)
+		rc = write_fail(rc, "import");
+	else
+		printf("imported %zu entr%s from %s into the %s list\n", im.n,
+		       im.n == 1 ? "y" : "ies", file, me_list_name(list));
+	me_edge_close(&e);
+	free(im.v);
+	return rc;
+}
+
+static int list_purge(struct cli *c)
+{
+	struct me_edge e;
+	__u64 n;
+	int rc;
+
+	if (cli_open(c, &e, 1))
+		return EXIT_FAIL;
+	rc = me_manual_purge(&e, &n);
+	me_edge_close(&e);
+	if (rc)
+		return write_fail(rc, "purge");
+	printf("removed %llu expired entr%s\n", (unsigned long long)n, n == 1 ? "y" : "ies");
+	return EXIT_OK;
+}
+
+int cmd_list(struct cli *c, int argc, char **argv)
+{
+	struct list_opts o = { 0 };
+	const char *verb;
+	char **args;
+	int nargs, list = ME_LIST_BLACK, help, rc;
+
+	rc = parse_opts(argc, argv, &o, &help);
+	if (rc || help)
+		return rc;
+	args = argv + optind;
+	nargs = argc - optind;
+	if (nargs < 1)
+		return cli_fail("list needs a verb: add, del, show, flush, import or purge");
+	verb = args[0];
+	args++;
+	nargs--;
+
+	if (!strcmp(verb, "show"))
+		return list_show(c, nargs, args, &o);
+	if (!strcmp(verb, "flush"))
+		return list_flush(c, nargs, args);
+	if (!strcmp(verb, "purge")) {
+		if (nargs)
+			return cli_fail("list purge takes no arguments");
+		return list_purge(c);
+	}
+	if (strcmp(verb, "add") && strcmp(verb, "del") && strcmp(verb, "import"))
+		return cli_fail("unknown list verb '%s': use add, del, show, flush, import or "
+				"purge",
+				verb);
+	if (nargs < 1)
+		return cli_fail("list %s needs black or white", verb);
+	if (parse_list(args[0], &list))
+		return EXIT_FAIL;
+	args++;
+	nargs--;
+	if (!strcmp(verb, "add"))
+		return list_add(c, list, args, nargs, &o);
+	if (o.have_action || o.val.expires) {
+		if (!strcmp(verb, "del"))
+			return cli_fail("list del takes no --action or --expires");
+	}
+	if (!strcmp(verb, "del"))
+		return list_del(c, list, args, nargs);
+	if (nargs != 1)
+		return cli_fail("list import needs exactly one file ('-' for standard input)");
+	return list_import(c, list, args[0], &o);
+}

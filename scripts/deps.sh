@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# deps.sh - install (or check) every build and test dependency from Debian packages.
+#
+#   deps.sh install   apt-get update, then install everything
+#   deps.sh ensure    install only if something is missing (what "make test" runs)
+#   deps.sh list      print the package list
+set -euo pipefail
+
+PKGS=(
+	# build
+	make gcc libc6-dev clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	linux-libc-dev libjson-c-dev libcriterion-dev libclang-rt-14-dev
+	# tests, demo and benchmarks: namespaces, traffic, peers
+	iproute2 ethtool util-linux procps hping3 nftables xdp-tools python3
+)
+
+missing() {
+	local p
+	for p in "${PKGS[@]}"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+			echo "$p"
+	done
+}
+
+install() {
+	export DEBIAN_FRONTEND=noninteractive
+	echo "deps: installing ${*:-${PKGS[*]}}"
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
+}
+
+case "${1:-ensure}" in
+install) install ;;
+ensure)
+	m=$(missing | tr '\n' ' ')
+	if [ -n "$m" ]; then
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "deps: missing packages ($m); run 'sudo make deps'" >&2
+			exit 1
+		fi
+		install $m
+	fi
+	;;
+list) printf '%s\n' "${PKGS[@]}" ;;
+*)
+	echo "usage: $0 install|ensure|list" >&2
+	exit 2
+	;;
+esac
