@@ -108,6 +108,13 @@ $(TESTS_BIN): $(TEST_OBJS) $(LIBCOMMON)
 
 tests: $(PROGS) $(TESTS_BIN)
 
+# One suite alone, for working on it: make SAN=1 build/san/t/test_foo
+TEST_LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
+$(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON)
+
 # ---- fuzzing (clang libFuzzer, always with ASan+UBSan) ----
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))

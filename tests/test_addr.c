@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_addr.c - ADDR[/LEN] parsing: what is accepted, normalised and refused.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+#include "addr.h"
+
+/* Inline strings: Criterion runs each parameter in a re-executed worker, where
+ * pointers into the parent's data would not be valid. */
+struct addr_case {
+	char in[48];
+	unsigned int flags;
+	int want_rc;
+	char want_text[48]; /* me_prefix_format of the result */
+	int want_family;
+};
+
+static const struct addr_case cases[] = {
+	{ "192.0.2.1", 0, 0, "192.0.2.1", AF_INET },
+	{ "192.0.2.1/32", 0, 0, "192.0.2.1", AF_INET },
+	{ "192.0.2.0/24", 0, 0, "192.0.2.0/24", AF_INET },
+	{ "0.0.0.0/0", 0, 0, "0.0.0.0/0", AF_INET },
+	{ "10.0.0.0/8", 0, 0, "10.0.0.0/8", AF_INET },
+	{ "192.0.2.1/24", 0, ME_ADDR_HOST_BITS, "", 0 },
+	{ "192.0.2.1/24", ME_PFX_CLEAR_HOST, 0, "192.0.2.0/24", AF_INET },
+	{ "192.0.2.0/33", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/-1", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/+8", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/0008", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/24/1", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2", 0, ME_ADDR_SYNTAX, "", 0 },
+	{ "192.0.2.256", 0, ME_ADDR_SYNTAX, "", 0 },
+	{ " 192.0.2.1", 0, ME_ADDR_SYNTAX, "", 0 },
+	{ "", 0, ME_ADDR_SYNTAX, "", 0 },
+	{ "/24", 0, ME_ADDR_SYNTAX, "", 0 },
+	{ "example.org", 0, ME_ADDR_SYNTAX, "", 0 },
+	{ "2001:db8::1", 0, 0, "2001:db8::1", AF_INET6 },
+	{ "2001:db8::/32", 0, 0, "2001:db8::/32", AF_INET6 },
+	{ "2001:db8::1/64", 0, ME_ADDR_HOST_BITS, "", 0 },
+	{ "2001:db8::1/64", ME_PFX_CLEAR_HOST, 0, "2001:db8::/64", AF_INET6 },
+	{ "2001:db8::/129", 0, ME_ADDR_LEN, "", 0 },
+	{ "2001:db8:::1", 0, ME_ADDR_SYNTAX, "", 0 },
+	/* IPv4-mapped IPv6 becomes IPv4: XDP sees those clients as IPv4. */
+	{ "::ffff:192.0.2.1", 0, 0, "192.0.2.1", AF_INET },
+	{ "::ffff:192.0.2.0/120", 0, 0, "192.0.2.0/24", AF_INET },
+	{ "::ffff:0:0/95", 0, ME_ADDR_LEN, "", 0 },
+};
+
+ParameterizedTestParameters(addr, parse)
+{
+	return cr_make_param_array(struct addr_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(const struct addr_case *c, addr, parse)
+{
+	struct me_prefix p;
+	char text[ME_PREFIX_STRLEN];
+	int rc = me_prefix_parse(c->in, &p, c->flags);
+
+	cr_assert_eq(rc, c->want_rc, "'%s': got rc %d, want %d", c->in, rc, c->want_rc);
+	if (rc)
+		return;
+	me_prefix_format(&p, text, sizeof(text));
+	cr_assert_str_eq(text, c->want_text, "'%s': got %s, want %s", c->in, text, c->want_text);
+	cr_assert_eq(p.family, c->want_family, "'%s': got family %d, want %d", c->in, p.family,
+		     c->want_family);
+	cr_assert_eq(p.host_bits_fixed, (c->flags & ME_PFX_CLEAR_HOST) && strchr(c->in, '/') &&
+						strcmp(c->want_text, c->in) != 0,
+		     "'%s': host_bits_fixed got %d", c->in, p.host_bits_fixed);
+}
+
+Test(addr, contains)
+{
+	struct me_prefix a, b;
+
+	cr_assert_eq(me_prefix_parse("198.51.100.0/24", &a, 0), 0);
+	cr_assert_eq(me_prefix_parse("198.51.100.7", &b, 0), 0);
+	cr_assert(me_prefix_contains(&a, &b), "got: /24 does not contain its host, want contains");
+	cr_assert(!me_prefix_contains(&b, &a), "got: host contains /24, want not");
+	cr_assert_eq(me_prefix_parse("198.51.101.0/24", &b, 0), 0);
+	cr_assert(!me_prefix_contains(&a, &b), "got: sibling /24 contained, want not");
+	cr_assert_eq(me_prefix_parse("2001:db8::/32", &b, 0), 0);
+	cr_assert(!me_prefix_contains(&a, &b), "got: IPv4 contains IPv6, want not");
+}
