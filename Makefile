@@ -67,6 +67,11 @@ $(BPFOUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BPFOUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# BPF programs used only by the benchmarks.
+$(BPFOUT)/%.bpf.o: tests/bench/%.bpf.c | $(BPFOUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BPFOUT)/%.skel.h: $(BPFOUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(basename $(basename $(notdir $<)))_bpf > $@
@@ -115,6 +120,18 @@ $(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LIBCOMMON)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON)
 
+# ---- benchmarks ----
+BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BPFOUT)/%.skel.h,$(wildcard tests/bench/*.bpf.c))
+BENCH_BINS  := $(OUT)/bench-xdp
+
+$(OUT)/tests/bench/bench_xdp.o: $(BENCH_SKELS)
+
+$(OUT)/bench-xdp: $(OUT)/tests/bench/bench_xdp.o $(OUT)/tests/lib/pkt.o $(LIBCOMMON)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON)
+
+benchbins: $(BENCH_BINS)
+
 # ---- fuzzing (clang libFuzzer, always with ASan+UBSan) ----
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
@@ -150,7 +167,7 @@ test:
 
 bench:
 	$(Q)bash scripts/deps.sh ensure
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all benchbins
 	$(Q)bash tests/bench/run.sh build/rel
 
 demo:
@@ -164,6 +181,6 @@ format:
 clean:
 	$(Q)rm -rf build
 
-.PHONY: all tests fuzzers fuzz deps test bench demo format clean
+.PHONY: all tests benchbins fuzzers fuzz deps test bench demo format clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

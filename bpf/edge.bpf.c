@@ -36,6 +36,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+int mailedge_xdp(struct xdp_md *ctx); /* the entry point, for -Wmissing-prototypes */
+
 static __always_inline void me_count(void *map, __u32 key, __u32 len)
 {
 	struct me_counter *c = bpf_map_lookup_elem(map, &key);
@@ -67,7 +69,7 @@ int mailedge_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 len = end - data;
+	__u32 len = ctx->data_end - ctx->data;
 	struct me_clock clk = {};
 	struct me_pkt p = {};
 	struct me_match m = {};

@@ -15,12 +15,12 @@
 #include <bpf/bpf_helpers.h>
 #include "mailedge_abi.h"
 
-/* Host maps: allocated per element so the 8M capacity costs nothing unused. */
-#define ME_HOST_MAP(name, key_t)                                                                   \
+/* Host maps: elements allocated on demand (see the capacity note in the ABI). */
+#define ME_HOST_MAP(name, key_t, size)                                                             \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
 		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
-		__uint(max_entries, ME_DEF_HOSTS);                                                 \
+		__uint(max_entries, size);                                                         \
 		__type(key, key_t);                                                                \
 		__type(value, struct me_entry);                                                    \
 	} name SEC(".maps")
@@ -35,12 +35,12 @@
 		__type(value, struct me_entry);                                                    \
 	} name SEC(".maps")
 
-ME_HOST_MAP(white_host4, __u32);
-ME_HOST_MAP(white_host6, struct me_addr6);
+ME_HOST_MAP(white_host4, __u32, ME_DEF_WHITE_HOSTS);
+ME_HOST_MAP(white_host6, struct me_addr6, ME_DEF_WHITE_HOSTS);
 ME_NET_MAP(white_net4, struct me_lpm4);
 ME_NET_MAP(white_net6, struct me_lpm6);
-ME_HOST_MAP(black_host4, __u32);
-ME_HOST_MAP(black_host6, struct me_addr6);
+ME_HOST_MAP(black_host4, __u32, ME_DEF_HOSTS);
+ME_HOST_MAP(black_host6, struct me_addr6, ME_DEF_HOSTS);
 ME_NET_MAP(black_net4, struct me_lpm4);
 ME_NET_MAP(black_net6, struct me_lpm6);
 

@@ -112,9 +112,9 @@ static __always_inline int me_parse_eth(void **pos, void *end, struct me_pkt *p,
 	return ME_PARSE_OK;
 }
 
-static __always_inline int me_parse_ip4(void *pos, void *end, struct me_pkt *p)
+static __always_inline int me_parse_ip4(__u8 *pos, void *end, struct me_pkt *p)
 {
-	struct iphdr *iph = pos;
+	struct iphdr *iph = (void *)pos;
 	__u32 hlen, tot;
 
 	if ((void *)(iph + 1) > end)
@@ -127,7 +127,7 @@ static __always_inline int me_parse_ip4(void *pos, void *end, struct me_pkt *p)
 	tot = bpf_ntohs(iph->tot_len);
 	/* Trailing padding after tot_len is legal (short frames); a tot_len
 	 * longer than what arrived is not. */
-	if (tot < hlen || pos + tot > end)
+	if (tot < hlen || (void *)(pos + tot) > end)
 		return ME_PARSE_MALFORMED;
 
 	p->family = ME_AF_INET;
@@ -142,10 +142,10 @@ static __always_inline int me_parse_ip4(void *pos, void *end, struct me_pkt *p)
 	return ME_PARSE_OK;
 }
 
-static __always_inline int me_parse_ip6(void *pos, void *end, struct me_pkt *p)
+static __always_inline int me_parse_ip6(__u8 *pos, void *end, struct me_pkt *p)
 {
-	struct ipv6hdr *ip6h = pos;
-	void *payload_end;
+	struct ipv6hdr *ip6h = (void *)pos;
+	__u8 *payload_end;
 	__u8 nexthdr;
 	int i;
 
@@ -153,8 +153,8 @@ static __always_inline int me_parse_ip6(void *pos, void *end, struct me_pkt *p)
 		return ME_PARSE_MALFORMED;
 	if (ip6h->version != 6)
 		return ME_PARSE_MALFORMED;
-	payload_end = (void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len);
-	if (payload_end > end)
+	payload_end = (__u8 *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len);
+	if ((void *)payload_end > end)
 		return ME_PARSE_MALFORMED;
 
 	p->family = ME_AF_INET6;
@@ -164,12 +164,12 @@ static __always_inline int me_parse_ip6(void *pos, void *end, struct me_pkt *p)
 	p->saddr[2] = ip6h->saddr.in6_u.u6_addr32[2];
 	p->saddr[3] = ip6h->saddr.in6_u.u6_addr32[3];
 	nexthdr = ip6h->nexthdr;
-	pos = ip6h + 1;
+	pos = (__u8 *)(ip6h + 1);
 
 #pragma unroll
 	for (i = 0; i < ME_MAX_EXTHDR; i++) {
-		struct me_ip6_opt *opt = pos;
-		struct me_ip6_frag *frag = pos;
+		struct me_ip6_opt *opt = (void *)pos;
+		struct me_ip6_frag *frag = (void *)pos;
 
 		switch (nexthdr) {
 		case IPPROTO_HOPOPTS:
@@ -197,7 +197,7 @@ static __always_inline int me_parse_ip6(void *pos, void *end, struct me_pkt *p)
 				return ME_PARSE_OK;
 			}
 			nexthdr = frag->nexthdr;
-			pos = frag + 1;
+			pos = (__u8 *)(frag + 1);
 			break;
 		default:
 			goto done;
@@ -218,7 +218,7 @@ done:
 
 static __always_inline int me_parse(void *data, void *end, struct me_pkt *p)
 {
-	void *pos = data;
+	void *pos = data;	/* advanced by me_parse_eth */
 	__be16 proto;
 	int rc;
 

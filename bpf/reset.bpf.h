@@ -85,7 +85,7 @@ static __always_inline int me_build_reset(struct xdp_md *ctx, struct me_pkt *p, 
 		struct iphdr *old = p->l3;
 		struct iphdr ip = {};
 
-		if ((void *)old + sizeof(ip) + sizeof(th) > end)
+		if ((void *)((__u8 *)old + sizeof(ip) + sizeof(th)) > end)
 			return -1;
 		ip.version = 4;
 		ip.ihl = 5;
@@ -102,13 +102,13 @@ static __always_inline int me_build_reset(struct xdp_md *ctx, struct me_pkt *p, 
 		th.check = me_csum_fold(me_csum_words(&th, sizeof(th) / 2, sum));
 
 		__builtin_memcpy(old, &ip, sizeof(ip));
-		__builtin_memcpy((void *)old + sizeof(ip), &th, sizeof(th));
+		__builtin_memcpy((__u8 *)old + sizeof(ip), &th, sizeof(th));
 		new_len = l3_off + sizeof(ip) + sizeof(th);
 	} else {
 		struct ipv6hdr *old = p->l3;
 		struct ipv6hdr ip6 = {};
 
-		if ((void *)old + sizeof(ip6) + sizeof(th) > end)
+		if ((void *)((__u8 *)old + sizeof(ip6) + sizeof(th)) > end)
 			return -1;
 		ip6.version = 6;
 		ip6.payload_len = tcp_len;
@@ -122,7 +122,7 @@ static __always_inline int me_build_reset(struct xdp_md *ctx, struct me_pkt *p, 
 		th.check = me_csum_fold(me_csum_words(&th, sizeof(th) / 2, sum));
 
 		__builtin_memcpy(old, &ip6, sizeof(ip6));
-		__builtin_memcpy((void *)old + sizeof(ip6), &th, sizeof(th));
+		__builtin_memcpy((__u8 *)old + sizeof(ip6), &th, sizeof(th));
 		new_len = l3_off + sizeof(ip6) + sizeof(th);
 	}
 

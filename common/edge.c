@@ -133,6 +133,7 @@ __u32 me_map_capacity(int fd)
 void me_edge_read_sizes(struct me_edge *e)
 {
 	e->sizes.hosts = me_map_capacity(e->fd[ME_M_BLACK_HOST4]);
+	e->sizes.white_hosts = me_map_capacity(e->fd[ME_M_WHITE_HOST4]);
 	e->sizes.subnets = me_map_capacity(e->fd[ME_M_BLACK_NET4]);
 	e->sizes.rate_entries = me_map_capacity(e->fd[ME_M_RATES]);
 	e->sizes.ban_entries = me_map_capacity(e->fd[ME_M_BANS]);

@@ -40,7 +40,8 @@ enum me_map_id {
 
 /* Capacities chosen at attach time; 0 means "default, or what is pinned". */
 struct me_sizes {
-	__u32 hosts;
+	__u32 hosts;	   /* blacklist host maps */
+	__u32 white_hosts; /* whitelist host maps; 0 = min(hosts, 65536) */
 	__u32 subnets;
 	__u32 rate_entries;
 	__u32 ban_entries;

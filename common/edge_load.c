@@ -27,6 +27,12 @@ static __u32 requested_size(const struct me_sizes *req, enum me_map_id id)
 	switch (id) {
 	case ME_M_WHITE_HOST4:
 	case ME_M_WHITE_HOST6:
+		if (req->white_hosts)
+			return req->white_hosts;
+		/* With only --hosts given, whitelists follow it down, never up. */
+		if (req->hosts)
+			return req->hosts < ME_DEF_WHITE_HOSTS ? req->hosts : ME_DEF_WHITE_HOSTS;
+		return 0;
 	case ME_M_BLACK_HOST4:
 	case ME_M_BLACK_HOST6:
 		return req->hosts;

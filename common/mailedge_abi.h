@@ -30,11 +30,14 @@
 
 #define ME_PIN_DIR_DEFAULT "/sys/fs/bpf/mailedge"
 
-/* Default capacities. Host and subnet maps are allocated on demand
- * (BPF_F_NO_PREALLOC; an LPM trie always is), so a large capacity costs nothing
- * until it is used. The per-source state maps are LRU hashes, which the kernel
- * always preallocates, so their defaults are kept modest. */
+/* Default capacities. Entries of host and subnet maps are allocated on demand
+ * (BPF_F_NO_PREALLOC; an LPM trie always is), but a hash map's bucket array is
+ * not: 16 bytes per power-of-two bucket at creation, 134 MB for an 8M-entry map
+ * even when empty. So only the blacklist host maps get the 8M default; whitelist
+ * host maps get 65,536. The per-source state maps are LRU hashes, which the
+ * kernel always preallocates, so their defaults are kept modest. */
 #define ME_DEF_HOSTS	    8388608u /* 2^23: "8 million hosts" (A10 PBSLB) */
+#define ME_DEF_WHITE_HOSTS  65536u   /* whitelists are short; see below */
 #define ME_DEF_SUBNETS	    65536u   /* > 10,000; FireHOL level1 is ~4,500 */
 #define ME_DEF_RATE_ENTRIES 262144u  /* ~21 MB preallocated */
 #define ME_DEF_BAN_ENTRIES  65536u

@@ -26,7 +26,8 @@
 
 static const char attach_usage[] =
 	"usage: mailedge-loader attach IFACE [--mode native|generic] [--hosts N]\n"
-	"                              [--subnets N] [--rate-entries N] [--ban-entries N]\n"
+	"                              [--white-hosts N] [--subnets N] [--rate-entries N]\n"
+	"                              [--ban-entries N]\n"
 	"\n"
 	"Attach the edge filter to IFACE. The first attach creates the maps and pins\n"
 	"them under the pin directory; later ones reuse them, so lists and counters\n"
@@ -36,15 +37,17 @@ static const char attach_usage[] =
 	"  --mode native     driver mode (the default); without --mode, an interface\n"
 	"                    whose driver has no XDP support falls back to generic\n"
 	"  --mode generic    generic (skb) mode: works everywhere, much slower\n"
-	"  --hosts N         capacity of each host map (default 8388608)\n"
+	"  --hosts N         capacity of each blacklist host map (default 8388608);\n"
+	"                    an empty 8M map already costs 134 MB of kernel memory\n"
+	"  --white-hosts N   capacity of each whitelist host map (default 65536)\n"
 	"  --subnets N       capacity of each subnet map (default 65536)\n"
 	"  --rate-entries N  sources tracked by the connection threshold (default 262144)\n"
 	"  --ban-entries N   sources that can be banned at once (default 65536)\n"
 	"Capacities are fixed once the maps exist.\n";
 
 static const char init_usage[] =
-	"usage: mailedge-loader init [--hosts N] [--subnets N] [--rate-entries N]\n"
-	"                            [--ban-entries N]\n"
+	"usage: mailedge-loader init [--hosts N] [--white-hosts N] [--subnets N]\n"
+	"                            [--rate-entries N] [--ban-entries N]\n"
 	"\n"
 	"Create and pin the maps without attaching, so lists can be loaded before any\n"
 	"interface is filtered. Capacities as for attach.\n";
@@ -60,10 +63,11 @@ static const char destroy_usage[] =
 	"Detach from every interface and remove all pinned maps: every list, ban and\n"
 	"counter is lost. Used to change capacities or after an incompatible upgrade.\n";
 
-enum { OPT_HOSTS = 256, OPT_SUBNETS, OPT_RATE, OPT_BAN, OPT_MODE };
+enum { OPT_HOSTS = 256, OPT_WHITE_HOSTS, OPT_SUBNETS, OPT_RATE, OPT_BAN, OPT_MODE };
 
 static const struct option size_opts[] = {
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
+	{ "white-hosts", required_argument, NULL, OPT_WHITE_HOSTS },
 	{ "subnets", required_argument, NULL, OPT_SUBNETS },
 	{ "rate-entries", required_argument, NULL, OPT_RATE },
 	{ "ban-entries", required_argument, NULL, OPT_BAN },
@@ -96,6 +100,9 @@ static int parse_sizes(int argc, char **argv, const char *usage, int allow_mode,
 		switch (opt) {
 		case OPT_HOSTS:
 			dst = &a->sizes.hosts;
+			break;
+		case OPT_WHITE_HOSTS:
+			dst = &a->sizes.white_hosts;
 			break;
 		case OPT_SUBNETS:
 			dst = &a->sizes.subnets;
@@ -323,8 +330,9 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	if (!rc)
 		rc = load(c, &a.sizes, &prog, &e);
 	if (!rc) {
-		printf("maps ready under %s: %u hosts and %u subnets per list and family\n",
-		       c->pin_dir, e.sizes.hosts, e.sizes.subnets);
+		printf("maps ready under %s: per family %u blacklisted and %u whitelisted "
+		       "hosts, %u subnets per list\n",
+		       c->pin_dir, e.sizes.hosts, e.sizes.white_hosts, e.sizes.subnets);
 		me_edge_close(&e);
 		me_prog_close(&prog);
 	}

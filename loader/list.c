@@ -128,13 +128,16 @@ static void default_action(struct list_opts *o, int list)
 
 static int full_msg(const struct me_edge *e, enum me_map_id full)
 {
-	int is_net = full == ME_M_WHITE_NET4 || full == ME_M_WHITE_NET6 ||
-		     full == ME_M_BLACK_NET4 || full == ME_M_BLACK_NET6;
+	const char *opt = "hosts";
 
+	if (full == ME_M_WHITE_NET4 || full == ME_M_WHITE_NET6 || full == ME_M_BLACK_NET4 ||
+	    full == ME_M_BLACK_NET6)
+		opt = "subnets";
+	else if (full == ME_M_WHITE_HOST4 || full == ME_M_WHITE_HOST6)
+		opt = "white-hosts";
 	return cli_fail("map %s is full (%u entries); nothing was changed. Capacity is set "
 			"when the maps are created (attach --%s)",
-			me_map_name(full), is_net ? e->sizes.subnets : e->sizes.hosts,
-			is_net ? "subnets" : "hosts");
+			me_map_name(full), me_map_capacity(e->fd[full]), opt);
 }
 
 static int write_fail(int rc, const char *verb)

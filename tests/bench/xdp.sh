@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# xdp.sh BUILD_DIR - the XDP part of "make bench".
+#
+# 1. ns per packet through BPF_PROG_RUN with full-size maps (bench-xdp progrun).
+# 2. Drop cost side by side on one veth pair, same sender, same list:
+#      floor       a bare XDP_DROP program (what no filter can beat)
+#      mailedge    the edge filter, 10,000 blacklisted hosts
+#      xdp-filter  xdp-tools' filter, the same 10,000 hosts (its map holds 10,000
+#                  at most, and it has no prefixes)
+#      nftables    a netdev ingress chain dropping "ip saddr @set", same hosts
+#      mailedge and nftables again with 10,000 blacklisted subnets instead
+#    The sender is bench-xdp gen (BPF_PROG_RUN live frames, XDP_TX) pinned to
+#    CPU 0, cycling through 256 blacklisted sources in 198.51.100.0/24. Figures:
+#    dropped packets per second at the receiver, and CPU time per dropped packet
+#    (all CPUs' busy time during the run / drops; sender included, so compare
+#    each row with the floor row: the difference is the filter's own cost).
+#
+# Everything lives in two namespaces made here (mebg-*, mebd-*), removed on exit.
+set -euo pipefail
+
+build=${1:?usage: xdp.sh BUILD_DIR}
+seconds=${BENCH_SECONDS:-5}
+bench=$build/bench-xdp
+loader=$build/mailedge-loader
+tag=$$
+gns=mebg-$tag
+dns=mebd-$tag
+gif=mebg$tag
+dif=mebd$tag
+pin=/sys/fs/bpf/mailedge-bench-$tag
+tmp=$(mktemp -d)
+
+cleanup() {
+	set +e
+	nsenter --net=/var/run/netns/$dns xdp-filter unload "$dif" --all >/dev/null 2>&1
+	rm -rf /sys/fs/bpf/xdp-filter "$pin" 2>/dev/null
+	rmdir /sys/fs/bpf/xdp 2>/dev/null
+	ip netns del "$gns" 2>/dev/null
+	ip netns del "$dns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+in_d() { nsenter --net=/var/run/netns/$dns "$@"; }
+
+echo "== BPF_PROG_RUN: ns per packet, maps at full size =="
+"$bench" progrun ${BENCH_PROGRUN_ARGS:-}
+echo
+
+# ---- the lab ----
+ip netns add "$gns"
+ip netns add "$dns"
+ip link add "$gif" netns "$gns" type veth peer name "$dif" netns "$dns"
+ip -n "$gns" addr add 192.0.2.2/24 dev "$gif"
+ip -n "$dns" addr add 192.0.2.1/24 dev "$dif"
+ip -n "$gns" link set "$gif" up
+ip -n "$dns" link set "$dif" up
+# NAPI on the receiver, so frames sent by XDP_TX reach it even without XDP there.
+ip netns exec "$dns" ethtool -K "$dif" gro on >/dev/null
+mac=$(ip -n "$dns" -br link show "$dif" | awk '{print $3}')
+mkdir -p "$pin"
+
+"$bench" hosts 10000 198.51.100.0 256 >"$tmp/hosts.txt"
+# 10,000 subnets: 198.51.100.0/24 (the sources) and 9,999 /24s elsewhere.
+python3 - "$tmp/nets.txt" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("198.51.100.0/24\n")
+    for i in range(9999):
+        f.write("%d.%d.%d.0/24\n" % (60 + i // 65536, (i // 256) % 256, i % 256))
+EOF
+
+busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+xdp_drops() { in_d ethtool -S "$dif" | awk '/rx_queue_0_xdp_drops/{s+=$2} END{print s+0}'; }
+nft_drops() {
+	ip netns exec "$dns" nft -j list ruleset | python3 -c '
+import json, sys
+n = 0
+for o in json.load(sys.stdin)["nftables"]:
+    r = o.get("rule")
+    if r:
+        for e in r["expr"]:
+            if "counter" in e:
+                n += e["counter"]["packets"]
+print(n)'
+}
+
+declare -A drops_s cpu_ns
+run_peer() { # name drops-function
+	local name=$1 count=$2 d0 d1 j0 j1 out secs
+	sleep 0.5
+	d0=$($count)
+	j0=$(busy_jiffies)
+	out=$("$bench" gen --netns "$gns" --ifname "$gif" --dst-mac "$mac" --src 198.51.100.0 \
+		--nsrc 256 --seconds "$seconds" --cpu 0)
+	j1=$(busy_jiffies)
+	d1=$($count)
+	secs=${out##*seconds=}
+	local n=$((d1 - d0)) hz
+	hz=$(getconf CLK_TCK)
+	if [ "$n" -le 0 ]; then
+		echo "bench: $name dropped nothing: the setup is broken" >&2
+		exit 1
+	fi
+	drops_s[$name]=$(python3 -c "print('%.0f' % ($n / $secs))")
+	cpu_ns[$name]=$(python3 -c "print('%.1f' % (($j1 - $j0) / $hz * 1e9 / $n))")
+	printf '%-22s %12s %14s\n' "$name" "${drops_s[$name]}" "${cpu_ns[$name]}"
+}
+
+echo "== drop cost: one veth pair, sender pinned to CPU 0, ${seconds}s per peer =="
+echo "list: 10,000 hosts (or 10,000 /24 subnets); traffic: 256 blacklisted sources"
+printf '%-22s %12s %14s\n' "peer" "drops/s" "CPU ns/drop"
+
+# floor
+"$bench" drop-attach "$dns" "$dif" "$pin"
+run_peer "floor (XDP_DROP)" xdp_drops
+rm -f "$pin/drop_link" "$pin/drop_count"
+
+# mailedge, hosts
+lp="$pin/me"
+in_d "$loader" --pin-dir "$lp" -q attach "$dif" >/dev/null
+in_d "$loader" --pin-dir "$lp" -q list import black "$tmp/hosts.txt" >/dev/null
+run_peer "mailedge hosts" xdp_drops
+in_d "$loader" --pin-dir "$lp" -q list flush black >/dev/null
+in_d "$loader" --pin-dir "$lp" -q list import black "$tmp/nets.txt" >/dev/null
+run_peer "mailedge subnets" xdp_drops
+in_d "$loader" --pin-dir "$lp" -q destroy >/dev/null
+
+# xdp-filter (hosts only)
+in_d xdp-filter load "$dif" -m native -f ipv4 -p allow >/dev/null
+"$bench" xdpfilter-fill "$tmp/hosts.txt"
+run_peer "xdp-filter hosts" xdp_drops
+in_d xdp-filter unload "$dif" --all >/dev/null
+rm -rf /sys/fs/bpf/xdp-filter
+rmdir /sys/fs/bpf/xdp 2>/dev/null || true
+
+# nftables: netdev ingress, before the IP stack but after skb allocation
+nft_load() { # file-of-entries interval?
+	{
+		echo "table netdev mebench {"
+		echo "  set black { type ipv4_addr; $2 size 65536; elements = {"
+		paste -sd, "$1"
+		echo "  } }"
+		echo "  chain ingress { type filter hook ingress device \"$dif\" priority -500;"
+		echo "    policy accept; ip saddr @black counter drop; }"
+		echo "}"
+	} >"$tmp/nft.conf"
+	ip netns exec "$dns" nft -f "$tmp/nft.conf"
+}
+nft_load "$tmp/hosts.txt" ""
+run_peer "nftables hosts" nft_drops
+ip netns exec "$dns" nft delete table netdev mebench
+nft_load "$tmp/nets.txt" "flags interval;"
+run_peer "nftables subnets" nft_drops
+ip netns exec "$dns" nft delete table netdev mebench
+
+echo
+floor=${cpu_ns["floor (XDP_DROP)"]}
+python3 - "$floor" "${cpu_ns[mailedge hosts]}" "${cpu_ns[xdp-filter hosts]}" \
+	"${cpu_ns[nftables hosts]}" "${cpu_ns[mailedge subnets]}" "${cpu_ns[nftables subnets]}" \
+	"${drops_s[mailedge hosts]}" "${drops_s[xdp-filter hosts]}" "${drops_s[nftables hosts]}" \
+	"${drops_s[mailedge subnets]}" "${drops_s[nftables subnets]}" <<'EOF'
+import sys
+fl, meh, xf, nfh, mes, nfs, dmeh, dxf, dnfh, dmes, dnfs = map(float, sys.argv[1:])
+print("ratios (same run):")
+print("  hosts:   mailedge drops %.2fx the packets/s of nftables, %.2fx of xdp-filter" % (dmeh / dnfh, dmeh / dxf))
+print("           filter cost above the floor: mailedge %.1f ns, xdp-filter %.1f ns, nftables %.1f ns"
+      % (meh - fl, xf - fl, nfh - fl))
+print("  subnets: mailedge drops %.2fx the packets/s of nftables; cost above floor %.1f vs %.1f ns"
+      % (dmes / dnfs, mes - fl, nfs - fl))
+EOF
