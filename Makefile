@@ -67,10 +67,16 @@ $(BPFOUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BPFOUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-# BPF programs used only by the benchmarks.
+# BPF programs used only by the benchmarks, tests and demo.
 $(BPFOUT)/%.bpf.o: tests/bench/%.bpf.c | $(BPFOUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPFOUT)/%.bpf.o: tests/lib/%.bpf.c | $(BPFOUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+LAB_BPF := $(BPFOUT)/xdp_pass.bpf.o
 
 $(BPFOUT)/%.skel.h: $(BPFOUT)/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -111,7 +117,7 @@ $(TESTS_BIN): $(TEST_OBJS) $(LIBCOMMON)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON)
 
-tests: $(PROGS) $(TESTS_BIN)
+tests: $(PROGS) $(TESTS_BIN) $(LAB_BPF)
 
 # One suite alone, for working on it: make SAN=1 build/san/t/test_foo
 TEST_LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
@@ -130,7 +136,7 @@ $(OUT)/bench-xdp: $(OUT)/tests/bench/bench_xdp.o $(OUT)/tests/lib/pkt.o $(LIBCOM
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON)
 
-benchbins: $(BENCH_BINS)
+benchbins: $(BENCH_BINS) $(LAB_BPF)
 
 # ---- fuzzing (clang libFuzzer, always with ASan+UBSan) ----
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -172,7 +178,7 @@ bench:
 
 demo:
 	$(Q)bash scripts/deps.sh ensure
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(LAB_BPF)
 	$(Q)bash scripts/demo.sh build/rel
 
 format:

@@ -162,9 +162,13 @@ int lab_up(struct lab *l)
 	    sh("ip -n %s addr add 192.0.2.10/24 dev %s", l->cl_ns, l->cl_if) ||
 	    sh("ip -n %s link set %s up && ip -n %s link set %s up", l->gw_ns, l->gw_if,
 	       l->cl_ns, l->cl_if) ||
-	    sh("ip netns exec %s ethtool -K %s gro on tx off >/dev/null && "
+	    sh("ip netns exec %s ethtool -K %s tx off >/dev/null && "
 	       "ip netns exec %s ethtool -K %s tx off >/dev/null",
-	       l->cl_ns, l->cl_if, l->gw_ns, l->gw_if))
+	       l->cl_ns, l->cl_if, l->gw_ns, l->gw_if) ||
+	    /* The client end must run XDP for XDP_TX replies to reach it (see
+	     * tests/lib/xdp_pass.bpf.c). */
+	    sh("ip -n %s link set dev %s xdpdrv obj %s/build/bpf/xdp_pass.bpf.o sec xdp", l->cl_ns,
+	       l->cl_if, tenv_src()))
 		return -1;
 	return 0;
 }

@@ -37,8 +37,9 @@ void tenv_pin_dir_remove(void);
  * The lab: namespaces "<tag>-gw" and "<tag>-cl" joined by veth <tag>g / <tag>c.
  * Gateway: 192.0.2.1/24, 198.51.100.1/24, 203.0.113.1/24, 2001:db8::1/64.
  * Client:  192.0.2.10/24 plus whatever the test adds with lab_addr().
- * The gateway side runs native XDP; the client side has GRO on (so XDP_TX
- * replies reach it) and TX checksum offload off (so frames carry full checksums).
+ * The gateway side runs native XDP; the client side runs an XDP_PASS program
+ * (so XDP_TX replies reach its stack, see xdp_pass.bpf.c) and both have TX
+ * checksum offload off (so frames carry complete checksums).
  */
 struct lab {
 	char tag[12];
