@@ -53,7 +53,7 @@ LIBS_JSON := -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Icommon -I/usr/include/$(MULTIARCH)
 
-PROGS := $(OUT)/mailedge-loader
+PROGS := $(OUT)/mailedge-loader $(OUT)/mailedge-listsync
 
 all: $(PROGS)
 
@@ -100,6 +100,13 @@ $(OUT)/mailedge-loader: $(LOADER_OBJS) $(LIBCOMMON)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON)
 
+LISTSYNC_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard listsync/*.c))
+LIBS_LISTSYNC := -lcurl -lconfig
+
+$(OUT)/mailedge-listsync: $(LISTSYNC_OBJS) $(LIBCOMMON)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
+
 $(OUT)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
@@ -115,7 +122,7 @@ TESTS_BIN := $(OUT)/mailedge-tests
 
 $(TESTS_BIN): $(TEST_OBJS) $(LIBCOMMON)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
 
 tests: $(PROGS) $(TESTS_BIN) $(LAB_BPF)
 
@@ -124,7 +131,7 @@ TEST_LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
 $(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
 
 # ---- benchmarks ----
 BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BPFOUT)/%.skel.h,$(wildcard tests/bench/*.bpf.c))
@@ -149,7 +156,8 @@ build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(filter-out common/edge.c common/edge_load.c \
-		common/lists.c common/counters.c common/log.c,$(COMMON_SRCS)) $(FUZZ_EXTRA_$*)
+		common/lists.c common/counters.c common/log.c common/sync_apply.c,$(COMMON_SRCS)) \
+		$(FUZZ_SRCS_$*) $(LIBS_JSON) -lconfig
 
 fuzzers: $(FUZZ_BINS)
 

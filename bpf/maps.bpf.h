@@ -154,4 +154,13 @@ struct {
 	__type(value, __u64);
 } events SEC(".maps");
 
+/* List-sync status for userspace only; pinned with the rest so that every
+ * tool finds it where it finds the lists. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ME_SRC_MAX);
+	__type(key, __u32);
+	__type(value, struct me_src_status);
+} sources SEC(".maps");
+
 #endif /* MAILEDGE_MAPS_BPF_H */

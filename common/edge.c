@@ -31,7 +31,7 @@ static const char *const map_names[ME_M_COUNT] = {
 	[ME_M_CONFIG] = "config",	    [ME_M_PORTS] = "ports",
 	[ME_M_RATES] = "rates",		    [ME_M_BANS] = "bans",
 	[ME_M_STATS] = "stats",		    [ME_M_LIST_HITS] = "list_hits",
-	[ME_M_EVENTS] = "events",
+	[ME_M_EVENTS] = "events",	    [ME_M_SOURCES] = "sources",
 };
 
 const char *me_map_name(enum me_map_id id)

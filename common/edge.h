@@ -35,6 +35,7 @@ enum me_map_id {
 	ME_M_STATS,
 	ME_M_LIST_HITS,
 	ME_M_EVENTS,
+	ME_M_SOURCES,
 	ME_M_COUNT,
 };
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "listfile.h"
+#include "listfmt.h"
 
 void me_escape(const char *in, size_t inlen, char *out, size_t outlen)
 {
@@ -40,36 +41,19 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int fail(struct me_parse_err *err, unsigned long line, const char *text, size_t tlen,
-		const char *why)
-{
-	err->line = line;
-	me_escape(text, tlen, err->text, sizeof(err->text));
-	snprintf(err->why, sizeof(err->why), "%s", why);
-	return -EINVAL;
-}
-
 int me_listfile_parse(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
 		      void *ctx, struct me_parse_err *err)
 {
+	struct me_lines it = { .buf = buf, .len = len };
 	char word[ME_PREFIX_STRLEN + 1];
-	unsigned long line = 0;
-	size_t pos = 0;
+	const char *l;
+	size_t llen;
+	int more;
 
-	while (pos < len) {
-		const char *l = buf + pos;
-		const char *nl = memchr(l, '\n', len - pos);
-		size_t llen = nl ? (size_t)(nl - l) : len - pos;
+	while ((more = me_lines_next(&it, &l, &llen, err)) > 0) {
 		size_t a = 0, b, e;
 		struct me_prefix p;
 		int rc;
-
-		pos += llen + (nl ? 1 : 0);
-		line++;
-		if (llen > ME_LISTFILE_MAX_LINE)
-			return fail(err, line, l, llen, "line longer than 1024 bytes");
-		if (memchr(l, '\0', llen))
-			return fail(err, line, l, llen, "NUL byte: not a text list");
 
 		/* Cut the comment, then the blanks around the one word. */
 		for (e = 0; e < llen && l[e] != '#' && l[e] != ';'; e++)
@@ -83,19 +67,21 @@ int me_listfile_parse(const char *buf, size_t len, unsigned int flags, me_listfi
 		for (b = a; b < e && !is_blank(l[b]); b++)
 			;
 		if (b != e)
-			return fail(err, line, l + a, e - a, "more than one word on the line");
+			return me_parse_fail(err, it.no, l + a, e - a,
+					     "more than one word on the line");
 		if (e - a >= sizeof(word))
-			return fail(err, line, l + a, e - a, "not an IPv4 or IPv6 address");
+			return me_parse_fail(err, it.no, l + a, e - a,
+					     "not an IPv4 or IPv6 address");
 		memcpy(word, l + a, e - a);
 		word[e - a] = '\0';
 		rc = me_prefix_parse(word, &p, flags);
 		if (rc)
-			return fail(err, line, word, e - a, me_addr_strerror(rc));
-		rc = cb(ctx, &p, line);
+			return me_parse_fail(err, it.no, word, e - a, me_addr_strerror(rc));
+		rc = cb(ctx, &p, it.no);
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return more < 0 ? more : 0;
 }
 
 int me_read_file(const char *path, size_t max, char **buf, size_t *len)

@@ -111,6 +111,19 @@ void me_src_format(__u8 src, char *buf, size_t len)
 	}
 }
 
+void me_src_name(const struct me_edge *e, __u8 src, char *buf, size_t len)
+{
+	struct me_src_status st;
+	__u32 key = src;
+
+	if (src >= ME_SRC_SYNC_FIRST && e->fd[ME_M_SOURCES] >= 0 &&
+	    !bpf_map_lookup_elem(e->fd[ME_M_SOURCES], &key, &st) && st.in_use && st.name[0]) {
+		snprintf(buf, len, "%.*s", (int)sizeof(st.name), st.name);
+		return;
+	}
+	me_src_format(src, buf, len);
+}
+
 int me_rec_check(const struct me_rec *r, char *why, size_t why_len)
 {
 	if (r->pfx.len == 0) {
@@ -136,6 +149,14 @@ __u32 me_boot_seconds(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (__u32)ts.tv_sec;
+}
+
+__u32 me_expiry_after(__u32 secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u32)ts.tv_sec + (ts.tv_nsec ? 1 : 0) + secs;
 }
 
 int me_entry_expired(const struct me_entry *v, __u32 now)

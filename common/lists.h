@@ -31,12 +31,17 @@ int me_action_parse(const char *s, struct me_entry *val);
 void me_action_format(const struct me_entry *val, char *buf, size_t len);
 const char *me_list_name(int list);
 void me_src_format(__u8 src, char *buf, size_t len);
+/* Like me_src_format, but names list-sync sources from the "sources" map. */
+void me_src_name(const struct me_edge *e, __u8 src, char *buf, size_t len);
 
 /* Is the record acceptable at all? -EINVAL with a reason otherwise. */
 int me_rec_check(const struct me_rec *r, char *why, size_t why_len);
 
 /* Seconds since boot on CLOCK_BOOTTIME, the clock of me_entry.expires. */
 __u32 me_boot_seconds(void);
+/* The expires value of an entry that must last at least secs seconds: the
+ * current second is rounded up, or an entry could end up to a second early. */
+__u32 me_expiry_after(__u32 secs);
 int me_entry_expired(const struct me_entry *v, __u32 now);
 
 /*

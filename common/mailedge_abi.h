@@ -147,6 +147,33 @@ struct me_counter {
 	__u64 bytes;
 };
 
+/* One list-sync source as the admin sees it ("sources" array, index = source
+ * id). Written by mailedge-listsync after each run, read by mailedge-loader
+ * status and list show; the XDP program never touches it. */
+struct me_src_status {
+	char name[32];
+	char format[16];
+	char url[128];	      /* truncated for display */
+	__u8 in_use;	      /* configured in the last run */
+	__u8 list;	      /* enum me_list */
+	__u8 last_outcome;    /* enum me_sync_outcome */
+	__u8 pad;
+	__u32 failures;	      /* consecutive failed fetches */
+	__u32 entries;	      /* entries in the data in use */
+	__u32 stale_after;    /* seconds */
+	__u64 last_ok;	      /* unix time of the last good fetch (or 304) */
+	__u64 last_try;	      /* unix time of the last attempt */
+	char last_error[160]; /* "" after a success */
+};
+
+enum me_sync_outcome {
+	ME_SYNC_NONE = 0,
+	ME_SYNC_FETCHED,
+	ME_SYNC_NOT_MODIFIED,
+	ME_SYNC_NOT_DUE,
+	ME_SYNC_FAILED,
+};
+
 /* Events that are not verdicts (per-CPU __u64 each, in the "events" map). */
 enum me_event {
 	ME_EV_RATE_INSERT = 0, /* new source in "rates": evictions = inserts - live */

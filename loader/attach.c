@@ -8,6 +8,7 @@
  * with bpf_link_update: the old program filters until the instant the new one
  * does, so an upgrade never leaves a window where nothing filters.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -422,7 +423,9 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 {
 	char path[512];
 	struct me_edge lk;
-	int help, rc, i, links = 0;
+	struct dirent *de;
+	DIR *d;
+	int help, rc, links = 0;
 
 	rc = simple_args(argc, argv, destroy_usage, &help);
 	if (rc || help)
@@ -435,14 +438,23 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	if (rc)
 		goto out;
 	links_walk(c->pin_dir, remove_link_cb, &links);
-	for (i = 0; i < ME_M_COUNT; i++) {
-		if (me_pin_path(path, sizeof(path), c->pin_dir, me_map_name((enum me_map_id)i)))
+	/* Every pinned object, not only the maps this version knows: a pin
+	 * directory made by another version may hold others. */
+	d = opendir(c->pin_dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", c->pin_dir, de->d_name) >=
+		    (int)sizeof(path))
 			continue;
 		if (unlink(path) && errno != ENOENT) {
 			rc = cli_fail("cannot remove %s: %s", path, strerror(errno));
+			closedir(d);
 			goto out;
 		}
 	}
+	if (d)
+		closedir(d);
 	me_edge_unlock(&lk);
 	if (rmdir(c->pin_dir) && errno != ENOENT) {
 		rc = cli_fail("removed the maps, but not %s: %s", c->pin_dir, strerror(errno));

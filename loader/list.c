@@ -88,7 +88,7 @@ static int parse_opts(int argc, char **argv, struct list_opts *o, int *help)
 				return cli_fail("--expires: '%s' is not a number of seconds "
 						"(1-315360000)",
 						optarg);
-			o->val.expires = me_boot_seconds() + secs;
+			o->val.expires = me_expiry_after(secs);
 			break;
 		case OPT_SYNCED:
 			o->synced = 1;
@@ -238,11 +238,13 @@ static int list_del(struct cli *c, int list, char **addrs, int n)
 struct shown {
 	struct me_rec r;
 	int synced;
+	char src[32];
 };
 
 struct show_ctx {
 	struct shown *v;
 	size_t n, cap;
+	const struct me_edge *e;
 };
 
 static int show_collect(void *ctx, const struct me_rec *r, int synced)
@@ -261,6 +263,7 @@ static int show_collect(void *ctx, const struct me_rec *r, int synced)
 	}
 	s->v[s->n].r = *r;
 	s->v[s->n].synced = synced;
+	me_src_name(s->e, r->val.src, s->v[s->n].src, sizeof(s->v[s->n].src));
 	s->n++;
 	return 0;
 }
@@ -294,36 +297,35 @@ static void expires_format(const struct me_entry *v, __u32 now, char *buf, size_
 
 static void show_text(const struct show_ctx *s, __u32 now)
 {
-	char addr[ME_PREFIX_STRLEN], act[24], src[24], exp[24];
+	char addr[ME_PREFIX_STRLEN], act[24], exp[24];
 	size_t i;
 
-	printf("%-5s  %-43s  %-11s  %-10s  %s\n", "LIST", "ADDRESS", "ACTION", "SOURCE",
+	printf("%-5s  %-43s  %-11s  %-16s  %s\n", "LIST", "ADDRESS", "ACTION", "SOURCE",
 	       "EXPIRES");
 	for (i = 0; i < s->n; i++) {
 		const struct me_rec *r = &s->v[i].r;
 
 		me_prefix_format(&r->pfx, addr, sizeof(addr));
 		me_action_format(&r->val, act, sizeof(act));
-		me_src_format(r->val.src, src, sizeof(src));
 		expires_format(&r->val, now, exp, sizeof(exp));
-		printf("%-5s  %-43s  %-11s  %-10s  %s\n", me_list_name(r->list), addr, act, src,
-		       exp);
+		printf("%-5s  %-43s  %-11s  %-16s  %s\n", me_list_name(r->list), addr, act,
+		       s->v[i].src, exp);
 	}
 }
 
 static void show_json(const struct show_ctx *s, __u32 now)
 {
 	json_object *arr = json_object_new_array();
-	char addr[ME_PREFIX_STRLEN], act[24], src[24];
+	char addr[ME_PREFIX_STRLEN], act[24];
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
 		const struct me_rec *r = &s->v[i].r;
 		json_object *o = json_object_new_object();
+		const char *src = s->v[i].src;
 
 		me_prefix_format(&r->pfx, addr, sizeof(addr));
 		me_action_format(&r->val, act, sizeof(act));
-		me_src_format(r->val.src, src, sizeof(src));
 		json_object_object_add(o, "list", json_object_new_string(me_list_name(r->list)));
 		json_object_object_add(o, "address", json_object_new_string(addr));
 		json_object_object_add(o, "action", json_object_new_string(act));
@@ -359,6 +361,7 @@ static int list_show(struct cli *c, int argc, char **argv, const struct list_opt
 	}
 	if (cli_open(c, &e, 0))
 		return EXIT_FAIL;
+	s.e = &e;
 	for (i = 0; i < nlists && !rc; i++)
 		rc = me_list_walk(&e, lists[i], o->synced, show_collect, &s);
 	me_edge_close(&e);

@@ -88,6 +88,94 @@ static int collect_link(void *ctx, const struct me_link *l)
 	return 0;
 }
 
+static const char *outcome_name(__u8 o)
+{
+	static const char *const names[] = { "-", "fetched", "not modified", "not due",
+					     "failed" };
+
+	return o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}
+
+static void when_format(__u64 t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	localtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* The list-sync sources, as mailedge-listsync left them. */
+static void print_sources(struct me_edge *e)
+{
+	struct me_src_status st;
+	__u64 now = (__u64)time(NULL);
+	char when[32];
+	__u32 id;
+	int any = 0;
+
+	for (id = ME_SRC_SYNC_FIRST; id < ME_SRC_MAX; id++) {
+		if (bpf_map_lookup_elem(e->fd[ME_M_SOURCES], &id, &st) || !st.in_use)
+			continue;
+		if (!any++)
+			printf("\n%-20s %-5s %9s %-12s %-16s %8s %4s  %s\n", "SYNC SOURCE", "LIST",
+			       "ENTRIES", "LAST RUN", "LAST SUCCESS", "AGE", "FAIL", "LAST ERROR");
+		when_format(st.last_ok, when, sizeof(when));
+		printf("%-20.32s %-5s %9u %-12s %-16s %7llus %4u  %s%.160s\n", st.name,
+		       st.list == ME_LIST_WHITE ? "white" : "black", st.entries,
+		       outcome_name(st.last_outcome), when,
+		       (unsigned long long)(st.last_ok ? now - st.last_ok : 0), st.failures,
+		       st.last_ok && now - st.last_ok > st.stale_after ? "STALE " : "",
+		       st.last_error);
+	}
+}
+
+static json_object *sources_json(struct me_edge *e)
+{
+	json_object *arr = json_object_new_array();
+	struct me_src_status st;
+	__u64 now = (__u64)time(NULL);
+	char buf[200];
+	__u32 id;
+
+	for (id = ME_SRC_SYNC_FIRST; id < ME_SRC_MAX; id++) {
+		json_object *o;
+
+		if (bpf_map_lookup_elem(e->fd[ME_M_SOURCES], &id, &st) || !st.in_use)
+			continue;
+		o = json_object_new_object();
+		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.name), st.name);
+		json_object_object_add(o, "name", json_object_new_string(buf));
+		json_object_object_add(o, "id", json_object_new_int((int)id));
+		json_object_object_add(o, "list", json_object_new_string(st.list == ME_LIST_WHITE
+										  ? "white"
+										  : "black"));
+		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.format), st.format);
+		json_object_object_add(o, "format", json_object_new_string(buf));
+		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.url), st.url);
+		json_object_object_add(o, "url", json_object_new_string(buf));
+		json_object_object_add(o, "entries", json_object_new_int64(st.entries));
+		json_object_object_add(o, "last_result",
+				       json_object_new_string(outcome_name(st.last_outcome)));
+		json_object_object_add(o, "last_success", json_object_new_int64((int64_t)st.last_ok));
+		json_object_object_add(o, "last_attempt", json_object_new_int64((int64_t)st.last_try));
+		json_object_object_add(o, "age_seconds",
+				       st.last_ok ? json_object_new_int64((int64_t)(now - st.last_ok))
+						  : NULL);
+		json_object_object_add(o, "stale", json_object_new_boolean(
+							   st.last_ok && now - st.last_ok > st.stale_after));
+		json_object_object_add(o, "failures", json_object_new_int64(st.failures));
+		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.last_error), st.last_error);
+		json_object_object_add(o, "last_error", json_object_new_string(buf));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 /* ---- text ---- */
 
 static void print_text(struct cli *c, struct me_edge *e)
@@ -95,7 +183,7 @@ static void print_text(struct cli *c, struct me_edge *e)
 	struct map_fill f[FILL_MAX];
 	struct link_list ll = { .n = 0 };
 	struct me_counter ctr;
-	char src[24];
+	char src[40];
 	int i, n, r, v, any;
 
 	links_walk(c->pin_dir, collect_link, &ll);
@@ -143,11 +231,12 @@ static void print_text(struct cli *c, struct me_edge *e)
 		if (me_counter_read(e->fd[ME_M_LIST_HITS], (__u32)i, &ctr) || !ctr.packets)
 			continue;
 		if (!any++)
-			printf("\n%-12s %16s %18s\n", "LIST", "HITS", "BYTES");
-		me_src_format((__u8)i, src, sizeof(src));
-		printf("%-12s %16llu %18llu\n", src, (unsigned long long)ctr.packets,
+			printf("\n%-20s %16s %18s\n", "LIST", "HITS", "BYTES");
+		me_src_name(e, (__u8)i, src, sizeof(src));
+		printf("%-20s %16llu %18llu\n", src, (unsigned long long)ctr.packets,
 		       (unsigned long long)ctr.bytes);
 	}
+	print_sources(e);
 
 	any = 0;
 	for (i = 0; i < ME_EV_MAX; i++) {
@@ -179,7 +268,7 @@ static void print_json(struct cli *c, struct me_edge *e)
 	struct map_fill f[FILL_MAX];
 	struct link_list ll = { .n = 0 };
 	struct me_counter ctr;
-	char src[24];
+	char src[40];
 	int i, n, r, v;
 
 	links_walk(c->pin_dir, collect_link, &ll);
@@ -226,7 +315,7 @@ static void print_json(struct cli *c, struct me_edge *e)
 		if (me_counter_read(e->fd[ME_M_LIST_HITS], (__u32)i, &ctr) || !ctr.packets)
 			continue;
 		o = json_object_new_object();
-		me_src_format((__u8)i, src, sizeof(src));
+		me_src_name(e, (__u8)i, src, sizeof(src));
 		json_object_object_add(o, "source", json_object_new_string(src));
 		json_object_object_add(o, "id", json_object_new_int(i));
 		json_object_object_add(o, "hits", u64_obj(ctr.packets));
@@ -246,6 +335,7 @@ static void print_json(struct cli *c, struct me_edge *e)
 	json_object_object_add(root, "verdicts", verdicts);
 	json_object_object_add(root, "lists", lists);
 	json_object_object_add(root, "events", events);
+	json_object_object_add(root, "sources", sources_json(e));
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);

@@ -9,7 +9,8 @@ set -euo pipefail
 PKGS=(
 	# build
 	make gcc libc6-dev clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
-	linux-libc-dev libjson-c-dev libcriterion-dev libclang-rt-14-dev
+	linux-libc-dev libjson-c-dev libcriterion-dev libclang-rt-14-dev libcurl4-openssl-dev
+	libconfig-dev
 	# tests, demo and benchmarks: namespaces, traffic, peers
 	iproute2 ethtool util-linux procps hping3 nftables xdp-tools python3
 )

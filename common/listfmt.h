@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * listfmt.h - the list formats mailedge reads, behind one interface.
+ *
+ *   plain          one ADDR[/LEN] a line, '#' and ';' comments (admin lists,
+ *                  FireHOL .netset/.ipset, blocklist.de)
+ *   spamhaus-json  Spamhaus DROP JSON: one object a line, a last "metadata"
+ *                  object whose "records" count must match what was read
+ *   spamhaus-text  Spamhaus DROP text: "CIDR ; SBLnnn", must end with "; EOF"
+ *   dshield        DShield block.txt: tab-separated start, end, prefix length
+ *   ipset-save     the output of "ipset save" (hash:ip and hash:net sets)
+ *
+ * Every parser checks its format's own completeness marker where it has one, so
+ * a download cut short is an error and not a silently shorter list.
+ */
+#ifndef ME_LISTFMT_H
+#define ME_LISTFMT_H
+
+#include <stddef.h>
+
+#include "listfile.h"
+
+typedef int (*me_fmt_parse_fn)(const char *buf, size_t len, unsigned int flags,
+			       me_listfile_cb cb, void *ctx, struct me_parse_err *err);
+
+struct me_fmt {
+	const char *name;
+	me_fmt_parse_fn parse;
+	unsigned int min_interval; /* seconds between fetches the publisher asks for */
+	const char *what;	   /* one line for --help */
+};
+
+/* The format called name (aliases included), or NULL. */
+const struct me_fmt *me_fmt_find(const char *name);
+/* All formats, NULL-terminated by name (for --help). */
+const struct me_fmt *me_fmt_list(void);
+
+int me_fmt_spamhaus_json(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
+			 void *ctx, struct me_parse_err *err);
+int me_fmt_spamhaus_text(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
+			 void *ctx, struct me_parse_err *err);
+int me_fmt_dshield(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb, void *ctx,
+		   struct me_parse_err *err);
+int me_fmt_ipset_save(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
+		      void *ctx, struct me_parse_err *err);
+
+/* Shared by the parsers: iterate lines; *line is not NUL-terminated. */
+struct me_lines {
+	const char *buf;
+	size_t len, pos;
+	unsigned long no;
+};
+
+/* Next line (without its LF or trailing CR); 0 at the end, -EINVAL with err
+ * filled for a line over ME_LISTFILE_MAX_LINE bytes or containing NUL. */
+int me_lines_next(struct me_lines *it, const char **line, size_t *llen, struct me_parse_err *err);
+int me_parse_fail(struct me_parse_err *err, unsigned long line, const char *text, size_t tlen,
+		  const char *why);
+/* Trim blanks at both ends. */
+void me_trim(const char **s, size_t *len);
+
+#endif

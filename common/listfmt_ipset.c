@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * listfmt_ipset.c - the output of "ipset save".
+ *
+ *   create NAME hash:net family inet hashsize 1024 maxelem 65536
+ *   add NAME 192.0.2.0/24
+ *   add NAME 198.51.100.7 timeout 300
+ *
+ * Only hash:ip and hash:net sets hold what a list is; any other set type (ports,
+ * interfaces, marks) is refused rather than half-understood. Element options
+ * after the address (timeout, comment, counters) are ignored: mailedge entries
+ * get their own action and expiry.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "listfmt.h"
+
+static int next_word(const char **l, size_t *n, const char **w, size_t *wl)
+{
+	me_trim(l, n);
+	if (!*n)
+		return 0;
+	*w = *l;
+	for (*wl = 0; *wl < *n && (*l)[*wl] != ' ' && (*l)[*wl] != '\t'; (*wl)++)
+		;
+	*l += *wl;
+	*n -= *wl;
+	return 1;
+}
+
+static int word_is(const char *w, size_t wl, const char *s)
+{
+	return wl == strlen(s) && !memcmp(w, s, wl);
+}
+
+int me_fmt_ipset_save(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
+		      void *ctx, struct me_parse_err *err)
+{
+	struct me_lines it = { .buf = buf, .len = len };
+	const char *l, *line, *w;
+	size_t n, llen, wl;
+	int more, rc;
+
+	while ((more = me_lines_next(&it, &l, &n, err)) > 0) {
+		char addr[ME_PREFIX_STRLEN + 1];
+		struct me_prefix p;
+
+		line = l;
+		llen = n;
+		if (!next_word(&l, &n, &w, &wl) || *w == '#')
+			continue;
+		if (word_is(w, wl, "create")) {
+			if (!next_word(&l, &n, &w, &wl) || !next_word(&l, &n, &w, &wl))
+				return me_parse_fail(err, it.no, line, llen,
+						     "create without a name and type");
+			if (!word_is(w, wl, "hash:ip") && !word_is(w, wl, "hash:net"))
+				return me_parse_fail(err, it.no, line, llen,
+						     "set type is not hash:ip or hash:net");
+			continue;
+		}
+		if (!word_is(w, wl, "add"))
+			return me_parse_fail(err, it.no, line, llen,
+					     "not a 'create' or 'add' line of ipset save");
+		if (!next_word(&l, &n, &w, &wl) || !next_word(&l, &n, &w, &wl))
+			return me_parse_fail(err, it.no, line, llen, "add without a set and element");
+		if (wl >= sizeof(addr) || memchr(w, '-', wl))
+			return me_parse_fail(err, it.no, line, llen,
+					     "element is not an address or CIDR");
+		memcpy(addr, w, wl);
+		addr[wl] = '\0';
+		rc = me_prefix_parse(addr, &p, flags);
+		if (rc)
+			return me_parse_fail(err, it.no, w, wl, me_addr_strerror(rc));
+		rc = cb(ctx, &p, it.no);
+		if (rc)
+			return rc;
+	}
+	return more < 0 ? more : 0;
+}
