@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run.c - one run of mailedge-listsync.
+ *
+ * For every source: fetch it if it is due (its interval passed, its back-off
+ * over), check the download (it parses completely, its format's completeness
+ * marker is there, it is not empty unless allowed, it did not shrink past
+ * max_shrink), and keep it as the new last good copy, or keep the old one.
+ * Then the union of all last good copies is merged and, if it differs from what
+ * the maps hold, swapped in atomically (sync_apply.c). A failed source never
+ * stops the others and never removes its entries: its last good copy stays.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "edge.h"
+#include "fetch.h"
+#include "lists.h"
+#include "log.h"
+#include "run.h"
+#include "state.h"
+#include "str.h"
+#include "sync_apply.h"
+#include "union.h"
+
+/* Back-off after a failed fetch: 1 min doubling to 6 h, never sooner than the
+ * source's own interval. */
+#define BACKOFF_MIN 60u
+#define BACKOFF_MAX (6u * 3600)
+
+struct prefixes {
+	struct me_prefix *v;
+	size_t n, cap;
+	size_t fixed;	 /* host bits cleared */
+	char why[160];	 /* why the callback refused an entry */
+};
+
+struct result {
+	enum me_sync_outcome outcome;
+	struct prefixes data;	/* the entries in use */
+	size_t added, removed;	/* against the previous copy, when fetched */
+	struct ls_state st;
+	char error[256];
+	unsigned char id;
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int collect(void *ctx, const struct me_prefix *p, unsigned long line)
+{
+	struct prefixes *ps = ctx;
+
+	if (p->len == 0) {
+		snprintf(ps->why, sizeof(ps->why), "line %lu: a /0 would match every address; "
+			 "refused", line);
+		return -EINVAL;
+	}
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 1024;
+		struct me_prefix *g = realloc(ps->v, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		ps->v = g;
+		ps->cap = cap;
+	}
+	ps->fixed += p->host_bits_fixed != 0;
+	ps->v[ps->n++] = *p;
+	return 0;
+}
+
+static int parse(const struct ls_source *s, const char *buf, size_t len, struct prefixes *ps,
+		 char *why, size_t why_len)
+{
+	struct me_parse_err err;
+	int rc;
+
+	memset(ps, 0, sizeof(*ps));
+	rc = s->fmt->parse(buf, len, ME_PFX_CLEAR_HOST, collect, ps, &err);
+	if (!rc)
+		return 0;
+	if (ps->why[0])
+		snprintf(why, why_len, "%s", ps->why);
+	else if (rc == -EINVAL && err.text[0])
+		snprintf(why, why_len, "line %lu: %s: '%s'", err.line, err.why, err.text);
+	else if (rc == -EINVAL)
+		snprintf(why, why_len, "line %lu: %s", err.line, err.why);
+	else
+		snprintf(why, why_len, "%s", strerror(-rc));
+	free(ps->v);
+	memset(ps, 0, sizeof(*ps));
+	return rc;
+}
+
+static int pfx_cmp(const void *pa, const void *pb)
+{
+	const struct me_prefix *a = pa, *b = pb;
+	int d;
+
+	if (a->family != b->family)
+		return a->family - b->family;
+	d = memcmp(a->addr, b->addr, sizeof(a->addr));
+	if (d)
+		return d;
+	return (int)a->len - (int)b->len;
+}
+
+/* Entries added and removed between two copies of a source. */
+static void diff(struct prefixes *old, struct prefixes *new, size_t *added, size_t *removed)
+{
+	size_t i = 0, j = 0;
+
+	qsort(old->v, old->n, sizeof(*old->v), pfx_cmp);
+	qsort(new->v, new->n, sizeof(*new->v), pfx_cmp);
+	*added = *removed = 0;
+	while (i < old->n || j < new->n) {
+		int c = i == old->n ? 1 : j == new->n ? -1 : pfx_cmp(&old->v[i], &new->v[j]);
+
+		if (c < 0) {
+			(*removed)++;
+			i++;
+		} else if (c > 0) {
+			(*added)++;
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+}
+
+static int is_file(const struct ls_source *s)
+{
+	return !strncmp(s->url, "file://", 7);
+}
+
+/* Check a fresh download; on success *ps holds its entries. */
+static int validate(const struct ls_source *s, const struct ls_state *st, const char *body,
+		    size_t len, struct prefixes *ps, char *why, size_t why_len)
+{
+	if (!is_file(s) && len && body[len - 1] != '\n') {
+		snprintf(why, why_len, "does not end with a newline: the download was cut short");
+		return -EINVAL;
+	}
+	if (parse(s, body, len, ps, why, why_len))
+		return -EINVAL;
+	if (!ps->n && !s->may_be_empty) {
+		snprintf(why, why_len, "no entries (set may_be_empty if this list can be empty)");
+		goto bad;
+	}
+	if (st->have_data && st->entries && s->max_shrink < 100 &&
+	    ps->n * 100 < st->entries * (100 - s->max_shrink)) {
+		snprintf(why, why_len, "shrank from %llu to %zu entries, more than max_shrink %u%%",
+			 st->entries, ps->n, s->max_shrink);
+		goto bad;
+	}
+	return 0;
+bad:
+	free(ps->v);
+	memset(ps, 0, sizeof(*ps));
+	return -EINVAL;
+}
+
+static void failed(const struct ls_source *s, struct result *r, __u64 now, const char *why)
+{
+	unsigned int backoff = BACKOFF_MIN << (r->st.failures < 9 ? r->st.failures : 9);
+
+	if (backoff > BACKOFF_MAX)
+		backoff = BACKOFF_MAX;
+	if (backoff < s->min_interval)
+		backoff = s->min_interval;
+	if (is_file(s))
+		backoff = 0; /* the admin's own file: try again next run */
+	r->st.failures++;
+	r->st.next_try = now + backoff;
+	snprintf(r->st.last_error, sizeof(r->st.last_error), "%s", why);
+	snprintf(r->error, sizeof(r->error), "%s", why);
+	r->outcome = ME_SYNC_FAILED;
+}
+
+static void process(const struct ls_config *cfg, const struct ls_opts *o,
+		    const struct ls_source *s, struct result *r)
+{
+	struct ls_fetch_req req = { 0 };
+	struct ls_fetch_res res;
+	struct prefixes fresh;
+	__u64 now = (__u64)time(NULL);
+	char why[256];
+	char *buf;
+	size_t len;
+
+	ls_state_load(cfg->state_dir, s->name, &r->st);
+	if (strcmp(r->st.url, s->url) || strcmp(r->st.format, s->format)) {
+		/* Another URL or format under this name: the old copy is not its. */
+		memset(&r->st, 0, sizeof(r->st));
+		snprintf(r->st.url, sizeof(r->st.url), "%s", s->url);
+		snprintf(r->st.format, sizeof(r->st.format), "%s", s->format);
+	}
+
+	if (!o->force && !is_file(s) && r->st.last_try && now < r->st.next_try) {
+		r->outcome = ME_SYNC_NOT_DUE;
+	} else {
+		req.url = s->url;
+		req.ca_file = s->ca_file[0] ? s->ca_file : cfg->ca_file;
+		req.etag = r->st.have_data ? r->st.etag : "";
+		req.last_modified = r->st.have_data ? r->st.last_modified : "";
+		req.connect_timeout = cfg->connect_timeout;
+		req.timeout = cfg->timeout;
+		req.max_size = cfg->max_size;
+		r->st.last_try = now;
+		ls_fetch(&req, &res);
+		if (res.outcome == LS_FETCH_NOT_MODIFIED) {
+			r->outcome = ME_SYNC_NOT_MODIFIED;
+			r->st.last_ok = now;
+			r->st.failures = 0;
+			r->st.last_error[0] = '\0';
+			r->st.next_try = now + s->min_interval;
+		} else if (res.outcome == LS_FETCH_FAILED) {
+			failed(s, r, now, res.err);
+		} else if (validate(s, &r->st, res.body, res.len, &fresh, why, sizeof(why))) {
+			failed(s, r, now, why);
+		} else if (!o->dry_run &&
+			   ls_state_data_write(cfg->state_dir, s->name, res.body, res.len)) {
+			free(fresh.v);
+			failed(s, r, now, "cannot save the download in the state directory");
+		} else {
+			struct prefixes old = { 0 };
+
+			if (r->st.have_data &&
+			    !ls_state_data_read(cfg->state_dir, s->name, &buf, &len)) {
+				/* The previous copy, for the +/- counts. */
+				parse(s, buf, len, &old, why, sizeof(why));
+				free(buf);
+			}
+			r->outcome = ME_SYNC_FETCHED;
+			r->data = fresh;
+			if (r->st.have_data)
+				diff(&old, &r->data, &r->added, &r->removed);
+			else
+				r->added = r->data.n;
+			free(old.v);
+			snprintf(r->st.etag, sizeof(r->st.etag), "%s", res.etag);
+			snprintf(r->st.last_modified, sizeof(r->st.last_modified), "%s",
+				 res.last_modified);
+			r->st.entries = r->data.n;
+			r->st.last_ok = now;
+			r->st.failures = 0;
+			r->st.last_error[0] = '\0';
+			r->st.next_try = now + s->min_interval;
+			r->st.have_data = 1;
+		}
+		ls_fetch_res_free(&res);
+		if (!o->dry_run)
+			ls_state_save(cfg->state_dir, s->name, &r->st);
+	}
+
+	if (r->outcome == ME_SYNC_FETCHED || !r->st.have_data)
+		return;
+	/* Not fetched now: the last good copy is what this source contributes. */
+	if (ls_state_data_read(cfg->state_dir, s->name, &buf, &len)) {
+		snprintf(r->error, sizeof(r->error), "last good copy unreadable");
+		r->outcome = ME_SYNC_FAILED;
+		return;
+	}
+	if (parse(s, buf, len, &r->data, why, sizeof(why))) {
+		snprintf(r->error, sizeof(r->error), "last good copy no longer parses: %.200s", why);
+		r->outcome = ME_SYNC_FAILED;
+	}
+	free(buf);
+}
+
+static const char *outcome_name(enum me_sync_outcome o)
+{
+	switch (o) {
+	case ME_SYNC_FETCHED:
+		return "fetched";
+	case ME_SYNC_NOT_MODIFIED:
+		return "not modified";
+	case ME_SYNC_NOT_DUE:
+		return "not due";
+	case ME_SYNC_FAILED:
+		return "FAILED";
+	default:
+		return "-";
+	}
+}
+
+static void age_text(__u64 secs, char *buf, size_t len)
+{
+	if (secs < 120)
+		snprintf(buf, len, "%llus", (unsigned long long)secs);
+	else if (secs < 7200)
+		snprintf(buf, len, "%llum", (unsigned long long)secs / 60);
+	else if (secs < 172800)
+		snprintf(buf, len, "%lluh", (unsigned long long)secs / 3600);
+	else
+		snprintf(buf, len, "%llud", (unsigned long long)secs / 86400);
+}
+
+static void write_status(struct me_edge *e, const struct ls_config *cfg, struct result *res)
+{
+	unsigned char configured[ME_SRC_MAX] = { 0 };
+	struct me_src_status st;
+	__u32 id;
+	size_t i;
+
+	for (i = 0; i < cfg->nsrc; i++) {
+		const struct ls_source *s = &cfg->src[i];
+		const struct result *r = &res[i];
+
+		memset(&st, 0, sizeof(st));
+		me_strlcpy(st.name, s->name, sizeof(st.name));
+		me_strlcpy(st.format, s->format, sizeof(st.format));
+		me_strlcpy(st.url, s->url, sizeof(st.url));
+		st.in_use = 1;
+		st.list = (__u8)s->list;
+		st.last_outcome = (__u8)r->outcome;
+		st.failures = r->st.failures;
+		st.entries = (__u32)r->data.n;
+		st.stale_after = s->stale_after;
+		st.last_ok = r->st.last_ok;
+		st.last_try = r->st.last_try;
+		me_strlcpy(st.last_error, r->error, sizeof(st.last_error));
+		id = r->id;
+		configured[id] = 1;
+		bpf_map_update_elem(e->fd[ME_M_SOURCES], &id, &st, BPF_ANY);
+	}
+	memset(&st, 0, sizeof(st));
+	for (id = ME_SRC_SYNC_FIRST; id < ME_SRC_MAX; id++)
+		if (!configured[id])
+			bpf_map_update_elem(e->fd[ME_M_SOURCES], &id, &st, BPF_ANY);
+}
+
+/* Do the maps hold a list-sync generation at all (they do not after a
+ * destroy and attach, whatever the state directory says)? */
+static int maps_hold_union(struct me_edge *e)
+{
+	struct me_config cfg;
+	__u32 zero = 0;
+	int fd;
+
+	if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &cfg))
+		return 0;
+	fd = me_sync_inner_fd(e, ME_M_SYNC_HOST4, ME_SYNC_SLOT(cfg.sync_gen & 1, ME_LIST_BLACK));
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
+{
+	const char **names = NULL;
+	struct result *res = NULL;
+	struct me_union u;
+	struct me_apply_stats ast;
+	struct me_edge e;
+	unsigned char ids[ME_SRC_MAX];
+	const char *what;
+	char why[512];
+	__u64 digest, applied = 0, now = (__u64)time(NULL);
+	double t0 = mono();
+	size_t i, j, merged_away, nfail = 0, nfetched = 0, nnm = 0;
+	int lock = -1, rc, status = LS_EXIT_FATAL, apply;
+
+	me_edge_init(&e);
+	me_union_init(&u);
+	if (!cfg->nsrc) {
+		log_err("no sources: configure some in %s or give --source", cfg->path);
+		return LS_EXIT_FATAL;
+	}
+	rc = ls_state_open(cfg->state_dir, &lock, cfg->lock_timeout, why, sizeof(why));
+	if (rc) {
+		log_err("%s", why);
+		return LS_EXIT_FATAL;
+	}
+	rc = me_edge_open(&e, cfg->pin_dir, &what);
+	if (rc) {
+		if (rc == -ENOENT)
+			log_err("no mailedge maps at %s (%s missing): run 'mailedge-loader attach "
+				"IFACE' or 'mailedge-loader init' first",
+				cfg->pin_dir, what);
+		else
+			log_err("cannot open the maps at %s: %s", cfg->pin_dir, strerror(-rc));
+		goto out;
+	}
+	names = calloc(cfg->nsrc, sizeof(*names));
+	res = calloc(cfg->nsrc, sizeof(*res));
+	if (!names || !res)
+		goto out;
+	for (i = 0; i < cfg->nsrc; i++)
+		names[i] = cfg->src[i].name;
+	if (!o->dry_run && ls_state_ids(cfg->state_dir, names, cfg->nsrc, ids)) {
+		log_err("cannot write %s/ids.json", cfg->state_dir);
+		goto out;
+	}
+	for (i = 0; i < cfg->nsrc; i++) {
+		const struct ls_source *s = &cfg->src[i];
+		struct me_entry val = s->val;
+
+		res[i].id = o->dry_run ? (unsigned char)(ME_SRC_SYNC_FIRST + i) : ids[i];
+		process(cfg, o, s, &res[i]);
+		val.src = res[i].id;
+		for (j = 0; j < res[i].data.n; j++)
+			if (me_union_add(&u, s->list, &res[i].data.v[j], &val, (unsigned int)i)) {
+				log_err("out of memory merging the lists");
+				goto out;
+			}
+		if (res[i].outcome == ME_SYNC_FAILED)
+			nfail++;
+		nfetched += res[i].outcome == ME_SYNC_FETCHED;
+		nnm += res[i].outcome == ME_SYNC_NOT_MODIFIED;
+	}
+	me_union_merge(&u, &merged_away);
+	digest = me_union_digest(&u);
+	apply = o->force || ls_state_applied_get(cfg->state_dir, &applied) || applied != digest ||
+		!maps_hold_union(&e);
+
+	/* The summary, one line per source. */
+	printf("%-24s %-13s %10s  %s\n", "SOURCE", "RESULT", "ENTRIES", "DETAIL");
+	for (i = 0; i < cfg->nsrc; i++) {
+		const struct ls_source *s = &cfg->src[i];
+		const struct result *r = &res[i];
+		char age[32], detail[400];
+
+		age_text(now - r->st.last_ok, age, sizeof(age));
+		if (r->outcome == ME_SYNC_FETCHED)
+			snprintf(detail, sizeof(detail), "+%zu -%zu%s", r->added, r->removed,
+				 r->data.fixed ? " (host bits cleared on some)" : "");
+		else if (r->outcome == ME_SYNC_FAILED && r->st.have_data)
+			snprintf(detail, sizeof(detail), "%s; keeping the copy from %s ago",
+				 r->error, age);
+		else if (r->outcome == ME_SYNC_FAILED)
+			snprintf(detail, sizeof(detail), "%s; no good copy yet", r->error);
+		else if (r->outcome == ME_SYNC_NOT_DUE)
+			snprintf(detail, sizeof(detail), "data %s old, next fetch in %llus", age,
+				 (unsigned long long)(r->st.next_try - now));
+		else
+			snprintf(detail, sizeof(detail), "data %s old", age);
+		printf("%-24s %-13s %10zu  %s\n", s->name, outcome_name(r->outcome), r->data.n,
+		       detail);
+		if (r->outcome == ME_SYNC_FAILED)
+			log_err("source %s: %s", s->name, r->error);
+		if (r->st.have_data && now - r->st.last_ok > s->stale_after)
+			log_warn("source %s: data in use is %s old (stale_after %us)", s->name, age,
+				 s->stale_after);
+	}
+
+	if (o->dry_run) {
+		printf("union: %zu entries (%zu merged away); dry run, maps untouched\n", u.n,
+		       merged_away);
+		status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
+		goto out;
+	}
+	rc = me_edge_lock(&e, (int)cfg->lock_timeout * 1000);
+	if (rc) {
+		log_err("cannot lock %s: %s", cfg->pin_dir,
+			rc == -EBUSY ? "held by another mailedge program" : strerror(-rc));
+		goto out;
+	}
+	if (apply) {
+		rc = me_sync_apply(&e, &u, &ast, why, sizeof(why));
+		if (rc) {
+			log_err("maps unchanged: %s", why);
+			write_status(&e, cfg, res);
+			goto out;
+		}
+		ls_state_applied_set(cfg->state_dir, digest);
+		printf("union: %zu black (%zu hosts, %zu subnets), %zu white (%zu hosts, %zu subnets), "
+		       "%zu merged away; applied as generation %u: built in %.2fs, swapped in %.1f ms\n",
+		       ast.counts.n[1][0][0] + ast.counts.n[1][0][1] + ast.counts.n[1][1][0] +
+			       ast.counts.n[1][1][1],
+		       ast.counts.n[1][0][0] + ast.counts.n[1][1][0],
+		       ast.counts.n[1][0][1] + ast.counts.n[1][1][1],
+		       ast.counts.n[0][0][0] + ast.counts.n[0][0][1] + ast.counts.n[0][1][0] +
+			       ast.counts.n[0][1][1],
+		       ast.counts.n[0][0][0] + ast.counts.n[0][1][0],
+		       ast.counts.n[0][0][1] + ast.counts.n[0][1][1], merged_away, ast.gen,
+		       ast.build_s, ast.swap_s * 1000);
+	} else {
+		printf("union: %zu entries, unchanged; maps left as they are\n", u.n);
+	}
+	write_status(&e, cfg, res);
+	printf("%zu sources: %zu fetched, %zu not modified, %zu failed, in %.2fs\n", cfg->nsrc,
+	       nfetched, nnm, nfail, mono() - t0);
+	status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
+out:
+	if (res)
+		for (i = 0; i < cfg->nsrc; i++)
+			free(res[i].data.v);
+	free(res);
+	free(names);
+	me_union_free(&u);
+	me_edge_close(&e);
+	ls_state_close(lock);
+	return status;
+}

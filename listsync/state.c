@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * state.c - the state directory of mailedge-listsync.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "listfile.h"
+#include "mailedge_abi.h"
+#include "state.h"
+
+/* The last good copy can be as large as max_size allows. */
+#define STATE_MAX_DATA (4ull << 30)
+
+int ls_write_atomic(const char *path, const char *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	size_t off = 0;
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t w = write(fd, buf + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+static int mkdirs(const char *dir)
+{
+	char p[PATH_MAX], *s;
+
+	if (snprintf(p, sizeof(p), "%s/sources", dir) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int ls_state_open(const char *dir, int *lock_fd, unsigned int lock_timeout, char *why,
+		  size_t why_len)
+{
+	char path[PATH_MAX];
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	unsigned int waited = 0;
+	int fd, rc;
+
+	rc = mkdirs(dir);
+	if (rc) {
+		snprintf(why, why_len, "cannot create state directory %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK || waited >= lock_timeout * 10) {
+			snprintf(why, why_len, "another mailedge-listsync run holds %s", path);
+			close(fd);
+			return -EBUSY;
+		}
+		nanosleep(&pause, NULL);
+		waited++;
+	}
+	*lock_fd = fd;
+	return 0;
+}
+
+void ls_state_close(int lock_fd)
+{
+	if (lock_fd >= 0)
+		close(lock_fd); /* releases the flock */
+}
+
+static void path_of(char *buf, size_t len, const char *dir, const char *name, const char *ext)
+{
+	snprintf(buf, len, "%s/sources/%s.%s", dir, name, ext);
+}
+
+static void get_str(json_object *o, const char *key, char *dst, size_t cap)
+{
+	json_object *v;
+
+	dst[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		snprintf(dst, cap, "%s", json_object_get_string(v));
+}
+
+static __u64 get_u64(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int) &&
+	    json_object_get_int64(v) > 0)
+		return (__u64)json_object_get_int64(v);
+	return 0;
+}
+
+int ls_state_load(const char *dir, const char *name, struct ls_state *st)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	json_object *o;
+
+	memset(st, 0, sizeof(*st));
+	path_of(path, sizeof(path), dir, name, "json");
+	o = json_object_from_file(path);
+	if (!o)
+		return 0; /* never fetched (or unreadable: start over) */
+	get_str(o, "url", st->url, sizeof(st->url));
+	get_str(o, "format", st->format, sizeof(st->format));
+	get_str(o, "etag", st->etag, sizeof(st->etag));
+	get_str(o, "last_modified", st->last_modified, sizeof(st->last_modified));
+	get_str(o, "last_error", st->last_error, sizeof(st->last_error));
+	st->last_ok = get_u64(o, "last_ok");
+	st->last_try = get_u64(o, "last_try");
+	st->next_try = get_u64(o, "next_try");
+	st->failures = (unsigned int)get_u64(o, "failures");
+	st->entries = get_u64(o, "entries");
+	json_object_put(o);
+	path_of(path, sizeof(path), dir, name, "data");
+	st->have_data = !stat(path, &sb) && st->last_ok;
+	return 0;
+}
+
+int ls_state_save(const char *dir, const char *name, const struct ls_state *st)
+{
+	char path[PATH_MAX];
+	json_object *o = json_object_new_object();
+	const char *text;
+	int rc;
+
+	json_object_object_add(o, "url", json_object_new_string(st->url));
+	json_object_object_add(o, "format", json_object_new_string(st->format));
+	json_object_object_add(o, "etag", json_object_new_string(st->etag));
+	json_object_object_add(o, "last_modified", json_object_new_string(st->last_modified));
+	json_object_object_add(o, "last_error", json_object_new_string(st->last_error));
+	json_object_object_add(o, "last_ok", json_object_new_int64((int64_t)st->last_ok));
+	json_object_object_add(o, "last_try", json_object_new_int64((int64_t)st->last_try));
+	json_object_object_add(o, "next_try", json_object_new_int64((int64_t)st->next_try));
+	json_object_object_add(o, "failures", json_object_new_int64(st->failures));
+	json_object_object_add(o, "entries", json_object_new_int64((int64_t)st->entries));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	path_of(path, sizeof(path), dir, name, "json");
+	rc = ls_write_atomic(path, text, strlen(text));
+	json_object_put(o);
+	return rc;
+}
+
+int ls_state_data_read(const char *dir, const char *name, char **buf, size_t *len)
+{
+	char path[PATH_MAX];
+
+	path_of(path, sizeof(path), dir, name, "data");
+	return me_read_file(path, STATE_MAX_DATA, buf, len);
+}
+
+int ls_state_data_write(const char *dir, const char *name, const char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	path_of(path, sizeof(path), dir, name, "data");
+	return ls_write_atomic(path, buf, len);
+}
+
+int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids)
+{
+	unsigned char used[ME_SRC_MAX] = { 0 };
+	char path[PATH_MAX];
+	json_object *o, *v;
+	const char *text;
+	size_t i;
+	int id, rc;
+
+	snprintf(path, sizeof(path), "%s/ids.json", dir);
+	o = json_object_from_file(path);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = json_object_new_object();
+	}
+	json_object_object_foreach(o, key, val)
+	{
+		(void)key;
+		id = json_object_get_int(val);
+		if (id >= ME_SRC_SYNC_FIRST && id < ME_SRC_MAX)
+			used[id] = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (json_object_object_get_ex(o, names[i], &v)) {
+			id = json_object_get_int(v);
+			if (id >= ME_SRC_SYNC_FIRST && id < ME_SRC_MAX) {
+				ids[i] = (unsigned char)id;
+				continue;
+			}
+		}
+		for (id = ME_SRC_SYNC_FIRST; id < ME_SRC_MAX && used[id]; id++)
+			;
+		if (id == ME_SRC_MAX) {
+			/* Forget names no longer configured, then try again. */
+			json_object_put(o);
+			unlink(path);
+			return ls_state_ids(dir, names, n, ids);
+		}
+		used[id] = 1;
+		ids[i] = (unsigned char)id;
+		json_object_object_add(o, names[i], json_object_new_int(id));
+	}
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	rc = ls_write_atomic(path, text, strlen(text));
+	json_object_put(o);
+	return rc;
+}
+
+int ls_state_applied_get(const char *dir, __u64 *digest)
+{
+	char path[PATH_MAX], *buf;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/applied", dir);
+	rc = me_read_file(path, 64, &buf, &len);
+	if (rc)
+		return rc;
+	rc = sscanf(buf, "%llx", (unsigned long long *)digest) == 1 ? 0 : -EINVAL;
+	free(buf);
+	return rc;
+}
+
+int ls_state_applied_set(const char *dir, __u64 digest)
+{
+	char path[PATH_MAX], text[32];
+
+	snprintf(path, sizeof(path), "%s/applied", dir);
+	snprintf(text, sizeof(text), "%016llx\n", (unsigned long long)digest);
+	return ls_write_atomic(path, text, strlen(text));
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * state.h - what mailedge-listsync remembers between runs, in its state
+ * directory (default /var/lib/mailedge):
+ *
+ *   lock                   held for a whole run
+ *   ids.json               source name -> source id (stable hit counters)
+ *   applied                digest of the union now in the maps
+ *   sources/NAME.data      the last good download, byte for byte
+ *   sources/NAME.json      its metadata: when fetched, ETag, failures...
+ *
+ * Files are replaced by write-to-temp, fsync, rename: a crash leaves the old
+ * copy or the new one, never half of one.
+ */
+#ifndef LS_STATE_H
+#define LS_STATE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct ls_state {
+	char url[1024];	   /* what the last good copy was fetched from */
+	char format[32];
+	char etag[256];
+	char last_modified[64];
+	__u64 last_ok;	   /* unix time of the last good fetch or 304 */
+	__u64 last_try;	   /* unix time of the last attempt */
+	__u64 next_try;	   /* not before this (interval or back-off) */
+	unsigned int failures;
+	unsigned long long entries; /* in the last good copy */
+	char last_error[256];
+	int have_data;	   /* a last good copy exists for this url and format */
+};
+
+int ls_state_open(const char *dir, int *lock_fd, unsigned int lock_timeout, char *why,
+		  size_t why_len);
+void ls_state_close(int lock_fd);
+
+int ls_state_load(const char *dir, const char *name, struct ls_state *st);
+int ls_state_save(const char *dir, const char *name, const struct ls_state *st);
+int ls_state_data_read(const char *dir, const char *name, char **buf, size_t *len);
+int ls_state_data_write(const char *dir, const char *name, const char *buf, size_t len);
+
+/* Assign stable ids to names (ME_SRC_SYNC_FIRST..255); ids[i] for names[i]. */
+int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids);
+
+int ls_state_applied_get(const char *dir, __u64 *digest);
+int ls_state_applied_set(const char *dir, __u64 digest);
+
+/* Write a whole file atomically. */
+int ls_write_atomic(const char *path, const char *buf, size_t len);
+
+#endif
