@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_sync_atomic.c - no packet is ever judged against a half-applied list.
+ *
+ * Two unions, U1 and U2, differ in 60,000 hosts (so that building each takes a
+ * while) but agree on a few sources: 192.0.2.66 and 198.51.100.0/24 blacklisted
+ * in both, 198.51.100.7 whitelisted in both, 192.0.2.10 and 2001:db8::10 in
+ * neither, 2001:db8:bad::/48 blacklisted in both. Whichever union a packet sees,
+ * those sources get the same verdict. Worker threads run the real XDP program
+ * through BPF_PROG_RUN on every CPU, as fast as they can, with frames from those
+ * sources, while the main thread swaps U1 and U2 in with me_sync_apply, again
+ * and again. A single frame with the wrong verdict fails the test.
+ *
+ * The control test edits the live maps in place instead (delete and re-add the
+ * shared entries) and must catch misjudged frames, so the detector itself is
+ * shown to work: a test that could not fail would prove nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "counters.h"
+#include "edge_load.h"
+#include "lists.h"
+#include "sync_apply.h"
+#include "union.h"
+#include "lib/pkt.h"
+
+#define FILLER_HOSTS 60000
+#define SWAPS	     16
+#define WORKERS	     2
+
+struct probe {
+	const char *src;
+	int family;
+	__u32 want; /* XDP action */
+};
+
+static const struct probe probes[] = {
+	{ "192.0.2.66", AF_INET, XDP_DROP },	/* black host in both */
+	{ "198.51.100.20", AF_INET, XDP_DROP }, /* inside the black /24 in both */
+	{ "198.51.100.7", AF_INET, XDP_PASS },	/* white host inside it, both */
+	{ "192.0.2.10", AF_INET, XDP_PASS },	/* in neither */
+	{ "2001:db8:bad::1", AF_INET6, XDP_DROP },
+	{ "2001:db8::10", AF_INET6, XDP_PASS },
+};
+#define NPROBES (sizeof(probes) / sizeof(probes[0]))
+
+static struct me_prog prog;
+static struct me_edge edge;
+static unsigned char frames[NPROBES][128];
+static __u32 lens[NPROBES];
+static atomic_int stop;
+static atomic_ullong runs, wrong;
+static atomic_int wrong_probe = -1;
+
+static void setup(void)
+{
+	struct me_sizes sz = { .hosts = 262144, .white_hosts = 1024, .subnets = 1024,
+			       .rate_entries = 1024, .ban_entries = 1024 };
+	char why[256];
+	size_t i;
+	int created;
+
+	cr_assert_eq(me_prog_load(&prog, NULL, &sz, &edge, &created, why, sizeof(why)), 0,
+		     "loading the program: %s", why);
+	cr_assert_eq(me_edge_defaults(&edge), 0);
+	for (i = 0; i < NPROBES; i++) {
+		struct pkt_spec p = { .family = probes[i].family, .src = probes[i].src,
+				      .dst = probes[i].family == AF_INET ? "192.0.2.1"
+									   : "2001:db8::1",
+				      .l4 = 6, .sport = 40000, .dport = 25,
+				      .tcp_flags = TF_SYN };
+
+		lens[i] = (__u32)pkt_build(&p, frames[i], sizeof(frames[i]));
+		cr_assert_gt(lens[i], 0u);
+	}
+}
+
+static void teardown(void)
+{
+	me_edge_close(&edge);
+	me_prog_close(&prog);
+}
+
+TestSuite(sync_atomic, .init = setup, .fini = teardown, .timeout = 120);
+
+static void add(struct me_union *u, int list, const char *cidr, int action, int src)
+{
+	struct me_prefix p;
+	struct me_entry v = { .action = (__u8)action, .src = (__u8)src };
+
+	cr_assert_eq(me_prefix_parse(cidr, &p, 0), 0, "%s", cidr);
+	cr_assert_eq(me_union_add(u, list, &p, &v, 0), 0);
+}
+
+/* The shared entries plus FILLER_HOSTS hosts numbered from base. */
+static void build(struct me_union *u, __u32 base)
+{
+	struct me_entry v = { .action = ME_ACT_DROP, .src = 20 };
+	struct me_prefix p = { .family = AF_INET, .len = 32 };
+	size_t removed;
+	__u32 i, a;
+
+	me_union_init(u);
+	add(u, ME_LIST_BLACK, "192.0.2.66", ME_ACT_DROP, 16);
+	add(u, ME_LIST_BLACK, "198.51.100.0/24", ME_ACT_DROP, 16);
+	add(u, ME_LIST_WHITE, "198.51.100.7", ME_ACT_PASS, 17);
+	add(u, ME_LIST_BLACK, "2001:db8:bad::/48", ME_ACT_DROP, 16);
+	for (i = 0; i < FILLER_HOSTS; i++) {
+		a = htonl(0x0a000000u + base + i); /* 10.x: only loaded, never sent */
+		memcpy(p.addr, &a, 4);
+		cr_assert_eq(me_union_add(u, ME_LIST_BLACK, &p, &v, 1), 0);
+	}
+	me_union_merge(u, &removed);
+}
+
+static void *worker(void *arg)
+{
+	unsigned char out[256];
+	unsigned long long n = 0;
+	size_t i = (size_t)(long)arg;
+
+	while (!atomic_load(&stop)) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[i % NPROBES],
+			    .data_size_in = lens[i % NPROBES], .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+
+		if (bpf_prog_test_run_opts(me_prog_fd(&prog), &o))
+			break;
+		if (o.retval != probes[i % NPROBES].want) {
+			atomic_fetch_add(&wrong, 1);
+			atomic_store(&wrong_probe, (int)(i % NPROBES));
+		}
+		n++;
+		i++;
+	}
+	atomic_fetch_add(&runs, n);
+	return NULL;
+}
+
+static void start_workers(pthread_t *t)
+{
+	long i;
+
+	atomic_store(&stop, 0);
+	atomic_store(&runs, 0);
+	atomic_store(&wrong, 0);
+	for (i = 0; i < WORKERS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, worker, (void *)i), 0);
+}
+
+static void stop_workers(pthread_t *t)
+{
+	int i;
+
+	atomic_store(&stop, 1);
+	for (i = 0; i < WORKERS; i++)
+		pthread_join(t[i], NULL);
+}
+
+Test(sync_atomic, swaps_never_misjudge)
+{
+	struct me_union u[2];
+	struct me_apply_stats st;
+	pthread_t t[WORKERS];
+	char why[256];
+	__u64 retries;
+	int i;
+
+	build(&u[0], 0);
+	build(&u[1], FILLER_HOSTS);
+	cr_assert_eq(me_sync_apply(&edge, &u[0], &st, why, sizeof(why)), 0, "%s", why);
+
+	start_workers(t);
+	for (i = 0; i < SWAPS; i++)
+		cr_assert_eq(me_sync_apply(&edge, &u[(i + 1) % 2], &st, why, sizeof(why)), 0,
+			     "swap %d: %s", i, why);
+	stop_workers(t);
+	me_union_free(&u[0]);
+	me_union_free(&u[1]);
+
+	me_event_read(edge.fd[ME_M_EVENTS], ME_EV_SYNC_RETRY, &retries);
+	cr_log_info("%d swaps of %d entries, %llu frames judged during them, %llu swap retries",
+		    SWAPS, FILLER_HOSTS + 4, (unsigned long long)atomic_load(&runs),
+		    (unsigned long long)retries);
+	cr_assert_gt(atomic_load(&runs), 10000ull,
+		     "frames judged during the swaps: got %llu, want > 10000 (the test must "
+		     "overlap traffic with swaps)",
+		     (unsigned long long)atomic_load(&runs));
+	cr_assert_eq(atomic_load(&wrong), 0ull,
+		     "misjudged frames during %d swaps: got %llu (last from %s), want 0", SWAPS,
+		     (unsigned long long)atomic_load(&wrong),
+		     atomic_load(&wrong_probe) >= 0 ? probes[atomic_load(&wrong_probe)].src : "-");
+}
+
+Test(sync_atomic, control_in_place_edits_are_caught)
+{
+	struct me_union u;
+	struct me_apply_stats st;
+	struct me_config cfg;
+	pthread_t t[WORKERS];
+	struct timespec t0, now;
+	char why[256];
+	__u32 zero = 0, host, slot;
+	struct me_entry v = { .action = ME_ACT_DROP, .src = 16 };
+	int inner;
+
+	build(&u, 0);
+	cr_assert_eq(me_sync_apply(&edge, &u, &st, why, sizeof(why)), 0, "%s", why);
+	me_union_free(&u);
+	cr_assert_eq(bpf_map_lookup_elem(edge.fd[ME_M_CONFIG], &zero, &cfg), 0);
+	slot = ME_SYNC_SLOT(cfg.sync_gen, ME_LIST_BLACK);
+	inner = me_sync_inner_fd(&edge, ME_M_SYNC_HOST4, slot);
+	cr_assert_geq(inner, 0, "the active black host map");
+	inet_pton(AF_INET, "192.0.2.66", &host);
+
+	/* What a non-atomic refresh does: the entry is briefly absent. */
+	start_workers(t);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		bpf_map_delete_elem(inner, &host);
+		bpf_map_update_elem(inner, &host, &v, BPF_ANY);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (atomic_load(&wrong) == 0 && now.tv_sec - t0.tv_sec < 10);
+	stop_workers(t);
+	close(inner);
+	cr_assert_gt(atomic_load(&wrong), 0ull,
+		     "misjudged frames with in-place edits: got 0 in %llu frames, want > 0 (the "
+		     "detector must see a half-applied list)",
+		     (unsigned long long)atomic_load(&runs));
+}
+
+Test(sync_atomic, capacity_exceeded_changes_nothing)
+{
+	struct me_union big, small;
+	struct me_apply_stats st;
+	struct me_config c0, c1;
+	char why[256];
+	__u32 zero = 0;
+	int rc;
+
+	build(&small, 0);
+	cr_assert_eq(me_sync_apply(&edge, &small, &st, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(bpf_map_lookup_elem(edge.fd[ME_M_CONFIG], &zero, &c0), 0);
+	/* 300k hosts into a 262,144-host capacity: refused before anything flips. */
+	me_union_init(&big);
+	{
+		struct me_entry v = { .action = ME_ACT_DROP, .src = 20 };
+		struct me_prefix p = { .family = AF_INET, .len = 32 };
+		size_t removed;
+		__u32 i, a;
+
+		for (i = 0; i < 300000; i++) {
+			a = htonl(0x0b000000u + i);
+			memcpy(p.addr, &a, 4);
+			cr_assert_eq(me_union_add(&big, ME_LIST_BLACK, &p, &v, 0), 0);
+		}
+		me_union_merge(&big, &removed);
+	}
+	rc = me_sync_apply(&edge, &big, &st, why, sizeof(why));
+	cr_assert_eq(rc, -ENOSPC, "apply over capacity: got %d, want -ENOSPC", rc);
+	cr_assert(strstr(why, "sync_b_host4") && strstr(why, "300000"),
+		  "message: got '%s', want it to name the map and the count", why);
+	cr_assert_eq(bpf_map_lookup_elem(edge.fd[ME_M_CONFIG], &zero, &c1), 0);
+	cr_assert_eq(c1.sync_gen, c0.sync_gen, "generation after a refused apply: got %u, want %u",
+		     c1.sync_gen, c0.sync_gen);
+	/* The old union still judges. */
+	{
+		unsigned char out[256];
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[0], .data_size_in = lens[0],
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+		cr_assert_eq(bpf_prog_test_run_opts(me_prog_fd(&prog), &o), 0);
+		cr_assert_eq(o.retval, XDP_DROP, "192.0.2.66 after a refused apply: got %u, want "
+			     "XDP_DROP", o.retval);
+	}
+	me_union_free(&big);
+	me_union_free(&small);
+}
