@@ -21,7 +21,9 @@
  * still subject to the connection threshold, a whitelisted one is not).
  *
  * Every frame is counted once in stats[reason][verdict] and, when a list entry
- * decided it, once in list_hits[entry source].
+ * or a ban decided its verdict, once in list_hits[entry source] (a ban counts
+ * as ME_SRC_THRESHOLD). A pass/group entry decides only if the frame then
+ * passes: a SYN it lets through that the threshold drops is the threshold's.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -37,6 +39,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 int mailedge_xdp(struct xdp_md *ctx); /* the entry point, for -Wmissing-prototypes */
+
+#define ME_NO_SRC 0xffffffffu /* no list entry matched */
 
 static __always_inline void me_count(void *map, __u32 key, __u32 len)
 {
@@ -58,6 +62,21 @@ static __always_inline int me_verdict(__u32 reason, __u32 verdict, __u32 len)
 	return XDP_PASS;
 }
 
+/* A verdict decided by a list entry (or a ban): counted for its source too. */
+static __always_inline int me_listed(__u32 src, __u32 reason, __u32 verdict, __u32 len)
+{
+	me_count(&list_hits, src, len);
+	return me_verdict(reason, verdict, len);
+}
+
+/* Passed at the end: by a pass/group entry (src) if one matched. */
+static __always_inline int me_passed(__u32 src, __u32 reason, __u32 len)
+{
+	if (src != ME_NO_SRC)
+		me_count(&list_hits, src, len);
+	return me_verdict(reason, ME_V_PASS, len);
+}
+
 /* A SYN without ACK: the first packet of a new connection. */
 static __always_inline int me_is_syn(const struct tcphdr *th)
 {
@@ -76,7 +95,7 @@ int mailedge_xdp(struct xdp_md *ctx)
 	struct me_src_key key;
 	struct me_config *cfg;
 	struct tcphdr *th;
-	__u32 zero = 0;
+	__u32 zero = 0, src = ME_NO_SRC;
 	int rc, truncated;
 
 	rc = me_parse(data, end, &p);
@@ -101,12 +120,13 @@ int mailedge_xdp(struct xdp_md *ctx)
 		me_lists6(&p, cfg, &clk, &m);
 
 	if (m.e) {
-		me_count(&list_hits, m.e->src, len);
+		src = m.e->src;
 		if (m.reason == ME_R_WHITE_HOST || m.reason == ME_R_WHITE_NET)
-			return me_verdict(m.reason, ME_V_PASS, len);
+			return me_listed(src, m.reason, ME_V_PASS, len);
 		if (m.e->action == ME_ACT_DROP)
-			return me_verdict(m.reason, ME_V_DROP, len);
+			return me_listed(src, m.reason, ME_V_DROP, len);
 		if (m.e->action == ME_ACT_RESET) {
+			me_count(&list_hits, src, len);
 			if (!me_is_syn(th))
 				return me_verdict(m.reason, ME_V_DROP, len);
 			if (me_build_reset(ctx, &p, th, end, len)) {
@@ -119,17 +139,15 @@ int mailedge_xdp(struct xdp_md *ctx)
 	}
 
 	if (!cfg->thr_rate && !cfg->thr_ban_secs)
-		return me_verdict(m.reason, ME_V_PASS, len);
+		return me_passed(src, m.reason, len);
 
 	me_src_key(&p, cfg, &key);
-	if (cfg->thr_ban_secs && me_banned(&key, me_now(&clk))) {
-		me_count(&list_hits, ME_SRC_THRESHOLD, len);
-		return me_verdict(ME_R_BANNED, ME_V_DROP, len);
-	}
+	if (cfg->thr_ban_secs && me_banned(&key, me_now(&clk)))
+		return me_listed(ME_SRC_THRESHOLD, ME_R_BANNED, ME_V_DROP, len);
 	if (!cfg->thr_rate || !me_is_syn(th) || !me_port_protected(bpf_ntohs(th->dest)))
-		return me_verdict(m.reason, ME_V_PASS, len);
+		return me_passed(src, m.reason, len);
 	if (me_rate_allow(&key, cfg, me_now(&clk)))
-		return me_verdict(m.reason, ME_V_PASS, len);
+		return me_passed(src, m.reason, len);
 	if (cfg->thr_ban_secs)
 		me_ban(&key, cfg, me_now(&clk));
 	return me_verdict(ME_R_THRESHOLD, ME_V_DROP, len);

@@ -89,32 +89,38 @@ static __always_inline struct me_entry *me_host_lookup(void *manual, void *sync,
 
 /*
  * Longest-prefix lookup that skips expired entries. An expired prefix would
- * otherwise shadow a shorter live one, so it is deleted and the lookup repeated
- * (twice at most: an entry added and expired in between waits for the next packet).
+ * otherwise shadow a shorter live one, so it is deleted (by its own length,
+ * which the value carries: an LPM delete needs the exact prefix) and the lookup
+ * repeated. key is the lookup key (struct me_lpm4 or me_lpm6, prefixlen first)
+ * and is restored before returning. Two rounds: an expired prefix nested in
+ * another expired one waits for the next packet.
  */
-static __always_inline struct me_entry *me_net_lookup_one(void *trie, void *key,
+static __always_inline struct me_entry *me_net_lookup_one(void *trie, void *key, __u32 full,
 							  struct me_clock *c)
 {
-	struct me_entry *e;
+	struct me_net_entry *ne;
+	__u32 *plen = key;
 	int i;
 
 #pragma unroll
 	for (i = 0; i < 2; i++) {
-		e = bpf_map_lookup_elem(trie, key);
-		if (!e || me_live(e, c))
-			return e;
+		ne = bpf_map_lookup_elem(trie, key);
+		if (!ne || me_live(&ne->e, c))
+			return ne ? &ne->e : NULL;
+		*plen = ne->prefixlen;
 		bpf_map_delete_elem(trie, key);
+		*plen = full;
 	}
 	return NULL;
 }
 
 static __always_inline struct me_entry *me_net_lookup(void *manual, void *sync, void *key,
-						      struct me_clock *c)
+						      __u32 full, struct me_clock *c)
 {
-	struct me_entry *e = me_net_lookup_one(manual, key, c);
+	struct me_entry *e = me_net_lookup_one(manual, key, full, c);
 
 	if (!e && sync)
-		e = me_net_lookup_one(sync, key, c);
+		e = me_net_lookup_one(sync, key, full, c);
 	return e;
 }
 
@@ -138,7 +144,7 @@ static __always_inline void me_lists4(const struct me_pkt *p, struct me_config *
 	if (m->e)
 		return;
 	m->reason = ME_R_WHITE_NET;
-	m->e = me_net_lookup(&white_net4, s.white_net, &lpm, c);
+	m->e = me_net_lookup(&white_net4, s.white_net, &lpm, 32, c);
 	if (m->e)
 		return;
 	m->reason = ME_R_BLACK_HOST;
@@ -146,7 +152,7 @@ static __always_inline void me_lists4(const struct me_pkt *p, struct me_config *
 	if (m->e)
 		return;
 	m->reason = ME_R_BLACK_NET;
-	m->e = me_net_lookup(&black_net4, s.black_net, &lpm, c);
+	m->e = me_net_lookup(&black_net4, s.black_net, &lpm, 32, c);
 	if (m->e)
 		return;
 	m->reason = ME_R_CLEAN;
@@ -170,7 +176,7 @@ static __always_inline void me_lists6(const struct me_pkt *p, struct me_config *
 	if (m->e)
 		return;
 	m->reason = ME_R_WHITE_NET;
-	m->e = me_net_lookup(&white_net6, s.white_net, &lpm, c);
+	m->e = me_net_lookup(&white_net6, s.white_net, &lpm, 128, c);
 	if (m->e)
 		return;
 	m->reason = ME_R_BLACK_HOST;
@@ -178,7 +184,7 @@ static __always_inline void me_lists6(const struct me_pkt *p, struct me_config *
 	if (m->e)
 		return;
 	m->reason = ME_R_BLACK_NET;
-	m->e = me_net_lookup(&black_net6, s.black_net, &lpm, c);
+	m->e = me_net_lookup(&black_net6, s.black_net, &lpm, 128, c);
 	if (m->e)
 		return;
 	m->reason = ME_R_CLEAN;

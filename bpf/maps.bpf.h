@@ -32,7 +32,7 @@
 		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
 		__uint(max_entries, ME_DEF_SUBNETS);                                               \
 		__type(key, key_t);                                                                \
-		__type(value, struct me_entry);                                                    \
+		__type(value, struct me_net_entry);                                                \
 	} name SEC(".maps")
 
 ME_HOST_MAP(white_host4, __u32, ME_DEF_WHITE_HOSTS);
@@ -68,7 +68,7 @@ struct sync_net4_inner {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
 	__type(key, struct me_lpm4);
-	__type(value, struct me_entry);
+	__type(value, struct me_net_entry);
 };
 
 struct sync_net6_inner {
@@ -76,7 +76,7 @@ struct sync_net6_inner {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
 	__type(key, struct me_lpm6);
-	__type(value, struct me_entry);
+	__type(value, struct me_net_entry);
 };
 
 #define ME_SYNC_MAP(name, inner_t)                                                                 \

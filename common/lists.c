@@ -38,6 +38,20 @@ int me_prefix_key(const struct me_prefix *p, void *key)
 	return 1;
 }
 
+size_t me_prefix_value(const struct me_prefix *p, const struct me_entry *val, void *out)
+{
+	struct me_net_entry ne;
+
+	if (me_prefix_is_host(p)) {
+		memcpy(out, val, sizeof(*val));
+		return sizeof(*val);
+	}
+	ne.e = *val;
+	ne.prefixlen = p->len;
+	memcpy(out, &ne, sizeof(ne));
+	return sizeof(ne);
+}
+
 void me_key_prefix(int family, int is_net, const void *key, struct me_prefix *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -173,7 +187,7 @@ static int rec_map(const struct me_edge *e, const struct me_rec *r, void *key)
 
 struct undo {
 	int existed;
-	struct me_entry old;
+	unsigned char old[ME_VALUE_MAX];
 };
 
 static void rollback(struct me_edge *e, const struct me_rec *recs, const struct undo *u, size_t n)
@@ -184,7 +198,7 @@ static void rollback(struct me_edge *e, const struct me_rec *recs, const struct 
 		int fd = rec_map(e, &recs[n], key);
 
 		if (u[n].existed)
-			bpf_map_update_elem(fd, key, &u[n].old, BPF_ANY);
+			bpf_map_update_elem(fd, key, u[n].old, BPF_ANY);
 		else
 			bpf_map_delete_elem(fd, key);
 	}
@@ -203,9 +217,11 @@ int me_manual_apply(struct me_edge *e, const struct me_rec *recs, size_t n,
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		int fd = rec_map(e, &recs[i], key);
+		unsigned char val[ME_VALUE_MAX];
 
-		u[i].existed = !bpf_map_lookup_elem(fd, key, &u[i].old);
-		if (bpf_map_update_elem(fd, key, &recs[i].val, BPF_ANY)) {
+		me_prefix_value(&recs[i].pfx, &recs[i].val, val);
+		u[i].existed = !bpf_map_lookup_elem(fd, key, u[i].old);
+		if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
 			rc = -errno;
 			/* A hash says E2BIG when full, an LPM trie ENOSPC. */
 			if (rc == -E2BIG || rc == -ENOSPC) {
@@ -224,8 +240,7 @@ int me_manual_apply(struct me_edge *e, const struct me_rec *recs, size_t n,
 
 int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, size_t *missing)
 {
-	unsigned char key[ME_KEY_MAX];
-	struct me_entry old;
+	unsigned char key[ME_KEY_MAX], old[ME_VALUE_MAX];
 	struct undo *u;
 	size_t i;
 	int rc = 0;
@@ -234,7 +249,7 @@ int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, siz
 	for (i = 0; i < n; i++) {
 		int fd = rec_map(e, &recs[i], key);
 
-		if (bpf_map_lookup_elem(fd, key, &old)) {
+		if (bpf_map_lookup_elem(fd, key, old)) {
 			*missing = i;
 			return -ENOENT;
 		}
@@ -245,7 +260,7 @@ int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, siz
 	for (i = 0; i < n; i++) {
 		int fd = rec_map(e, &recs[i], key);
 
-		u[i].existed = !bpf_map_lookup_elem(fd, key, &u[i].old);
+		u[i].existed = !bpf_map_lookup_elem(fd, key, u[i].old);
 		if (bpf_map_delete_elem(fd, key) && errno != ENOENT) {
 			rc = -errno;
 			rollback(e, recs, u, i);

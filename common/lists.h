@@ -22,6 +22,13 @@ struct me_rec {
 /* Largest key of any list map (struct me_lpm6). */
 #define ME_KEY_MAX 20
 
+/* Largest value of any list map (struct me_net_entry). */
+#define ME_VALUE_MAX sizeof(struct me_net_entry)
+
+/* The map value for val under prefix p: a struct me_entry for a host, a
+ * struct me_net_entry for a subnet. Returns its size. */
+size_t me_prefix_value(const struct me_prefix *p, const struct me_entry *val, void *out);
+
 /* The map key of a prefix; returns 1 if it belongs in a subnet (LPM) map. */
 int me_prefix_key(const struct me_prefix *p, void *key);
 void me_key_prefix(int family, int is_net, const void *key, struct me_prefix *out);

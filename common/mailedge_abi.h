@@ -77,6 +77,16 @@ struct me_entry {
 	__u32 expires;	/* CLOCK_BOOTTIME seconds; 0 = never. Expired = absent. */
 };
 
+/* The value of a subnet (LPM trie) entry: the entry and its own prefix length.
+ * An LPM lookup does not say which prefix matched, and deleting an expired one
+ * (so that it stops hiding a shorter live prefix) needs the exact length. Host
+ * entries do without: at millions of entries, 4 more bytes are 8 more per entry
+ * once the kernel rounds values up. */
+struct me_net_entry {
+	struct me_entry e;
+	__u32 prefixlen;
+};
+
 /* IPv6 host key. Words, not bytes, so the XDP side copies four loads. */
 struct me_addr6 {
 	__u32 w[4];

@@ -107,7 +107,8 @@ static int create_target(const struct me_edge *e, struct target *t, char *why, s
 		t->key_size = t->fam ? sizeof(struct me_lpm6) : sizeof(struct me_lpm4);
 	else
 		t->key_size = t->fam ? sizeof(struct me_addr6) : sizeof(__u32);
-	t->fd = bpf_map_create(type, target_name(t), t->key_size, sizeof(struct me_entry),
+	t->fd = bpf_map_create(type, target_name(t), t->key_size,
+			       t->net ? sizeof(struct me_net_entry) : sizeof(struct me_entry),
 			       t->n ? (__u32)t->n : 1, &o);
 	if (t->fd < 0) {
 		snprintf(why, why_len, "cannot create %s for %zu entries: %s", target_name(t), t->n,
@@ -175,7 +176,10 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 		x = &t[r->list][r->family == 6][!me_prefix_is_host(&p)];
 		me_prefix_key(&p, key);
 		if (x->net) {
-			if (bpf_map_update_elem(x->fd, key, &r->val, BPF_NOEXIST)) {
+			unsigned char val[ME_VALUE_MAX];
+
+			me_prefix_value(&p, &r->val, val);
+			if (bpf_map_update_elem(x->fd, key, val, BPF_NOEXIST)) {
 				rc = -errno;
 				snprintf(why, why_len, "cannot fill %s: %s", target_name(x),
 					 strerror(errno));

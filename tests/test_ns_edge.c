@@ -38,6 +38,7 @@
 #include <json-c/json.h>
 
 #include "lib/testenv.h"
+#include "lib/traffic.h"
 
 #define SMTP_PORT    25
 #define CONNECT_MS   3000 /* a connection that should succeed gets this long */
@@ -53,19 +54,10 @@
 
 static struct lab lab;
 static int lfd4 = -1, lfd6 = -1;
-static pid_t bg_pid = -1;
-static char bg_out[64];
+static struct bgproc bg = { .pid = -1 };
 static char msg[8192]; /* assertion text built before freeing what it quotes */
 
-/* ---- helpers (candidates for tests/lib/) ---- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* ---- helpers ---- */
 
 static const char *conn_name(int rc)
 {
@@ -183,76 +175,23 @@ static void need_hping3(void)
 		     st);
 }
 
-/*
- * Start "ip netns exec <client> hping3 ARGS" in the background, output to a
- * temporary file. .fini kills it if the test does not stop it.
- */
-static void hping_start(const char *args)
+/* hping3 in the client namespace, in the background until hping_finish. */
+static void start_hping(const char *args)
 {
-	char cmd[1024];
-	int fd;
+	int rc = hping_start(&bg, lab.cl_ns, args);
 
-	snprintf(bg_out, sizeof(bg_out), "/tmp/mailedge-test-hping-XXXXXX");
-	fd = mkstemp(bg_out);
-	cr_assert_geq(fd, 0, "mkstemp: got %d, want a descriptor (%s)", fd, strerror(errno));
-	snprintf(cmd, sizeof(cmd), "exec ip netns exec %s hping3 %s", lab.cl_ns, args);
-	bg_pid = fork();
-	cr_assert_geq(bg_pid, 0, "fork: got %d, want a pid (%s)", (int)bg_pid, strerror(errno));
-	if (bg_pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		/* Dies with the test, even when Criterion kills it on a timeout. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-
-		dup2(devnull, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl("/bin/bash", "bash", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
+	cr_assert_eq(rc, 0, "starting hping3: got %d, want 0", rc);
 }
 
-/* Wait up to ms for the background hping3 to end (SIGINT first if stop), and
- * return how many packets it says it transmitted. */
-static long hping_finish(int stop, int ms)
+/* Wait up to ms for hping3 to end (SIGINT first if stop); packets it sent. */
+static long finish_hping(int stop, int ms)
 {
-	long long deadline = now_ms() + ms;
-	long sent = -1;
-	int st = 0, done = 0;
-	char buf[8192], *p;
-	FILE *f;
-	size_t n;
+	char buf[8192];
+	int rc = bg_finish(&bg, stop, ms, buf, sizeof(buf));
+	long sent = hping_sent(buf);
 
-	if (stop)
-		kill(bg_pid, SIGINT);
-	while (now_ms() < deadline) {
-		pid_t w = waitpid(bg_pid, &st, WNOHANG);
-
-		if (w == bg_pid) {
-			done = 1;
-			break;
-		}
-		usleep(20000);
-	}
-	if (!done) {
-		kill(bg_pid, SIGKILL);
-		waitpid(bg_pid, &st, 0);
-	}
-	bg_pid = -1;
-	f = fopen(bg_out, "r");
-	n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-	p = strstr(buf, " packets transmitted");
-	if (p) {
-		while (p > buf && p[-1] >= '0' && p[-1] <= '9')
-			p--;
-		sent = strtol(p, NULL, 10);
-	}
-	cr_assert(done, "hping3%s: got still running after %d ms, want it ended",
-		  stop ? " after SIGINT" : "", ms);
+	cr_assert_eq(rc, 0, "hping3%s: got still running after %d ms, want it ended",
+		     stop ? " after SIGINT" : "", ms);
 	cr_assert_geq(sent, 0, "hping3 output: got '%s', want a 'N packets transmitted' line", buf);
 	return sent;
 }
@@ -454,15 +393,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (bg_pid > 0) {
-		kill(bg_pid, SIGKILL);
-		waitpid(bg_pid, NULL, 0);
-		bg_pid = -1;
-	}
-	if (bg_out[0]) {
-		unlink(bg_out);
-		bg_out[0] = '\0';
-	}
+	bg_kill(&bg);
 	if (lfd4 >= 0)
 		close(lfd4);
 	if (lfd6 >= 0)
@@ -639,11 +570,11 @@ Test(ns_edge, threshold_drops_flood)
 	attach_small();
 	loader_do("threshold set --rate 5 --burst 5");
 
-	hping_start(FLOOD_ARGS);
+	start_hping(FLOOD_ARGS);
 	usleep(300 * 1000);
 	/* Another source, in the middle of the flood: its own budget is untouched. */
 	during = ns_connect(lab.cl_ns, "192.0.2.10", "192.0.2.1", SMTP_PORT, CONNECT_MS);
-	sent = hping_finish(0, 15000);
+	sent = finish_hping(0, 15000);
 	cr_assert_eq(during, 0, "connect 192.0.2.10 during the flood: got %s, want connected",
 		     conn_name(during));
 	cr_assert_eq(sent, FLOOD_SYNS, "hping3 sent: got %ld, want %d", sent, FLOOD_SYNS);
@@ -671,8 +602,8 @@ Test(ns_edge, threshold_ban)
 	attach_small();
 	loader_do("threshold set --rate 5 --burst 5 --ban 30");
 
-	hping_start(FLOOD_ARGS);
-	sent = hping_finish(0, 15000);
+	start_hping(FLOOD_ARGS);
+	sent = finish_hping(0, 15000);
 	cr_assert_eq(sent, FLOOD_SYNS, "hping3 sent: got %ld, want %d", sent, FLOOD_SYNS);
 
 	status_snap(&s);
@@ -819,25 +750,16 @@ Test(ns_edge, temporary_entry_lasts_its_seconds)
 
 static long long nft_leaked(void)
 {
-	char *out = sh_ok("ip netns exec %s nft list counter inet metest leaked", lab.gw_ns);
-	char *p = strstr(out, "packets ");
-	long long n = p ? strtoll(p + 8, NULL, 10) : -1;
+	long long n = nft_counter(lab.gw_ns, "inet", "metest", "leaked");
 
-	snprintf(msg, sizeof(msg), "nft counter: got '%s', want 'packets N'", out);
-	free(out);
-	cr_assert_geq(n, 0, "%s", msg);
+	cr_assert_geq(n, 0, "nft counter leaked: got %lld, want a count", n);
 	return n;
 }
 
 /* Frames the client's veth end could not hand to the gateway (a full ring). */
 static long long client_tx_dropped(void)
 {
-	char *out = sh_ok("ip netns exec %s cat /sys/class/net/%s/statistics/tx_dropped", lab.cl_ns,
-			  lab.cl_if);
-	long long n = strtoll(out, NULL, 10);
-
-	free(out);
-	return n;
+	return if_stat(lab.cl_ns, lab.cl_if, "tx_dropped");
 }
 
 /*
@@ -873,7 +795,7 @@ Test(ns_edge, upgrade_leaves_no_gap)
 	status_snap(&s0);
 	txdrop0 = client_tx_dropped();
 
-	hping_start("-q -S -p 25 -i u1000 -c 100000 -a 192.0.2.66 192.0.2.1");
+	start_hping("-q -S -p 25 -i u1000 -c 100000 -a 192.0.2.66 192.0.2.1");
 	usleep(300 * 1000);
 	for (i = 0; i < 5; i++) {
 		out = loader_ok("attach %s", lab.gw_if);
@@ -885,7 +807,7 @@ Test(ns_edge, upgrade_leaves_no_gap)
 			     i + 1, conn_name(rc));
 	}
 	usleep(300 * 1000);
-	sent = hping_finish(1, 5000);
+	sent = finish_hping(1, 5000);
 	usleep(100 * 1000);
 
 	status_snap(&s);

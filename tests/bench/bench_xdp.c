@@ -274,8 +274,9 @@ static void cmd_progrun(int argc, char **argv)
 	__u32 hosts = 8000000, subnets = 10000, packets = 1000000, i, whites = 10000;
 	struct me_sizes sz = { 0 };
 	struct me_prog prog = { 0 };
-	struct me_entry v = { .action = ME_ACT_DROP };
-	struct me_entry wv = { .action = ME_ACT_PASS };
+	struct me_net_entry v = { .e.action = ME_ACT_DROP };
+	struct me_net_entry wv = { .e.action = ME_ACT_PASS, .prefixlen = 28 };
+	struct me_entry whv = { .action = ME_ACT_PASS };
 	struct scenario sc[8];
 	struct me_edge e;
 	char why[256], a[INET6_ADDRSTRLEN];
@@ -316,8 +317,11 @@ static void cmd_progrun(int argc, char **argv)
 
 		subnet4(i, &k4);
 		subnet6(i, &k6);
-		if (bpf_map_update_elem(e.fd[ME_M_BLACK_NET4], &k4, &v, BPF_ANY) ||
-		    bpf_map_update_elem(e.fd[ME_M_BLACK_NET6], &k6, &v, BPF_ANY))
+		v.prefixlen = k4.prefixlen;
+		if (bpf_map_update_elem(e.fd[ME_M_BLACK_NET4], &k4, &v, BPF_ANY))
+			die("filling subnets at %u: %s", i, strerror(errno));
+		v.prefixlen = k6.prefixlen;
+		if (bpf_map_update_elem(e.fd[ME_M_BLACK_NET6], &k6, &v, BPF_ANY))
 			die("filling subnets at %u: %s", i, strerror(errno));
 	}
 	/* Whitelist: 10k hosts in 172.16.0.0/12 and 10k /28s in 100.64.0.0/10. */
@@ -325,7 +329,7 @@ static void cmd_progrun(int argc, char **argv)
 		__u32 h = htonl(0xac100000u + i);
 		struct me_lpm4 k = { .prefixlen = 28, .addr = htonl(0x64400000u + (i << 4)) };
 
-		if (bpf_map_update_elem(e.fd[ME_M_WHITE_HOST4], &h, &wv, BPF_ANY) ||
+		if (bpf_map_update_elem(e.fd[ME_M_WHITE_HOST4], &h, &whv, BPF_ANY) ||
 		    bpf_map_update_elem(e.fd[ME_M_WHITE_NET4], &k, &wv, BPF_ANY))
 			die("filling whitelist: %s", strerror(errno));
 	}
