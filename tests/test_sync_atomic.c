@@ -14,6 +14,9 @@
  * The control test edits the live maps in place instead (delete and re-add the
  * shared entries) and must catch misjudged frames, so the detector itself is
  * shown to work: a test that could not fail would prove nothing.
+ *
+ * sync_live repeats the experiment with real traffic through a lab gateway and
+ * real mailedge-listsync runs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdarg.h>
 #include <criterion/criterion.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -34,6 +38,8 @@
 #include "sync_apply.h"
 #include "union.h"
 #include "lib/pkt.h"
+#include "lib/testenv.h"
+#include "lib/traffic.h"
 
 #define FILLER_HOSTS 60000
 #define SWAPS	     16
@@ -286,4 +292,131 @@ Test(sync_atomic, capacity_exceeded_changes_nothing)
 	}
 	me_union_free(&big);
 	me_union_free(&small);
+}
+
+/*
+ * The same property with real traffic and the real programs: a lab gateway,
+ * two hping3 streams (from 192.0.2.66, listed in both list versions, and from
+ * 192.0.2.10, in neither), and mailedge-listsync runs swapping two versions of
+ * a file:// list that differ in 20,000 other hosts. nftables counters in the
+ * gateway's prerouting hook (priority -500, before anything else) count what
+ * XDP let through: nothing from the listed source may get there, and everything
+ * the unlisted source sent must.
+ */
+static struct lab lab;
+static struct bgproc hp_listed = { .pid = -1 }, hp_clean = { .pid = -1 };
+static char tmpdir[64];
+
+static void live_setup(void)
+{
+	struct run r;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mailedge-test-sync-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	if (lab_up(&lab)) {
+		lab_down(&lab);
+		cr_assert_fail("cannot build the lab");
+	}
+	tenv_run(&r, "ip -n %s addr add 192.0.2.66/24 dev %s", lab.cl_ns, lab.cl_if);
+	tenv_run_free(&r);
+}
+
+static void live_teardown(void)
+{
+	struct run r;
+
+	bg_kill(&hp_listed);
+	bg_kill(&hp_clean);
+	lab_down(&lab);
+	tenv_pin_dir_remove();
+	tenv_run(&r, "rm -rf %s", tmpdir);
+	tenv_run_free(&r);
+}
+
+static void sh(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sh(const char *what, const char *fmt, ...)
+{
+	char cmd[2048];
+	struct run r;
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	tenv_run(&r, "%s", cmd);
+	st = r.status;
+	if (st)
+		cr_log_error("%s: %s", what, r.err ? r.err : "");
+	tenv_run_free(&r);
+	cr_assert_eq(st, 0, "%s: got status %d, want 0", what, st);
+}
+
+static long stop_hping(struct bgproc *b)
+{
+	char buf[4096];
+
+	cr_assert_eq(bg_finish(b, 1, 5000, buf, sizeof(buf)), 0, "hping3 did not stop");
+	return hping_sent(buf);
+}
+
+Test(sync_live, refreshes_under_traffic, .init = live_setup, .fini = live_teardown,
+     .timeout = 180)
+{
+	long sent_listed, sent_clean;
+	long long leaked, clean_in, txdrop0, txdrop;
+	int i;
+
+	sh("attach", "nsenter --net=/var/run/netns/%s %s --pin-dir %s -q attach %s --hosts 65536 "
+		     "--white-hosts 1024 --subnets 1024 --rate-entries 1024 --ban-entries 1024",
+	   lab.gw_ns, tenv_bin("mailedge-loader"), tenv_pin_dir(), lab.gw_if);
+	/* Two versions: the probes in both, 20,000 different filler hosts each. */
+	sh("list files", "cd %s && { echo 192.0.2.66; echo 198.51.100.0/24; "
+			 "for i in $(seq 0 19999); do echo 10.1.$((i / 256)).$((i %% 256)); done; } > a.txt"
+			 " && { echo 192.0.2.66; echo 198.51.100.0/24; "
+			 "for i in $(seq 0 19999); do echo 10.2.$((i / 256)).$((i %% 256)); done; } > b.txt",
+	   tmpdir);
+	sh("nft counters",
+	   "ip netns exec %s nft 'add table inet melive; add counter inet melive listed; "
+	   "add counter inet melive clean; add chain inet melive pre { type filter hook prerouting "
+	   "priority -500 ; policy accept ; }; add rule inet melive pre ip saddr 192.0.2.66 counter "
+	   "name listed; add rule inet melive pre ip saddr 192.0.2.10 counter name clean'",
+	   lab.gw_ns);
+
+	sh("first sync", "cp %s/a.txt %s/list.txt && %s --pin-dir %s --state-dir %s/state -q run "
+			 "--source plain:file://%s/list.txt >/dev/null",
+	   tmpdir, tmpdir, tenv_bin("mailedge-listsync"), tenv_pin_dir(), tmpdir, tmpdir);
+	txdrop0 = if_stat(lab.cl_ns, lab.cl_if, "tx_dropped");
+	cr_assert_eq(hping_start(&hp_listed, lab.cl_ns,
+				 "-q -S -p 25 -i u500 -c 1000000 -a 192.0.2.66 192.0.2.1"), 0);
+	cr_assert_eq(hping_start(&hp_clean, lab.cl_ns,
+				 "-q -S -p 25 -i u500 -c 1000000 -a 192.0.2.10 192.0.2.1"), 0);
+	usleep(300 * 1000);
+	for (i = 0; i < 8; i++)
+		sh("refresh", "cp %s/%s.txt %s/list.txt && %s --pin-dir %s --state-dir %s/state -q "
+			      "run --source plain:file://%s/list.txt >/dev/null",
+		   tmpdir, i % 2 ? "a" : "b", tmpdir, tenv_bin("mailedge-listsync"), tenv_pin_dir(),
+		   tmpdir, tmpdir);
+	usleep(300 * 1000);
+	sent_listed = stop_hping(&hp_listed);
+	sent_clean = stop_hping(&hp_clean);
+	usleep(200 * 1000);
+	leaked = nft_counter(lab.gw_ns, "inet", "melive", "listed");
+	clean_in = nft_counter(lab.gw_ns, "inet", "melive", "clean");
+	txdrop = if_stat(lab.cl_ns, lab.cl_if, "tx_dropped") - txdrop0;
+
+	cr_log_info("8 refreshes of 20,002 entries under traffic: listed sent %ld, reached the "
+		    "stack %lld; unlisted sent %ld, reached %lld; client tx drops %lld",
+		    sent_listed, leaked, sent_clean, clean_in, txdrop);
+	cr_assert_gt(sent_listed, 1000, "packets from the listed source: got %ld, want > 1000",
+		     sent_listed);
+	cr_assert_eq(leaked, 0,
+		     "packets from the listed source that got through during refreshes: got %lld, "
+		     "want 0",
+		     leaked);
+	cr_assert_geq(clean_in + txdrop, sent_clean,
+		      "packets from the unlisted source that got through: got %lld (+%lld dropped "
+		      "by the client's veth), want all %ld sent",
+		      clean_in, txdrop, sent_clean);
 }
