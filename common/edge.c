@@ -90,7 +90,7 @@ static int is_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
-int me_pin_dir_prepare(const char *pin_dir, int create)
+int me_pin_dir_prepare(const char *pin_dir, int create, int *created)
 {
 	char parent[PATH_MAX];
 	char *slash;
@@ -115,8 +115,16 @@ int me_pin_dir_prepare(const char *pin_dir, int create)
 			return -errno;
 		log_debug("mounted bpffs on /sys/fs/bpf");
 	}
-	if (create && mkdir(pin_dir, 0700) && errno != EEXIST)
-		return -errno;
+	if (created)
+		*created = 0;
+	if (create) {
+		if (!mkdir(pin_dir, 0700)) {
+			if (created)
+				*created = 1;
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+	}
 	return 0;
 }
 
@@ -147,7 +155,7 @@ int me_edge_open(struct me_edge *e, const char *pin_dir, const char **what)
 	me_edge_init(e);
 	snprintf(e->pin_dir, sizeof(e->pin_dir), "%s", pin_dir);
 	*what = pin_dir;
-	rc = me_pin_dir_prepare(pin_dir, 0);
+	rc = me_pin_dir_prepare(pin_dir, 0, NULL);
 	if (rc)
 		return rc;
 	e->dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

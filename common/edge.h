@@ -78,8 +78,9 @@ int me_edge_lock(struct me_edge *e, int timeout_ms);
 void me_edge_unlock(struct me_edge *e);
 
 /* Make sure pin_dir's filesystem is bpffs, mounting /sys/fs/bpf if it is the
- * unmounted default; create the directory when create is set. */
-int me_pin_dir_prepare(const char *pin_dir, int create);
+ * unmounted default; create the directory when create is set (then *created,
+ * if given, says whether this call made it). */
+int me_pin_dir_prepare(const char *pin_dir, int create, int *created);
 
 /* The pin path of map id, or of a link on ifindex, under pin_dir. */
 int me_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);

@@ -15,21 +15,30 @@
 
 void me_escape(const char *in, size_t inlen, char *out, size_t outlen)
 {
+	/* A cut is marked with "..." when the whole marker fits; a buffer too
+	 * small for it gets a plain prefix. */
+	size_t mark = outlen >= 4 ? 3 : 0;
 	size_t o = 0, i;
 
 	if (!outlen)
 		return;
-	for (i = 0; i < inlen && o + 5 < outlen; i++) {
+	for (i = 0; i < inlen; i++) {
 		unsigned char c = (unsigned char)in[i];
+		int plain = c >= 0x20 && c < 0x7f && c != '\\';
+		size_t need = plain ? 1 : 4;
+		/* Room for the terminator and, unless this is the last byte, for
+		 * the marker: an escape is never cut in half. */
+		size_t reserve = 1 + (i + 1 < inlen ? mark : 0);
 
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-		} else {
+		if (o + need + reserve > outlen)
+			break;
+		if (plain)
+			out[o] = (char)c;
+		else
 			snprintf(out + o, outlen - o, "\\x%02x", c);
-			o += 4;
-		}
+		o += need;
 	}
-	if (i < inlen && o + 3 < outlen) {
+	if (i < inlen && mark) {
 		memcpy(out + o, "...", 3);
 		o += 3;
 	}

@@ -185,6 +185,21 @@ static int rec_map(const struct me_edge *e, const struct me_rec *r, void *key)
 	return e->fd[me_manual_map(r->list, r->pfx.family, is_net)];
 }
 
+/* Is exactly this prefix in the map (and what does it hold)? A lookup in an LPM
+ * trie is a longest-prefix match: for a /25 it also finds a /24 that covers
+ * it, so the prefix length stored in the value must agree. */
+static int exact_lookup(int fd, const struct me_rec *r, const void *key, void *val)
+{
+	struct me_net_entry ne;
+
+	if (bpf_map_lookup_elem(fd, key, val))
+		return 0;
+	if (me_prefix_is_host(&r->pfx))
+		return 1;
+	memcpy(&ne, val, sizeof(ne));
+	return ne.prefixlen == r->pfx.len;
+}
+
 struct undo {
 	int existed;
 	unsigned char old[ME_VALUE_MAX];
@@ -220,7 +235,7 @@ int me_manual_apply(struct me_edge *e, const struct me_rec *recs, size_t n,
 		unsigned char val[ME_VALUE_MAX];
 
 		me_prefix_value(&recs[i].pfx, &recs[i].val, val);
-		u[i].existed = !bpf_map_lookup_elem(fd, key, u[i].old);
+		u[i].existed = exact_lookup(fd, &recs[i], key, u[i].old);
 		if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
 			rc = -errno;
 			/* A hash says E2BIG when full, an LPM trie ENOSPC. */
@@ -249,7 +264,7 @@ int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, siz
 	for (i = 0; i < n; i++) {
 		int fd = rec_map(e, &recs[i], key);
 
-		if (bpf_map_lookup_elem(fd, key, old)) {
+		if (!exact_lookup(fd, &recs[i], key, old)) {
 			*missing = i;
 			return -ENOENT;
 		}
@@ -260,7 +275,7 @@ int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, siz
 	for (i = 0; i < n; i++) {
 		int fd = rec_map(e, &recs[i], key);
 
-		u[i].existed = !bpf_map_lookup_elem(fd, key, u[i].old);
+		u[i].existed = exact_lookup(fd, &recs[i], key, u[i].old);
 		if (bpf_map_delete_elem(fd, key) && errno != ENOENT) {
 			rc = -errno;
 			rollback(e, recs, u, i);

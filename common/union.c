@@ -104,7 +104,8 @@ void me_union_merge(struct me_union *u, size_t *removed)
 	size_t i, out = 0, depth = 0;
 	struct me_urec prev;
 
-	qsort(u->v, u->n, sizeof(*u->v), urec_cmp);
+	if (u->n) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(u->v, u->n, sizeof(*u->v), urec_cmp);
 	for (i = 0; i < u->n; i++) {
 		struct me_urec cur = u->v[i], *r = &cur;
 		int dup = i && same_prefix(&prev, r);

@@ -121,8 +121,10 @@ static void diff(struct prefixes *old, struct prefixes *new, size_t *added, size
 {
 	size_t i = 0, j = 0;
 
-	qsort(old->v, old->n, sizeof(*old->v), pfx_cmp);
-	qsort(new->v, new->n, sizeof(*new->v), pfx_cmp);
+	if (old->n) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(old->v, old->n, sizeof(*old->v), pfx_cmp);
+	if (new->n)
+		qsort(new->v, new->n, sizeof(*new->v), pfx_cmp);
 	*added = *removed = 0;
 	while (i < old->n || j < new->n) {
 		int c = i == old->n ? 1 : j == new->n ? -1 : pfx_cmp(&old->v[i], &new->v[j]);

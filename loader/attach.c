@@ -82,6 +82,16 @@ static const struct option size_opts[] = {
 #define MIN_CAP 16
 #define MAX_CAP (1ul << 28)
 
+static const char *opt_name(int code)
+{
+	const struct option *o;
+
+	for (o = size_opts; o->name; o++)
+		if (o->val == code)
+			return o->name;
+	return "?";
+}
+
 struct attach_args {
 	const char *iface;
 	struct me_sizes sizes;
@@ -129,24 +139,24 @@ static int parse_sizes(int argc, char **argv, const char *usage, int allow_mode,
 			*help = 1;
 			return EXIT_OK;
 		default:
-			fputs(usage, stderr);
-			return EXIT_FAIL;
+			return cli_bad_option(argv);
 		}
 		if (cli_u32(optarg, MIN_CAP, MAX_CAP, dst))
-			return cli_fail("%s: '%s' is not a capacity between %d and %lu",
-					argv[optind - 1], optarg, MIN_CAP, MAX_CAP);
+			return cli_fail("--%s: '%s' is not a capacity between %d and %lu",
+					opt_name(opt), optarg, MIN_CAP, MAX_CAP);
 	}
 	return EXIT_OK;
 }
 
-/* Prepare and lock the pin directory, without needing the maps to exist. */
-static int lock_pin_dir(struct cli *c, struct me_edge *lk)
+/* Prepare and lock the pin directory, without needing the maps to exist;
+ * *created says whether this call made the directory. */
+static int lock_pin_dir(struct cli *c, struct me_edge *lk, int *created)
 {
 	int rc;
 
 	me_edge_init(lk);
 	snprintf(lk->pin_dir, sizeof(lk->pin_dir), "%s", c->pin_dir);
-	rc = me_pin_dir_prepare(c->pin_dir, 1);
+	rc = me_pin_dir_prepare(c->pin_dir, 1, created);
 	if (rc == -EACCES || rc == -EPERM)
 		return cli_fail("cannot create %s: %s", c->pin_dir, cli_perm_hint());
 	if (rc == -ENOTSUP)
@@ -266,7 +276,7 @@ int cmd_attach(struct cli *c, int argc, char **argv)
 	struct me_prog prog = { 0 };
 	struct me_edge lk, e;
 	char pin[512];
-	int ifindex, help, rc;
+	int ifindex, help, rc, created = 0;
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info pinfo = { 0 };
 	__u32 plen = sizeof(pinfo);
@@ -281,7 +291,7 @@ int cmd_attach(struct cli *c, int argc, char **argv)
 	if (!ifindex)
 		return cli_fail("no interface named '%s' in this network namespace", a.iface);
 
-	rc = lock_pin_dir(c, &lk);
+	rc = lock_pin_dir(c, &lk, &created);
 	if (rc)
 		goto out_lock;
 	links_walk(c->pin_dir, prune_stale, NULL);
@@ -312,6 +322,8 @@ out:
 	me_prog_close(&prog);
 out_lock:
 	me_edge_close(&lk);
+	if (rc && created)
+		rmdir(c->pin_dir); /* leave no empty directory behind a failure */
 	return rc;
 }
 
@@ -320,14 +332,14 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	struct attach_args a = { 0 };
 	struct me_prog prog = { 0 };
 	struct me_edge lk, e;
-	int help, rc;
+	int help, rc, created = 0;
 
 	rc = parse_sizes(argc, argv, init_usage, 0, &a, &help);
 	if (rc || help)
 		return rc;
 	if (optind != argc)
 		return cli_fail("init takes no arguments (see init --help)");
-	rc = lock_pin_dir(c, &lk);
+	rc = lock_pin_dir(c, &lk, &created);
 	if (!rc)
 		rc = load(c, &a.sizes, &prog, &e);
 	if (!rc) {
@@ -338,6 +350,8 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		me_prog_close(&prog);
 	}
 	me_edge_close(&lk);
+	if (rc && created)
+		rmdir(c->pin_dir); /* leave no empty directory behind a failure */
 	return rc;
 }
 
@@ -370,8 +384,7 @@ static int simple_args(int argc, char **argv, const char *usage, int *help)
 			*help = 1;
 			return EXIT_OK;
 		}
-		fputs(usage, stderr);
-		return EXIT_FAIL;
+		return cli_bad_option(argv);
 	}
 	return EXIT_OK;
 }
@@ -434,7 +447,7 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 		return cli_fail("destroy takes no arguments (see destroy --help)");
 	if (access(c->pin_dir, F_OK))
 		return cli_fail("nothing to destroy: %s does not exist", c->pin_dir);
-	rc = lock_pin_dir(c, &lk);
+	rc = lock_pin_dir(c, &lk, NULL);
 	if (rc)
 		goto out;
 	links_walk(c->pin_dir, remove_link_cb, &links);

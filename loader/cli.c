@@ -3,22 +3,47 @@
  * cli.c - helpers shared by the loader's verbs.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "listfile.h"
 #include "log.h"
 
 int cli_fail(const char *fmt, ...)
 {
+	char msg[1024], safe[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(ME_LOG_ERR, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages quote what the user typed; a newline or escape sequence in it
+	 * must not break the one-line error or reach the terminal raw. */
+	me_escape(msg, strlen(msg), safe, sizeof(safe));
+	log_err("%s", safe);
 	return EXIT_FAIL;
+}
+
+static const char *cli_verb = "";
+
+void cli_set_verb(const char *verb)
+{
+	cli_verb = verb;
+}
+
+int cli_bad_option(char **argv)
+{
+	/* getopt leaves the offending word just before optind; it stays quiet
+	 * (opterr = 0) so that this is the only line. */
+	const char *word = optind > 0 ? argv[optind - 1] : "?";
+
+	return cli_fail("unknown option, or a missing value, at '%.64s' (see 'mailedge-loader "
+			"%s --help')",
+			word, cli_verb);
 }
 
 const char *cli_perm_hint(void)

@@ -27,6 +27,11 @@ int cli_open(struct cli *c, struct me_edge *e, int lock);
 /* A one-line error, then EXIT_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* One-line error for an option getopt did not accept, naming the verb that
+ * main() recorded with cli_set_verb. */
+void cli_set_verb(const char *verb);
+int cli_bad_option(char **argv);
+
 /* Parse an unsigned decimal within [min, max]; -1 if it is not one. */
 int cli_u32(const char *s, unsigned long min, unsigned long max, __u32 *out);
 

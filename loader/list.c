@@ -101,8 +101,7 @@ static int parse_opts(int argc, char **argv, struct list_opts *o, int *help)
 			*help = 1;
 			return EXIT_OK;
 		default:
-			fputs(list_usage, stderr);
-			return EXIT_FAIL;
+			return cli_bad_option(argv);
 		}
 	}
 	return EXIT_OK;
@@ -369,7 +368,8 @@ static int list_show(struct cli *c, int argc, char **argv, const struct list_opt
 		free(s.v);
 		return cli_fail("cannot read the lists: %s", strerror(-rc));
 	}
-	qsort(s.v, s.n, sizeof(*s.v), shown_cmp);
+	if (s.n) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(s.v, s.n, sizeof(*s.v), shown_cmp);
 	if (o->json || c->json)
 		show_json(&s, me_boot_seconds());
 	else

@@ -78,6 +78,7 @@ int main(int argc, char **argv)
 	if (!c.pin_dir || !*c.pin_dir)
 		c.pin_dir = ME_PIN_DIR_DEFAULT;
 
+	opterr = 0; /* errors are ours, one line each */
 	/* "+": stop at the verb, whose options are its own. */
 	while ((opt = getopt_long(argc, argv, "+p:jvqhV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -100,8 +101,9 @@ int main(int argc, char **argv)
 			printf("mailedge-loader %s\n", MAILEDGE_VERSION);
 			return EXIT_OK;
 		default:
-			fputs(usage, stderr);
-			return EXIT_FAIL;
+			return cli_fail("unknown option, or a missing value, at '%.64s' (see "
+					"mailedge-loader --help)",
+					argv[optind - 1]);
 		}
 	}
 	if (optind >= argc) {
@@ -115,7 +117,9 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[optind], verbs[i].name))
+		if (!strcmp(argv[optind], verbs[i].name)) {
+			cli_set_verb(verbs[i].name);
 			return verbs[i].fn(&c, argc - optind, argv + optind);
+		}
 	return cli_fail("unknown verb '%s' (see mailedge-loader --help)", argv[optind]);
 }

@@ -355,8 +355,10 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			json = 1;
 			continue;
 		}
-		fputs(status_usage, opt == 'h' ? stdout : stderr);
-		return opt == 'h' ? EXIT_OK : EXIT_FAIL;
+		if (opt != 'h')
+			return cli_bad_option(argv);
+		fputs(status_usage, stdout);
+		return EXIT_OK;
 	}
 	if (optind != argc)
 		return cli_fail("status takes no arguments");
@@ -398,10 +400,12 @@ int cmd_watch(struct cli *c, int argc, char **argv)
 		if (opt == 'n' && !cli_u32(optarg, 1, 1000000, &count))
 			continue;
 		if (opt == 'i' || opt == 'n')
-			return cli_fail("%s: '%s' is not a positive number", argv[optind - 1],
-					optarg);
-		fputs(status_usage, opt == 'h' ? stdout : stderr);
-		return opt == 'h' ? EXIT_OK : EXIT_FAIL;
+			return cli_fail("--%s: '%s' is not a positive number",
+					opt == 'i' ? "interval" : "count", optarg);
+		if (opt != 'h')
+			return cli_bad_option(argv);
+		fputs(status_usage, stdout);
+		return EXIT_OK;
 	}
 	if (optind != argc)
 		return cli_fail("watch takes only options");

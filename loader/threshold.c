@@ -120,8 +120,7 @@ static int thr_set(struct cli *c, int argc, char **argv)
 			fputs(threshold_usage, stdout);
 			return EXIT_OK;
 		default:
-			fputs(threshold_usage, stderr);
-			return EXIT_FAIL;
+			return cli_bad_option(argv);
 		}
 		set[opt] = 1;
 		changed = 1;
@@ -183,8 +182,10 @@ static int thr_show(struct cli *c, int argc, char **argv)
 			json = 1;
 			continue;
 		}
-		fputs(threshold_usage, opt == 'h' ? stdout : stderr);
-		return opt == 'h' ? EXIT_OK : EXIT_FAIL;
+		if (opt != 'h')
+			return cli_bad_option(argv);
+		fputs(threshold_usage, stdout);
+		return EXIT_OK;
 	}
 	if (optind != argc)
 		return cli_fail("threshold show takes no arguments");

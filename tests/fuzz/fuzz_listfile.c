@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_listfile.c - libFuzzer target for me_listfile_parse.
+ *
+ * The input is a list file, parsed as it is (not NUL-terminated: the parser
+ * takes a length), with and without ME_PFX_CLEAR_HOST. Every prefix handed to
+ * the callback must be well formed and arrive with a line number that is >= 1,
+ * never decreasing and within the input; a parse error must come with a line
+ * number in range and NUL-terminated text and reason. Violations abort.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "listfile.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct fctx {
+	unsigned long last_line;
+	unsigned long max_line; /* lines in the input */
+	unsigned long calls;
+	unsigned int flags;
+};
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "fuzz_listfile: %s\n", what);
+	abort();
+}
+
+static int cb(void *ctx, const struct me_prefix *p, unsigned long line)
+{
+	struct fctx *f = ctx;
+	char text[ME_PREFIX_STRLEN];
+	struct me_prefix copy = *p, back;
+
+	if (line < 1)
+		fail("line number 0");
+	if (line < f->last_line)
+		fail("line numbers went backwards");
+	if (line == f->last_line)
+		fail("two addresses reported for one line");
+	if (line > f->max_line)
+		fail("line number past the end of the input");
+	f->last_line = line;
+	f->calls++;
+
+	if (p->family != AF_INET && p->family != AF_INET6)
+		fail("family is neither AF_INET nor AF_INET6");
+	if (p->len > me_prefix_maxlen(p->family))
+		fail("prefix length longer than the family allows");
+	if (me_prefix_mask(&copy))
+		fail("host bits set after the prefix length");
+	if (p->host_bits_fixed && !(f->flags & ME_PFX_CLEAR_HOST))
+		fail("host_bits_fixed set without ME_PFX_CLEAR_HOST");
+	me_prefix_format(p, text, sizeof(text));
+	if (me_prefix_parse(text, &back, 0))
+		fail("formatted prefix does not parse back");
+	if (back.family != p->family || back.len != p->len ||
+	    memcmp(back.addr, p->addr, sizeof(p->addr)))
+		fail("re-parsed prefix differs");
+	return 0;
+}
+
+static void check_err(const struct me_parse_err *err, unsigned long max_line)
+{
+	const char *nul;
+
+	if (err->line < 1 || err->line > max_line)
+		fail("error line number out of range");
+	nul = memchr(err->text, '\0', sizeof(err->text));
+	if (!nul)
+		fail("err.text not NUL-terminated");
+	for (const char *c = err->text; c < nul; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			fail("err.text holds a non-printable byte");
+	nul = memchr(err->why, '\0', sizeof(err->why));
+	if (!nul)
+		fail("err.why not NUL-terminated");
+	if (nul == err->why)
+		fail("err.why is empty");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const unsigned int flag_sets[] = { 0, ME_PFX_CLEAR_HOST };
+	unsigned long lines = 0;
+	unsigned long calls[2] = { 0, 0 };
+	int rcs[2] = { 0, 0 };
+	char *buf;
+	size_t i;
+
+	/* An exact-size heap copy, so ASan catches a read past the end. */
+	buf = malloc(size ? size : 1);
+	if (!buf)
+		return 0;
+	if (size)
+		memcpy(buf, data, size);
+	for (i = 0; i < size; i++)
+		if (buf[i] == '\n')
+			lines++;
+	if (size && buf[size - 1] != '\n')
+		lines++;
+
+	for (i = 0; i < 2; i++) {
+		struct fctx f = { .flags = flag_sets[i], .max_line = lines };
+		struct me_parse_err err;
+		int rc;
+
+		memset(&err, 0x5a, sizeof(err));
+		rc = me_listfile_parse(buf, size, flag_sets[i], cb, &f, &err);
+		if (rc != 0 && rc != -EINVAL)
+			fail("unexpected return code");
+		if (rc == -EINVAL)
+			check_err(&err, lines);
+		rcs[i] = rc;
+		calls[i] = f.calls;
+	}
+	/* Clearing host bits can only let more lines through. */
+	if (!rcs[0] && (rcs[1] || calls[1] != calls[0]))
+		fail("ME_PFX_CLEAR_HOST refused a file accepted without it");
+	free(buf);
+	return 0;
+}
