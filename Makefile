@@ -151,11 +151,13 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_FLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
+# Extra sources a fuzz target needs beyond common/.
+FUZZ_SRCS_fuzz_listsync_config := listsync/config.c
 
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h)
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h listsync/*.c listsync/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(filter-out common/edge.c common/edge_load.c \
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -Ilistsync -o $@ $< $(filter-out common/edge.c common/edge_load.c \
 		common/lists.c common/counters.c common/log.c common/sync_apply.c,$(COMMON_SRCS)) \
 		$(FUZZ_SRCS_$*) $(LIBS_JSON) -lconfig
 

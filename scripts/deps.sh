@@ -12,7 +12,7 @@ PKGS=(
 	linux-libc-dev libjson-c-dev libcriterion-dev libclang-rt-14-dev libcurl4-openssl-dev
 	libconfig-dev
 	# tests, demo and benchmarks: namespaces, traffic, peers
-	iproute2 ethtool util-linux procps hping3 nftables xdp-tools python3
+	iproute2 ethtool util-linux procps hping3 nftables ipset xdp-tools python3 time bc
 )
 
 missing() {

@@ -25,5 +25,7 @@ out=$src/bench-results/bench-$(hostname -s)-$(date +%Y%m%d-%H%M%S).txt
 	echo "commit: $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo
 	bash "$src/tests/bench/xdp.sh" "$build"
+	echo
+	bash "$src/tests/bench/listsync.sh" "$build"
 } 2>&1 | tee "$out"
 echo "written to $out"
