@@ -7,6 +7,7 @@
 #   make demo       build the namespace lab and show the gateway at work
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make format     clang-format the sources
+#   make install    binaries, systemd units, example configuration (PREFIX, DESTDIR)
 #   V=1             show full commands
 #
 # One Makefile for the whole tree (no recursion), so dependencies between the
@@ -171,6 +172,22 @@ fuzz: fuzzers
 			|| exit 1; \
 	done
 
+# ---- install ----
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /etc/systemd/system
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/mailedge
+	install -m 0755 build/rel/mailedge-loader build/rel/mailedge-listsync $(DESTDIR)$(SBINDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' listsync/systemd/mailedge-listsync.service \
+		> $(DESTDIR)$(UNITDIR)/mailedge-listsync.service
+	install -m 0644 listsync/systemd/mailedge-listsync.timer $(DESTDIR)$(UNITDIR)/
+	@# Never overwrite an admin's configuration.
+	test -e $(DESTDIR)$(SYSCONFDIR)/mailedge/listsync.conf || \
+		install -m 0644 listsync/examples/listsync.conf $(DESTDIR)$(SYSCONFDIR)/mailedge/
+
 # ---- top-level jobs ----
 deps:
 	$(Q)bash scripts/deps.sh install
@@ -197,6 +214,6 @@ format:
 clean:
 	$(Q)rm -rf build
 
-.PHONY: all tests benchbins fuzzers fuzz deps test bench demo format clean
+.PHONY: all tests benchbins fuzzers fuzz deps test bench demo format clean install
 
 -include $(shell find build -name '*.d' 2>/dev/null)

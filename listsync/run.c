@@ -436,7 +436,10 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		const struct result *r = &res[i];
 		char age[32], detail[400];
 
-		age_text(now - r->st.last_ok, age, sizeof(age));
+		if (r->st.last_ok)
+			age_text(now - r->st.last_ok, age, sizeof(age));
+		else
+			snprintf(age, sizeof(age), "never fetched");
 		if (r->outcome == ME_SYNC_FETCHED)
 			snprintf(detail, sizeof(detail), "+%zu -%zu%s", r->added, r->removed,
 				 r->data.fixed ? " (host bits cleared on some)" : "");
@@ -445,6 +448,9 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 				 r->error, age);
 		else if (r->outcome == ME_SYNC_FAILED)
 			snprintf(detail, sizeof(detail), "%s; no good copy yet", r->error);
+		else if (r->outcome == ME_SYNC_NOT_DUE && !r->st.last_ok)
+			snprintf(detail, sizeof(detail), "no good copy yet (%s), next fetch in %llus",
+				 r->st.last_error, (unsigned long long)(r->st.next_try - now));
 		else if (r->outcome == ME_SYNC_NOT_DUE)
 			snprintf(detail, sizeof(detail), "data %s old, next fetch in %llus", age,
 				 (unsigned long long)(r->st.next_try - now));
@@ -454,7 +460,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		       detail);
 		if (r->outcome == ME_SYNC_FAILED)
 			log_err("source %s: %s", s->name, r->error);
-		if (r->st.have_data && now - r->st.last_ok > s->stale_after)
+		if (r->st.have_data && r->st.last_ok && now - r->st.last_ok > s->stale_after)
 			log_warn("source %s: data in use is %s old (stale_after %us)", s->name, age,
 				 s->stale_after);
 	}

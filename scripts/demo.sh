@@ -7,6 +7,7 @@
 #                  198.51.100.20   inside a blacklisted subnet (reset)
 #                  198.51.100.7    whitelisted inside that subnet (passes)
 #                  192.0.2.50      floods SYNs (connection threshold)
+#                  203.0.113.9     listed by a (local copy of a) public spam list
 #        | veth
 #   medemo-gw      192.0.2.1, 198.51.100.1: XDP attached natively on the veth,
 #                  a mail listener on port 25
@@ -19,6 +20,7 @@ build=${1:-build/rel}
 src=$(cd "$(dirname "$0")/.." && pwd)
 case $build in /*) ;; *) build=$src/$build ;; esac
 loader=$build/mailedge-loader
+listsync=$build/mailedge-listsync
 cns=medemo-client
 gns=medemo-gw
 pin=/sys/fs/bpf/mailedge-demo
@@ -39,15 +41,18 @@ gw() { nsenter --net=/var/run/netns/$gns "$@"; }
 me() { run nsenter --net=/var/run/netns/$gns "$loader" --pin-dir "$pin" "$@"; }
 
 listener=
+web=
+tmp=$(mktemp -d)
 cleanup() {
 	set +e
 	[ -n "$listener" ] && kill "$listener" 2>/dev/null
+	[ -n "$web" ] && kill "$web" 2>/dev/null
 	gw "$loader" --pin-dir "$pin" -q destroy >/dev/null 2>&1
 	rm -rf "$pin"
 	ip netns del "$cns" 2>/dev/null
 	ip netns del "$gns" 2>/dev/null
 }
-trap cleanup EXIT INT TERM
+trap 'cleanup; rm -rf "$tmp"' EXIT INT TERM
 cleanup
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
@@ -55,19 +60,21 @@ step "building the lab: a client namespace and a gateway namespace joined by vet
 ip netns add "$cns"
 ip netns add "$gns"
 ip link add me-c0 netns "$cns" type veth peer name me-g0 netns "$gns"
-for a in 192.0.2.10/24 192.0.2.66/24 192.0.2.50/24 198.51.100.20/24 198.51.100.7/24; do
+for a in 192.0.2.10/24 192.0.2.66/24 192.0.2.50/24 198.51.100.20/24 198.51.100.7/24 \
+	203.0.113.9/24; do
 	ip -n "$cns" addr add "$a" dev me-c0
 done
 ip -n "$gns" addr add 192.0.2.1/24 dev me-g0
 ip -n "$gns" addr add 198.51.100.1/24 dev me-g0
+ip -n "$gns" addr add 203.0.113.1/24 dev me-g0
 for ns in "$cns" "$gns"; do ip -n "$ns" link set lo up; done
 ip -n "$cns" link set me-c0 up
 ip -n "$gns" link set me-g0 up
 # XDP_TX replies (resets) reach the client only if its veth end runs XDP too.
 ip netns exec "$cns" ethtool -K me-c0 tx off >/dev/null
 ip -n "$cns" link set dev me-c0 xdpdrv obj "$src/build/bpf/xdp_pass.bpf.o" sec xdp
-echo "client me-c0: 192.0.2.10 192.0.2.66 192.0.2.50 198.51.100.20 198.51.100.7"
-echo "gateway me-g0: 192.0.2.1 198.51.100.1"
+echo "client me-c0: 192.0.2.10 192.0.2.66 192.0.2.50 198.51.100.20 198.51.100.7 203.0.113.9"
+echo "gateway me-g0: 192.0.2.1 198.51.100.1 203.0.113.1"
 
 # A mail server stand-in on the gateway: greets and closes.
 ip netns exec "$gns" python3 -c '
@@ -126,6 +133,33 @@ ip netns exec "$cns" hping3 -q -S -p 25 -i u1000 -c 1000 -a 192.0.2.50 192.0.2.1
 	>/dev/null 2>&1 || true
 try 192.0.2.50 "the flooder, now banned"
 try 192.0.2.10 "clean sender, unaffected"
+
+step "list sync: a Spamhaus DROP list (a local copy, served on 127.0.0.1) into the maps"
+mkdir -p "$tmp/www"
+cat >"$tmp/www/drop_v4.json" <<'EOF'
+{"cidr":"203.0.113.0/24","sblid":"SBL000001","rir":"example"}
+{"cidr":"100.64.0.0/10","sblid":"SBL000002","rir":"example"}
+{"type":"metadata","timestamp":1789220642,"size":128,"records":2,"copyright":"demo"}
+EOF
+# A free port, chosen by the kernel and reported back by the server.
+python3 -c '
+import functools, http.server, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+h.log_message = lambda *a: None
+s = http.server.HTTPServer(("127.0.0.1", 0), h)
+print(s.server_port, flush=True)
+s.serve_forever()
+' "$tmp/www" >"$tmp/port" 2>/dev/null &
+web=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/port" ] && break; sleep 0.2; done
+url=http://127.0.0.1:$(cat "$tmp/port")/drop_v4.json
+try 203.0.113.9 "listed by the spam list, before sync"
+run "$listsync" --pin-dir "$pin" --state-dir "$tmp/state" run --source "spamhaus-json:$url"
+try 203.0.113.9 "listed by the spam list, after sync"
+try 192.0.2.10 "clean sender, unaffected"
+echo "(a second run finds the source not due: Spamhaus asks for one fetch an hour)"
+run "$listsync" --pin-dir "$pin" --state-dir "$tmp/state" run --source "spamhaus-json:$url"
+me list show --synced
 
 step "what the filter did"
 me status
