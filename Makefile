@@ -54,7 +54,7 @@ LIBS_JSON := -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Icommon -I/usr/include/$(MULTIARCH)
 
-PROGS := $(OUT)/mailedge-loader $(OUT)/mailedge-listsync
+PROGS := $(OUT)/mailedge-loader $(OUT)/mailedge-listsync $(OUT)/mailedge-proxy
 
 all: $(PROGS)
 
@@ -102,11 +102,20 @@ $(OUT)/mailedge-loader: $(LOADER_OBJS) $(LIBCOMMON)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON)
 
 LISTSYNC_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard listsync/*.c))
+# What the tests link of each program: everything but its main().
+LISTSYNC_LIB := $(filter-out $(OUT)/listsync/main.o,$(LISTSYNC_OBJS))
 LIBS_LISTSYNC := -lcurl -lconfig
 
 $(OUT)/mailedge-listsync: $(LISTSYNC_OBJS) $(LIBCOMMON)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
+
+PROXY_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard proxy/*.c))
+LIBS_PROXY := -lev -lssl -lcrypto -lconfig -lpthread
+
+$(OUT)/mailedge-proxy: $(PROXY_OBJS) $(LIBCOMMON)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_PROXY) $(LIBS_BPF) $(LIBS_JSON)
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(@D)
@@ -121,7 +130,7 @@ TEST_SRCS := $(wildcard tests/*.c tests/lib/*.c)
 TEST_OBJS := $(patsubst %.c,$(OUT)/%.o,$(TEST_SRCS))
 TESTS_BIN := $(OUT)/mailedge-tests
 
-$(TESTS_BIN): $(TEST_OBJS) $(LIBCOMMON)
+$(TESTS_BIN): $(TEST_OBJS) $(LISTSYNC_LIB) $(LIBCOMMON)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
 
@@ -129,7 +138,7 @@ tests: $(PROGS) $(TESTS_BIN) $(LAB_BPF)
 
 # One suite alone, for working on it: make SAN=1 build/san/t/test_foo
 TEST_LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
-$(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LIBCOMMON)
+$(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LISTSYNC_LIB) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
@@ -158,9 +167,9 @@ FUZZ_SRCS_fuzz_listsync_config := listsync/config.c
 build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h listsync/*.c listsync/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -Ilistsync -o $@ $< $(filter-out common/edge.c common/edge_load.c \
-		common/lists.c common/counters.c common/log.c common/sync_apply.c,$(COMMON_SRCS)) \
-		$(FUZZ_SRCS_$*) $(LIBS_JSON) -lconfig
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(BPFOUT) -Ilistsync -o $@ $< \
+		$(filter-out common/edge_load.c,$(COMMON_SRCS)) $(FUZZ_SRCS_$*) \
+		$(LIBS_BPF) $(LIBS_JSON) -lconfig
 
 fuzzers: $(FUZZ_BINS)
 

@@ -2,6 +2,7 @@
 /*
  * conf.c - settings tables applied to libconfig groups.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@ static int parse_unit(const char *s, int durations, unsigned long long *out)
 	unsigned long long v, mul = 1;
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	/* strtoull would skip any leading blank and accept a sign. */
+	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);

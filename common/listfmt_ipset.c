@@ -7,9 +7,11 @@
  *   add NAME 198.51.100.7 timeout 300
  *
  * Only hash:ip and hash:net sets hold what a list is; any other set type (ports,
- * interfaces, marks) is refused rather than half-understood. Element options
- * after the address (timeout, comment, counters) are ignored: mailedge entries
- * get their own action and expiry.
+ * interfaces, marks) is refused rather than half-understood, and so are the
+ * options that change what an element means: "nomatch" (an exception carved out
+ * of the set, the opposite of an entry) and a hash:ip "netmask"/"bitmask" (its
+ * elements are then networks). Other element options (timeout, comment,
+ * counters) are ignored: mailedge entries get their own action and expiry.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +60,10 @@ int me_fmt_ipset_save(const char *buf, size_t len, unsigned int flags, me_listfi
 			if (!word_is(w, wl, "hash:ip") && !word_is(w, wl, "hash:net"))
 				return me_parse_fail(err, it.no, line, llen,
 						     "set type is not hash:ip or hash:net");
+			while (next_word(&l, &n, &w, &wl))
+				if (word_is(w, wl, "netmask") || word_is(w, wl, "bitmask"))
+					return me_parse_fail(err, it.no, line, llen,
+							     "sets with netmask/bitmask are not supported");
 			continue;
 		}
 		if (!word_is(w, wl, "add"))
@@ -73,6 +79,10 @@ int me_fmt_ipset_save(const char *buf, size_t len, unsigned int flags, me_listfi
 		rc = me_prefix_parse(addr, &p, flags);
 		if (rc)
 			return me_parse_fail(err, it.no, w, wl, me_addr_strerror(rc));
+		while (next_word(&l, &n, &w, &wl))
+			if (word_is(w, wl, "nomatch"))
+				return me_parse_fail(err, it.no, line, llen,
+						     "a nomatch element is an exception, not an entry");
 		rc = cb(ctx, &p, it.no);
 		if (rc)
 			return rc;

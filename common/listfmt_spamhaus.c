@@ -92,6 +92,12 @@ int me_fmt_spamhaus_json(const char *buf, size_t len, unsigned int flags, me_lis
 			goto out;
 		}
 		s = json_object_get_string(v);
+		if ((size_t)json_object_get_string_len(v) != strlen(s)) {
+			/* "\u0000" inside the string would cut it short here. */
+			json_object_put(o);
+			rc = me_parse_fail(err, it.no, l, n, "NUL inside the \"cidr\" string");
+			goto out;
+		}
 		rc = emit(s, strlen(s), flags, cb, ctx, it.no, err);
 		json_object_put(o);
 		if (rc)
@@ -103,7 +109,7 @@ int me_fmt_spamhaus_json(const char *buf, size_t len, unsigned int flags, me_lis
 		goto out;
 	}
 	if (!meta_line) {
-		rc = me_parse_fail(err, it.no, "", 0,
+		rc = me_parse_fail(err, it.no ? it.no : 1, "", 0,
 				   "no metadata record at the end: the download is incomplete");
 		goto out;
 	}
@@ -166,7 +172,7 @@ int me_fmt_spamhaus_text(const char *buf, size_t len, unsigned int flags, me_lis
 	if (more < 0)
 		return more;
 	if (!eof_line)
-		return me_parse_fail(err, it.no, "", 0,
+		return me_parse_fail(err, it.no ? it.no : 1, "", 0,
 				     "no '; EOF' line at the end: the download is incomplete");
 	return 0;
 }

@@ -194,6 +194,8 @@ static void cli_name(const struct ls_config *c, size_t self, const char *url, ch
 	int dup = 1, clash;
 
 	base = base && base[1] ? base + 1 : url;
+	while (*base == '.')
+		base++; /* a name may not start with a dot */
 	for (i = 0; base[i] && k < LS_NAME_MAX - 4; i++) {
 		char ch = base[i];
 
@@ -201,7 +203,7 @@ static void cli_name(const struct ls_config *c, size_t self, const char *url, ch
 		    ch == '.' || ch == '_' || ch == '-')
 			stem[k++] = ch;
 	}
-	if (!k || stem[0] == '.')
+	if (!k)
 		stem[k++] = 's';
 	stem[k] = '\0';
 	strcpy(name, stem);
@@ -233,6 +235,13 @@ int ls_config_add_cli(struct ls_config *c, const char *spec, char *why, size_t w
 	colon = strchr(rest, ':');
 	if (!colon || colon == rest || (size_t)(colon - rest) >= sizeof(s->format) || !colon[1]) {
 		snprintf(why, why_len, "--source '%.80s': expected [white:|black:]FORMAT:URL", spec);
+		return -EINVAL;
+	}
+	if ((colon - rest == 4 && !strncmp(rest, "http", 4)) ||
+	    (colon - rest == 5 && !strncmp(rest, "https", 5)) ||
+	    (colon - rest == 4 && !strncmp(rest, "file", 4))) {
+		snprintf(why, why_len, "--source '%.80s': the format is missing, as in "
+			 "plain:%.60s", spec, rest);
 		return -EINVAL;
 	}
 	s = new_source(c);

@@ -87,3 +87,28 @@ Test(fuzz, fuzz_listfile)
 {
 	run_target("fuzz_listfile");
 }
+
+Test(fuzz, fuzz_spamhaus_json)
+{
+	run_target("fuzz_spamhaus_json");
+}
+
+Test(fuzz, fuzz_spamhaus_text)
+{
+	run_target("fuzz_spamhaus_text");
+}
+
+Test(fuzz, fuzz_dshield)
+{
+	run_target("fuzz_dshield");
+}
+
+Test(fuzz, fuzz_ipset_save)
+{
+	run_target("fuzz_ipset_save");
+}
+
+Test(fuzz, fuzz_listsync_config)
+{
+	run_target("fuzz_listsync_config");
+}
