@@ -111,6 +111,7 @@ $(OUT)/mailedge-listsync: $(LISTSYNC_OBJS) $(LIBCOMMON)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
 
 PROXY_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard proxy/*.c))
+PROXY_LIB  := $(filter-out $(OUT)/proxy/main.o,$(PROXY_OBJS))
 LIBS_PROXY := -lev -lssl -lcrypto -lconfig -lpthread
 
 $(OUT)/mailedge-proxy: $(PROXY_OBJS) $(LIBCOMMON)
@@ -130,18 +131,20 @@ TEST_SRCS := $(wildcard tests/*.c tests/lib/*.c)
 TEST_OBJS := $(patsubst %.c,$(OUT)/%.o,$(TEST_SRCS))
 TESTS_BIN := $(OUT)/mailedge-tests
 
-$(TESTS_BIN): $(TEST_OBJS) $(LISTSYNC_LIB) $(LIBCOMMON)
+$(TESTS_BIN): $(TEST_OBJS) $(LISTSYNC_LIB) $(PROXY_LIB) $(LIBCOMMON)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC) \
+		$(LIBS_PROXY)
 
 tests: $(PROGS) $(TESTS_BIN) $(LAB_BPF)
 
 # One suite alone, for working on it: make SAN=1 build/san/t/test_foo
 TEST_LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
-$(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LISTSYNC_LIB) $(LIBCOMMON)
+$(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LISTSYNC_LIB) $(PROXY_LIB) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lcriterion $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC) \
+		$(LIBS_PROXY)
 
 # ---- benchmarks ----
 BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BPFOUT)/%.skel.h,$(wildcard tests/bench/*.bpf.c))
@@ -163,11 +166,15 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon \
 FUZZ_SECONDS ?= 60
 # Extra sources a fuzz target needs beyond common/.
 FUZZ_SRCS_fuzz_listsync_config := listsync/config.c
+FUZZ_SRCS_fuzz_smtp_command    := proxy/smtp_parse.c
+FUZZ_SRCS_fuzz_smtp_data       := proxy/smtp_data.c proxy/buf.c
+FUZZ_SRCS_fuzz_passclient      := proxy/passclient.c
+FUZZ_SRCS_fuzz_smtp_reply      := proxy/reply.c proxy/buf.c
 
 build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h listsync/*.c listsync/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(BPFOUT) -Ilistsync -o $@ $< \
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(BPFOUT) -Ilistsync -Iproxy -o $@ $< \
 		$(filter-out common/edge_load.c,$(COMMON_SRCS)) $(FUZZ_SRCS_$*) \
 		$(LIBS_BPF) $(LIBS_JSON) -lconfig
 

@@ -10,9 +10,11 @@ PKGS=(
 	# build
 	make gcc libc6-dev clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	linux-libc-dev libjson-c-dev libcriterion-dev libclang-rt-14-dev libcurl4-openssl-dev
-	libconfig-dev
+	libconfig-dev libev-dev libssl-dev openssl
 	# tests, demo and benchmarks: namespaces, traffic, peers
 	iproute2 ethtool util-linux procps hping3 nftables ipset xdp-tools python3 time bc
+	# the proxy's peers: clients, backends, and the proxies it is measured against
+	postfix swaks haproxy nginx-light libnginx-mod-mail testssl.sh
 )
 
 missing() {
@@ -26,6 +28,13 @@ missing() {
 install() {
 	export DEBIAN_FRONTEND=noninteractive
 	echo "deps: installing ${*:-${PKGS[*]}}"
+	# Postfix is installed for smtp-sink and smtp-source only: no mail system.
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	# Packages must not start their daemons (nginx, haproxy, postfix) on the
+	# machine: the tests run their own instances on their own ports.
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
 }

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend.c - the session's connection to a pool member.
+ *
+ * Opened when a client first needs it (MAIL, or AUTH), never at client connect:
+ * clients rejected before that cost the backends nothing. Opening means: pick a
+ * member, connect, send a PROXY header if the pool wants one, read the 220,
+ * EHLO, and XCLIENT (then EHLO again) if the pool wants that and the member
+ * offers it. A member that fails any of this is reported to the pool (passive
+ * health) and the next one is tried, before the client hears anything.
+ *
+ * After that, one command at a time: bk_command sends a line and calls back
+ * with the reply. If the connection breaks, the pending callback hears ok = 0.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "passclient.h"
+#include "pool.h"
+#include "session.h"
+#include "worker.h"
+
+#define BK_IN_LIMIT (64 * 1024)
+
+static void bk_io(struct io *io, enum io_event ev, void *arg);
+static void bk_try_next(struct session *s, const char *why);
+
+int bk_ready(const struct session *s)
+{
+	return s->bk.io && s->bk.step == BK_READY;
+}
+
+static void bk_release(struct session *s)
+{
+	if (s->bk.io) {
+		io_free(s->bk.io);
+		s->bk.io = NULL;
+	}
+	if (s->bk.counted) {
+		px_member_conn(s->bk.pool, s->bk.member, -1);
+		s->bk.counted = 0;
+	}
+	s->bk.step = BK_NONE;
+}
+
+/* Hand the pending callback its result (it may issue the next command). */
+static void bk_finish(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	bk_cb cb = s->bk.cb;
+
+	s->bk.cb = NULL;
+	if (cb)
+		cb(s, ok, r, err);
+}
+
+static void bk_connect_member(struct session *s)
+{
+	const struct px_member *m = &s->bk.pool->m[s->bk.member];
+
+	snprintf(s->bk.name, sizeof(s->bk.name), "%s/%s", s->bk.pool->name, m->name);
+	s->bk.io = io_connect(s->w->loop, (const struct sockaddr *)&m->addr, m->addrlen, bk_io, s,
+			      BK_IN_LIMIT);
+	if (!s->bk.io) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		bk_try_next(s, why);
+		return;
+	}
+	px_member_conn(s->bk.pool, s->bk.member, 1);
+	s->bk.counted = 1;
+	atomic_fetch_add(&px_stats.backend_connects, 1);
+	s->bk.step = BK_CONNECTING;
+	io_set_timeout(s->bk.io, s->cfg->lim.connect_timeout);
+}
+
+/* The member failed while being opened: blame it, try another. */
+static void bk_try_next(struct session *s, const char *why)
+{
+	int next;
+
+	log_info("session %llx: backend %s failed: %s", s->id, s->bk.name, why);
+	atomic_fetch_add(&px_stats.backend_failures, 1);
+	px_member_result(s->bk.pool, s->bk.member, 0, 0, why);
+	bk_release(s);
+	next = px_pool_pick(s->bk.pool, s->bk.tried);
+	if (next < 0) {
+		bk_finish(s, 0, NULL, "no backend member could be reached");
+		return;
+	}
+	s->bk.member = next;
+	s->bk.tried |= 1ull << next;
+	bk_connect_member(s);
+}
+
+void bk_open(struct session *s, bk_cb cb)
+{
+	int i;
+
+	s->bk.pool = s->l->pool;
+	s->bk.tried = 0;
+	s->bk.cb = cb;
+	s->bk.failed = 0;
+	i = px_pool_pick(s->bk.pool, 0);
+	if (i < 0) {
+		bk_finish(s, 0, NULL, "the pool has no members");
+		return;
+	}
+	s->bk.member = i;
+	s->bk.tried = 1ull << i;
+	bk_connect_member(s);
+}
+
+static void bk_send_ehlo(struct session *s, enum bk_step next)
+{
+	io_printf(s->bk.io, "EHLO %s\r\n", s->cfg->hostname);
+	s->bk.step = next;
+}
+
+static void bk_send_pass(struct session *s)
+{
+	unsigned char hdr[PP_V2_MAX + PP_V1_MAX];
+	int n = -1;
+
+	if (s->bk.pool->pass == PX_PASS_PROXY_V1)
+		n = pp_v1((struct sockaddr *)&s->peer, (struct sockaddr *)&s->local, 0, (char *)hdr,
+			  sizeof(hdr));
+	else if (s->bk.pool->pass == PX_PASS_PROXY_V2)
+		n = pp_v2((struct sockaddr *)&s->peer, (struct sockaddr *)&s->local, 0, hdr,
+			  sizeof(hdr));
+	if (n > 0)
+		io_write(s->bk.io, hdr, (size_t)n);
+}
+
+/* A reply arrived while opening: move on, or give up on this member. */
+static void bk_opening_reply(struct session *s, const struct px_reply *r)
+{
+	char why[200], last[120];
+
+	switch (s->bk.step) {
+	case BK_GREETING:
+		if (r->code != 220) {
+			snprintf(why, sizeof(why), "greeting %d %s", r->code,
+				 px_reply_last(r, last, sizeof(last)));
+			bk_try_next(s, why);
+			return;
+		}
+		bk_send_ehlo(s, BK_EHLO);
+		return;
+	case BK_EHLO:
+	case BK_EHLO2:
+		if (r->code != 250) {
+			snprintf(why, sizeof(why), "EHLO answered %d %s", r->code,
+				 px_reply_last(r, last, sizeof(last)));
+			bk_try_next(s, why);
+			return;
+		}
+		px_caps_parse(r, &s->bk.caps);
+		if (s->bk.step == BK_EHLO && s->bk.pool->pass == PX_PASS_XCLIENT &&
+		    (s->bk.caps.bits & PX_CAP_XCLIENT)) {
+			char line[XCLIENT_MAX + 1];
+			struct xclient_attrs a = {
+				.addr = (struct sockaddr *)&s->peer,
+				.helo = s->helo,
+				.proto = s->esmtp ? "ESMTP" : "SMTP",
+			};
+
+			if (xclient_line(&a, line, sizeof(line)) > 0) {
+				io_write(s->bk.io, line, strlen(line));
+				s->bk.step = BK_XCLIENT;
+				return;
+			}
+		}
+		s->bk.step = BK_READY;
+		io_set_timeout(s->bk.io, 0);
+		px_member_result(s->bk.pool, s->bk.member, 1, 0, NULL);
+		bk_finish(s, 1, r, NULL);
+		return;
+	case BK_XCLIENT:
+		/* XCLIENT answers with a new greeting (220); the session starts over. */
+		if (r->code != 220) {
+			snprintf(why, sizeof(why), "XCLIENT answered %d %s", r->code,
+				 px_reply_last(r, last, sizeof(last)));
+			bk_try_next(s, why);
+			return;
+		}
+		bk_send_ehlo(s, BK_EHLO2);
+		return;
+	default:
+		return;
+	}
+}
+
+static void bk_io(struct io *io, enum io_event ev, void *arg)
+{
+	struct session *s = arg;
+	struct px_reply r;
+	char why[200];
+	int rc;
+
+	(void)io;
+	switch (ev) {
+	case IO_CONNECTED:
+		s->bk.step = BK_GREETING;
+		bk_send_pass(s);
+		io_set_timeout(s->bk.io, s->cfg->lim.backend_timeout);
+		return;
+	case IO_DATAIN:
+		while (s->bk.io && (rc = px_reply_take(io_in(s->bk.io), &r)) != 0) {
+			if (rc < 0) {
+				if (s->bk.step < BK_READY) {
+					bk_try_next(s, "answered something that is not SMTP");
+				} else {
+					s->bk.failed = 1;
+					bk_release(s);
+					bk_finish(s, 0, NULL, "the backend answered something that is not SMTP");
+				}
+				return;
+			}
+			if (s->bk.step < BK_READY) {
+				bk_opening_reply(s, &r);
+				continue;
+			}
+			if (s->bk.step == BK_WAIT) {
+				s->bk.step = BK_READY;
+				io_set_timeout(s->bk.io, 0);
+				bk_finish(s, 1, &r, NULL);
+				continue;
+			}
+			/* A reply nobody asked for (a 421 before closing, say). */
+			if (r.code == 421) {
+				s->bk.failed = 1;
+				bk_release(s);
+				bk_finish(s, 0, NULL, "the backend is shutting down (421)");
+				return;
+			}
+		}
+		return;
+	case IO_LOWAT:
+		if (s->bk.step == BK_DATA)
+			session_data_backend_drained(s);
+		return;
+	case IO_TIMEOUT:
+	case IO_DISCONNECTED:
+	case IO_ERROR:
+		snprintf(why, sizeof(why), "%s",
+			 ev == IO_TIMEOUT ? "timed out" :
+			 ev == IO_DISCONNECTED ? "closed the connection" : io_strerror(io));
+		if (s->bk.step < BK_READY) {
+			bk_try_next(s, why);
+			return;
+		}
+		/* Gone mid-session: the member is suspect, the session must know. */
+		atomic_fetch_add(&px_stats.backend_failures, 1);
+		px_member_result(s->bk.pool, s->bk.member, 0, 0, why);
+		log_info("session %llx: backend %s %s", s->id, s->bk.name, why);
+		s->bk.failed = 1;
+		bk_release(s);
+		bk_finish(s, 0, NULL, why);
+		return;
+	case IO_TLSREADY:
+		return;
+	}
+}
+
+void bk_command(struct session *s, const char *line, bk_cb cb, double timeout)
+{
+	if (!bk_ready(s)) {
+		cb(s, 0, NULL, "no backend connection");
+		return;
+	}
+	s->bk.cb = cb;
+	s->bk.step = BK_WAIT;
+	io_write(s->bk.io, line, strlen(line));
+	io_set_timeout(s->bk.io, timeout);
+}
+
+void bk_wait_reply(struct session *s, bk_cb cb, double timeout)
+{
+	if (!s->bk.io) {
+		cb(s, 0, NULL, "no backend connection");
+		return;
+	}
+	s->bk.cb = cb;
+	s->bk.step = BK_WAIT;
+	io_set_timeout(s->bk.io, timeout);
+}
+
+void bk_close(struct session *s, int quit)
+{
+	if (!s->bk.io)
+		return;
+	/* A polite QUIT when idle; mid-message, closing without one is the
+	 * point: the backend must discard the message, not deliver it. */
+	if (quit && s->bk.step == BK_READY) {
+		io_write(s->bk.io, "QUIT\r\n", 6);
+		io_flush_now(s->bk.io);
+	}
+	s->bk.cb = NULL;
+	bk_release(s);
+}

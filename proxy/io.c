@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io.c - libev + OpenSSL connections.
+ *
+ * One ev_io watcher per connection, interested in reading while there is room
+ * in the input buffer (and reading is not paused), and in writing while output
+ * is pending; OpenSSL's WANT_READ/WANT_WRITE add the other direction when a TLS
+ * operation needs it. The callback may free the io; that is deferred until the
+ * callback returns.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+
+#include "io.h"
+
+#define IO_READ_CHUNK 16384
+
+enum io_state {
+	ST_CONNECTING,
+	ST_PLAIN,
+	ST_TLS_PENDING,	 /* STARTTLS: waiting for the output to flush */
+	ST_HANDSHAKE,
+	ST_TLS,
+	ST_CLOSED,
+};
+
+struct io {
+	struct ev_loop *loop;
+	ev_io w;
+	ev_timer t;
+	int fd;
+	enum io_state st;
+	int is_server;	  /* TLS role */
+	SSL *ssl;
+	SSL_CTX *pending_ctx;
+	struct buf in, out;
+	io_cb cb;
+	void *arg;
+	int paused;
+	int tls_want_write; /* an SSL_read needs the socket writable */
+	int in_cb, freed;
+	unsigned long long nin, nout;
+	char sni[256];
+	char err[160];
+};
+
+static void update(struct io *io);
+
+/* Deliver an event; returns 1 if the io is gone afterwards. */
+static int emit(struct io *io, enum io_event ev)
+{
+	io->in_cb++;
+	io->cb(io, ev, io->arg);
+	io->in_cb--;
+	if (io->freed && !io->in_cb) {
+		free(io);
+		return 1;
+	}
+	return io->freed;
+}
+
+static int fail(struct io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct io *io, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(io->err, sizeof(io->err), fmt, ap);
+	va_end(ap);
+	io->st = ST_CLOSED;
+	ev_io_stop(io->loop, &io->w);
+	return emit(io, IO_ERROR);
+}
+
+/* The first OpenSSL error, for a message. */
+static const char *ssl_reason(void)
+{
+	static char buf[120];
+	unsigned long e = ERR_get_error();
+
+	if (!e)
+		return "connection closed during TLS";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+static void set_nonblock(int fd)
+{
+	int one = 1;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	/* Replies are small and already batched per pipelined group. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct io *io = (struct io *)((char *)t - offsetof(struct io, t));
+
+	(void)loop;
+	(void)revents;
+	if (!emit(io, IO_TIMEOUT))
+		update(io); /* the handler may have written (a 421) */
+}
+
+/* Read what is available; returns 1 if the io is gone. */
+static int do_read(struct io *io)
+{
+	for (;;) {
+		size_t room;
+		char *p;
+		ssize_t n;
+
+		p = buf_reserve(&io->in, IO_READ_CHUNK, &room);
+		if (!p)
+			break; /* full: update() stops reading until io_consume() */
+		if (io->ssl) {
+			int r;
+
+			ERR_clear_error();
+			r = SSL_read(io->ssl, p, room > 0x7fffffff ? 0x7fffffff : (int)room);
+			if (r <= 0) {
+				int e = SSL_get_error(io->ssl, r);
+
+				if (e == SSL_ERROR_WANT_READ)
+					break;
+				if (e == SSL_ERROR_WANT_WRITE) {
+					io->tls_want_write = 1;
+					break;
+				}
+				if (e == SSL_ERROR_ZERO_RETURN) {
+					io->st = ST_CLOSED;
+					return emit(io, IO_DISCONNECTED);
+				}
+				return fail(io, "TLS read: %s", ssl_reason());
+			}
+			n = r;
+		} else {
+			n = recv(io->fd, p, room, 0);
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				return fail(io, "read: %s", strerror(errno));
+			}
+			if (n == 0) {
+				io->st = ST_CLOSED;
+				ev_io_stop(io->loop, &io->w);
+				return emit(io, IO_DISCONNECTED);
+			}
+		}
+		buf_commit(&io->in, (size_t)n);
+		io->nin += (unsigned long long)n;
+		if (emit(io, IO_DATAIN))
+			return 1;
+		if (io->st != ST_PLAIN && io->st != ST_TLS)
+			break; /* STARTTLS or close from the callback */
+		if (io->paused)
+			break;
+	}
+	return 0;
+}
+
+/* Write what is pending; returns 1 if the io is gone. */
+static int do_write(struct io *io)
+{
+	while (buf_avail(&io->out)) {
+		ssize_t n;
+
+		if (io->ssl) {
+			int r;
+
+			ERR_clear_error();
+			r = SSL_write(io->ssl, buf_ptr(&io->out),
+				      buf_avail(&io->out) > 0x7fffffff ? 0x7fffffff
+								       : (int)buf_avail(&io->out));
+			if (r <= 0) {
+				int e = SSL_get_error(io->ssl, r);
+
+				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+					return 0;
+				return fail(io, "TLS write: %s", ssl_reason());
+			}
+			n = r;
+		} else {
+			n = send(io->fd, buf_ptr(&io->out), buf_avail(&io->out), MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					return 0;
+				return fail(io, "write: %s", strerror(errno));
+			}
+		}
+		buf_consume(&io->out, (size_t)n);
+		io->nout += (unsigned long long)n;
+	}
+	return emit(io, IO_LOWAT);
+}
+
+static int start_handshake(struct io *io)
+{
+	io->ssl = SSL_new(io->pending_ctx);
+	if (!io->ssl)
+		return fail(io, "TLS: %s", ssl_reason());
+	/* The output buffer compacts between retries of a write. */
+	SSL_set_mode(io->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_set_fd(io->ssl, io->fd);
+	if (io->is_server) {
+		SSL_set_accept_state(io->ssl);
+	} else {
+		SSL_set_connect_state(io->ssl);
+		if (io->sni[0])
+			SSL_set_tlsext_host_name(io->ssl, io->sni);
+	}
+	io->st = ST_HANDSHAKE;
+	return 0;
+}
+
+/* Drive the handshake; returns 1 if the io is gone. */
+static int do_handshake(struct io *io)
+{
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(io->ssl);
+	if (r == 1) {
+		io->st = ST_TLS;
+		if (emit(io, IO_TLSREADY))
+			return 1;
+		/* Application data may have come with the handshake's last flight. */
+		return io->st == ST_TLS ? do_read(io) : 0;
+	}
+	e = SSL_get_error(io->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		io->tls_want_write = e == SSL_ERROR_WANT_WRITE;
+		return 0;
+	}
+	return fail(io, "TLS handshake: %s", ssl_reason());
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct io *io = (struct io *)((char *)w - offsetof(struct io, w));
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)loop;
+	switch (io->st) {
+	case ST_CONNECTING:
+		getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err) {
+			fail(io, "connect: %s", strerror(err));
+			return;
+		}
+		io->st = ST_PLAIN;
+		if (emit(io, IO_CONNECTED))
+			return;
+		break;
+	case ST_HANDSHAKE:
+		if (do_handshake(io))
+			return;
+		break;
+	case ST_PLAIN:
+	case ST_TLS:
+		if ((revents & EV_WRITE) || io->tls_want_write) {
+			io->tls_want_write = 0;
+			if (buf_avail(&io->out) && do_write(io))
+				return;
+		}
+		if ((revents & EV_READ) && (io->st == ST_PLAIN || io->st == ST_TLS) &&
+		    !io->paused && do_read(io))
+			return;
+		break;
+	case ST_TLS_PENDING:
+		if ((revents & EV_WRITE) && buf_avail(&io->out)) {
+			ssize_t n = send(io->fd, buf_ptr(&io->out), buf_avail(&io->out),
+					 MSG_NOSIGNAL);
+
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				fail(io, "write: %s", strerror(errno));
+				return;
+			}
+			if (n > 0) {
+				buf_consume(&io->out, (size_t)n);
+				io->nout += (unsigned long long)n;
+			}
+		}
+		if (!buf_avail(&io->out) && (start_handshake(io) || do_handshake(io)))
+			return;
+		break;
+	case ST_CLOSED:
+		break;
+	}
+	if (!io->freed)
+		update(io);
+}
+
+/* (Re)arm the watcher for what the connection is waiting for. */
+static void update(struct io *io)
+{
+	int ev = 0;
+
+	switch (io->st) {
+	case ST_CONNECTING:
+		ev = EV_WRITE;
+		break;
+	case ST_TLS_PENDING:
+		ev = EV_WRITE; /* flush the 220; read nothing as plaintext */
+		break;
+	case ST_HANDSHAKE:
+		ev = EV_READ | (io->tls_want_write ? EV_WRITE : 0);
+		break;
+	case ST_PLAIN:
+	case ST_TLS:
+		if (!io->paused && (!io->in.limit || buf_avail(&io->in) < io->in.limit))
+			ev |= EV_READ;
+		if (buf_avail(&io->out) || io->tls_want_write)
+			ev |= EV_WRITE;
+		break;
+	case ST_CLOSED:
+		break;
+	}
+	if (ev_is_active(&io->w) && (io->w.events & (EV_READ | EV_WRITE)) == ev)
+		return;
+	ev_io_stop(io->loop, &io->w);
+	if (ev) {
+		ev_io_set(&io->w, io->fd, ev);
+		ev_io_start(io->loop, &io->w);
+	}
+}
+
+static struct io *io_alloc(struct ev_loop *loop, int fd, io_cb cb, void *arg, size_t in_limit)
+{
+	struct io *io = calloc(1, sizeof(*io));
+
+	if (!io)
+		return NULL;
+	io->loop = loop;
+	io->fd = fd;
+	io->cb = cb;
+	io->arg = arg;
+	buf_init(&io->in, in_limit);
+	buf_init(&io->out, 0);
+	ev_io_init(&io->w, on_io, fd, EV_READ);
+	ev_timer_init(&io->t, on_timer, 0, 0);
+	set_nonblock(fd);
+	return io;
+}
+
+struct io *io_new(struct ev_loop *loop, int fd, io_cb cb, void *arg, size_t in_limit)
+{
+	struct io *io = io_alloc(loop, fd, cb, arg, in_limit);
+
+	if (!io)
+		return NULL;
+	io->st = ST_PLAIN;
+	update(io);
+	return io;
+}
+
+struct io *io_connect(struct ev_loop *loop, const struct sockaddr *sa, socklen_t salen,
+		      io_cb cb, void *arg, size_t in_limit)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct io *io;
+
+	if (fd < 0)
+		return NULL;
+	io = io_alloc(loop, fd, cb, arg, in_limit);
+	if (!io) {
+		close(fd);
+		return NULL;
+	}
+	io->st = ST_CONNECTING;
+	if (connect(fd, sa, salen) && errno != EINPROGRESS) {
+		int e = errno;
+
+		close(fd);
+		free(io);
+		errno = e;
+		return NULL; /* the caller tries the next member at once */
+	}
+	update(io);
+	return io;
+}
+
+void io_free(struct io *io)
+{
+	if (!io || io->freed)
+		return;
+	ev_io_stop(io->loop, &io->w);
+	ev_timer_stop(io->loop, &io->t);
+	if (io->ssl) {
+		SSL_shutdown(io->ssl); /* best effort close_notify */
+		SSL_free(io->ssl);
+	}
+	close(io->fd);
+	buf_free(&io->in);
+	buf_free(&io->out);
+	io->st = ST_CLOSED;
+	io->freed = 1;
+	if (!io->in_cb)
+		free(io);
+}
+
+void io_set_cb(struct io *io, io_cb cb, void *arg)
+{
+	io->cb = cb;
+	io->arg = arg;
+}
+
+struct buf *io_in(struct io *io)
+{
+	return &io->in;
+}
+
+void io_consume(struct io *io, size_t n)
+{
+	buf_consume(&io->in, n);
+	if (!io->in_cb)
+		update(io);
+}
+
+int io_write(struct io *io, const void *p, size_t n)
+{
+	int rc;
+
+	if (io->st == ST_CLOSED)
+		return -EPIPE;
+	rc = buf_add(&io->out, p, n);
+	if (!rc && !io->in_cb)
+		update(io);
+	return rc;
+}
+
+int io_printf(struct io *io, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	return io_write(io, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+size_t io_pending(const struct io *io)
+{
+	return buf_avail(&io->out);
+}
+
+void io_flush_now(struct io *io)
+{
+	ssize_t n;
+
+	if (!buf_avail(&io->out) || (io->st != ST_PLAIN && io->st != ST_TLS))
+		return;
+	if (io->ssl)
+		n = SSL_write(io->ssl, buf_ptr(&io->out), (int)buf_avail(&io->out));
+	else
+		n = send(io->fd, buf_ptr(&io->out), buf_avail(&io->out), MSG_NOSIGNAL);
+	if (n > 0) {
+		buf_consume(&io->out, (size_t)n);
+		io->nout += (unsigned long long)n;
+	}
+}
+
+void io_pause_read(struct io *io)
+{
+	io->paused = 1;
+	if (!io->in_cb)
+		update(io);
+}
+
+void io_resume_read(struct io *io)
+{
+	io->paused = 0;
+	if (!io->in_cb)
+		update(io);
+	/* Input may already be buffered: let the owner see it again. */
+}
+
+void io_set_timeout(struct io *io, double secs)
+{
+	ev_timer_stop(io->loop, &io->t);
+	if (secs > 0) {
+		ev_timer_set(&io->t, secs, 0);
+		ev_timer_start(io->loop, &io->t);
+	}
+}
+
+int io_starttls_server(struct io *io, SSL_CTX *ctx, size_t *discarded)
+{
+	if (io->ssl || io->st != ST_PLAIN)
+		return -EINVAL;
+	*discarded = buf_avail(&io->in);
+	buf_reset(&io->in);
+	io->is_server = 1;
+	io->pending_ctx = ctx;
+	io->st = ST_TLS_PENDING;
+	if (!io->in_cb)
+		update(io);
+	return 0;
+}
+
+int io_starttls_client(struct io *io, SSL_CTX *ctx, const char *sni)
+{
+	if (io->ssl || io->st != ST_PLAIN)
+		return -EINVAL;
+	buf_reset(&io->in);
+	io->is_server = 0;
+	io->pending_ctx = ctx;
+	snprintf(io->sni, sizeof(io->sni), "%s", sni ? sni : "");
+	io->st = ST_TLS_PENDING; /* the handshake starts once the output left */
+	if (!io->in_cb)
+		update(io);
+	return 0;
+}
+
+int io_tls_active(const struct io *io)
+{
+	return io->st == ST_TLS;
+}
+
+const char *io_tls_version(const struct io *io)
+{
+	return io->ssl ? SSL_get_version(io->ssl) : "";
+}
+
+const char *io_tls_cipher(const struct io *io)
+{
+	return io->ssl ? SSL_get_cipher_name(io->ssl) : "";
+}
+
+const char *io_strerror(const struct io *io)
+{
+	return io->err;
+}
+
+int io_fd(const struct io *io)
+{
+	return io->fd;
+}
+
+unsigned long long io_bytes_in(const struct io *io)
+{
+	return io->nin;
+}
+
+unsigned long long io_bytes_out(const struct io *io)
+{
+	return io->nout;
+}

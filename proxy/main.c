@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - mailedge-proxy: the SMTP front door.
+ *
+ * The main thread binds, loads keys, drops root, starts the worker threads and
+ * then runs its own loop for what belongs to the whole process: signals
+ * (SIGHUP reload, SIGTERM/SIGINT drain), health checks, metrics.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "health.h"
+#include "log.h"
+#include "metrics.h"
+#include "pool.h"
+#include "worker.h"
+
+#define DRAIN_SECONDS 30
+
+static const char usage[] =
+	"usage: mailedge-proxy [-c FILE] [-t] [--listen ADDR:PORT]... [--backend ADDR:PORT]...\n"
+	"                      [--starttls off|optional|required] [--cert FILE --key FILE]\n"
+	"                      [--hostname NAME] [--domain NAME]... [--user USER]\n"
+	"                      [--workers N] [-v|-q] [--syslog]\n"
+	"\n"
+	"An SMTP proxy for the front of a mail system: STARTTLS termination, command\n"
+	"filtering, relay control, limits, and balancing over health-checked backend\n"
+	"pools, with no change to the backend servers.\n"
+	"\n"
+	"  -c, --config FILE    configuration (libconfig); --help-config lists it all\n"
+	"  -t, --test           check the configuration (and keys) and exit\n"
+	"  --listen ADDR:PORT   accept on this address; repeatable ([::]:25 for IPv6)\n"
+	"  --backend ADDR:PORT  a member of the pool 'default'; repeatable\n"
+	"  --starttls MODE      for --listen listeners: off, optional, required\n"
+	"  --cert, --key FILE   their certificate (with chain) and key\n"
+	"  --hostname NAME      name in the banner and EHLO\n"
+	"  --domain NAME        accept mail for this domain; repeatable. With flags\n"
+	"                       alone, no client may relay to any other domain\n"
+	"  --user USER          run as USER after binding (default nobody, as root)\n"
+	"  --workers N          event-loop threads (default: one per CPU)\n"
+	"  --syslog             log to syslog (mail facility) instead of stderr\n"
+	"  -v, -q               more, or less, logging\n"
+	"\n"
+	"Signals: SIGHUP reloads the configuration (running sessions keep theirs;\n"
+	"listeners need a restart), SIGTERM drains: no new sessions, running ones get\n"
+	"30 s to finish. Exit status 0, or 2 for a configuration error.\n";
+
+static struct px_server srv;
+static struct px_health *health;
+static struct px_metrics *metrics;
+static struct px_flags flags = { .workers = -1 };
+static ev_timer drain_timer;
+
+/* systemd's sd_notify, without libsystemd: a datagram to $NOTIFY_SOCKET. */
+static void notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, len) < 0)
+		log_debug("sd_notify: %s", strerror(errno));
+	close(fd);
+}
+
+static int drop_root(const char *user)
+{
+	struct passwd *pw;
+
+	if (getuid() != 0 || !user[0])
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		log_err("no user named '%s' to run as (set user in the configuration)", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) || initgroups(user, pw->pw_gid) || setgid(pw->pw_gid) ||
+	    setuid(pw->pw_uid)) {
+		log_err("cannot become %s: %s", user, strerror(errno));
+		return -1;
+	}
+	log_info("running as %s", user);
+	return 0;
+}
+
+static int same_listeners(const struct px_config *a, const struct px_config *b)
+{
+	size_t i;
+
+	if (a->nls != b->nls)
+		return 0;
+	for (i = 0; i < a->nls; i++)
+		if (a->ls[i].addrlen != b->ls[i].addrlen ||
+		    memcmp(&a->ls[i].addr, &b->ls[i].addr, a->ls[i].addrlen))
+			return 0;
+	return 1;
+}
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct px_config *n, *old = srv.cfg;
+	char why[512];
+	size_t i, j;
+
+	(void)w;
+	(void)revents;
+	notify("RELOADING=1");
+	n = px_config_load(&flags, why, sizeof(why));
+	if (!n) {
+		log_err("reload refused, keeping the running configuration: %s", why);
+		notify("READY=1");
+		return;
+	}
+	if (!same_listeners(old, n)) {
+		log_err("reload refused: the listeners changed, which needs a restart");
+		px_config_put(n);
+		notify("READY=1");
+		return;
+	}
+	for (i = 0; i < n->npools; i++)
+		for (j = 0; j < old->npools; j++)
+			if (!strcmp(n->pools[i].name, old->pools[j].name))
+				px_pool_inherit(&n->pools[i], &old->pools[j]);
+	px_health_stop(health);
+	health = px_health_start(loop, n);
+	px_metrics_set_config(metrics, n);
+	px_server_set_config(&srv, n);
+	log_info("configuration reloaded");
+	notify("READY=1");
+}
+
+static void on_drain_timeout(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)t;
+	(void)revents;
+	log_info("drain: closing the %zu remaining sessions", px_server_sessions(&srv));
+	px_server_drain(&srv, 1);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_term(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	if (atomic_load(&srv.draining)) {
+		log_info("second %s: closing now", strsignal(w->signum));
+		px_server_drain(&srv, 1);
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	notify("STOPPING=1");
+	log_info("%s: draining %zu sessions (at most %d s)", strsignal(w->signum),
+		 px_server_sessions(&srv), DRAIN_SECONDS);
+	px_server_drain(&srv, 0);
+	ev_timer_init(&drain_timer, on_drain_timeout, DRAIN_SECONDS, 0);
+	ev_timer_start(loop, &drain_timer);
+}
+
+static void on_idle_check(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)t;
+	(void)revents;
+	if (atomic_load(&srv.draining) && !px_server_sessions(&srv))
+		ev_break(loop, EVBREAK_ALL);
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_LISTEN = 256, O_BACKEND, O_STARTTLS, O_CERT, O_KEY, O_CHAIN, O_HOSTNAME,
+	       O_DOMAIN, O_USER, O_WORKERS, O_HCONF, O_SYSLOG };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "starttls", required_argument, NULL, O_STARTTLS },
+		{ "cert", required_argument, NULL, O_CERT },
+		{ "key", required_argument, NULL, O_KEY },
+		{ "chain", required_argument, NULL, O_CHAIN },
+		{ "hostname", required_argument, NULL, O_HOSTNAME },
+		{ "domain", required_argument, NULL, O_DOMAIN },
+		{ "user", required_argument, NULL, O_USER },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "help-config", no_argument, NULL, O_HCONF },
+		{ "syslog", no_argument, NULL, O_SYSLOG },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	ev_signal hup, term, intr;
+	ev_timer idle;
+	struct px_config *cfg;
+	struct ev_loop *loop;
+	char why[512];
+	int opt, test = 0, nworkers;
+	long n;
+
+	log_init("mailedge-proxy", ME_LOG_INFO, 0);
+	while ((opt = getopt_long(argc, argv, "c:tvqh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': flags.config = optarg; break;
+		case 't': test = 1; break;
+		case O_LISTEN:
+			if (flags.nlisten == 16)
+				goto toomany;
+			flags.listen[flags.nlisten++] = optarg;
+			break;
+		case O_BACKEND:
+			if (flags.nbackend == 32)
+				goto toomany;
+			flags.backend[flags.nbackend++] = optarg;
+			break;
+		case O_STARTTLS: flags.starttls = optarg; break;
+		case O_CERT: flags.cert = optarg; break;
+		case O_KEY: flags.key = optarg; break;
+		case O_CHAIN: flags.chain = optarg; break;
+		case O_HOSTNAME: flags.hostname = optarg; break;
+		case O_DOMAIN:
+			if (flags.ndomain == 64)
+				goto toomany;
+			flags.domain[flags.ndomain++] = optarg;
+			break;
+		case O_USER: flags.user = optarg; break;
+		case O_WORKERS:
+			n = strtol(optarg, NULL, 10);
+			if (n < 0 || n > 256) {
+				log_err("--workers: 0-256");
+				return 2;
+			}
+			flags.workers = (int)n;
+			break;
+		case O_HCONF:
+			px_config_help(stdout);
+			return 0;
+		case O_SYSLOG: log_init("mailedge-proxy", log_get_level(), 1); break;
+		case 'v': log_set_level(ME_LOG_DEBUG); break;
+		case 'q': log_set_level(ME_LOG_WARN); break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			log_err("unknown option or missing value (see --help)");
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		log_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return 2;
+	}
+	if (!flags.config && !flags.nlisten) {
+		log_err("nothing to do: give -c FILE, or --listen and --backend (see --help)");
+		return 2;
+	}
+	if (flags.starttls && !flags.nlisten) {
+		log_err("--starttls applies to --listen listeners; give --listen too");
+		return 2;
+	}
+
+	cfg = px_config_load(&flags, why, sizeof(why));
+	if (!cfg) {
+		log_err("%s", why);
+		return 2;
+	}
+	if (test) {
+		printf("%s: %zu listeners, %zu pools, %zu relay domains: configuration OK\n",
+		       flags.config ? flags.config : "flags", cfg->nls, cfg->npools, cfg->ndomains);
+		px_config_put(cfg);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	nworkers = cfg->workers ? (int)cfg->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nworkers < 1)
+		nworkers = 1;
+	srv.cfg = cfg;
+	pthread_mutex_init(&srv.lock, NULL);
+	loop = ev_default_loop(EVFLAG_AUTO);
+	srv.loop = loop;
+	if (px_server_bind(&srv, cfg, nworkers, why, sizeof(why))) {
+		log_err("cannot listen: %s", why);
+		return 2;
+	}
+	metrics = px_metrics_start(loop, cfg, why, sizeof(why));
+	if (!metrics && cfg->metrics[0]) {
+		log_err("%s", why);
+		return 2;
+	}
+	if (drop_root(cfg->user))
+		return 2;
+	if (px_server_start(&srv)) {
+		log_err("cannot start the workers: %s", strerror(errno));
+		return 2;
+	}
+	health = px_health_start(loop, cfg);
+	ev_signal_init(&hup, on_hup, SIGHUP);
+	ev_signal_init(&term, on_term, SIGTERM);
+	ev_signal_init(&intr, on_term, SIGINT);
+	ev_signal_start(loop, &hup);
+	ev_signal_start(loop, &term);
+	ev_signal_start(loop, &intr);
+	ev_timer_init(&idle, on_idle_check, 0.2, 0.2);
+	ev_timer_start(loop, &idle);
+	log_info("ready: %zu listeners, %d workers, pools:%s", cfg->nls, nworkers,
+		 cfg->pools[0].name);
+	notify("READY=1");
+
+	ev_run(loop, 0);
+
+	px_server_drain(&srv, 1);
+	px_server_join(&srv);
+	px_health_stop(health);
+	px_metrics_stop(metrics);
+	px_config_put(srv.cfg);
+	log_info("stopped");
+	return 0;
+toomany:
+	log_err("too many --listen, --backend or --domain options");
+	return 2;
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * session.c - a client session from accept to close: the command loop, the
+ * limits that bound it, and the line it leaves in the log.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listfile.h"
+#include "log.h"
+#include "metrics.h"
+#include "session.h"
+#include "worker.h"
+
+/* Input buffered per client: a few pipelined groups, and DATA in flight. */
+#define SESSION_IN_LIMIT (64 * 1024)
+
+static const char *const state_names[SS_STATE_MAX] = {
+	[SS_CONNECTED] = "connected", [SS_GREETED] = "greeted", [SS_READY] = "ready",
+	[SS_MAIL] = "mail",	      [SS_RCPT] = "rcpt",	[SS_DATA] = "data",
+	[SS_TLS] = "tls",	      [SS_AUTH] = "auth",	[SS_CLOSING] = "closing",
+};
+
+const char *strstate(enum ss_state s)
+{
+	return s < SS_STATE_MAX ? state_names[s] : "?";
+}
+
+double session_now(void)
+{
+	return ev_time();
+}
+
+void enter_state(struct session *s, enum ss_state st)
+{
+	if (s->state == st)
+		return;
+	log_debug("session %llx: %s -> %s", s->id, strstate(s->state), strstate(st));
+	s->state = st;
+}
+
+static void client_io(struct io *io, enum io_event ev, void *arg);
+static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents);
+
+static void session_free(struct session *s)
+{
+	char helo[140], from[140];
+	double dur = session_now() - ((double)s->start.tv_sec + s->start.tv_nsec / 1e9);
+
+	bk_close(s, 1);
+	me_escape(s->helo, strlen(s->helo), helo, sizeof(helo));
+	me_escape(s->last_from, strlen(s->last_from), from, sizeof(from));
+	/* One line per session, the way Postfix logs a connection. */
+	log_info("session id=%llx client=%s listener=%s tls=%s helo=<%.100s> from=<%.100s> "
+		 "msgs=%u failed=%u rcpts=%u rejects=%u backend=%s in=%llu out=%llu "
+		 "duration=%.3fs outcome=%s",
+		 s->id, s->peer_text, s->l->listen, s->tls ? s->tls_info : "no", helo, from,
+		 s->msgs_ok, s->msgs_failed, s->rcpts, s->rejects, s->bk.name[0] ? s->bk.name : "-",
+		 s->io ? io_bytes_in(s->io) : 0, s->io ? io_bytes_out(s->io) : 0, dur,
+		 s->outcome[0] ? s->outcome : "closed");
+	if (s->io) {
+		atomic_fetch_add(&px_stats.bytes_in, io_bytes_in(s->io));
+		atomic_fetch_add(&px_stats.bytes_out, io_bytes_out(s->io));
+		io_free(s->io);
+	}
+	ev_timer_stop(s->w->loop, &s->delay);
+	ev_timer_stop(s->w->loop, &s->life);
+	buf_free(&s->fwd);
+	px_client_leave(&s->peer);
+	px_worker_del(s->w, s);
+	atomic_fetch_sub(&px_stats.active, 1);
+	px_config_put(s->cfg);
+	free(s);
+}
+
+void session_close(struct session *s, const char *outcome)
+{
+	if (outcome && !s->outcome[0])
+		snprintf(s->outcome, sizeof(s->outcome), "%s", outcome);
+	if (s->state != SS_CLOSING && s->io && io_pending(s->io)) {
+		/* The last reply (221, 421, 554) is on its way: close after it. */
+		enter_state(s, SS_CLOSING);
+		bk_close(s, 1);
+		io_pause_read(s->io);
+		io_set_timeout(s->io, 10);
+		return;
+	}
+	session_free(s);
+}
+
+void session_reply(struct session *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	memcpy(line + n, "\r\n", 2);
+	io_write(s->io, line, (size_t)n + 2);
+}
+
+/* The error delay (past errors_soft) is over: now the reply, then go on. */
+static void on_delay(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct session *s = t->data;
+
+	(void)loop;
+	(void)revents;
+	if (s->state == SS_CONNECTED) {
+		/* The greet delay: time for the banner. */
+		s->busy = 0;
+		enter_state(s, SS_GREETED);
+		session_reply(s, "220 %s", s->l->banner);
+		session_next(s);
+		return;
+	}
+	s->busy = 0;
+	session_next(s);
+}
+
+void session_reject(struct session *s, const char *reason, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->errors++;
+	s->rejects++;
+	log_info("reject id=%llx client=%s reason=%s reply=\"%.120s\"", s->id, s->peer_text, reason,
+		 line);
+	session_reply(s, "%s", line);
+	if (s->errors >= s->cfg->lim.errors_hard) {
+		atomic_fetch_add(&px_stats.rejects[REJ_ERRORS], 1);
+		session_reply(s, "421 4.7.0 %s Error: too many errors", s->cfg->hostname);
+		session_close(s, "too many errors");
+		return;
+	}
+	if (s->errors > s->cfg->lim.errors_soft && s->cfg->lim.error_delay) {
+		/* Postfix's smtpd_error_sleep_time: past the soft limit, every
+		 * error slows the client down (and wastes a spammer's time). */
+		s->busy = 1;
+		ev_timer_set(&s->delay, s->cfg->lim.error_delay / 1000.0, 0);
+		ev_timer_start(s->w->loop, &s->delay);
+	}
+}
+
+void session_reset_tx(struct session *s)
+{
+	s->from[0] = '\0';
+	s->null_sender = 0;
+	s->rcpts_rejected = 0;
+	s->tx_rcpts = 0;
+	if (s->state == SS_MAIL || s->state == SS_RCPT || s->state == SS_DATA)
+		enter_state(s, SS_READY);
+}
+
+static int accepting_commands(const struct session *s)
+{
+	return s->state == SS_GREETED || s->state == SS_READY || s->state == SS_MAIL ||
+	       s->state == SS_RCPT || s->state == SS_AUTH;
+}
+
+void session_next(struct session *s)
+{
+	static __thread int depth;
+	char line[65536 + 1];
+
+	/* Handlers that finish at once return into this loop; the loop is never
+	 * entered twice for one session. */
+	if (depth)
+		return;
+	depth++;
+	while (s->io && !s->busy && accepting_commands(s)) {
+		struct buf *in = io_in(s->io);
+		size_t len, used;
+		int rc = sp_frame(&s->framer, buf_ptr(in), buf_avail(in), &len, &used);
+
+		if (rc == SP_AGAIN) {
+			io_consume(s->io, used);
+			break;
+		}
+		if (rc == SP_TOO_LONG) {
+			io_consume(s->io, used);
+			atomic_fetch_add(&px_stats.rejects[REJ_LINE], 1);
+			session_reject(s, "line too long", "500 5.5.2 Error: line too long");
+			continue;
+		}
+		memcpy(line, buf_ptr(in), len);
+		line[len] = '\0';
+		io_consume(s->io, used);
+		s->commands++;
+		atomic_fetch_add(&px_stats.commands, 1);
+		if (s->cfg->lim.commands && s->commands > s->cfg->lim.commands) {
+			atomic_fetch_add(&px_stats.rejects[REJ_COMMANDS], 1);
+			session_reply(s, "421 4.7.0 %s Error: too many commands", s->cfg->hostname);
+			session_close(s, "too many commands");
+			break;
+		}
+		if (s->state == SS_AUTH)
+			session_auth_line(s, line, len);
+		else
+			session_command(s, line, len);
+	}
+	depth--;
+	if (!s->io)
+		return;
+	if (s->state == SS_DATA) {
+		session_data_in(s);
+		return;
+	}
+	if (accepting_commands(s) && !s->busy)
+		io_set_timeout(s->io, s->cfg->lim.command_timeout);
+}
+
+static void client_io(struct io *io, enum io_event ev, void *arg)
+{
+	struct session *s = arg;
+	char why[200];
+
+	(void)io;
+	switch (ev) {
+	case IO_DATAIN:
+		if (s->state == SS_CONNECTED) {
+			if (!s->pregreet) {
+				s->pregreet = 1;
+				atomic_fetch_add(&px_stats.rejects[REJ_PREGREET], 1);
+				if (s->l->pregreet != PX_PREGREET_IGNORE)
+					log_info("pregreet id=%llx client=%s: talked before the banner",
+						 s->id, s->peer_text);
+			}
+			if (s->l->pregreet == PX_PREGREET_REJECT) {
+				session_reply(s, "554 5.7.1 %s Error: talking before the greeting",
+					      s->cfg->hostname);
+				session_close(s, "pregreet");
+			}
+			return; /* the input waits for the banner */
+		}
+		if (s->state == SS_DATA) {
+			session_data_in(s);
+			return;
+		}
+		if (s->state != SS_CLOSING)
+			session_next(s);
+		return;
+	case IO_LOWAT:
+		if (s->state == SS_CLOSING)
+			session_free(s);
+		return;
+	case IO_TLSREADY:
+		s->tls = 1;
+		atomic_fetch_add(&px_stats.tls, 1);
+		snprintf(s->tls_info, sizeof(s->tls_info), "%s/%s", io_tls_version(s->io),
+			 io_tls_cipher(s->io));
+		/* RFC 3207 4.2: everything learned before TLS is forgotten. */
+		s->helo[0] = '\0';
+		s->esmtp = 0;
+		session_reset_tx(s);
+		enter_state(s, SS_GREETED);
+		session_next(s);
+		return;
+	case IO_TIMEOUT:
+		if (s->state == SS_CLOSING) {
+			session_free(s);
+			return;
+		}
+		atomic_fetch_add(&px_stats.rejects[REJ_TIMEOUT], 1);
+		session_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->cfg->hostname);
+		snprintf(why, sizeof(why), "timeout in state %s", strstate(s->state));
+		session_close(s, why);
+		return;
+	case IO_DISCONNECTED:
+		if (!s->outcome[0])
+			snprintf(s->outcome, sizeof(s->outcome), "client disconnected in state %s",
+				 strstate(s->state));
+		session_free(s);
+		return;
+	case IO_ERROR:
+		if (!s->outcome[0])
+			snprintf(s->outcome, sizeof(s->outcome), "client %.80s", io_strerror(s->io));
+		session_free(s);
+		return;
+	case IO_CONNECTED:
+		return;
+	}
+}
+
+void session_start(struct px_worker *w, int fd, struct px_listener *l,
+		   const struct sockaddr_storage *peer)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	socklen_t len = sizeof(s->local);
+
+	if (!s) {
+		px_client_leave(peer);
+		close(fd);
+		return;
+	}
+	s->w = w;
+	s->cfg = w->cfg;
+	px_config_get(s->cfg);
+	s->l = l;
+	s->id = ((unsigned long long)w->id << 48) | ++w->next_id;
+	s->peer = *peer;
+	getsockname(fd, (struct sockaddr *)&s->local, &len);
+	px_format_addr((struct sockaddr *)peer, s->peer_text, sizeof(s->peer_text));
+	clock_gettime(CLOCK_REALTIME, &s->start);
+	sp_framer_init(&s->framer, s->cfg->lim.command_line);
+	buf_init(&s->fwd, 0);
+	s->relay_ok = px_relay_allowed(s->cfg, (struct sockaddr *)peer);
+	ev_timer_init(&s->delay, on_delay, 0, 0);
+	s->delay.data = s;
+	ev_timer_init(&s->life, on_lifetime, 0, 0);
+	s->life.data = s;
+	s->io = io_new(w->loop, fd, client_io, s, SESSION_IN_LIMIT);
+	if (!s->io) {
+		close(fd);
+		px_client_leave(peer);
+		px_config_put(s->cfg);
+		free(s);
+		return;
+	}
+	px_worker_add(w, s);
+	atomic_fetch_add(&px_stats.sessions, 1);
+	atomic_fetch_add(&px_stats.active, 1);
+	log_debug("session %llx: connect from %s on %s", s->id, s->peer_text, l->listen);
+	if (s->cfg->lim.session_timeout) {
+		ev_timer_set(&s->life, s->cfg->lim.session_timeout, 0);
+		ev_timer_start(w->loop, &s->life);
+	}
+	if (s->cfg->lim.greet_delay) {
+		s->state = SS_CONNECTED;
+		s->busy = 1;
+		ev_timer_set(&s->delay, s->cfg->lim.greet_delay / 1000.0, 0);
+		ev_timer_start(w->loop, &s->delay);
+		io_set_timeout(s->io, s->cfg->lim.command_timeout);
+		return;
+	}
+	s->state = SS_GREETED;
+	session_reply(s, "220 %s", l->banner);
+	io_set_timeout(s->io, s->cfg->lim.command_timeout);
+}
+
+static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct session *s = t->data;
+
+	(void)loop;
+	(void)revents;
+	atomic_fetch_add(&px_stats.rejects[REJ_TIMEOUT], 1);
+	session_reply(s, "421 4.4.2 %s Error: session too long", s->cfg->hostname);
+	session_close(s, "session_timeout");
+}

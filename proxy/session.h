@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * session.h - one client session, from accept to close, and its backend.
+ *
+ * The client side is a state machine driven by commands read from the client
+ * connection, one at a time: a command that needs the backend marks the session
+ * busy, and the next pipelined command is read only when its reply is written.
+ * So replies always go out in order and no input is lost (RFC 2920), and the
+ * backend never sees a command the proxy has not checked.
+ */
+#ifndef PX_SESSION_H
+#define PX_SESSION_H
+
+#include <netinet/in.h>
+#include <time.h>
+
+#include "config.h"
+#include "io.h"
+#include "reply.h"
+#include "smtp_data.h"
+#include "smtp_parse.h"
+
+struct px_worker;
+struct session;
+
+enum ss_state {
+	SS_CONNECTED,	 /* accepted; banner not sent yet (greet delay) */
+	SS_GREETED,	 /* banner sent; waiting for HELO/EHLO */
+	SS_READY,	 /* HELO/EHLO done; no transaction */
+	SS_MAIL,	 /* MAIL accepted */
+	SS_RCPT,	 /* at least one RCPT accepted */
+	SS_DATA,	 /* streaming a message */
+	SS_TLS,		 /* TLS handshake after STARTTLS */
+	SS_AUTH,	 /* a SASL exchange with the backend */
+	SS_CLOSING,	 /* last reply being written */
+	SS_STATE_MAX,
+};
+
+const char *strstate(enum ss_state s);
+
+/* Called with the backend's reply to a command (ok), or ok = 0 and err when the
+ * backend is gone or could not be reached. */
+typedef void (*bk_cb)(struct session *s, int ok, const struct px_reply *r, const char *err);
+
+enum bk_step {
+	BK_NONE,
+	BK_CONNECTING,
+	BK_GREETING,
+	BK_EHLO,
+	BK_XCLIENT,
+	BK_EHLO2,
+	BK_READY,
+	BK_WAIT,	/* a command's reply */
+	BK_DATA,	/* message bytes flowing */
+};
+
+struct px_backend {
+	struct io *io;
+	struct px_pool *pool;
+	int member;
+	unsigned long long tried;
+	enum bk_step step;
+	struct px_caps caps;
+	bk_cb cb;
+	double timeout;
+	char name[192];	/* pool/member, for logs */
+	int failed;	/* went away mid-transaction */
+	int counted;	/* counted in the member's connections */
+};
+
+struct session {
+	struct session *next, *prev; /* the worker's list */
+	struct px_worker *w;
+	struct px_config *cfg;
+	struct px_listener *l;
+	struct io *io;
+	unsigned long long id;
+	enum ss_state state;
+	struct sockaddr_storage peer, local;
+	char peer_text[64];
+	struct timespec start;
+	int busy;		/* waiting for the backend or a delay */
+	ev_timer delay;		/* greet delay, error delay */
+	ev_timer life;		/* session_timeout */
+
+	struct sp_framer framer;
+	unsigned int commands, errors;
+	int esmtp;
+	char helo[256];
+	int tls;
+	char tls_info[96];
+	int authenticated;
+	int relay_ok;		/* client inside relay_networks */
+	int pregreet;
+
+	char pending[1024];	/* the command on its way to the backend */
+
+	/* the transaction */
+	char from[SP_PATH_MAX + 1];
+	int null_sender;
+	unsigned int tx_rcpts, rcpts_rejected; /* this transaction */
+	unsigned int rcpts;		       /* accepted in the whole session */
+	struct sd_state data;
+	struct buf fwd;		/* DATA bytes on their way to the backend */
+	double data_start;
+	int data_paused;
+
+	/* what happened, for the session log */
+	unsigned int msgs_ok, msgs_failed, rejects;
+	char last_from[SP_PATH_MAX + 1];
+	char outcome[96];
+
+	struct px_backend bk;
+};
+
+/* Take over an accepted connection. */
+void session_start(struct px_worker *w, int fd, struct px_listener *l,
+		   const struct sockaddr_storage *peer);
+/* Close now (after the last reply is written if there is one). */
+void session_close(struct session *s, const char *outcome);
+
+/* A reply to the client; "CODE TEXT" without CRLF. */
+void session_reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A rejection: counted, logged, replied (after the error delay past errors_soft). */
+void session_reject(struct session *s, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void enter_state(struct session *s, enum ss_state st);
+/* The command is done (its reply written): read the next one. */
+void session_next(struct session *s);
+void session_reset_tx(struct session *s);
+double session_now(void);
+
+/* session_cmd.c */
+void session_command(struct session *s, const char *line, size_t len);
+void session_auth_line(struct session *s, const char *line, size_t len);
+
+/* session_data.c */
+void session_data_begin(struct session *s);
+void session_data_in(struct session *s);
+void session_data_backend_drained(struct session *s);
+
+/* backend.c */
+void bk_open(struct session *s, bk_cb cb);
+void bk_command(struct session *s, const char *line, bk_cb cb, double timeout);
+/* Wait for a reply to what was already sent (the end of a message). */
+void bk_wait_reply(struct session *s, bk_cb cb, double timeout);
+void bk_close(struct session *s, int quit);
+int bk_ready(const struct session *s);
+
+/* relay.c */
+enum px_relay { PX_RELAY_LOCAL, PX_RELAY_ALLOWED, PX_RELAY_DENIED };
+enum px_relay px_relay_decide(const struct session *s, const struct sp_path *rcpt);
+
+#endif

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * session_cmd.c - what each SMTP command does.
+ *
+ * One table, one row per verb: the states in which it is allowed, whether it
+ * needs TLS on a listener that requires it, and the function that carries it
+ * out. The table is checked before any handler runs, so every handler starts
+ * from a command that is allowed here and now.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "listfile.h"
+#include "log.h"
+#include "metrics.h"
+#include "pool.h"
+#include "session.h"
+
+#define ST(x) (1u << (x))
+#define BEFORE_HELO ST(SS_GREETED)
+#define AFTER_HELO (ST(SS_READY) | ST(SS_MAIL) | ST(SS_RCPT))
+#define ANY (BEFORE_HELO | AFTER_HELO)
+
+struct cmd {
+	enum sp_verb verb;
+	unsigned int states;  /* where it is allowed */
+	int needs_tls;	      /* on a starttls=required listener */
+	const char *seq_reply; /* the reply when it is out of sequence */
+	void (*proceed)(struct session *s, const struct sp_cmd *c);
+};
+
+static void cmd_helo(struct session *s, const struct sp_cmd *c);
+static void cmd_mail(struct session *s, const struct sp_cmd *c);
+static void cmd_rcpt(struct session *s, const struct sp_cmd *c);
+static void cmd_data(struct session *s, const struct sp_cmd *c);
+static void cmd_rset(struct session *s, const struct sp_cmd *c);
+static void cmd_noop(struct session *s, const struct sp_cmd *c);
+static void cmd_quit(struct session *s, const struct sp_cmd *c);
+static void cmd_help(struct session *s, const struct sp_cmd *c);
+static void cmd_starttls(struct session *s, const struct sp_cmd *c);
+static void cmd_auth(struct session *s, const struct sp_cmd *c);
+static void cmd_vrfy(struct session *s, const struct sp_cmd *c);
+static void cmd_refused(struct session *s, const struct sp_cmd *c);
+
+static const struct cmd commands[] = {
+	{ SP_HELO, ANY, 0, NULL, cmd_helo },
+	{ SP_EHLO, ANY, 0, NULL, cmd_helo },
+	{ SP_MAIL, ANY, 1, NULL, cmd_mail },
+	{ SP_RCPT, ST(SS_MAIL) | ST(SS_RCPT), 1, "503 5.5.1 Error: need MAIL command", cmd_rcpt },
+	{ SP_DATA, ST(SS_MAIL) | ST(SS_RCPT), 1, "503 5.5.1 Error: need RCPT command", cmd_data },
+	{ SP_RSET, ANY, 0, NULL, cmd_rset },
+	{ SP_NOOP, ANY, 0, NULL, cmd_noop },
+	{ SP_QUIT, ANY, 0, NULL, cmd_quit },
+	{ SP_HELP, ANY, 0, NULL, cmd_help },
+	{ SP_STARTTLS, ANY, 0, NULL, cmd_starttls },
+	{ SP_AUTH, ANY, 1, NULL, cmd_auth },
+	{ SP_VRFY, ANY, 1, NULL, cmd_vrfy },
+	{ SP_EXPN, ANY, 1, NULL, cmd_refused },
+	{ SP_TURN, ANY, 0, NULL, cmd_refused },
+	{ SP_ETRN, ANY, 0, NULL, cmd_refused },
+	{ SP_BDAT, ANY, 0, NULL, cmd_refused },
+	{ SP_XCLIENT, ANY, 0, NULL, cmd_refused },
+	{ SP_XFORWARD, ANY, 0, NULL, cmd_refused },
+};
+
+/* ---- helpers ---- */
+
+static int tls_required_here(const struct session *s)
+{
+	return s->l->starttls == PX_TLS_REQUIRED && !s->tls;
+}
+
+static int auth_offered(const struct session *s, struct px_caps *caps)
+{
+	if (!s->l->auth || (s->l->auth_requires_tls && !s->tls))
+		return 0;
+	px_pool_caps(s->l->pool, caps);
+	return (caps->bits & PX_CAP_AUTH) != 0;
+}
+
+/* Relay a backend reply to the client as it came (every line). */
+static void relay_reply(struct session *s, const struct px_reply *r)
+{
+	io_write(s->io, r->text, r->len);
+	if (r->truncated)
+		io_printf(s->io, "%d \r\n", r->code); /* the cut reply still ends */
+}
+
+/* The backend could not be reached or went away: the client may retry. */
+static void backend_gone(struct session *s, const char *err)
+{
+	atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
+	log_info("session %llx: %s", s->id, err);
+	session_reply(s, "451 4.4.1 %s Error: no mail server available, try again later",
+		      s->cfg->hostname);
+	session_reset_tx(s);
+}
+
+static void resume(struct session *s)
+{
+	s->busy = 0;
+	session_next(s);
+}
+
+/* ---- HELO / EHLO ---- */
+
+static int helo_name_ok(const char *a, size_t n)
+{
+	size_t i;
+
+	if (!n || n > SP_DOMAIN_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (a[i] == ' ' || a[i] == '\t')
+			return 0;
+	return 1;
+}
+
+static void ehlo_reply(struct session *s)
+{
+	struct px_caps pool;
+	unsigned long long size = s->cfg->lim.message_size;
+
+	px_pool_caps(s->l->pool, &pool);
+	if (pool.size && pool.size < size)
+		size = pool.size;
+	session_reply(s, "250-%s", s->cfg->hostname);
+	session_reply(s, "250-PIPELINING");
+	session_reply(s, "250-SIZE %llu", size);
+	if (pool.bits & PX_CAP_8BITMIME)
+		session_reply(s, "250-8BITMIME");
+	if (pool.bits & PX_CAP_SMTPUTF8)
+		session_reply(s, "250-SMTPUTF8");
+	if (pool.bits & PX_CAP_DSN)
+		session_reply(s, "250-DSN");
+	if (s->l->starttls != PX_TLS_OFF && !s->tls)
+		session_reply(s, "250-STARTTLS");
+	if (auth_offered(s, &pool))
+		session_reply(s, "250-AUTH %s", pool.auth);
+	/* CHUNKING (BDAT) is not offered: DATA is the one path that is checked
+	 * for smuggling. ENHANCEDSTATUSCODES: every reply of ours has one. */
+	session_reply(s, "250 ENHANCEDSTATUSCODES");
+}
+
+static void after_rset(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	(void)r;
+	(void)err;
+	if (!ok)
+		bk_close(s, 0);
+	resume(s);
+}
+
+/* A transaction at the backend is abandoned (RSET, HELO): tell it too. */
+static int backend_rset(struct session *s)
+{
+	if (!bk_ready(s) || (s->state != SS_MAIL && s->state != SS_RCPT))
+		return 0;
+	s->busy = 1;
+	bk_command(s, "RSET\r\n", after_rset, s->cfg->lim.backend_timeout);
+	return 1;
+}
+
+static void cmd_helo(struct session *s, const struct sp_cmd *c)
+{
+	if (!helo_name_ok(c->arg, c->arg_len)) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		session_reject(s, "syntax", "501 5.5.4 Syntax: %s hostname", c->name);
+		return;
+	}
+	memcpy(s->helo, c->arg, c->arg_len);
+	s->helo[c->arg_len] = '\0';
+	s->esmtp = c->verb == SP_EHLO;
+	if (c->verb == SP_EHLO)
+		ehlo_reply(s);
+	else
+		session_reply(s, "250 %s", s->cfg->hostname);
+	backend_rset(s);
+	session_reset_tx(s);
+	enter_state(s, SS_READY);
+}
+
+/* ---- MAIL ---- */
+
+static int known_param(const struct session *s, const struct sp_param *p, unsigned int caps)
+{
+	(void)s;
+	if (!strcasecmp(p->key, "SIZE"))
+		return p->has_value;
+	if (!strcasecmp(p->key, "BODY"))
+		return p->has_value && (!strcasecmp(p->value, "7BIT") ||
+					(!strcasecmp(p->value, "8BITMIME") && (caps & PX_CAP_8BITMIME)));
+	if (!strcasecmp(p->key, "SMTPUTF8"))
+		return !p->has_value && (caps & PX_CAP_SMTPUTF8);
+	if (!strcasecmp(p->key, "RET") || !strcasecmp(p->key, "ENVID"))
+		return p->has_value && (caps & PX_CAP_DSN);
+	if (!strcasecmp(p->key, "AUTH"))
+		return p->has_value;
+	return 0;
+}
+
+static void mail_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	if (!ok) {
+		backend_gone(s, err);
+		resume(s);
+		return;
+	}
+	relay_reply(s, r);
+	if (r->code / 100 == 2) {
+		enter_state(s, SS_MAIL);
+		snprintf(s->last_from, sizeof(s->last_from), "%s", s->from);
+	} else {
+		s->rejects++;
+		atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
+		s->from[0] = '\0';
+	}
+	resume(s);
+}
+
+static void mail_send(struct session *s, int ok, const struct px_reply *r, const char *err);
+
+static void cmd_mail(struct session *s, const struct sp_cmd *c)
+{
+	struct px_caps caps;
+	struct sp_path p;
+	const char *why, *size;
+	int rc, i;
+
+	if (s->state == SS_GREETED) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
+		session_reject(s, "sequence", "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (s->state != SS_READY) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
+		session_reject(s, "sequence", "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	rc = sp_parse_path(c->arg, c->arg_len, 0, &p, &why);
+	if (rc) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		if (rc == SP_PATH_PARAM)
+			session_reject(s, "syntax", "555 5.5.4 Error: %s", why);
+		else
+			session_reject(s, "syntax", "501 5.1.7 Bad sender address syntax: %s", why);
+		return;
+	}
+	px_pool_caps(s->l->pool, &caps);
+	for (i = 0; i < p.nparams; i++)
+		if (!known_param(s, &p.params[i], caps.bits)) {
+			atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+			session_reject(s, "syntax", "555 5.5.4 Unsupported option: %.40s",
+				       p.params[i].key);
+			return;
+		}
+	if (p.utf8 && !sp_param(&p, "SMTPUTF8", NULL)) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		session_reject(s, "syntax", "553 5.6.7 Non-ASCII address needs SMTPUTF8");
+		return;
+	}
+	size = sp_param(&p, "SIZE", NULL);
+	if (size && strtoull(size, NULL, 10) > s->cfg->lim.message_size) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SIZE], 1);
+		session_reject(s, "size", "552 5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	memcpy(s->from, p.addr, sizeof(s->from));
+	s->null_sender = p.null_path;
+	/* The command the backend gets is rebuilt from what was checked, never
+	 * the client's bytes: its parameters pass only if the pool offers them. */
+	{
+		char *line = s->pending;
+		size_t n = (size_t)snprintf(line, sizeof(s->pending), "MAIL FROM:<%s>", p.addr);
+
+		for (i = 0; i < p.nparams && n < sizeof(s->pending); i++)
+			n += (size_t)snprintf(line + n, sizeof(s->pending) - n, " %s%s%s",
+					      p.params[i].key, p.params[i].has_value ? "=" : "",
+					      p.params[i].value);
+		if (n + 3 > sizeof(s->pending)) {
+			session_reject(s, "syntax", "501 5.5.4 Error: command too long");
+			return;
+		}
+		memcpy(line + n, "\r\n", 3);
+	}
+	s->busy = 1;
+	if (bk_ready(s))
+		mail_send(s, 1, NULL, NULL);
+	else
+		bk_open(s, mail_send);
+}
+
+static void mail_send(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	(void)r;
+	if (!ok) {
+		backend_gone(s, err);
+		resume(s);
+		return;
+	}
+	bk_command(s, s->pending, mail_reply, s->cfg->lim.backend_timeout);
+}
+
+/* ---- RCPT ---- */
+
+static void rcpt_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	if (!ok) {
+		backend_gone(s, err);
+		resume(s);
+		return;
+	}
+	relay_reply(s, r);
+	if (r->code / 100 == 2) {
+		s->tx_rcpts++;
+		s->rcpts++;
+		enter_state(s, SS_RCPT);
+	} else {
+		s->rcpts_rejected++;
+		s->rejects++;
+		atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
+	}
+	resume(s);
+}
+
+static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
+{
+	struct px_caps caps;
+	struct sp_path p;
+	const char *why;
+	char addr[140];
+	size_t n;
+	int rc, i;
+
+	rc = sp_parse_path(c->arg, c->arg_len, 1, &p, &why);
+	if (rc) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		if (rc == SP_PATH_PARAM)
+			session_reject(s, "syntax", "555 5.5.4 Error: %s", why);
+		else
+			session_reject(s, "syntax", "501 5.1.3 Bad recipient address syntax: %s", why);
+		return;
+	}
+	if (s->tx_rcpts >= s->cfg->lim.recipients) {
+		/* RFC 5321 4.5.3.1.10: 452, and the accepted ones stay accepted. */
+		atomic_fetch_add(&px_stats.rejects[REJ_RECIPIENTS], 1);
+		session_reject(s, "recipients", "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	me_escape(p.addr, strlen(p.addr), addr, sizeof(addr));
+	if (px_relay_decide(s, &p) == PX_RELAY_DENIED) {
+		atomic_fetch_add(&px_stats.rejects[REJ_RELAY], 1);
+		session_reject(s, "relay", "554 5.7.1 <%.100s>: Relay access denied", addr);
+		return;
+	}
+	px_pool_caps(s->l->pool, &caps);
+	n = (size_t)snprintf(s->pending, sizeof(s->pending), "RCPT TO:<%s>", p.addr);
+	for (i = 0; i < p.nparams; i++) {
+		int dsn = !strcasecmp(p.params[i].key, "NOTIFY") || !strcasecmp(p.params[i].key, "ORCPT");
+
+		if (!dsn || !(caps.bits & PX_CAP_DSN) || !p.params[i].has_value) {
+			atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+			session_reject(s, "syntax", "555 5.5.4 Unsupported option: %.40s",
+				       p.params[i].key);
+			return;
+		}
+		n += (size_t)snprintf(s->pending + n, sizeof(s->pending) - n, " %s=%s",
+				      p.params[i].key, p.params[i].value);
+		if (n >= sizeof(s->pending) - 3) {
+			session_reject(s, "syntax", "501 5.5.4 Error: command too long");
+			return;
+		}
+	}
+	memcpy(s->pending + n, "\r\n", 3);
+	s->busy = 1;
+	bk_command(s, s->pending, rcpt_reply, s->cfg->lim.backend_timeout);
+}
+
+/* ---- DATA ---- */
+
+static void data_go(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	if (!ok) {
+		backend_gone(s, err);
+		resume(s);
+		return;
+	}
+	if (r->code != 354) {
+		relay_reply(s, r);
+		s->rejects++;
+		atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
+		resume(s);
+		return;
+	}
+	s->busy = 0;
+	session_data_begin(s);
+}
+
+static void cmd_data(struct session *s, const struct sp_cmd *c)
+{
+	if (c->arg_len) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		session_reject(s, "syntax", "501 5.5.4 Syntax: DATA");
+		return;
+	}
+	if (!s->tx_rcpts) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
+		session_reject(s, "sequence", "554 5.5.1 Error: no valid recipients");
+		return;
+	}
+	s->busy = 1;
+	bk_command(s, "DATA\r\n", data_go, s->cfg->lim.backend_timeout);
+}
+
+/* ---- the rest ---- */
+
+static void cmd_rset(struct session *s, const struct sp_cmd *c)
+{
+	if (c->arg_len) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		session_reject(s, "syntax", "501 5.5.4 Syntax: RSET");
+		return;
+	}
+	session_reply(s, "250 2.0.0 Ok");
+	backend_rset(s);
+	session_reset_tx(s);
+}
+
+static void cmd_noop(struct session *s, const struct sp_cmd *c)
+{
+	(void)c;
+	session_reply(s, "250 2.0.0 Ok");
+}
+
+static void cmd_quit(struct session *s, const struct sp_cmd *c)
+{
+	(void)c;
+	session_reply(s, "221 2.0.0 Bye");
+	session_close(s, "quit");
+}
+
+static void cmd_help(struct session *s, const struct sp_cmd *c)
+{
+	(void)c;
+	session_reply(s, "214 2.0.0 See RFC 5321");
+}
+
+static void cmd_vrfy(struct session *s, const struct sp_cmd *c)
+{
+	(void)c;
+	/* Not denied by configuration: answer without revealing anything. */
+	session_reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+static void cmd_refused(struct session *s, const struct sp_cmd *c)
+{
+	atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
+	if (c->verb == SP_XCLIENT || c->verb == SP_XFORWARD)
+		session_reject(s, "denied", "550 5.7.0 Error: %s is not for clients", c->name);
+	else
+		session_reject(s, "denied", "502 5.5.1 Error: command not implemented");
+}
+
+static void cmd_starttls(struct session *s, const struct sp_cmd *c)
+{
+	size_t discarded;
+
+	if (s->l->starttls == PX_TLS_OFF) {
+		atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
+		session_reject(s, "denied", "502 5.5.1 Error: command not implemented");
+		return;
+	}
+	if (s->tls) {
+		/* RFC 3207 4.2: a second STARTTLS is refused. */
+		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
+		session_reject(s, "sequence", "554 5.5.1 Error: TLS already active");
+		return;
+	}
+	if (c->arg_len) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		session_reject(s, "syntax", "501 5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	if (s->state == SS_MAIL || s->state == SS_RCPT) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
+		session_reject(s, "sequence", "503 5.5.1 Error: MAIL transaction in progress");
+		return;
+	}
+	session_reply(s, "220 2.0.0 Ready to start TLS");
+	/* Whatever followed STARTTLS in the same read was sent before the
+	 * client saw our 220: plaintext that must not become a command after
+	 * the handshake (CVE-2011-0411). */
+	io_starttls_server(s->io, s->l->ssl, &discarded);
+	if (discarded)
+		log_info("session %llx: client=%s discarded %zu bytes of plaintext pipelined after "
+			 "STARTTLS",
+			 s->id, s->peer_text, discarded);
+	/* A backend connection would carry state from before TLS. */
+	bk_close(s, 1);
+	enter_state(s, SS_TLS);
+	io_set_timeout(s->io, s->cfg->lim.tls_handshake_timeout);
+}
+
+/* ---- AUTH: a SASL exchange relayed to the backend ---- */
+
+static void auth_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	if (!ok) {
+		backend_gone(s, err);
+		enter_state(s, SS_READY);
+		resume(s);
+		return;
+	}
+	relay_reply(s, r);
+	if (r->code == 334) {
+		enter_state(s, SS_AUTH); /* the client's next line is its answer */
+	} else {
+		if (r->code == 235)
+			s->authenticated = 1;
+		else {
+			s->rejects++;
+			atomic_fetch_add(&px_stats.rejects[REJ_AUTH], 1);
+		}
+		enter_state(s, SS_READY);
+	}
+	resume(s);
+}
+
+static void auth_send(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	(void)r;
+	if (!ok) {
+		backend_gone(s, err);
+		resume(s);
+		return;
+	}
+	if (!(s->bk.caps.bits & PX_CAP_AUTH)) {
+		session_reply(s, "454 4.7.0 Temporary authentication failure");
+		resume(s);
+		return;
+	}
+	bk_command(s, s->pending, auth_reply, s->cfg->lim.backend_timeout);
+}
+
+static void cmd_auth(struct session *s, const struct sp_cmd *c)
+{
+	struct px_caps caps;
+	size_t i;
+
+	if (!auth_offered(s, &caps)) {
+		atomic_fetch_add(&px_stats.rejects[REJ_AUTH], 1);
+		if (s->l->auth && s->l->auth_requires_tls && !s->tls)
+			session_reject(s, "auth", "530 5.7.0 Must issue a STARTTLS command first");
+		else
+			session_reject(s, "auth", "503 5.5.1 Error: authentication not enabled");
+		return;
+	}
+	if (s->state == SS_GREETED || s->authenticated || s->state != SS_READY) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
+		session_reject(s, "sequence", "503 5.5.1 Error: %s",
+			       s->authenticated ? "already authenticated" :
+			       s->state == SS_GREETED ? "send HELO/EHLO first" :
+							"MAIL transaction in progress");
+		return;
+	}
+	for (i = 0; i < c->arg_len; i++)
+		if (!isalnum((unsigned char)c->arg[i]) && !strchr("-_ +/=", c->arg[i]))
+			break;
+	if (!c->arg_len || i < c->arg_len || c->arg_len > sizeof(s->pending) - 8) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		session_reject(s, "syntax", "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+		return;
+	}
+	snprintf(s->pending, sizeof(s->pending), "AUTH %.*s\r\n", (int)c->arg_len, c->arg);
+	s->busy = 1;
+	if (bk_ready(s))
+		auth_send(s, 1, NULL, NULL);
+	else
+		bk_open(s, auth_send);
+}
+
+void session_auth_line(struct session *s, const char *line, size_t len)
+{
+	size_t i;
+
+	/* A SASL answer is base64, or "*" to cancel: nothing else is relayed. */
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)line[i]) && !strchr("+/=*", line[i]))
+			break;
+	if (i < len || len > sizeof(s->pending) - 3) {
+		enter_state(s, SS_READY);
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		/* The backend is mid-exchange: start over with a fresh connection. */
+		bk_close(s, 0);
+		session_reject(s, "syntax", "501 5.5.2 Error: malformed authentication response");
+		return;
+	}
+	memcpy(s->pending, line, len);
+	memcpy(s->pending + len, "\r\n", 3);
+	s->busy = 1;
+	bk_command(s, s->pending, auth_reply, s->cfg->lim.backend_timeout);
+}
+
+/* ---- dispatch ---- */
+
+void session_command(struct session *s, const char *line, size_t len)
+{
+	struct sp_cmd c;
+	size_t i;
+
+	if (sp_command(line, len, &c)) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
+		session_reject(s, "syntax", "500 5.5.2 Error: bad syntax");
+		return;
+	}
+	if (s->cfg->deny[c.verb]) {
+		atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
+		session_reject(s, "denied", "%s", s->cfg->deny_reply);
+		return;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct cmd *k = &commands[i];
+
+		if (k->verb != c.verb)
+			continue;
+		if (k->needs_tls && tls_required_here(s)) {
+			atomic_fetch_add(&px_stats.rejects[REJ_TLS_REQUIRED], 1);
+			session_reject(s, "tls required", "530 5.7.0 Must issue a STARTTLS command first");
+			return;
+		}
+		if (!(k->states & ST(s->state))) {
+			atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
+			session_reject(s, "sequence", "%s",
+				       k->seq_reply ? k->seq_reply : "503 5.5.1 Error: bad sequence of commands");
+			return;
+		}
+		k->proceed(s, &c);
+		return;
+	}
+	atomic_fetch_add(&px_stats.rejects[REJ_UNKNOWN], 1);
+	session_reject(s, "unknown command", "500 5.5.2 Error: command not recognized");
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * session_data.c - a message on its way from the client to the backend.
+ *
+ * Streamed, never buffered whole: what smtp_data.c passes goes straight to the
+ * backend connection, and reading from the client pauses while the backend is
+ * more than DATA_HIGH_WATER behind. The client's 250 is the backend's own reply
+ * to the end of the message; when the message fails here (bare CR/LF, NUL, too
+ * big, a line too long) the backend connection is closed mid-message, so the
+ * backend discards it instead of delivering a message the client was told was
+ * refused. When the backend fails mid-message, the client gets 451 after its
+ * end of data: nothing is ever reported accepted that the backend did not accept.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "session.h"
+
+#define DATA_HIGH_WATER (512 * 1024)
+
+static void data_end_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
+{
+	if (!ok) {
+		/* The backend did not answer the end of the message: it may or
+		 * may not have it, so the client must try again, not assume. */
+		atomic_fetch_add(&px_stats.data_failed, 1);
+		s->msgs_failed++;
+		log_info("session %llx: no reply to the end of the message: %s", s->id, err);
+		session_reply(s, "451 4.4.2 %s Error: lost the mail server during the message, try "
+			      "again later",
+			      s->cfg->hostname);
+	} else {
+		io_write(s->io, r->text, r->len);
+		if (r->code / 100 == 2) {
+			s->msgs_ok++;
+			atomic_fetch_add(&px_stats.data_ok, 1);
+		} else {
+			s->msgs_failed++;
+			s->rejects++;
+			atomic_fetch_add(&px_stats.data_failed, 1);
+		}
+	}
+	session_reset_tx(s);
+	enter_state(s, SS_READY);
+	s->busy = 0;
+	session_next(s);
+}
+
+void session_data_begin(struct session *s)
+{
+	sd_init(&s->data, s->cfg->data_mode, s->cfg->lim.text_line, s->cfg->lim.message_size);
+	buf_reset(&s->fwd);
+	s->bk.step = BK_DATA;
+	s->data_start = session_now();
+	s->data_paused = 0;
+	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	enter_state(s, SS_DATA);
+	io_set_timeout(s->io, s->cfg->lim.data_timeout);
+	session_data_in(s); /* bytes may already be waiting */
+}
+
+static void data_done(struct session *s)
+{
+	enum px_rej why;
+
+	if (s->data.bad) {
+		/* Refused here: the backend must not deliver what it has. */
+		bk_close(s, 0);
+		why = s->data.bad == SD_TOO_BIG ? REJ_SIZE :
+		      s->data.bad == SD_LONG_LINE ? REJ_LINE : REJ_BARE_NEWLINE;
+		atomic_fetch_add(&px_stats.rejects[why], 1);
+		atomic_fetch_add(&px_stats.data_refused, 1);
+		s->msgs_failed++;
+		session_reset_tx(s);
+		enter_state(s, SS_READY);
+		session_reject(s, px_rej_name(why), "%s", sd_bad_reply(s->data.bad));
+		if (s->state != SS_CLOSING)
+			session_next(s);
+		return;
+	}
+	if (s->bk.failed || !s->bk.io) {
+		atomic_fetch_add(&px_stats.data_failed, 1);
+		s->msgs_failed++;
+		session_reply(s, "451 4.4.2 %s Error: lost the mail server during the message, try "
+			      "again later",
+			      s->cfg->hostname);
+		session_reset_tx(s);
+		enter_state(s, SS_READY);
+		session_next(s);
+		return;
+	}
+	/* The end marker went with the rest; now the backend decides. */
+	s->busy = 1;
+	bk_wait_reply(s, data_end_reply, s->cfg->lim.backend_data_timeout);
+	io_set_timeout(s->io, s->cfg->lim.backend_data_timeout + 60);
+}
+
+void session_data_in(struct session *s)
+{
+	struct buf *in = io_in(s->io);
+	double elapsed;
+	size_t used;
+
+	if (s->state != SS_DATA || s->data_paused)
+		return;
+	used = sd_feed(&s->data, buf_ptr(in), buf_avail(in), &s->fwd);
+	if (used == (size_t)-1) {
+		session_reply(s, "451 4.3.0 %s Error: out of memory", s->cfg->hostname);
+		session_close(s, "out of memory");
+		return;
+	}
+	io_consume(s->io, used);
+	if (buf_avail(&s->fwd)) {
+		if (s->bk.io && !s->bk.failed)
+			io_write(s->bk.io, buf_ptr(&s->fwd), buf_avail(&s->fwd));
+		buf_reset(&s->fwd);
+	}
+	if (s->data.done) {
+		data_done(s);
+		return;
+	}
+	/* Slowloris in DATA: a message must average data_min_rate. */
+	elapsed = session_now() - s->data_start;
+	if (s->cfg->lim.data_min_rate && elapsed > s->cfg->lim.data_rate_grace &&
+	    (double)s->data.size < elapsed * s->cfg->lim.data_min_rate) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SLOW], 1);
+		bk_close(s, 0);
+		session_reply(s, "421 4.4.2 %s Error: message data too slow", s->cfg->hostname);
+		session_close(s, "data below data_min_rate");
+		return;
+	}
+	if (s->bk.io && io_pending(s->bk.io) > DATA_HIGH_WATER) {
+		s->data_paused = 1;
+		io_pause_read(s->io);
+	}
+	io_set_timeout(s->io, s->cfg->lim.data_timeout);
+}
+
+void session_data_backend_drained(struct session *s)
+{
+	if (!s->data_paused)
+		return;
+	s->data_paused = 0;
+	io_resume_read(s->io);
+	session_data_in(s); /* what was buffered while paused */
+}

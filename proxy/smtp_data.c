@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smtp_data.c - the DATA line-end machine.
+ *
+ * States, by what the current line holds so far:
+ *
+ *   BOL     nothing: at the start of a line
+ *   DOT     "."      (could become the end marker)
+ *   DOTCR   ".\r"
+ *   TEXT    anything else
+ *   CR      a line that ended in "\r", waiting to see if "\n" follows
+ *
+ * Once a message has failed (SD_REJECT), nothing more is forwarded and only a
+ * strict <CR><LF>.<CR><LF> ends it: the bytes a smuggler hoped would end the
+ * message and start a command ("\n.\n MAIL FROM:...") stay message content and
+ * are discarded with it.
+ */
+#include <string.h>
+
+#include "smtp_data.h"
+
+enum { BOL, DOT, DOTCR, TEXT, CR };
+
+void sd_init(struct sd_state *s, enum sd_mode mode, size_t max_line,
+	     unsigned long long max_size)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = mode;
+	s->max_line = max_line;
+	s->max_size = max_size;
+	s->st = BOL;
+}
+
+static void fail(struct sd_state *s, enum sd_bad why)
+{
+	if (!s->bad)
+		s->bad = why;
+}
+
+/* Forward bytes, unless the message already failed. */
+static int emit(struct sd_state *s, struct buf *out, const char *p, size_t n)
+{
+	if (s->bad)
+		return 0;
+	return buf_add(out, p, n);
+}
+
+/* Account content bytes against the size and line limits. */
+static void count(struct sd_state *s, size_t n, int line_bytes)
+{
+	s->size += n;
+	if (s->max_size && s->size > s->max_size)
+		fail(s, SD_TOO_BIG);
+	if (line_bytes) {
+		s->line_len += n;
+		/* max_line counts the CRLF, which is not here yet. */
+		if (s->max_line && s->line_len + 2 > s->max_line)
+			fail(s, SD_LONG_LINE);
+	}
+}
+
+/* A line end (CRLF, or a bare CR/LF normalised): forward CRLF. */
+static int line_end(struct sd_state *s, struct buf *out)
+{
+	count(s, 2, 0);
+	s->line_len = 0;
+	s->st = BOL;
+	return emit(s, out, "\r\n", 2);
+}
+
+/* A bare CR or LF: fail the message or treat it as a line end. Returns 1 if
+ * it ended the line. */
+static int bare(struct sd_state *s, enum sd_bad why, struct buf *out, int *err)
+{
+	if (s->mode == SD_NORMALIZE && !s->bad) {
+		*err = line_end(s, out);
+		return 1;
+	}
+	fail(s, why);
+	return 0;
+}
+
+size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
+{
+	size_t i = 0;
+	int err = 0;
+
+	while (i < len && !s->done && !err) {
+		unsigned char c = (unsigned char)in[i];
+
+		/* NUL has no place in a message (RFC 5321 2.3.8). It fails the
+		 * message in both modes: dropping it could turn a line ".\0" into
+		 * "." and forward an end marker the client never sent. The line is
+		 * text from here on, so "\0." and ".\0" never end DATA. */
+		if (c == '\0' && s->st != CR && s->st != DOTCR) {
+			fail(s, SD_NUL);
+			count(s, s->st == DOT ? 2 : 1, 1);
+			s->st = TEXT;
+			i++;
+			continue;
+		}
+		switch (s->st) {
+		case BOL:
+			if (c == '.') {
+				s->st = DOT;
+			} else if (c == '\r') {
+				s->st = CR;
+			} else if (c == '\n') {
+				bare(s, SD_BARE_LF, out, &err);
+				if (s->bad) /* the line goes on, strictly, as text */
+					s->st = TEXT;
+			} else {
+				s->st = TEXT; /* look at c again, as text */
+				break;
+			}
+			i++;
+			break;
+		case TEXT:
+			if (c == '\r') {
+				s->st = CR;
+				i++;
+			} else if (c == '\n') {
+				bare(s, SD_BARE_LF, out, &err);
+				i++;
+			} else {
+				/* A run of ordinary bytes goes in one piece. */
+				size_t j = i + 1;
+
+				while (j < len && in[j] != '\r' && in[j] != '\n' && in[j] != '\0')
+					j++;
+				count(s, j - i, 1);
+				err = emit(s, out, in + i, j - i);
+				i = j;
+			}
+			break;
+		case CR:
+			if (c == '\n') {
+				err = line_end(s, out);
+				i++;
+			} else if (!bare(s, SD_BARE_CR, out, &err)) {
+				/* Failed: the CR is text; look at c again as text. */
+				count(s, 1, 1);
+				s->st = TEXT;
+			}
+			/* normalised: now at BOL, c is looked at again */
+			break;
+		case DOT:
+			if (c == '\r') {
+				s->st = DOTCR;
+				i++;
+			} else if (c == '\n') {
+				if (s->mode == SD_NORMALIZE && !s->bad) {
+					/* ".\n" normalised is ".\r\n": the end. */
+					err = emit(s, out, ".\r\n", 3);
+					s->done = 1;
+					i++;
+				} else {
+					fail(s, SD_BARE_LF);
+					count(s, 1, 1);
+					s->st = TEXT;
+					i++;
+				}
+			} else {
+				/* A line that starts with a dot (stuffed or not): forwarded
+				 * as it came, stuffing and all. */
+				count(s, 1, 1);
+				err = emit(s, out, ".", 1);
+				s->st = TEXT;
+			}
+			break;
+		case DOTCR:
+			if (c == '\n') {
+				err = emit(s, out, ".\r\n", 3);
+				s->done = 1;
+				i++;
+			} else if (s->mode == SD_NORMALIZE && !s->bad) {
+				/* ".\r" then not LF: the bare CR ends the line, and a
+				 * line of "." is the end. c belongs to what follows. */
+				err = emit(s, out, ".\r\n", 3);
+				s->done = 1;
+			} else {
+				fail(s, SD_BARE_CR);
+				count(s, 2, 1);
+				s->st = TEXT;
+			}
+			break;
+		}
+	}
+	return err ? (size_t)-1 : i;
+}
+
+const char *sd_bad_reply(enum sd_bad bad)
+{
+	switch (bad) {
+	case SD_BARE_LF:
+		return "550 5.5.2 Message refused: bare <LF> received (lines must end in <CR><LF>)";
+	case SD_BARE_CR:
+		return "550 5.5.2 Message refused: bare <CR> received (lines must end in <CR><LF>)";
+	case SD_NUL:
+		return "550 5.6.0 Message refused: NUL character in message";
+	case SD_LONG_LINE:
+		return "550 5.5.2 Message refused: line longer than 1000 characters";
+	case SD_TOO_BIG:
+		return "552 5.3.4 Message size exceeds the fixed maximum message size";
+	default:
+		return "250 2.0.0 Ok";
+	}
+}

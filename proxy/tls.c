@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tls.c - TLS contexts.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "log.h"
+#include "tls.h"
+
+/* Mozilla "intermediate" (v5.7) for TLS 1.2; TLS 1.3 suites are all AEAD. */
+#define PX_CIPHERS                                                                                 \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                              \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                              \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                              \
+	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384"
+
+static const char *ssl_err(void)
+{
+	static char buf[160];
+	unsigned long e = ERR_get_error();
+
+	if (!e)
+		return "unknown error";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+SSL_CTX *px_tls_server_ctx(const char *cert, const char *key, const char *chain, char *why,
+			   size_t why_len)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	X509 *x;
+	int days = 0, secs = 0;
+
+	if (!ctx) {
+		snprintf(why, why_len, "TLS: %s", ssl_err());
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+					 SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"mailedge", 8);
+	if (!SSL_CTX_set_cipher_list(ctx, PX_CIPHERS)) {
+		snprintf(why, why_len, "TLS ciphers: %s", ssl_err());
+		goto err;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		snprintf(why, why_len, "certificate %s: %s", cert, ssl_err());
+		goto err;
+	}
+	if (chain && *chain) {
+		FILE *f = fopen(chain, "r");
+		X509 *c;
+
+		if (!f) {
+			snprintf(why, why_len, "chain %s: cannot open", chain);
+			goto err;
+		}
+		while ((c = PEM_read_X509(f, NULL, NULL, NULL)))
+			if (!SSL_CTX_add_extra_chain_cert(ctx, c)) {
+				X509_free(c);
+				fclose(f);
+				snprintf(why, why_len, "chain %s: %s", chain, ssl_err());
+				goto err;
+			}
+		fclose(f);
+		ERR_clear_error(); /* the end of the file */
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		snprintf(why, why_len, "key %s: %s", key, ssl_err());
+		goto err;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(why, why_len, "key %s does not match certificate %s", key, cert);
+		goto err;
+	}
+	x = SSL_CTX_get0_certificate(ctx);
+	if (x && ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x))) {
+		if (days < 0 || (days == 0 && secs <= 0)) {
+			snprintf(why, why_len, "certificate %s has expired", cert);
+			goto err;
+		}
+		if (days < 30)
+			log_warn("certificate %s expires in %d days", cert, days);
+	}
+	return ctx;
+err:
+	SSL_CTX_free(ctx);
+	return NULL;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * worker.h - event-loop threads, their listening sockets, and the limits on
+ * sessions that span them.
+ */
+#ifndef PX_WORKER_H
+#define PX_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <ev.h>
+
+#include "config.h"
+
+struct session;
+struct px_server;
+
+struct px_worker {
+	int id;
+	struct ev_loop *loop;
+	pthread_t thread;
+	struct px_server *srv;
+	ev_io *accept;	      /* one per listener */
+	int *fds;
+	size_t nfds;
+	ev_async wake;	      /* configuration changed, or drain */
+	struct px_config *cfg; /* for new sessions; sessions hold their own reference */
+	unsigned long long next_id;
+	int draining;
+	size_t nsessions;
+	struct session *sessions; /* all of this worker's sessions, for drain */
+};
+
+struct px_server {
+	struct ev_loop *loop; /* the main thread's: signals, health, metrics */
+	pthread_mutex_t lock;
+	struct px_config *cfg;
+	struct px_worker *w;
+	int nw;
+	atomic_int draining;
+	atomic_int force_close;
+};
+
+/* Bind every listener once per worker (SO_REUSEPORT); before dropping root. */
+int px_server_bind(struct px_server *srv, struct px_config *cfg, int workers, char *why,
+		   size_t why_len);
+int px_server_start(struct px_server *srv);
+/* Give every worker the new configuration for its new sessions. */
+void px_server_set_config(struct px_server *srv, struct px_config *cfg);
+/* Stop accepting; sessions finish; force closes the rest with 421. */
+void px_server_drain(struct px_server *srv, int force);
+void px_server_join(struct px_server *srv);
+size_t px_server_sessions(struct px_server *srv);
+
+/* Sessions from one client address: -1 (and nothing counted) past the limit. */
+int px_client_enter(const struct sockaddr_storage *peer, unsigned int limit);
+void px_client_leave(const struct sockaddr_storage *peer);
+
+void px_worker_add(struct px_worker *w, struct session *s);
+void px_worker_del(struct px_worker *w, struct session *s);
+
+#endif
