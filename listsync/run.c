@@ -161,7 +161,8 @@ static int validate(const struct ls_source *s, const struct ls_state *st, const 
 		snprintf(why, why_len, "no entries (set may_be_empty if this list can be empty)");
 		goto bad;
 	}
-	if (st->have_data && st->entries && s->max_shrink < 100 &&
+	/* An empty list the source may publish is not a shrink to refuse. */
+	if (ps->n && st->have_data && st->entries && s->max_shrink < 100 &&
 	    ps->n * 100 < st->entries * (100 - s->max_shrink)) {
 		snprintf(why, why_len, "shrank from %llu to %zu entries, more than max_shrink %u%%",
 			 st->entries, ps->n, s->max_shrink);
@@ -232,35 +233,39 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 			failed(s, r, now, res.err);
 		} else if (validate(s, &r->st, res.body, res.len, &fresh, why, sizeof(why))) {
 			failed(s, r, now, why);
-		} else if (!o->dry_run &&
-			   ls_state_data_write(cfg->state_dir, s->name, res.body, res.len)) {
-			free(fresh.v);
-			failed(s, r, now, "cannot save the download in the state directory");
 		} else {
 			struct prefixes old = { 0 };
 
+			/* The previous copy, for the +/- counts: read before it is
+			 * replaced. */
 			if (r->st.have_data &&
 			    !ls_state_data_read(cfg->state_dir, s->name, &buf, &len)) {
-				/* The previous copy, for the +/- counts. */
 				parse(s, buf, len, &old, why, sizeof(why));
 				free(buf);
 			}
-			r->outcome = ME_SYNC_FETCHED;
-			r->data = fresh;
-			if (r->st.have_data)
-				diff(&old, &r->data, &r->added, &r->removed);
-			else
-				r->added = r->data.n;
-			free(old.v);
-			snprintf(r->st.etag, sizeof(r->st.etag), "%s", res.etag);
-			snprintf(r->st.last_modified, sizeof(r->st.last_modified), "%s",
-				 res.last_modified);
-			r->st.entries = r->data.n;
-			r->st.last_ok = now;
-			r->st.failures = 0;
-			r->st.last_error[0] = '\0';
-			r->st.next_try = now + s->min_interval;
-			r->st.have_data = 1;
+			if (!o->dry_run &&
+			    ls_state_data_write(cfg->state_dir, s->name, res.body, res.len)) {
+				free(fresh.v);
+				free(old.v);
+				failed(s, r, now, "cannot save the download in the state directory");
+			} else {
+				r->outcome = ME_SYNC_FETCHED;
+				r->data = fresh;
+				if (r->st.have_data)
+					diff(&old, &r->data, &r->added, &r->removed);
+				else
+					r->added = r->data.n;
+				free(old.v);
+				snprintf(r->st.etag, sizeof(r->st.etag), "%s", res.etag);
+				snprintf(r->st.last_modified, sizeof(r->st.last_modified), "%s",
+					 res.last_modified);
+				r->st.entries = r->data.n;
+				r->st.last_ok = now;
+				r->st.failures = 0;
+				r->st.last_error[0] = '\0';
+				r->st.next_try = now + s->min_interval;
+				r->st.have_data = 1;
+			}
 		}
 		ls_fetch_res_free(&res);
 		if (!o->dry_run)
@@ -333,7 +338,10 @@ static void write_status(struct me_edge *e, const struct ls_config *cfg, struct 
 		st.stale_after = s->stale_after;
 		st.last_ok = r->st.last_ok;
 		st.last_try = r->st.last_try;
-		me_strlcpy(st.last_error, r->error, sizeof(st.last_error));
+		/* Not fetched this run (backing off): the error that made it back
+		 * off is still the news. */
+		me_strlcpy(st.last_error, r->error[0] ? r->error : r->st.last_error,
+			   sizeof(st.last_error));
 		id = r->id;
 		configured[id] = 1;
 		bpf_map_update_elem(e->fd[ME_M_SOURCES], &id, &st, BPF_ANY);
@@ -424,6 +432,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		nfetched += res[i].outcome == ME_SYNC_FETCHED;
 		nnm += res[i].outcome == ME_SYNC_NOT_MODIFIED;
 	}
+	now = (__u64)time(NULL); /* sources took time: ages are from now */
 	me_union_merge(&u, &merged_away);
 	digest = me_union_digest(&u);
 	apply = o->force || ls_state_applied_get(cfg->state_dir, &applied) || applied != digest ||
@@ -437,7 +446,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		char age[32], detail[400];
 
 		if (r->st.last_ok)
-			age_text(now - r->st.last_ok, age, sizeof(age));
+			age_text(now > r->st.last_ok ? now - r->st.last_ok : 0, age, sizeof(age));
 		else
 			snprintf(age, sizeof(age), "never fetched");
 		if (r->outcome == ME_SYNC_FETCHED)
@@ -450,17 +459,19 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 			snprintf(detail, sizeof(detail), "%s; no good copy yet", r->error);
 		else if (r->outcome == ME_SYNC_NOT_DUE && !r->st.last_ok)
 			snprintf(detail, sizeof(detail), "no good copy yet (%s), next fetch in %llus",
-				 r->st.last_error, (unsigned long long)(r->st.next_try - now));
+				 r->st.last_error,
+				 (unsigned long long)(r->st.next_try > now ? r->st.next_try - now : 0));
 		else if (r->outcome == ME_SYNC_NOT_DUE)
 			snprintf(detail, sizeof(detail), "data %s old, next fetch in %llus", age,
-				 (unsigned long long)(r->st.next_try - now));
+				 (unsigned long long)(r->st.next_try > now ? r->st.next_try - now : 0));
 		else
 			snprintf(detail, sizeof(detail), "data %s old", age);
 		printf("%-24s %-13s %10zu  %s\n", s->name, outcome_name(r->outcome), r->data.n,
 		       detail);
 		if (r->outcome == ME_SYNC_FAILED)
 			log_err("source %s: %s", s->name, r->error);
-		if (r->st.have_data && r->st.last_ok && now - r->st.last_ok > s->stale_after)
+		if (r->st.have_data && r->st.last_ok && now > r->st.last_ok &&
+		    now - r->st.last_ok > s->stale_after)
 			log_warn("source %s: data in use is %s old (stale_after %us)", s->name, age,
 				 s->stale_after);
 	}
