@@ -148,13 +148,17 @@ $(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LISTSYNC_LIB) $(PROXY_LIB) $(LIB
 
 # ---- benchmarks ----
 BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BPFOUT)/%.skel.h,$(wildcard tests/bench/*.bpf.c))
-BENCH_BINS  := $(OUT)/bench-xdp
+BENCH_BINS  := $(OUT)/bench-xdp $(OUT)/smtpload
 
 $(OUT)/tests/bench/bench_xdp.o: $(BENCH_SKELS)
 
 $(OUT)/bench-xdp: $(OUT)/tests/bench/bench_xdp.o $(OUT)/tests/lib/pkt.o $(LIBCOMMON)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON)
+
+$(OUT)/smtpload: $(OUT)/tests/bench/smtpload.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
 
 benchbins: $(BENCH_BINS) $(LAB_BPF)
 
