@@ -200,13 +200,18 @@ UNITDIR    ?= /etc/systemd/system
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/mailedge
-	install -m 0755 build/rel/mailedge-loader build/rel/mailedge-listsync $(DESTDIR)$(SBINDIR)/
+	install -m 0755 build/rel/mailedge-loader build/rel/mailedge-listsync \
+		build/rel/mailedge-proxy $(DESTDIR)$(SBINDIR)/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' listsync/systemd/mailedge-listsync.service \
 		> $(DESTDIR)$(UNITDIR)/mailedge-listsync.service
 	install -m 0644 listsync/systemd/mailedge-listsync.timer $(DESTDIR)$(UNITDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' proxy/systemd/mailedge-proxy.service \
+		> $(DESTDIR)$(UNITDIR)/mailedge-proxy.service
 	@# Never overwrite an admin's configuration.
 	test -e $(DESTDIR)$(SYSCONFDIR)/mailedge/listsync.conf || \
 		install -m 0644 listsync/examples/listsync.conf $(DESTDIR)$(SYSCONFDIR)/mailedge/
+	test -e $(DESTDIR)$(SYSCONFDIR)/mailedge/proxy.conf || \
+		install -m 0644 proxy/examples/proxy.conf $(DESTDIR)$(SYSCONFDIR)/mailedge/
 
 # ---- top-level jobs ----
 deps:

@@ -194,14 +194,14 @@ static void bk_opening_reply(struct session *s, const struct px_reply *r)
 	}
 }
 
-static void bk_io(struct io *io, enum io_event ev, void *arg)
+static void bk_event(struct io *io, enum io_event ev, struct session *s)
 {
-	struct session *s = arg;
 	struct px_reply r;
 	char why[200];
 	int rc;
 
-	(void)io;
+	if (s->dying)
+		return;
 	switch (ev) {
 	case IO_CONNECTED:
 		s->bk.step = BK_GREETING;
@@ -209,7 +209,7 @@ static void bk_io(struct io *io, enum io_event ev, void *arg)
 		io_set_timeout(s->bk.io, s->cfg->lim.backend_timeout);
 		return;
 	case IO_DATAIN:
-		while (s->bk.io && (rc = px_reply_take(io_in(s->bk.io), &r)) != 0) {
+		while (!s->dying && s->bk.io && (rc = px_reply_take(io_in(s->bk.io), &r)) != 0) {
 			if (rc < 0) {
 				if (s->bk.step < BK_READY) {
 					bk_try_next(s, "answered something that is not SMTP");
@@ -264,6 +264,15 @@ static void bk_io(struct io *io, enum io_event ev, void *arg)
 	case IO_TLSREADY:
 		return;
 	}
+}
+
+static void bk_io(struct io *io, enum io_event ev, void *arg)
+{
+	struct session *s = arg;
+
+	session_hold(s);
+	bk_event(io, ev, s);
+	session_release(s);
 }
 
 void bk_command(struct session *s, const char *line, bk_cb cb, double timeout)

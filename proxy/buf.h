@@ -25,9 +25,11 @@ static inline size_t buf_avail(const struct buf *b)
 	return b->len - b->off;
 }
 
+/* Never NULL, even for a buffer that holds no memory (it is given back when
+ * empty): memchr/memcpy of zero bytes from NULL is undefined behaviour. */
 static inline const char *buf_ptr(const struct buf *b)
 {
-	return b->data + b->off;
+	return b->data ? b->data + b->off : "";
 }
 
 /* Append; -ENOBUFS past the limit (nothing appended), -ENOMEM. */

@@ -45,7 +45,30 @@ void enter_state(struct session *s, enum ss_state st)
 static void client_io(struct io *io, enum io_event ev, void *arg);
 static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents);
 
+static void session_destroy(struct session *s);
+
+/* Free now, or when the running callbacks return. */
 static void session_free(struct session *s)
+{
+	if (s->refs) {
+		s->dying = 1;
+		return;
+	}
+	session_destroy(s);
+}
+
+void session_hold(struct session *s)
+{
+	s->refs++;
+}
+
+void session_release(struct session *s)
+{
+	if (--s->refs == 0 && s->dying)
+		session_destroy(s);
+}
+
+static void session_destroy(struct session *s)
 {
 	char helo[140], from[140];
 	double dur = session_now() - ((double)s->start.tv_sec + s->start.tv_nsec / 1e9);
@@ -78,6 +101,8 @@ static void session_free(struct session *s)
 
 void session_close(struct session *s, const char *outcome)
 {
+	if (s->dying)
+		return;
 	if (outcome && !s->outcome[0])
 		snprintf(s->outcome, sizeof(s->outcome), "%s", outcome);
 	if (s->state != SS_CLOSING && s->io && io_pending(s->io)) {
@@ -115,16 +140,15 @@ static void on_delay(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
+	session_hold(s);
 	if (s->state == SS_CONNECTED) {
 		/* The greet delay: time for the banner. */
-		s->busy = 0;
 		enter_state(s, SS_GREETED);
 		session_reply(s, "220 %s", s->l->banner);
-		session_next(s);
-		return;
 	}
 	s->busy = 0;
 	session_next(s);
+	session_release(s);
 }
 
 void session_reject(struct session *s, const char *reason, const char *fmt, ...)
@@ -178,10 +202,10 @@ void session_next(struct session *s)
 
 	/* Handlers that finish at once return into this loop; the loop is never
 	 * entered twice for one session. */
-	if (depth)
+	if (depth || s->dying)
 		return;
 	depth++;
-	while (s->io && !s->busy && accepting_commands(s)) {
+	while (s->io && !s->dying && !s->busy && accepting_commands(s)) {
 		struct buf *in = io_in(s->io);
 		size_t len, used;
 		int rc = sp_frame(&s->framer, buf_ptr(in), buf_avail(in), &len, &used);
@@ -213,7 +237,7 @@ void session_next(struct session *s)
 			session_command(s, line, len);
 	}
 	depth--;
-	if (!s->io)
+	if (!s->io || s->dying)
 		return;
 	if (s->state == SS_DATA) {
 		session_data_in(s);
@@ -223,12 +247,12 @@ void session_next(struct session *s)
 		io_set_timeout(s->io, s->cfg->lim.command_timeout);
 }
 
-static void client_io(struct io *io, enum io_event ev, void *arg)
+static void client_event(struct session *s, enum io_event ev)
 {
-	struct session *s = arg;
 	char why[200];
 
-	(void)io;
+	if (s->dying)
+		return;
 	switch (ev) {
 	case IO_DATAIN:
 		if (s->state == SS_CONNECTED) {
@@ -295,6 +319,16 @@ static void client_io(struct io *io, enum io_event ev, void *arg)
 	}
 }
 
+static void client_io(struct io *io, enum io_event ev, void *arg)
+{
+	struct session *s = arg;
+
+	(void)io;
+	session_hold(s);
+	client_event(s, ev);
+	session_release(s);
+}
+
 void session_start(struct px_worker *w, int fd, struct px_listener *l,
 		   const struct sockaddr_storage *peer)
 {
@@ -357,7 +391,9 @@ static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
+	session_hold(s);
 	atomic_fetch_add(&px_stats.rejects[REJ_TIMEOUT], 1);
 	session_reply(s, "421 4.4.2 %s Error: session too long", s->cfg->hostname);
 	session_close(s, "session_timeout");
+	session_release(s);
 }

@@ -70,6 +70,8 @@ struct px_backend {
 
 struct session {
 	struct session *next, *prev; /* the worker's list */
+	int refs;		/* callbacks of this session running now */
+	int dying;		/* closed while a callback ran: freed when it returns */
 	struct px_worker *w;
 	struct px_config *cfg;
 	struct px_listener *l;
@@ -118,6 +120,11 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 		   const struct sockaddr_storage *peer);
 /* Close now (after the last reply is written if there is one). */
 void session_close(struct session *s, const char *outcome);
+/* Every callback into a session (its connections' events, its timers) holds
+ * it for the duration: a close requested inside frees it only when the
+ * outermost callback returns, so no code runs on a freed session. */
+void session_hold(struct session *s);
+void session_release(struct session *s);
 
 /* A reply to the client; "CODE TEXT" without CRLF. */
 void session_reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

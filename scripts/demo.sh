@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# demo.sh BUILD_DIR - "make demo": a gateway lab in network namespaces, showing
-# the XDP edge filter at work.
+# demo.sh BUILD_DIR - "make demo": a mail gateway lab in network namespaces:
+# the XDP edge filter, list sync, and the SMTP proxy relaying to a backend pool.
 #
 #   medemo-client  192.0.2.10      a clean sender
 #                  192.0.2.66      a spammer on the blacklist (dropped)
@@ -9,8 +9,10 @@
 #                  192.0.2.50      floods SYNs (connection threshold)
 #                  203.0.113.9     listed by a (local copy of a) public spam list
 #        | veth
-#   medemo-gw      192.0.2.1, 198.51.100.1: XDP attached natively on the veth,
-#                  a mail listener on port 25
+#   medemo-gw      192.0.2.1, 198.51.100.1, 203.0.113.1: XDP attached natively
+#                  on the veth; mailedge-proxy on port 25
+#        | veth (IPv6)
+#   medemo-mx      2001:db8:b::10 and ::11: two Postfix smtp-sink backends
 #
 # Nothing outside the two namespaces is touched; they, the pinned maps and the
 # listener are removed on every exit path.
@@ -23,6 +25,8 @@ loader=$build/mailedge-loader
 listsync=$build/mailedge-listsync
 cns=medemo-client
 gns=medemo-gw
+mns=medemo-mx
+proxy=$build/mailedge-proxy
 pin=/sys/fs/bpf/mailedge-demo
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -40,25 +44,29 @@ run() {
 gw() { nsenter --net=/var/run/netns/$gns "$@"; }
 me() { run nsenter --net=/var/run/netns/$gns "$loader" --pin-dir "$pin" "$@"; }
 
-listener=
 web=
+proxy_pid=
+sink_pids=
 tmp=$(mktemp -d)
 cleanup() {
 	set +e
-	[ -n "$listener" ] && kill "$listener" 2>/dev/null
 	[ -n "$web" ] && kill "$web" 2>/dev/null
 	gw "$loader" --pin-dir "$pin" -q destroy >/dev/null 2>&1
 	rm -rf "$pin"
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+	for p in $sink_pids; do kill "$p" 2>/dev/null; done
 	ip netns del "$cns" 2>/dev/null
 	ip netns del "$gns" 2>/dev/null
+	ip netns del "$mns" 2>/dev/null
 }
 trap 'cleanup; rm -rf "$tmp"' EXIT INT TERM
 cleanup
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
-step "building the lab: a client namespace and a gateway namespace joined by veth"
+step "building the lab: client, gateway and backend namespaces joined by veth pairs"
 ip netns add "$cns"
 ip netns add "$gns"
+ip netns add "$mns"
 ip link add me-c0 netns "$cns" type veth peer name me-g0 netns "$gns"
 for a in 192.0.2.10/24 192.0.2.66/24 192.0.2.50/24 198.51.100.20/24 198.51.100.7/24 \
 	203.0.113.9/24; do
@@ -67,26 +75,39 @@ done
 ip -n "$gns" addr add 192.0.2.1/24 dev me-g0
 ip -n "$gns" addr add 198.51.100.1/24 dev me-g0
 ip -n "$gns" addr add 203.0.113.1/24 dev me-g0
-for ns in "$cns" "$gns"; do ip -n "$ns" link set lo up; done
+ip link add me-g1 netns "$gns" type veth peer name me-b0 netns "$mns"
+ip -n "$gns" addr add 2001:db8:b::1/64 dev me-g1 nodad
+ip -n "$mns" addr add 2001:db8:b::10/64 dev me-b0 nodad
+ip -n "$mns" addr add 2001:db8:b::11/64 dev me-b0 nodad
+ip -n "$gns" link set me-g1 up
+ip -n "$mns" link set me-b0 up
+for ns in "$cns" "$gns" "$mns"; do ip -n "$ns" link set lo up; done
 ip -n "$cns" link set me-c0 up
 ip -n "$gns" link set me-g0 up
 # XDP_TX replies (resets) reach the client only if its veth end runs XDP too.
 ip netns exec "$cns" ethtool -K me-c0 tx off >/dev/null
 ip -n "$cns" link set dev me-c0 xdpdrv obj "$src/build/bpf/xdp_pass.bpf.o" sec xdp
 echo "client me-c0: 192.0.2.10 192.0.2.66 192.0.2.50 198.51.100.20 198.51.100.7 203.0.113.9"
-echo "gateway me-g0: 192.0.2.1 198.51.100.1 203.0.113.1"
+echo "gateway me-g0: 192.0.2.1 198.51.100.1 203.0.113.1; me-g1: 2001:db8:b::1"
+echo "backends me-b0: 2001:db8:b::10 2001:db8:b::11"
 
-# A mail server stand-in on the gateway: greets and closes.
-ip netns exec "$gns" python3 -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 25)); s.listen(128)
-while True:
-    c, _ = s.accept()
-    c.sendall(b"220 gw.example.org ESMTP demo\r\n"); c.close()
-' &
-listener=$!
-sleep 0.5
+step "backends: two smtp-sink servers; on the gateway, mailedge-proxy in front of them"
+chmod 755 "$tmp" # the backends and the proxy run as nobody
+mkdir -p "$tmp/mail" && chmod 777 "$tmp/mail"
+for a in 2001:db8:b::10 2001:db8:b::11; do
+	ip netns exec "$mns" smtp-sink -u nobody -d "$tmp/mail/%M." "[$a]:25" 100 &
+	sink_pids="$sink_pids $!"
+done
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/mx.key" -out "$tmp/mx.pem" -days 30 \
+	-subj "/CN=mx.demo.example" 2>/dev/null
+chmod 644 "$tmp/mx.key"
+printf '%s$ mailedge-proxy --listen 0.0.0.0:25 --backend [2001:db8:b::10]:25 --backend [2001:db8:b::11]:25 --domain example.org --starttls optional ...%s\n' "$bold" "$norm"
+ip netns exec "$gns" "$proxy" --listen 0.0.0.0:25 --backend "[2001:db8:b::10]:25" \
+	--backend "[2001:db8:b::11]:25" --domain example.org --hostname mx.demo.example \
+	--starttls optional --cert "$tmp/mx.pem" --key "$tmp/mx.key" --workers 2 \
+	2>"$tmp/proxy.log" &
+proxy_pid=$!
+sleep 1
 
 # Connect from a given source address and say what happened.
 try() {
@@ -160,6 +181,31 @@ try 192.0.2.10 "clean sender, unaffected"
 echo "(a second run finds the source not due: Spamhaus asks for one fetch an hour)"
 run "$listsync" --pin-dir "$pin" --state-dir "$tmp/state" run --source "spamhaus-json:$url"
 me list show --synced
+
+step "mail through the gateway: a clean client, over STARTTLS, to the backend pool"
+run ip netns exec "$cns" swaks --server 192.0.2.1 --local-interface 192.0.2.10 --tls \
+	--from alice@example.net --to bob@example.org --h-Subject "through mailedge" \
+	--body "Relayed by the demo." --silent 1 && echo "  -> accepted (250), delivered to a backend"
+echo "messages received by the backends: $(ls "$tmp/mail" | wc -l)"
+step "relay control: the gateway is not an open relay"
+ip netns exec "$cns" swaks --server 192.0.2.1 --local-interface 192.0.2.10 \
+	--from alice@example.net --to victim@elsewhere.example --quit-after RCPT 2>&1 |
+	grep -E '^<\*?\*? +554' | sed 's/^/  /'
+step "SMTP smuggling: a bare <LF>.<LF> inside a message is refused, nothing smuggled"
+ip netns exec "$cns" python3 - <<'EOF'
+import socket, time
+s = socket.socket(); s.bind(("192.0.2.10", 0)); s.settimeout(3)
+s.connect(("192.0.2.1", 25)); s.recv(200)
+s.sendall(b"EHLO x\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
+time.sleep(0.5); s.recv(2000)
+s.sendall(b"Subject: x\r\n\r\nhi\n.\nMAIL FROM:<evil@example.net>\r\nRCPT TO:<bob@example.org>\r\n"
+          b"DATA\r\nsmuggled\r\n.\r\nQUIT\r\n")
+time.sleep(0.5); print("  " + s.recv(2000).decode().strip().replace("\r\n", "\n  "))
+EOF
+echo "messages received by the backends: $(ls "$tmp/mail" | wc -l) (still one; no 'evil' in any:" \
+	"$(grep -l evil "$tmp"/mail/* 2>/dev/null | wc -l))"
+step "the proxy's log"
+grep -E "msgs=1|reject" "$tmp/proxy.log" | tail -4 | sed 's/^mailedge-proxy: /  /'
 
 step "what the filter did"
 me status
