@@ -56,7 +56,11 @@ static int grow(struct buf *b, size_t n)
 
 int buf_add(struct buf *b, const void *p, size_t n)
 {
-	int rc = grow(b, n);
+	int rc;
+
+	if (!n)
+		return 0; /* memcpy to a NULL buffer is undefined even for 0 bytes */
+	rc = grow(b, n);
 
 	if (rc)
 		return rc;

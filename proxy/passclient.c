@@ -118,13 +118,14 @@ int xtext_encode(const char *in, char *out, size_t outlen)
 	return (int)o;
 }
 
-/* Append " NAME=xtext(value)" if it fits in out[0..cap); returns the new length. */
+/* Append " NAME=xtext(value)" if it fits in out[0..cap); returns the new length
+ * (unchanged when it does not fit). */
 static size_t attr(char *out, size_t len, size_t cap, const char *name, const char *value)
 {
 	char enc[XCLIENT_MAX];
 	int n, e = xtext_encode(value, enc, sizeof(enc));
 
-	if (e < 0)
+	if (e < 0 || len >= cap)
 		return len;
 	n = snprintf(out + len, cap - len, " %s=%s", name, enc);
 	if (n < 0 || (size_t)n >= cap - len) {
@@ -146,8 +147,12 @@ int xclient_line(const struct xclient_attrs *a, char *out, size_t outlen)
 	addr_port(a->addr, ip, sizeof(ip), &pn);
 	snprintf(addr, sizeof(addr), "%s%s", a->addr->sa_family == AF_INET6 ? "IPV6:" : "", ip);
 	snprintf(port, sizeof(port), "%u", pn);
-	len = (size_t)snprintf(out, cap, "XCLIENT");
-	len = attr(out, len, cap, "ADDR", addr);
+	if (cap <= 7)
+		return -1;
+	memcpy(out, "XCLIENT", 8);
+	len = attr(out, 7, cap, "ADDR", addr);
+	if (len == 7)
+		return -1; /* an XCLIENT without ADDR says nothing useful */
 	len = attr(out, len, cap, "PORT", port);
 	/* No reverse DNS here: the backend is told so rather than given a guess. */
 	len = attr(out, len, cap, "NAME", "[UNAVAILABLE]");

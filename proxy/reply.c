@@ -16,7 +16,7 @@ int px_reply_take(struct buf *in, struct px_reply *r)
 {
 	const char *p = buf_ptr(in), *end = p + buf_avail(in);
 	size_t off = 0;
-	int code = 0;
+	int code = -1;
 
 	memset(r, 0, sizeof(*r));
 	for (;;) {
@@ -24,18 +24,20 @@ int px_reply_take(struct buf *in, struct px_reply *r)
 		size_t n;
 		int c;
 
+		/* The same bound whether or not the line end has arrived yet. */
 		if (!lf)
-			return (size_t)(end - l) > REPLY_LINE_MAX ? -1 : 0;
+			return (size_t)(end - l) > REPLY_LINE_MAX + 2 ? -1 : 0;
 		n = (size_t)(lf - l) + 1;
 		if (n > REPLY_LINE_MAX + 2 || n < 4 || !isdigit((unsigned char)l[0]) ||
 		    !isdigit((unsigned char)l[1]) || !isdigit((unsigned char)l[2]) ||
 		    (n > 4 && l[3] != ' ' && l[3] != '-' && l[3] != '\r'))
 			return -1;
 		c = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
-		if (code && c != code)
+		if (code >= 0 && c != code)
 			return -1;
 		code = c;
-		if (r->len + n < sizeof(r->text)) {
+		/* Cut at the first line that does not fit: never a line skipped. */
+		if (!r->truncated && r->len + n < sizeof(r->text)) {
 			memcpy(r->text + r->len, l, n);
 			r->len += n;
 		} else {

@@ -212,6 +212,8 @@ void session_next(struct session *s)
 
 		if (rc == SP_AGAIN) {
 			io_consume(s->io, used);
+			if (used)
+				continue; /* skipped the rest of a long line: more may follow */
 			break;
 		}
 		if (rc == SP_TOO_LONG) {

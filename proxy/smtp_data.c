@@ -10,10 +10,17 @@
  *   TEXT    anything else
  *   CR      a line that ended in "\r", waiting to see if "\n" follows
  *
- * Once a message has failed (SD_REJECT), nothing more is forwarded and only a
- * strict <CR><LF>.<CR><LF> ends it: the bytes a smuggler hoped would end the
- * message and start a command ("\n.\n MAIL FROM:...") stay message content and
- * are discarded with it.
+ * Once a message has failed nothing more is forwarded. In SD_REJECT mode only
+ * a strict <CR><LF>.<CR><LF> ends it then: the bytes a smuggler hoped would
+ * end the message and start a command ("\n.\n MAIL FROM:...") stay message
+ * content and are discarded with it. In SD_NORMALIZE mode a bare CR or LF is a
+ * line end whether or not the message failed, so a message ends in the same
+ * place when it is too big as when it is not: the client that sent "\n.\n"
+ * gets its reply instead of a proxy waiting for an end that will never come.
+ *
+ * The first dot of a line is the transparency dot (RFC 5321 4.5.2): the
+ * server removes it, so it counts toward neither the line limit (4.5.3.1.6)
+ * nor the message size (RFC 1870 4).
  */
 #include <string.h>
 
@@ -59,6 +66,35 @@ static void count(struct sd_state *s, size_t n, int line_bytes)
 	}
 }
 
+/*
+ * Account and forward a run of text bytes. Only what fits the limits is
+ * forwarded, and the byte that crosses a limit is counted on its own, so
+ * the result (what went out, and why the message failed) is the same
+ * whichever way the bytes were split as they arrived.
+ */
+static int text(struct sd_state *s, struct buf *out, const char *p, size_t n)
+{
+	size_t room = n;
+	int err;
+
+	if (!s->bad && s->max_size && s->max_size - s->size < room)
+		room = (size_t)(s->max_size - s->size);
+	if (!s->bad && s->max_line) {
+		/* max_line counts the CRLF, which is not here yet */
+		size_t line_room = s->max_line > s->line_len + 2 ? s->max_line - 2 - s->line_len : 0;
+
+		if (line_room < room)
+			room = line_room;
+	}
+	count(s, room, 1);
+	err = emit(s, out, p, room);
+	if (room < n) {
+		count(s, 1, 1); /* the byte that crosses the first limit */
+		count(s, n - room - 1, 1);
+	}
+	return err;
+}
+
 /* A line end (CRLF, or a bare CR/LF normalised): forward CRLF. */
 static int line_end(struct sd_state *s, struct buf *out)
 {
@@ -72,7 +108,7 @@ static int line_end(struct sd_state *s, struct buf *out)
  * it ended the line. */
 static int bare(struct sd_state *s, enum sd_bad why, struct buf *out, int *err)
 {
-	if (s->mode == SD_NORMALIZE && !s->bad) {
+	if (s->mode == SD_NORMALIZE) {
 		*err = line_end(s, out);
 		return 1;
 	}
@@ -94,7 +130,7 @@ size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
 		 * text from here on, so "\0." and ".\0" never end DATA. */
 		if (c == '\0' && s->st != CR && s->st != DOTCR) {
 			fail(s, SD_NUL);
-			count(s, s->st == DOT ? 2 : 1, 1);
+			count(s, 1, 1);
 			s->st = TEXT;
 			i++;
 			continue;
@@ -106,9 +142,8 @@ size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
 			} else if (c == '\r') {
 				s->st = CR;
 			} else if (c == '\n') {
-				bare(s, SD_BARE_LF, out, &err);
-				if (s->bad) /* the line goes on, strictly, as text */
-					s->st = TEXT;
+				if (!bare(s, SD_BARE_LF, out, &err))
+					s->st = TEXT; /* the line goes on, strictly, as text */
 			} else {
 				s->st = TEXT; /* look at c again, as text */
 				break;
@@ -128,8 +163,7 @@ size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
 
 				while (j < len && in[j] != '\r' && in[j] != '\n' && in[j] != '\0')
 					j++;
-				count(s, j - i, 1);
-				err = emit(s, out, in + i, j - i);
+				err = text(s, out, in + i, j - i);
 				i = j;
 			}
 			break;
@@ -149,21 +183,18 @@ size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
 				s->st = DOTCR;
 				i++;
 			} else if (c == '\n') {
-				if (s->mode == SD_NORMALIZE && !s->bad) {
+				if (s->mode == SD_NORMALIZE) {
 					/* ".\n" normalised is ".\r\n": the end. */
 					err = emit(s, out, ".\r\n", 3);
 					s->done = 1;
-					i++;
 				} else {
 					fail(s, SD_BARE_LF);
-					count(s, 1, 1);
 					s->st = TEXT;
-					i++;
 				}
+				i++;
 			} else {
 				/* A line that starts with a dot (stuffed or not): forwarded
-				 * as it came, stuffing and all. */
-				count(s, 1, 1);
+				 * as it came, stuffing and all; the dot is not counted. */
 				err = emit(s, out, ".", 1);
 				s->st = TEXT;
 			}
@@ -173,14 +204,14 @@ size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
 				err = emit(s, out, ".\r\n", 3);
 				s->done = 1;
 				i++;
-			} else if (s->mode == SD_NORMALIZE && !s->bad) {
+			} else if (s->mode == SD_NORMALIZE) {
 				/* ".\r" then not LF: the bare CR ends the line, and a
 				 * line of "." is the end. c belongs to what follows. */
 				err = emit(s, out, ".\r\n", 3);
 				s->done = 1;
 			} else {
 				fail(s, SD_BARE_CR);
-				count(s, 2, 1);
+				count(s, 1, 1); /* the CR; the dot is not counted */
 				s->st = TEXT;
 			}
 			break;

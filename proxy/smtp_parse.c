@@ -121,7 +121,8 @@ int sp_command(const char *line, size_t len, struct sp_cmd *c)
 /* RFC 5322 atext (RFC 5321 uses it for Atom), plus UTF-8 bytes (RFC 6531). */
 static int atext(unsigned char c)
 {
-	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) || c >= 0x80;
+	/* c != 0: strchr would find the terminator. */
+	return isalnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c)) || c >= 0x80;
 }
 
 /* Dot-string = Atom *("." Atom) */
@@ -209,7 +210,7 @@ static int addr_literal_ok(const char *s, size_t n)
 	if (n < 3 || s[0] != '[' || s[n - 1] != ']')
 		return 0;
 	for (i = 1; i + 1 < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr(".:-", s[i]))
+		if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr(".:-", s[i])))
 			return 0;
 	return 1;
 }
@@ -301,7 +302,8 @@ int sp_parse_path(const char *arg, size_t len, int is_rcpt, struct sp_path *p, c
 		*why = "missing '>'";
 		return SP_PATH_SYNTAX;
 	}
-	if (end > SP_PATH_MAX) {
+	/* RFC 5321 4.5.3.1.3 counts the angle brackets too. */
+	if (end + 2 > SP_PATH_MAX) {
 		*why = "path longer than 256 characters";
 		return SP_PATH_TOO_LONG;
 	}
@@ -317,6 +319,16 @@ int sp_parse_path(const char *arg, size_t len, int is_rcpt, struct sp_path *p, c
 		}
 		mlen -= (size_t)(colon + 1 - mbox);
 		mbox = colon + 1;
+		if (!mlen) {
+			/* A route must lead to a mailbox; it is not a null path. */
+			*why = "source route without a mailbox";
+			return SP_PATH_SYNTAX;
+		}
+	}
+	/* Parameters follow the path after a space (RFC 5321 4.1.2). */
+	if (len > i + 1 + end + 1 && s[end + 1] != ' ') {
+		*why = "a space must separate parameters from the address";
+		return SP_PATH_PARAM;
 	}
 	if (param_parse(s + end + 1, len - (i + 1 + end + 1), p)) {
 		*why = "bad parameter syntax";

@@ -81,7 +81,7 @@ enum sp_verb sp_verb_lookup(const char *name);
 
 #define SP_LOCAL_MAX  64  /* RFC 5321 4.5.3.1.1 */
 #define SP_DOMAIN_MAX 255 /* 4.5.3.1.2 */
-#define SP_PATH_MAX   256 /* 4.5.3.1.3, without the angle brackets */
+#define SP_PATH_MAX   256 /* 4.5.3.1.3, angle brackets included */
 #define SP_PARAMS_MAX 16
 
 struct sp_param {

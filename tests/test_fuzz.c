@@ -112,3 +112,23 @@ Test(fuzz, fuzz_listsync_config)
 {
 	run_target("fuzz_listsync_config");
 }
+
+Test(fuzz, fuzz_smtp_command)
+{
+	run_target("fuzz_smtp_command");
+}
+
+Test(fuzz, fuzz_smtp_data)
+{
+	run_target("fuzz_smtp_data");
+}
+
+Test(fuzz, fuzz_passclient)
+{
+	run_target("fuzz_passclient");
+}
+
+Test(fuzz, fuzz_smtp_reply)
+{
+	run_target("fuzz_smtp_reply");
+}
