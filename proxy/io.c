@@ -41,6 +41,7 @@ struct io {
 	struct ev_loop *loop;
 	ev_io w;
 	ev_timer t;
+	ev_idle lowat;	  /* never started: only fed, see write_through() */
 	int fd;
 	enum io_state st;
 	int is_server;	  /* TLS role */
@@ -221,11 +222,27 @@ static int do_write(struct io *io)
 	return emit(io, IO_LOWAT);
 }
 
+/* IO_LOWAT for output write_through() sent, unless more is pending by now
+ * (then do_write() raises it when that has left). */
+static void on_lowat(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct io *io = (struct io *)((char *)w - offsetof(struct io, lowat));
+
+	(void)loop;
+	(void)revents;
+	if ((io->st == ST_PLAIN || io->st == ST_TLS) && !buf_avail(&io->out))
+		emit(io, IO_LOWAT);
+}
+
 /*
  * Send what is pending now, without waiting for the loop: saves a loop
  * iteration (and two epoll_ctl calls) per reply, which is most of a proxy's
- * added latency. It raises no event: a failure is left for the watcher to find
- * on the next iteration, so no callback ever runs inside the code that wrote.
+ * added latency. It raises no event itself, so no callback ever runs inside
+ * the code that wrote: a failure is left for the watcher to find on the next
+ * iteration, and IO_LOWAT (a closing session waits for it to free itself) is
+ * fed to the loop as a pending event. The loop runs it right after the current
+ * callback, with no poll in between; the watcher is never started, so nothing
+ * but io_free() takes the pending event back.
  */
 static void write_through(struct io *io)
 {
@@ -253,6 +270,7 @@ static void write_through(struct io *io)
 		io->nout += (unsigned long long)n;
 	}
 	buf_free(&io->out);
+	ev_feed_event(io->loop, &io->lowat, EV_CUSTOM);
 }
 
 static int start_handshake(struct io *io)
@@ -407,6 +425,7 @@ static struct io *io_alloc(struct ev_loop *loop, int fd, io_cb cb, void *arg, si
 	buf_init(&io->out, 0);
 	ev_io_init(&io->w, on_io, fd, EV_READ);
 	ev_timer_init(&io->t, on_timer, 0, 0);
+	ev_idle_init(&io->lowat, on_lowat);
 	set_nonblock(fd);
 	return io;
 }
@@ -454,6 +473,7 @@ void io_free(struct io *io)
 		return;
 	ev_io_stop(io->loop, &io->w);
 	ev_timer_stop(io->loop, &io->t);
+	ev_idle_stop(io->loop, &io->lowat); /* takes back a pending IO_LOWAT */
 	if (io->ssl) {
 		SSL_shutdown(io->ssl); /* best effort close_notify */
 		SSL_free(io->ssl);

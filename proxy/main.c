@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "health.h"
+#include "keeper.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
@@ -60,6 +61,7 @@ static struct px_server srv;
 static struct px_health *health;
 static struct px_metrics *metrics;
 static struct px_flags flags = { .workers = -1 };
+static int keeper; /* a key keeper was started (keeper.h) */
 static ev_timer drain_timer;
 
 /* systemd's sd_notify, without libsystemd: a datagram to $NOTIFY_SOCKET. */
@@ -126,7 +128,10 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)w;
 	(void)revents;
 	notify("RELOADING=1");
+	if (keeper && px_keeper_fetch(why, sizeof(why)))
+		log_warn("reload: %s; reading the keys as %s", why, old->user);
 	n = px_config_load(&flags, why, sizeof(why));
+	px_keeper_forget();
 	if (!n) {
 		log_err("reload refused, keeping the running configuration: %s", why);
 		notify("READY=1");
@@ -288,6 +293,14 @@ int main(int argc, char **argv)
 		px_config_put(cfg);
 		return 0;
 	}
+	/* Before binding (the keeper holds no socket) and before any thread. */
+	if (!getuid() && cfg->user[0]) {
+		if (px_keeper_start(&flags))
+			log_warn("no key keeper (%s): a reload reads the keys as %s", strerror(errno),
+				 cfg->user);
+		else
+			keeper = 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	nworkers = cfg->workers ? (int)cfg->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (nworkers < 1)
@@ -331,6 +344,7 @@ int main(int argc, char **argv)
 	px_health_stop(health);
 	px_metrics_stop(metrics);
 	px_config_put(srv.cfg);
+	px_keeper_stop();
 	log_info("stopped");
 	return 0;
 toomany:

@@ -13,10 +13,23 @@
  *   else, client authenticated (AUTH)        accepted (submission)
  *   else                                     554 5.7.1 relay access denied
  *
+ * A local part that routes on ("user%remote@local", "remote!user@local",
+ * "\"user@remote\"@local") is not for a relay domain: a backend that honours
+ * it sends the mail on to the remote site, so from an untrusted client it is
+ * relaying like any other (Postfix's allow_untrusted_routing = no).
+ *
  * The sender address plays no part: it is the client's claim, and anyone can
  * claim a local sender.
  */
+#include <string.h>
+
 #include "session.h"
+
+/* Sender-specified routing in the local part: '@', '%' or '!'. */
+static int routes_on(const struct sp_path *rcpt)
+{
+	return strcspn(rcpt->addr, "@%!") < rcpt->local_len;
+}
 
 enum px_relay px_relay_decide(const struct session *s, const struct sp_path *rcpt)
 {
@@ -24,7 +37,8 @@ enum px_relay px_relay_decide(const struct session *s, const struct sp_path *rcp
 
 	/* RCPT TO:<postmaster> with no domain is for us (RFC 5321 4.5.1). */
 	if ((!rcpt->domain[0] && rcpt->local_len == 10) ||
-	    sp_domain_match(rcpt->domain, (const char *const *)c->domains, c->ndomains))
+	    (!routes_on(rcpt) &&
+	     sp_domain_match(rcpt->domain, (const char *const *)c->domains, c->ndomains)))
 		return PX_RELAY_LOCAL;
 	if (s->relay_ok || s->authenticated)
 		return PX_RELAY_ALLOWED;

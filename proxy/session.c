@@ -91,6 +91,7 @@ static void session_destroy(struct session *s)
 	}
 	ev_timer_stop(s->w->loop, &s->delay);
 	ev_timer_stop(s->w->loop, &s->life);
+	free(s->held_reply);
 	buf_free(&s->fwd);
 	px_client_leave(&s->peer);
 	px_worker_del(s->w, s);
@@ -146,6 +147,11 @@ static void on_delay(struct ev_loop *loop, ev_timer *t, int revents)
 		enter_state(s, SS_GREETED);
 		session_reply(s, "220 %s", s->l->banner);
 	}
+	if (s->held_reply) {
+		session_reply(s, "%s", s->held_reply);
+		free(s->held_reply);
+		s->held_reply = NULL;
+	}
 	s->busy = 0;
 	session_next(s);
 	session_release(s);
@@ -163,20 +169,31 @@ void session_reject(struct session *s, const char *reason, const char *fmt, ...)
 	s->rejects++;
 	log_info("reject id=%llx client=%s reason=%s reply=\"%.120s\"", s->id, s->peer_text, reason,
 		 line);
-	session_reply(s, "%s", line);
 	if (s->errors >= s->cfg->lim.errors_hard) {
 		atomic_fetch_add(&px_stats.rejects[REJ_ERRORS], 1);
+		session_reply(s, "%s", line);
 		session_reply(s, "421 4.7.0 %s Error: too many errors", s->cfg->hostname);
 		session_close(s, "too many errors");
 		return;
 	}
 	if (s->errors > s->cfg->lim.errors_soft && s->cfg->lim.error_delay) {
 		/* Postfix's smtpd_error_sleep_time: past the soft limit, every
-		 * error slows the client down (and wastes a spammer's time). */
-		s->busy = 1;
-		ev_timer_set(&s->delay, s->cfg->lim.error_delay / 1000.0, 0);
-		ev_timer_start(s->w->loop, &s->delay);
+		 * error reply comes late, which slows a client that is guessing
+		 * (and wastes a spammer's time); good commands are not slowed.
+		 * Nothing more is read until the reply has gone. */
+		if (s->held_reply) { /* not reached: nothing is read while busy */
+			session_reply(s, "%s", s->held_reply);
+			free(s->held_reply);
+		}
+		s->held_reply = strdup(line);
+		if (s->held_reply) {
+			s->busy = 1;
+			ev_timer_set(&s->delay, s->cfg->lim.error_delay / 1000.0, 0);
+			ev_timer_start(s->w->loop, &s->delay);
+			return;
+		}
 	}
+	session_reply(s, "%s", line);
 }
 
 void session_reset_tx(struct session *s)
@@ -288,9 +305,12 @@ static void client_event(struct session *s, enum io_event ev)
 		atomic_fetch_add(&px_stats.tls, 1);
 		snprintf(s->tls_info, sizeof(s->tls_info), "%s/%s", io_tls_version(s->io),
 			 io_tls_cipher(s->io));
-		/* RFC 3207 4.2: everything learned before TLS is forgotten. */
+		/* RFC 3207 4.2: everything learned before TLS is forgotten, AUTH
+		 * included; the backend that knew it was closed at STARTTLS, so
+		 * a kept flag would let relaying through on a fresh connection. */
 		s->helo[0] = '\0';
 		s->esmtp = 0;
+		s->authenticated = 0;
 		session_reset_tx(s);
 		enter_state(s, SS_GREETED);
 		session_next(s);
@@ -301,6 +321,12 @@ static void client_event(struct session *s, enum io_event ev)
 			return;
 		}
 		atomic_fetch_add(&px_stats.rejects[REJ_TIMEOUT], 1);
+		if (s->state == SS_TLS) {
+			/* Mid-handshake a plaintext 421 can never be sent. */
+			snprintf(s->outcome, sizeof(s->outcome), "timeout in TLS handshake");
+			session_free(s);
+			return;
+		}
 		session_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->cfg->hostname);
 		snprintf(why, sizeof(why), "timeout in state %s", strstate(s->state));
 		session_close(s, why);

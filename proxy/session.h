@@ -83,6 +83,7 @@ struct session {
 	struct timespec start;
 	int busy;		/* waiting for the backend or a delay */
 	ev_timer delay;		/* greet delay, error delay */
+	char *held_reply;	/* the error reply the error delay holds back */
 	ev_timer life;		/* session_timeout */
 
 	struct sp_framer framer;

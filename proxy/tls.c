@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "keeper.h"
 #include "log.h"
 #include "tls.h"
 
@@ -30,6 +31,39 @@ static const char *ssl_err(void)
 	return buf;
 }
 
+/* A daemon has no one to ask for a passphrase: an encrypted key fails. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* The key from what the keeper read (on a reload, as root), else the file. */
+static int use_key(SSL_CTX *ctx, const char *key)
+{
+	size_t len;
+	const char *pem = px_keeper_key(key, &len);
+	EVP_PKEY *pk;
+	BIO *b;
+	int rc;
+
+	if (!pem)
+		return SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM);
+	b = BIO_new_mem_buf(pem, (int)len);
+	if (!b)
+		return 0;
+	pk = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	if (!pk)
+		return 0;
+	rc = SSL_CTX_use_PrivateKey(ctx, pk);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
 SSL_CTX *px_tls_server_ctx(const char *cert, const char *key, const char *chain, char *why,
 			   size_t why_len)
 {
@@ -41,6 +75,7 @@ SSL_CTX *px_tls_server_ctx(const char *cert, const char *key, const char *chain,
 		snprintf(why, why_len, "TLS: %s", ssl_err());
 		return NULL;
 	}
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 					 SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
@@ -72,7 +107,7 @@ SSL_CTX *px_tls_server_ctx(const char *cert, const char *key, const char *chain,
 		fclose(f);
 		ERR_clear_error(); /* the end of the file */
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+	if (use_key(ctx, key) != 1) {
 		snprintf(why, why_len, "key %s: %s", key, ssl_err());
 		goto err;
 	}
