@@ -228,64 +228,18 @@ static const char *line_with(const char *text, const char *a, const char *b, con
 
 static int srv_start(int i, int tls)
 {
-	char script[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], line[128];
-	int in[2], out[2], logfd;
-	size_t got = 0;
-	pid_t pid;
+	char cmd[4 * PATH_MAX], tlsargs[2 * PATH_MAX + 16] = "", line[128];
+	int pid;
 
-	snprintf(script, sizeof(script), "%s/tests/lib/listserver.py", tenv_src());
-	snprintf(cert, sizeof(cert), "%s/srv.pem", tls_dir);
-	snprintf(key, sizeof(key), "%s/srv.key", tls_dir);
-	if (pipe2(in, O_CLOEXEC))
-		return -errno;
-	if (pipe2(out, O_CLOEXEC)) {
-		close(in[0]);
-		close(in[1]);
-		return -errno;
-	}
-	logfd = open(srv_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		if (logfd >= 0)
-			dup2(logfd, 2);
-		/* The system's python3 when there is one: version-manager shims
-		 * cost a third of a second per start. */
-		const char *py = access("/usr/bin/python3", X_OK) ? "python3" : "/usr/bin/python3";
-
-		if (tls)
-			execlp(py, py, script, "--dir", www, "--log", srv_log, "--tls", cert, key,
-			       (char *)NULL);
-		else
-			execlp(py, py, script, "--dir", www, "--log", srv_log, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	if (logfd >= 0)
-		close(logfd);
+	if (tls)
+		snprintf(tlsargs, sizeof(tlsargs), "--tls %s/srv.pem %s/srv.key", tls_dir, tls_dir);
+	snprintf(cmd, sizeof(cmd), "exec %s %s/tests/lib/listserver.py --dir %s --log %s %s 2>>%s",
+		 tenv_python(), tenv_src(), www, srv_log, tlsargs, srv_log);
+	pid = tenv_spawn(cmd, &srv[i].in_fd, line, sizeof(line), 10000);
+	if (pid < 0)
+		return pid;
 	srv[i].pid = pid;
-	srv[i].in_fd = in[1];
-	if (pid < 0) {
-		close(out[0]);
-		return -EAGAIN;
-	}
 	/* "HTTP_PORT HTTPS_PORT\n" when both listen. */
-	while (got < sizeof(line) - 1 && !memchr(line, '\n', got)) {
-		struct pollfd p = { .fd = out[0], .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, 10000) <= 0)
-			break;
-		n = read(out[0], line + got, sizeof(line) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	line[got] = '\0';
-	close(out[0]);
 	if (sscanf(line, "%d %d", &srv[i].http, &srv[i].https) != 2 || srv[i].http <= 0 ||
 	    (tls && srv[i].https <= 0))
 		return -EPROTO;

@@ -28,6 +28,19 @@ struct run {
 void tenv_run(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tenv_run_free(struct run *r);
 
+/* The python3 to run helper scripts with: the system's when there is one
+ * (version-manager shims cost a third of a second per start). */
+const char *tenv_python(void);
+
+/*
+ * Start a helper server, bash -c cmd, and read the first line it prints (its
+ * ports) into line, waiting at most ms. Its stdin is a pipe whose write end
+ * goes to *in_fd: the server exits when that closes, so it never outlives the
+ * test, and it gets SIGKILL if the test process dies. Returns the pid, or
+ * -errno; line is "" if nothing came in time.
+ */
+int tenv_spawn(const char *cmd, int *in_fd, char *line, size_t cap, int ms);
+
 /* A pin directory of this test's own: /sys/fs/bpf/mailedge-test-<pid>. */
 const char *tenv_pin_dir(void);
 /* Remove it and everything pinned in it. */
