@@ -84,6 +84,11 @@ static void session_destroy(struct session *s)
 		 s->msgs_ok, s->msgs_failed, s->rcpts, s->rejects, s->bk.name[0] ? s->bk.name : "-",
 		 s->io ? io_bytes_in(s->io) : 0, s->io ? io_bytes_out(s->io) : 0, dur,
 		 s->outcome[0] ? s->outcome : "closed");
+	/* Give the client's slot back before its socket closes: a client that
+	 * has seen the close may reconnect at once, and another worker may
+	 * accept it before this one would otherwise get here. */
+	px_client_leave(&s->peer);
+	atomic_fetch_sub(&px_stats.active, 1);
 	if (s->io) {
 		atomic_fetch_add(&px_stats.bytes_in, io_bytes_in(s->io));
 		atomic_fetch_add(&px_stats.bytes_out, io_bytes_out(s->io));
@@ -93,9 +98,7 @@ static void session_destroy(struct session *s)
 	ev_timer_stop(s->w->loop, &s->life);
 	free(s->held_reply);
 	buf_free(&s->fwd);
-	px_client_leave(&s->peer);
 	px_worker_del(s->w, s);
-	atomic_fetch_sub(&px_stats.active, 1);
 	px_config_put(s->cfg);
 	free(s);
 }
@@ -386,8 +389,8 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 	s->life.data = s;
 	s->io = io_new(w->loop, fd, client_io, s, SESSION_IN_LIMIT);
 	if (!s->io) {
-		close(fd);
 		px_client_leave(peer);
+		close(fd);
 		px_config_put(s->cfg);
 		free(s);
 		return;
