@@ -32,7 +32,8 @@ static void data_end_reply(struct session *s, int ok, const struct px_reply *r, 
 			      "again later",
 			      s->cfg->hostname);
 	} else {
-		io_write(s->io, r->text, r->len);
+		/* Counted before the client can see the reply, so the metrics
+		 * never lag what a client has already been told. */
 		if (r->code / 100 == 2) {
 			s->msgs_ok++;
 			atomic_fetch_add(&px_stats.data_ok, 1);
@@ -41,6 +42,7 @@ static void data_end_reply(struct session *s, int ok, const struct px_reply *r, 
 			s->rejects++;
 			atomic_fetch_add(&px_stats.data_failed, 1);
 		}
+		io_write(s->io, r->text, r->len);
 	}
 	session_reset_tx(s);
 	enter_state(s, SS_READY);
