@@ -20,7 +20,6 @@ msgs=${BENCH_MESSAGES:-20000}
 sessions=${BENCH_SESSIONS:-20}
 idle=${BENCH_IDLE:-10000}
 size=${BENCH_SIZE:-1024}
-src=$(cd "$(dirname "$0")/../.." && pwd)
 proxy=$build/mailedge-proxy
 load=$build/smtpload
 base=$((20000 + ($$ % 2000) * 10))
@@ -54,7 +53,6 @@ chmod 644 "$tmp/key.pem"
 
 smtp-sink -u nobody 127.0.0.1:$sink 4096 &
 pids+=($!)
-sink_pid=$!
 
 cat >"$tmp/proxy.conf" <<EOF
 hostname = "mx.bench.example";
@@ -118,9 +116,11 @@ start_ng() {
 	pids+=($!)
 }
 
+# haproxy wants two descriptors per connection for maxconn and refuses to
+# start past the hard limit, which "idle" was sized to fit with room to spare.
 cat >"$tmp/haproxy.cfg" <<EOF
 global
-    maxconn $((idle + 1000))
+    maxconn $((idle + 200))
 defaults
     mode tcp
     timeout connect 5s
@@ -137,10 +137,24 @@ start_ha() {
 	ha_pid=$!
 	pids+=($ha_pid)
 }
+# Until something listens on 127.0.0.1:PORT; a peer that failed to start
+# stops the run here, named, rather than as a refused connection later.
+wait_port() { # port name
+	local i
+	for i in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: $2 is not listening on 127.0.0.1:$1 after 10 s" >&2
+	exit 1
+}
 start_me
 start_ng
 start_ha
-sleep 1.5
+wait_port $sink smtp-sink
+wait_port $me mailedge-proxy
+wait_port $ng nginx
+wait_port $ha haproxy
 
 # RSS (kB) of a process and its children (nginx: the master and its workers).
 rss_kb() { # pid
@@ -213,7 +227,10 @@ restart() { # me|ng|ha
 	ng) kill "$(cat "$tmp/nginx.pid")"; sleep 1; start_ng ;;
 	ha) kill "$ha_pid"; wait "$ha_pid" 2>/dev/null || true; start_ha ;;
 	esac
-	sleep 1.5
+	case $1 in me) wait_port $me mailedge-proxy ;; ng) wait_port $ng nginx ;;
+	ha) wait_port $ha haproxy ;; esac
+	# Let the workers finish starting, so "before" counts all of them.
+	sleep 0.5
 }
 idle_run() { # label port which [--tls]
 	local before after pid
