@@ -51,7 +51,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert
 	-subj "/CN=mx.bench.example" 2>/dev/null
 chmod 644 "$tmp/key.pem"
 
-smtp-sink -u nobody 127.0.0.1:$sink 4096 &
+# -m: smtp-sink serves 256 connections at a time by default, and haproxy's
+# idle sessions each hold one to it.
+smtp-sink -u nobody -m $((idle + 100)) 127.0.0.1:$sink 4096 &
 pids+=($!)
 
 cat >"$tmp/proxy.conf" <<EOF
@@ -101,6 +103,9 @@ mail {
     proxy_pass_error_message on;
     xclient off;
     smtp_auth none;
+    # As haproxy's "timeout client" below: idle sessions must outlive the
+    # time it takes to open 10,000 of them (nginx's default is 60 s).
+    timeout 10m;
     server {
         listen 127.0.0.1:$ng;
         protocol smtp;
@@ -113,7 +118,8 @@ mail {
 EOF
 start_ng() {
 	nginx -c "$tmp/nginx.conf" -g 'daemon off;' &
-	pids+=($!)
+	ng_pid=$!
+	pids+=($ng_pid)
 }
 
 # haproxy wants two descriptors per connection for maxconn and refuses to
@@ -224,7 +230,7 @@ echo "== memory per idle session ($idle sessions, RSS of the proxy's processes) 
 restart() { # me|ng|ha
 	case $1 in
 	me) kill "$me_pid"; wait "$me_pid" 2>/dev/null || true; start_me ;;
-	ng) kill "$(cat "$tmp/nginx.pid")"; sleep 1; start_ng ;;
+	ng) kill "$ng_pid"; wait "$ng_pid" 2>/dev/null || true; start_ng ;;
 	ha) kill "$ha_pid"; wait "$ha_pid" 2>/dev/null || true; start_ha ;;
 	esac
 	case $1 in me) wait_port $me mailedge-proxy ;; ng) wait_port $ng nginx ;;
@@ -235,11 +241,17 @@ restart() { # me|ng|ha
 idle_run() { # label port which [--tls]
 	local before after pid
 	restart "$3"
-	case $3 in me) pid=$me_pid ;; ng) pid=$(cat "$tmp/nginx.pid") ;; ha) pid=$ha_pid ;; esac
+	case $3 in me) pid=$me_pid ;; ng) pid=$ng_pid ;; ha) pid=$ha_pid ;; esac
 	before=$(rss_kb "$pid")
 	"$load" idle --server "127.0.0.1:$2" ${4:-} --count "$idle" >"$tmp/idle.out" &
 	local lp=$!
-	for _ in $(seq 600); do grep -q ready "$tmp/idle.out" 2>/dev/null && break; sleep 0.1; done
+	# Sessions open one after another, each at the proxy's own pace (nginx
+	# with STARTTLS takes some 40 ms apiece): wait as long as the loader lives.
+	while kill -0 "$lp" 2>/dev/null && ! grep -q ready "$tmp/idle.out"; do sleep 0.2; done
+	if ! grep -q ready "$tmp/idle.out"; then
+		echo "bench: $1: the idle sessions did not all open" >&2
+		exit 1
+	fi
 	after=$(rss_kb "$pid")
 	kill "$lp" 2>/dev/null
 	wait "$lp" 2>/dev/null || true
