@@ -235,6 +235,13 @@ static void ehlo(struct pl_client *c, const char *name)
 	cmd(c, "250", "EHLO %s", name);
 }
 
+/* What most tests begin with: a connection from src, greeted as client.test. */
+static void session(struct pl_client *c, const char *src)
+{
+	open_client(c, src);
+	ehlo(c, "client.test");
+}
+
 /* The rest of a message after the 354, then its end: the reply must start
  * with want. */
 static void body(struct pl_client *c, const char *text, const char *want)
@@ -244,12 +251,19 @@ static void body(struct pl_client *c, const char *text, const char *want)
 }
 
 /* A whole transaction that must be accepted. */
-/* MAIL, RCPT and DATA, each accepted: the client may send the message. */
-static void start_data(struct pl_client *c, const char *from, const char *to)
+/* MAIL (with params such as "SIZE=100" after it, unless NULL), RCPT and
+ * DATA, each accepted: the client may send the message. */
+static void start_data_params(struct pl_client *c, const char *from, const char *params,
+			      const char *to)
 {
-	cmd(c, "250", "MAIL FROM:<%s>", from);
+	cmd(c, "250", "MAIL FROM:<%s>%s%s", from, params ? " " : "", params ? params : "");
 	cmd(c, "250", "RCPT TO:<%s>", to);
 	cmd(c, "354", "DATA");
+}
+
+static void start_data(struct pl_client *c, const char *from, const char *to)
+{
+	start_data_params(c, from, NULL, to);
 }
 
 static void deliver(struct pl_client *c, const char *from, const char *to, const char *text)
@@ -468,8 +482,7 @@ ParameterizedTest(const struct relay_case *t, proxy, relay_truth_table)
 	start(NULL, NULL, NULL, NULL);
 	if (t->client == CL_AUTH)
 		wait_cap("AUTH");
-	open_client(&c, t->client == CL_TRUSTED ? TRUSTED : UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, t->client == CL_TRUSTED ? TRUSTED : UNTRUSTED);
 	if (t->client == CL_AUTH)
 		cmd(&c, "235", "AUTH PLAIN %s", b64_plain("user", "secret"));
 	cmd(&c, "250", "MAIL FROM:<%s>", from);
@@ -515,8 +528,7 @@ Test(proxy, relay_domain_matching)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.net>");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		cmd(&c, cases[i].want, "RCPT TO:<%s>", cases[i].rcpt);
@@ -557,8 +569,7 @@ Test(proxy, relay_after_failed_auth_denied)
 	fake(0, "--auth user:secret");
 	start(NULL, NULL, NULL, NULL);
 	wait_cap("AUTH");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "535", "AUTH PLAIN %s", b64_plain("user", "wrong"));
 	cmd(&c, "250", "MAIL FROM:<user@example.org>");
 	cmd(&c, "554 5.7.1", "RCPT TO:<carol@elsewhere.example>");
@@ -583,8 +594,7 @@ Test(proxy, filtered_commands_default)
 	fake(0, "--xclient --chunking --dsn");
 	start(NULL, LIM_DEFAULT "errors_soft = 50; errors_hard = 100;", NULL, NULL);
 	wait_cap("DSN");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cr_assert_null(strstr(rbuf, "CHUNKING"), "EHLO: got '%s', want no CHUNKING", rbuf);
 	cr_assert_null(strstr(rbuf, "XCLIENT"), "EHLO: got '%s', want no XCLIENT", rbuf);
 	cr_assert_null(strstr(rbuf, "STARTTLS"), "EHLO: got '%s', want no STARTTLS (no cert)",
@@ -633,8 +643,7 @@ Test(proxy, filtered_commands_custom)
 	start(TOP_DEFAULT "deny_commands = [ \"VRFY\", \"HELP\", \"NOOP\", \"ETRN\" ];\n"
 			  "deny_reply = \"550 5.7.1 Not on this gateway\";\n",
 	      NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "550 5.7.1 Not on this gateway", "HELP");
 	cmd(&c, "550 5.7.1 Not on this gateway", "NOOP");
 	cmd(&c, "550 5.7.1 Not on this gateway", "VRFY bob");
@@ -661,8 +670,7 @@ Test(proxy, vrfy_allowed_answered_locally)
 
 	fake(0, NULL);
 	start(TOP_DEFAULT "deny_commands = [ \"EXPN\" ];\n", NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "252", "VRFY bob");
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "252", "VRFY bob@example.org");
@@ -698,8 +706,7 @@ Test(proxy, limit_command_line)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	pl_write(&c, noop_line(511), 511);
 	expect(&c, "250", "a 511-byte command line");
 	pl_write(&c, noop_line(512), 512);
@@ -734,8 +741,7 @@ Test(proxy, limit_text_line)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	/* 998 characters and CRLF: 1000, the limit, accepted. */
 	memcpy(text, "Subject: long\r\n\r\n", 17);
 	memset(text + 17, 'a', 998);
@@ -768,8 +774,7 @@ Test(proxy, limit_recipients)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "recipients = 3;", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "250", "RCPT TO:<r1@example.org>");
 	cmd(&c, "250", "RCPT TO:<r2@example.org>");
@@ -821,23 +826,18 @@ Test(proxy, limit_message_size)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "message_size = \"4K\";", NULL, NULL);
 	wait_cap("SIZE");
-	open_client(&c, UNTRUSTED);
-	cmd(&c, "250", "EHLO client.test");
+	session(&c, UNTRUSTED);
 	cr_assert_not_null(strstr(rbuf, "250-SIZE 4096\r\n"), "EHLO: got '%s', want SIZE 4096",
 			   rbuf);
 	cmd(&c, "552 5.3.4", "MAIL FROM:<alice@example.org> SIZE=4097");
 	cmd(&c, "552 5.3.4", "MAIL FROM:<alice@example.org> SIZE=99999999999");
-	cmd(&c, "250", "MAIL FROM:<alice@example.org> SIZE=4000");
-	cmd(&c, "250", "RCPT TO:<bob@example.org>");
-	cmd(&c, "354", "DATA");
+	start_data_params(&c, "alice@example.org", "SIZE=4000", "bob@example.org");
 	body(&c, big_text(3800, 's'), "250");
 	/* Over the limit while streaming (no SIZE given): 552, never stored. */
 	start_data(&c, "alice@example.org", "bob@example.org");
 	body(&c, big_text(20000, 'B'), "552 5.3.4");
 	/* And a lie: SIZE=100, then 20 KB. */
-	cmd(&c, "250", "MAIL FROM:<alice@example.org> SIZE=100");
-	cmd(&c, "250", "RCPT TO:<bob@example.org>");
-	cmd(&c, "354", "DATA");
+	start_data_params(&c, "alice@example.org", "SIZE=100", "bob@example.org");
 	body(&c, big_text(20000, 'L'), "552 5.3.4");
 	quit(&c);
 	a = seen(0);
@@ -861,8 +861,7 @@ Test(proxy, limit_errors_hard)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "errors_soft = 4; errors_hard = 4; error_delay = 0;", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "500 5.5.2", "BOGUS");
 	cmd(&c, "500 5.5.2", "FROB x");
 	cmd(&c, "501", "HELO");			   /* no name */
@@ -890,8 +889,7 @@ Test(proxy, limit_errors_soft_delay)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "errors_soft = 2; errors_hard = 50; error_delay = 600;", NULL,
 	      NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	for (i = 1; i <= 4; i++) {
 		t0 = pl_now_ms();
 		cmd(&c, "500 5.5.2", "BOGUS");
@@ -918,8 +916,7 @@ Test(proxy, limit_errors_soft_spares_good_commands)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "errors_soft = 1; errors_hard = 50; error_delay = 800;", NULL,
 	      NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "500", "BOGUS1");
 	cmd(&c, "500", "BOGUS2"); /* past errors_soft */
 	t0 = pl_now_ms();
@@ -937,8 +934,7 @@ Test(proxy, limit_commands)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "commands = 5;", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	for (i = 2; i <= 5; i++)
 		cmd(&c, "250", "NOOP");
 	cmd(&c, "421 4.7.0", "NOOP");
@@ -955,8 +951,7 @@ Test(proxy, limit_command_timeout)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "command_timeout = \"2s\";", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	t0 = pl_now_ms();
 	expect(&c, "421 4.4.2", "an idle client");
 	dt = pl_now_ms() - t0;
@@ -982,8 +977,7 @@ Test(proxy, limit_data_timeout)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "data_timeout = \"2s\"; data_min_rate = 0;", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c, "Subject: stalled\r\n\r\nhalf a mess");
 	t0 = pl_now_ms();
@@ -1005,8 +999,7 @@ Test(proxy, limit_data_min_rate)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "data_min_rate = 2000; data_rate_grace = \"1s\";", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	/* A fast message first: not affected. */
 	deliver(&c, "alice@example.org", "bob@example.org", big_text(8000, 'f'));
 	start_data(&c, "alice@example.org", "bob@example.org");
@@ -1247,8 +1240,7 @@ ParameterizedTest(const struct smuggle_case *t, proxy, smuggling_rejected)
 
 	fake(0, "--lenient-dot");
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	write_payload(&c, payload, n, t->split);
 	pl_reply(&c, rbuf, sizeof(rbuf), 10000);
@@ -1294,8 +1286,7 @@ ParameterizedTest(const struct smuggle_case *t, proxy, smuggling_normalized)
 
 	fake(0, NULL); /* a strict backend: it would see any disagreement */
 	start(TOP_DEFAULT "bare_newline = \"normalize\";\n", NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	write_payload(&c, payload, n, t->split);
 	pl_send(&c, "QUIT\r\n");
@@ -1338,8 +1329,7 @@ Test(proxy, bare_newline_normalize_bytes)
 
 	fake(0, NULL);
 	start(TOP_DEFAULT "bare_newline = \"normalize\";\n", NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c,
 		"Subject: mixed\nX-A: cr\rX-B: crlf\r\n\r\nline1\nline2\rline3\r\n..dot\n.\r\n");
@@ -1364,8 +1354,7 @@ Test(proxy, bare_newline_reject_plain)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	body(&c, "Subject: lf\r\n\r\none\ntwo\r\n", "550 5.5.2");
 	start_data(&c, "alice@example.org", "bob@example.org");
@@ -1449,8 +1438,7 @@ Test(proxy, pipelining_rset)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	pl_send(&c, "MAIL FROM:<first@example.org>\r\nRCPT TO:<r1@example.org>\r\nRSET\r\n"
 		    "MAIL FROM:<second@example.org>\r\nRCPT TO:<r2@example.org>\r\n"
 		    "RCPT TO:<nope@elsewhere.example>\r\nDATA\r\n");
@@ -1598,8 +1586,7 @@ ParameterizedTest(const struct inject_case *t, proxy_tls, starttls_injection)
 	int rc, code;
 
 	start_tls(NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	pl_send(&c, "STARTTLS\r\n%s", t->tail);
 	expect(&c, "220", "STARTTLS with commands after it in one write");
 	code = pl_reply(&c, rbuf, sizeof(rbuf), 300);
@@ -1635,8 +1622,7 @@ Test(proxy_tls, starttls_plaintext_in_handshake)
 	struct pl_client c;
 
 	start_tls(NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "220", "STARTTLS");
 	pl_send(&c, "NOOP\r\nMAIL FROM:<injected@evil.example>\r\n");
 	{
@@ -1706,13 +1692,27 @@ Test(proxy_tls, versions)
 		free(out);
 	}
 	/* The same with our own client, which would accept 1.1. */
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "220", "STARTTLS");
 	rc = pl_tls(&c, NULL, TLS1_1_VERSION);
 	cr_assert_neq(rc, 0, "a TLS 1.1 handshake: got it accepted, want it refused");
 	pl_close(&c);
 	finish();
+}
+
+/* EHLO until AUTH is offered: the proxy offers it once a health check has
+ * seen the pool's AUTH (5 s at most). */
+static void ehlo_until_auth(struct pl_client *c)
+{
+	long long deadline = pl_now_ms() + 5000;
+
+	for (;;) {
+		cmd(c, "250", "EHLO client.test");
+		if (strstr(rbuf, "250-AUTH"))
+			break;
+		cr_assert_lt(pl_now_ms(), deadline, "EHLO: got '%s', want AUTH offered", rbuf);
+		usleep(50 * 1000);
+	}
 }
 
 Test(proxy_tls, auth_requires_tls)
@@ -1722,21 +1722,9 @@ Test(proxy_tls, auth_requires_tls)
 	start_tls("--auth user:secret", NULL);
 	wait_cap("STARTTLS"); /* the listener is up; now the pool's AUTH */
 	open_at(&c, UNTRUSTED, lab.port[2]);
-	{
-		long long deadline = pl_now_ms() + 5000;
-
-		for (;;) { /* auth_requires_tls = false here: offered once checked */
-			cmd(&c, "250", "EHLO client.test");
-			if (strstr(rbuf, "250-AUTH"))
-				break;
-			cr_assert_lt(pl_now_ms(), deadline, "EHLO: got '%s', want AUTH offered",
-				     rbuf);
-			usleep(50 * 1000);
-		}
-	}
+	ehlo_until_auth(&c); /* auth_requires_tls = false here: offered once checked */
 	quit(&c);
-	open_client(&c, UNTRUSTED); /* auth_requires_tls = true (the default) */
-	cmd(&c, "250", "EHLO client.test");
+	session(&c, UNTRUSTED); /* auth_requires_tls = true (the default) */
 	cr_assert_null(strstr(rbuf, "AUTH"), "EHLO before TLS: got '%s', want no AUTH", rbuf);
 	cmd(&c, "530 5.7.0", "AUTH PLAIN %s", b64_plain("user", "secret"));
 	starttls(&c);
@@ -1761,18 +1749,7 @@ Test(proxy_tls, auth_forgotten_after_starttls)
 
 	start_tls("--auth user:secret", NULL);
 	open_at(&c, UNTRUSTED, lab.port[2]);
-	{
-		long long deadline = pl_now_ms() + 5000;
-
-		for (;;) {
-			cmd(&c, "250", "EHLO client.test");
-			if (strstr(rbuf, "250-AUTH"))
-				break;
-			cr_assert_lt(pl_now_ms(), deadline, "EHLO: got '%s', want AUTH offered",
-				     rbuf);
-			usleep(50 * 1000);
-		}
-	}
+	ehlo_until_auth(&c);
 	cmd(&c, "235", "AUTH PLAIN %s", b64_plain("user", "secret"));
 	starttls(&c);
 	cmd(&c, "250", "EHLO client.test");
@@ -1793,8 +1770,7 @@ Test(proxy_tls, handshake_timeout)
 	long long t0, dt;
 
 	start_tls(NULL, LIM_DEFAULT "tls_handshake_timeout = \"1s\";");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "220", "STARTTLS");
 	t0 = pl_now_ms();
 	cr_assert(pl_wait_close(&c, 5000), "a client that never starts the handshake: got the "
@@ -1816,8 +1792,7 @@ Test(proxy_tls, handshake_timeout)
 /* One delivery from 127.0.0.3 with EHLO client.test; c->lport is its port. */
 static void one_session(struct pl_client *c)
 {
-	open_client(c, UNTRUSTED);
-	ehlo(c, "client.test");
+	session(c, UNTRUSTED);
 	deliver(c, "alice@example.org", "bob@example.org", "Subject: who\r\n\r\nx\r\n");
 	quit(c);
 }
@@ -2135,8 +2110,7 @@ Test(proxy_pool, backend_dies_in_data)
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
 	pl_fake_control(&lab, 0, "{\"die_in_data\": true}");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c, "Subject: doomed\r\n\r\nfirst part\r\n");
 	usleep(300 * 1000); /* the backend reads it and dies */
@@ -2162,8 +2136,7 @@ Test(proxy_pool, backend_end_reply_timeout)
 
 	fake(0, "--delay data_end=3000");
 	start(NULL, LIM_DEFAULT "backend_data_timeout = \"1s\";", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	t0 = pl_now_ms();
 	body(&c, "Subject: slow backend\r\n\r\nx\r\n", "451");
@@ -2179,8 +2152,7 @@ Test(proxy_pool, no_backend_available)
 
 	start(NULL, NULL, NULL,
 	      "{ name = \"main\"; members = ( \"127.0.0.1:1\", \"127.0.0.1:2\" ); " HEALTH " }");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "451 4.4.1", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "503", "RCPT TO:<bob@example.org>");
 	cmd(&c, "451 4.4.1", "MAIL FROM:<alice@example.org>");
@@ -2198,8 +2170,7 @@ Test(proxy_pool, backend_reply_relayed)
 
 	fake(0, "--reject-rcpt \"550 5.1.1 <nobody@example.org>: Recipient address rejected\"");
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "550 5.1.1 <nobody@example.org>: Recipient address rejected",
 	    "RCPT TO:<nobody@example.org>");
@@ -2224,8 +2195,7 @@ Test(proxy_pool, roundrobin_weights)
 	      "{ address = \"127.0.0.1:@F0@\"; weight = 1; }, "
 	      "{ address = \"127.0.0.1:@F1@\"; weight = 3; } ); " HEALTH " }");
 	for (i = 0; i < 40; i++) {
-		open_client(&c, UNTRUSTED);
-		ehlo(&c, "client.test");
+		session(&c, UNTRUSTED);
 		cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 		quit(&c);
 	}
@@ -2250,8 +2220,7 @@ Test(proxy_pool, leastconn)
 	      "\"127.0.0.1:@F1@\" ); " HEALTH " }");
 	/* Four sessions held open: two on each member. */
 	for (i = 0; i < 4; i++) {
-		open_client(&c[i], UNTRUSTED);
-		ehlo(&c[i], "client.test");
+		session(&c[i], UNTRUSTED);
 		cmd(&c[i], "250", "MAIL FROM:<held%d@example.org>", i);
 	}
 	a = pl_fake_events(&lab, 0);
@@ -2273,8 +2242,7 @@ Test(proxy_pool, leastconn)
 	json_object_put(a);
 	pl_fake_settle(&lab, 0, 3000); /* their backend connections are closed */
 	for (i = 4; i < 6; i++) {
-		open_client(&c[i], UNTRUSTED);
-		ehlo(&c[i], "client.test");
+		session(&c[i], UNTRUSTED);
 		cmd(&c[i], "250", "MAIL FROM:<new%d@example.org>", i);
 	}
 	a = pl_fake_events(&lab, 0); /* (the sessions are still open) */
@@ -2408,8 +2376,7 @@ Test(proxy_pool, metrics)
 	start(NULL, NULL, NULL,
 	      "{ name = \"main\"; members = ( \"127.0.0.1:@F0@\", \"127.0.0.1:@F1@\" ); " HEALTH
 	      " }");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	for (i = 0; i < 3; i++)
 		cmd(&c, "554 5.7.1", "RCPT TO:<r%d@elsewhere.example>", i);
@@ -2418,8 +2385,7 @@ Test(proxy_pool, metrics)
 	body(&c, "Subject: m\r\n\r\nx\r\n", "250");
 	cmd(&c, "502", "VRFY bob");
 	quit(&c);
-	open_client(&c, TRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, TRUSTED);
 	deliver(&c, "alice@example.org", "carol@elsewhere.example", "Subject: m2\r\n\r\ny\r\n");
 	quit(&c);
 	pl_fake_settle(&lab, 0, 3000);
@@ -2608,8 +2574,7 @@ Test(proxy, sighup_reload)
 	fake(0, NULL);
 	make_conf(conf, sizeof(conf), "relay_domains = [ \"example.org\" ];\n", NULL, NULL, NULL);
 	start_conf(conf);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.net>");
 	cmd(&c, "554 5.7.1", "RCPT TO:<x@new.example>");
 	quit(&c);
@@ -2623,8 +2588,7 @@ Test(proxy, sighup_reload)
 	pl_proxy_signal(&lab, SIGHUP);
 	cr_assert_eq(pl_log_wait(&lab, "configuration reloaded", 1, 5000), 1,
 		     "after SIGHUP: got no 'configuration reloaded'; log:\n%s", proxy_log());
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	deliver(&c, "alice@example.net", "x@new.example", "Subject: new rule\r\n\r\nx\r\n");
 	quit(&c);
 	/* The old session keeps its configuration, and works. */
@@ -2637,8 +2601,7 @@ Test(proxy, sighup_reload)
 	pl_proxy_signal(&lab, SIGHUP);
 	cr_assert_eq(pl_log_wait(&lab, "reload refused", 1, 5000), 1,
 		     "a broken configuration: got no 'reload refused'; log:\n%s", proxy_log());
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.net>");
 	cmd(&c, "250", "RCPT TO:<y@new.example>");
 	cmd(&c, "554 5.7.1", "RCPT TO:<y@other.example>");
@@ -2656,8 +2619,7 @@ Test(proxy, sigterm_drains)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&a, UNTRUSTED);
-	ehlo(&a, "client.test");
+	session(&a, UNTRUSTED);
 	cmd(&a, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&a, "250", "RCPT TO:<bob@example.org>");
 	pl_proxy_signal(&lab, SIGTERM);
@@ -2722,8 +2684,7 @@ Test(proxy, closes_after_last_reply)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "max_per_client = 1;", NULL, NULL);
 	for (i = 0; i < 3; i++) {
-		open_client(&c, UNTRUSTED);
-		ehlo(&c, "client.test");
+		session(&c, UNTRUSTED);
 		cmd(&c, "221", "QUIT");
 		t0 = pl_now_ms();
 		cr_assert(pl_wait_close(&c, 3000),
@@ -2756,7 +2717,7 @@ ParameterizedTestParameters(proxy_tls, large_message_streamed)
 ParameterizedTest(const struct big_case *t, proxy_tls, large_message_streamed)
 {
 	size_t n = 6u << 20, o = 0, i;
-	char *text = malloc(n + 1), hex[65];
+	char *text = malloc(n + 1), hex[65], size[32];
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	struct pl_client c;
@@ -2777,15 +2738,13 @@ ParameterizedTest(const struct big_case *t, proxy_tls, large_message_streamed)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	start_tls(NULL, LIM_DEFAULT "data_timeout = \"20s\";");
 	pl_fake_control(&lab, 0, "{\"read_delay_ms\": 15}");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	if (t->tls) {
 		starttls(&c);
 		ehlo(&c, "client.test");
 	}
-	cmd(&c, "250", "MAIL FROM:<alice@example.org> SIZE=%zu", o);
-	cmd(&c, "250", "RCPT TO:<bob@example.org>");
-	cmd(&c, "354", "DATA");
+	snprintf(size, sizeof(size), "SIZE=%zu", o);
+	start_data_params(&c, "alice@example.org", size, "bob@example.org");
 	for (i = 0; i < o; i += 65536)
 		cr_assert_eq(pl_write(&c, text + i, o - i < 65536 ? o - i : 65536), 0,
 			     "writing the message at %zu: connection closed", i);
@@ -2809,8 +2768,7 @@ Test(proxy, auth_login_and_cancel)
 	fake(0, "--auth user:secret");
 	start(NULL, NULL, NULL, NULL);
 	wait_cap("AUTH");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	/* PLAIN without an initial response, cancelled with "*". */
 	cmd(&c, "334", "AUTH PLAIN");
 	cmd(&c, "501", "*");
@@ -2821,10 +2779,8 @@ Test(proxy, auth_login_and_cancel)
 	cmd(&c, "334 VXNlcm5hbWU6", "AUTH LOGIN");
 	cmd(&c, "334 UGFzc3dvcmQ6", "dXNlcg==");
 	cmd(&c, "235", "c2VjcmV0");
-	cmd(&c, "250", "MAIL FROM:<user@example.org>");
-	cmd(&c, "250", "RCPT TO:<carol@elsewhere.example>"); /* authenticated: relays */
-	cmd(&c, "354", "DATA");
-	body(&c, "Subject: login\r\n\r\nx\r\n", "250");
+	/* Authenticated: relays to a foreign domain. */
+	deliver(&c, "user@example.org", "carol@elsewhere.example", "Subject: login\r\n\r\nx\r\n");
 	quit(&c);
 	cr_assert_eq(seen_count(0, "cmd", "line", "not base64"), 0,
 		     "a malformed SASL answer reached the backend");
@@ -2843,8 +2799,7 @@ Test(proxy_pool, backend_closes_between_transactions)
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
 	pl_fake_control(&lab, 0, "{\"close_after_data\": true}");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	deliver(&c, "alice@example.org", "bob@example.org", "Subject: one\r\n\r\nx\r\n");
 	pl_fake_wait(&lab, 0, "closing", 1, 2000);
 	usleep(200 * 1000);
@@ -2863,8 +2818,7 @@ Test(proxy_pool, backend_refuses_message)
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
 	pl_fake_control(&lab, 0, "{\"data_end_reply\": \"452 4.3.1 Insufficient system storage\"}");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	body(&c, "Subject: full\r\n\r\nx\r\n", "452 4.3.1 Insufficient system storage");
 	quit(&c);
@@ -2879,8 +2833,7 @@ Test(proxy_tls, starttls_in_transaction_refused)
 	struct pl_client c;
 
 	start_tls(NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "503", "STARTTLS");
 	cmd(&c, "501", "STARTTLS now");
@@ -3074,8 +3027,7 @@ Test(proxy_tls, sighup_reload_with_root_only_key)
 	    n_ok == 1 && !n_refused,
 	    "SIGHUP with a 0600 root key: got reloaded=%d refused=%d, want reloaded; log:\n%s",
 	    n_ok, n_refused, proxy_log());
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	/* the key the keeper read for the reload is the one TLS now uses */
 	starttls(&c);
 	ehlo(&c, "client.test");
@@ -3104,8 +3056,7 @@ Test(proxy, relay_routing_in_local_part_denied)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<mallory@foreign.example>");
 	for (i = 0; i < 3; i++) {
 		pl_send(&c, "RCPT TO:<%s>\r\n", rcpts[i]);
