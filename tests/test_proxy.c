@@ -282,13 +282,13 @@ static void quit(struct pl_client *c)
 static const char *read_all(struct pl_client *c, int ms)
 {
 	static char all[65536];
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 	size_t o = 0;
 	int code = 0;
 
 	all[0] = '\0';
-	while (code != 221 && pl_now_ms() < deadline) {
-		code = pl_reply(c, rbuf, sizeof(rbuf), (int)(deadline - pl_now_ms()));
+	while (code != 221 && now_ms() < deadline) {
+		code = pl_reply(c, rbuf, sizeof(rbuf), (int)(deadline - now_ms()));
 		if (code < 0)
 			break;
 		o += (size_t)snprintf(all + o, sizeof(all) - o, "%s", rbuf);
@@ -353,7 +353,7 @@ static long long ifield(json_object *o, const char *key)
 /* Wait until the proxy offers cap in EHLO (the first health check is in). */
 static void wait_cap(const char *cap)
 {
-	long long deadline = pl_now_ms() + 5000;
+	long long deadline = now_ms() + 5000;
 	char want[64];
 
 	snprintf(want, sizeof(want), "250-%s", cap);
@@ -371,7 +371,7 @@ static void wait_cap(const char *cap)
 		pl_close(&c);
 		if (ok)
 			return;
-		cr_assert_lt(pl_now_ms(), deadline, "EHLO: got '%s', want %s offered within 5 s",
+		cr_assert_lt(now_ms(), deadline, "EHLO: got '%s', want %s offered within 5 s",
 			     rbuf, cap);
 		usleep(50 * 1000);
 	}
@@ -405,11 +405,11 @@ static long long metric(const char *fmt, ...)
 /* Wait until the series has the value; returns the last value seen. */
 static long long metric_wait(long long want, int ms, const char *series)
 {
-	long long deadline = pl_now_ms() + ms, v;
+	long long deadline = now_ms() + ms, v;
 
 	for (;;) {
 		v = metric("%s", series);
-		if (v == want || pl_now_ms() >= deadline)
+		if (v == want || now_ms() >= deadline)
 			return v;
 		usleep(50 * 1000);
 	}
@@ -891,9 +891,9 @@ Test(proxy, limit_errors_soft_delay)
 	      NULL);
 	session(&c, UNTRUSTED);
 	for (i = 1; i <= 4; i++) {
-		t0 = pl_now_ms();
+		t0 = now_ms();
 		cmd(&c, "500 5.5.2", "BOGUS");
-		dt[i] = pl_now_ms() - t0;
+		dt[i] = now_ms() - t0;
 	}
 	cr_assert(
 	    dt[1] < 400 && dt[2] < 400,
@@ -919,9 +919,9 @@ Test(proxy, limit_errors_soft_spares_good_commands)
 	session(&c, UNTRUSTED);
 	cmd(&c, "500", "BOGUS1");
 	cmd(&c, "500", "BOGUS2"); /* past errors_soft */
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	cmd(&c, "250", "NOOP");
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert_lt(dt, 500, "NOOP after errors: reply after %lld ms, want no error delay", dt);
 	quit(&c);
 	finish();
@@ -952,9 +952,9 @@ Test(proxy, limit_command_timeout)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "command_timeout = \"2s\";", NULL, NULL);
 	session(&c, UNTRUSTED);
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	expect(&c, "421 4.4.2", "an idle client");
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(dt >= 1700 && dt <= 4000, "421 for an idle client after %lld ms, want about 2000",
 		  dt);
 	cr_assert(pl_wait_close(&c, 3000),
@@ -962,7 +962,7 @@ Test(proxy, limit_command_timeout)
 	pl_close(&c);
 	/* Activity keeps a session alive: 3 s of commands, 0.5 s apart. */
 	open_client(&c, UNTRUSTED);
-	for (t0 = pl_now_ms(); pl_now_ms() - t0 < 3000;) {
+	for (t0 = now_ms(); now_ms() - t0 < 3000;) {
 		cmd(&c, "250", "NOOP");
 		usleep(500 * 1000);
 	}
@@ -980,9 +980,9 @@ Test(proxy, limit_data_timeout)
 	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c, "Subject: stalled\r\n\r\nhalf a mess");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	expect(&c, "421 4.4.2", "a client silent in DATA");
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(dt >= 1700 && dt <= 4500, "421 in DATA after %lld ms, want about 2000", dt);
 	pl_close(&c);
 	cr_assert_eq(seen_count(0, "message", NULL, NULL), 0,
@@ -1004,7 +1004,7 @@ Test(proxy, limit_data_min_rate)
 	deliver(&c, "alice@example.org", "bob@example.org", big_text(8000, 'f'));
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c, "Subject: slow\r\n\r\n");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	code = -1;
 	/* 20 bytes every 100 ms: 200 B/s, a tenth of the minimum. */
 	for (i = 0; i < 60 && code < 0; i++) {
@@ -1016,7 +1016,7 @@ Test(proxy, limit_data_min_rate)
 	}
 	if (code < 0)
 		code = pl_reply(&c, rbuf, sizeof(rbuf), 2000);
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(starts(rbuf, "421 4.4.2"), "a slow sender: got '%s' (code %d), want 421 4.4.2",
 		  rbuf, code);
 	cr_assert(dt >= 900 && dt <= 4000, "421 for a slow sender after %lld ms, want 1-3 s", dt);
@@ -1039,10 +1039,10 @@ Test(proxy, limit_session_timeout)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "session_timeout = \"2s\";", NULL, NULL);
 	open_client(&c, UNTRUSTED);
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	ehlo(&c, "client.test");
 	/* Busy all along: the session ends anyway. */
-	while (pl_now_ms() - t0 < 6000) {
+	while (now_ms() - t0 < 6000) {
 		if (pl_send(&c, "NOOP\r\n"))
 			break;
 		code = pl_reply(&c, rbuf, sizeof(rbuf), 2000);
@@ -1050,7 +1050,7 @@ Test(proxy, limit_session_timeout)
 			break;
 		usleep(250 * 1000);
 	}
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(starts(rbuf, "421 4.4.2"),
 		  "a session past session_timeout: got '%s' (%d), want 421 4.4.2", rbuf, code);
 	cr_assert(dt >= 1700 && dt <= 3500, "421 for a long session after %lld ms, want about 2000",
@@ -1078,7 +1078,7 @@ Test(proxy, limit_max_per_client)
 	quit(&y);
 	/* One ends: room for one more. */
 	quit(&a);
-	for (deadline = pl_now_ms() + 3000; !ok && pl_now_ms() < deadline;) {
+	for (deadline = now_ms() + 3000; !ok && now_ms() < deadline;) {
 		pl_connect(&x, UNTRUSTED, lab.port[0]);
 		ok = pl_reply(&x, rbuf, sizeof(rbuf), 2000) == 220;
 		if (!ok) {
@@ -1128,9 +1128,9 @@ Test(proxy, pregreet_reject_and_log)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "greet_delay = 1000;", LISTEN_PREGREET, NULL);
 	/* A patient client gets the banner after the delay. */
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	open_at(&c, UNTRUSTED, lab.port[0]);
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(dt >= 900 && dt < 3000, "banner after %lld ms, want about 1000 (greet_delay)",
 		  dt);
 	ehlo(&c, "patient.test");
@@ -1146,7 +1146,7 @@ Test(proxy, pregreet_reject_and_log)
 	/* Talking first on pregreet=reject: 554 and the door. */
 	cr_assert_eq(pl_connect(&c, UNTRUSTED, lab.port[0]), 0, "connect: %s", c.err);
 	pl_send(&c, "EHLO eager.test\r\n");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	expect(&c, "554 5.7.1", "a client talking before the banner (pregreet=reject)");
 	closed = pl_wait_close(&c, 2000);
 	cr_assert_null(strstr(c.in, "220"), "a rejected pre-greeter also got a banner: '%.*s'",
@@ -1704,13 +1704,13 @@ Test(proxy_tls, versions)
  * seen the pool's AUTH (5 s at most). */
 static void ehlo_until_auth(struct pl_client *c)
 {
-	long long deadline = pl_now_ms() + 5000;
+	long long deadline = now_ms() + 5000;
 
 	for (;;) {
 		cmd(c, "250", "EHLO client.test");
 		if (strstr(rbuf, "250-AUTH"))
 			break;
-		cr_assert_lt(pl_now_ms(), deadline, "EHLO: got '%s', want AUTH offered", rbuf);
+		cr_assert_lt(now_ms(), deadline, "EHLO: got '%s', want AUTH offered", rbuf);
 		usleep(50 * 1000);
 	}
 }
@@ -1772,10 +1772,10 @@ Test(proxy_tls, handshake_timeout)
 	start_tls(NULL, LIM_DEFAULT "tls_handshake_timeout = \"1s\";");
 	session(&c, UNTRUSTED);
 	cmd(&c, "220", "STARTTLS");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	cr_assert(pl_wait_close(&c, 5000), "a client that never starts the handshake: got the "
 					   "connection open after 5 s, want it closed");
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(dt >= 800 && dt <= 3500, "closed after %lld ms, want about 1000", dt);
 	pl_close(&c);
 	finish();
@@ -2021,12 +2021,12 @@ Test(proxy_pool, health_down_and_up)
 		     metric("%s", up0));
 	/* Member 0 starts answering 421: down after fall (2) checks. */
 	pl_fake_control(&lab, 0, "{\"greeting\": \"421 4.3.2 Service shutting down\"}");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	v = metric_wait(0, 4000, up0);
 	cr_assert_eq(v, 0, "member answering 421: got up=%lld after 4 s, want 0; log:\n%s", v,
 		     proxy_log());
-	cr_assert_geq(pl_now_ms() - t0, 150, "down after %lld ms: sooner than two checks",
-		      pl_now_ms() - t0);
+	cr_assert_geq(now_ms() - t0, 150, "down after %lld ms: sooner than two checks",
+		      now_ms() - t0);
 	cr_assert_geq(pl_log_wait(&lab, "is down", 1, 1000), 1, "proxy log: no 'is down' line");
 	a = seen(0);
 	before = pl_mail_conns(a);
@@ -2138,10 +2138,10 @@ Test(proxy_pool, backend_end_reply_timeout)
 	start(NULL, LIM_DEFAULT "backend_data_timeout = \"1s\";", NULL, NULL);
 	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	body(&c, "Subject: slow backend\r\n\r\nx\r\n", "451");
-	cr_assert_lt(pl_now_ms() - t0, 2900,
-		     "451 after %lld ms, want it at backend_data_timeout (1 s)", pl_now_ms() - t0);
+	cr_assert_lt(now_ms() - t0, 2900,
+		     "451 after %lld ms, want it at backend_data_timeout (1 s)", now_ms() - t0);
 	quit(&c);
 	finish();
 }
@@ -2301,7 +2301,7 @@ Test(proxy_load, failover_sink_killed_mid_load)
 		 tenv_src(), lab.port[0], loadlog);
 	cr_assert_eq(bg_start(&load, "%s", cmdline), 0, "starting the load client");
 	/* Let a quarter through, then kill a sink outright. */
-	for (deadline = pl_now_ms() + 30000; pl_now_ms() < deadline;) {
+	for (deadline = now_ms() + 30000; now_ms() < deadline;) {
 		char *t = pl_read_file(loadlog);
 
 		acked = pl_count_str(t, "\"ack\"");
@@ -2661,14 +2661,14 @@ Test(proxy_pool, metrics_close)
 	start(NULL, NULL, NULL, NULL);
 	cr_assert_eq(pl_connect(&c, NULL, lab.metrics_port), 0, "connecting to the metrics port");
 	pl_send(&c, "GET /metrics HTTP/1.0\r\n\r\n");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	closed = pl_wait_close(&c, 4000);
 	cr_assert(strstr(c.in, "HTTP/1.0 200 OK") && strstr(c.in, "mailedge_sessions_total"),
 		  "GET /metrics: got '%.200s', want 200 and the metrics", c.in);
 	cr_assert(closed,
 		  "metrics connection: got it still open %lld ms after the answer, want it "
 		  "closed (Connection: close)",
-		  pl_now_ms() - t0);
+		  now_ms() - t0);
 	pl_close(&c);
 	finish();
 }
@@ -2686,12 +2686,12 @@ Test(proxy, closes_after_last_reply)
 	for (i = 0; i < 3; i++) {
 		session(&c, UNTRUSTED);
 		cmd(&c, "221", "QUIT");
-		t0 = pl_now_ms();
+		t0 = now_ms();
 		cr_assert(pl_wait_close(&c, 3000),
 			  "after 221: got the connection open 3 s later, want it "
 			  "closed");
-		cr_assert_lt(pl_now_ms() - t0, 1000, "closed %lld ms after the 221, want at once",
-			     pl_now_ms() - t0);
+		cr_assert_lt(now_ms() - t0, 1000, "closed %lld ms after the 221, want at once",
+			     now_ms() - t0);
 		pl_close(&c);
 	}
 	finish();
