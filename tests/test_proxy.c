@@ -1883,11 +1883,7 @@ ParameterizedTest(const struct pp_case *t, proxy_pool, proxy_protocol)
 	size_t i, n;
 
 	fake(0, "--expect-proxy --xclient");
-	snprintf(
-	    pools, sizeof(pools),
-	    "{ name = \"main\"; pass_client = \"%s\"; members = ( \"127.0.0.1:@F0@\" ); " HEALTH
-	    " }",
-	    t->pass);
+	snprintf(pools, sizeof(pools), POOL_PASS("%s"), t->pass);
 	start(NULL, NULL, NULL, pools);
 	one_session(&c);
 	a = seen(0);
@@ -2910,11 +2906,7 @@ ParameterizedTest(const struct v6_case *t, proxy_pool, ipv6_client)
 	close(lab.hold[3]); /* [::1]:P3 is the proxy's */
 	lab.hold[3] = -1;
 	fake(0, xclient ? "--xclient" : "--expect-proxy");
-	snprintf(
-	    pools, sizeof(pools),
-	    "{ name = \"main\"; pass_client = \"%s\"; members = ( \"127.0.0.1:@F0@\" ); " HEALTH
-	    " }",
-	    t->pass);
+	snprintf(pools, sizeof(pools), POOL_PASS("%s"), t->pass);
 	start("relay_domains = [ \"example.org\" ];\nrelay_networks = [ \"::1/128\" ];\n", NULL,
 	      LISTEN_V4_V6, pools);
 	if (xclient)
