@@ -2276,13 +2276,11 @@ Test(proxy_load, failover_sink_killed_mid_load)
 {
 	struct bgproc load;
 	char cmdline[1024], loadlog[256], *ids, want[64];
-	json_object *done = NULL;
+	json_object *events, *done = NULL;
 	long long deadline;
 	int acked = 0, fails_5xx = 0, missing = 0, i;
 	char missing_ids[1024] = "";
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
+	size_t k, n;
 
 	for (i = 0; i < 3; i++)
 		sink(i);
@@ -2292,9 +2290,9 @@ Test(proxy_load, failover_sink_killed_mid_load)
 	      "}; }");
 	snprintf(loadlog, sizeof(loadlog), "%s/load.jsonl", lab.dir);
 	snprintf(cmdline, sizeof(cmdline),
-		 "exec /usr/bin/python3 %s/tests/lib/fakesmtp.py load --port %d --sessions 8 "
+		 "exec %s %s/tests/lib/fakesmtp.py load --port %d --sessions 8 "
 		 "--messages 800 --per-session 5 --lines 200 --tag m --deadline 60 --log %s",
-		 tenv_src(), lab.port[0], loadlog);
+		 tenv_python(), tenv_src(), lab.port[0], loadlog);
 	cr_assert_eq(bg_start(&load, "%s", cmdline), 0, "starting the load client");
 	/* Let a quarter through, then kill a sink outright. */
 	for (deadline = now_ms() + 30000; now_ms() < deadline;) {
@@ -2313,11 +2311,11 @@ Test(proxy_load, failover_sink_killed_mid_load)
 		     cmdline);
 	/* Every 250 the load client heard is in some sink's dump. */
 	ids = stored_ids(3);
-	f = fopen(loadlog, "r");
-	cr_assert_not_null(f, "the load log %s", loadlog);
+	events = pl_jsonl(loadlog);
+	cr_assert_not_null(events, "the load log %s", loadlog);
 	acked = 0;
-	while (getline(&line, &cap, f) > 0) {
-		json_object *o = json_tokener_parse(line);
+	for (k = 0, n = json_object_array_length(events); k < n; k++) {
+		json_object *o = json_object_array_get_idx(events, k);
 		const char *ev = field(o, "ev");
 
 		if (!strcmp(ev, "ack")) {
@@ -2333,10 +2331,8 @@ Test(proxy_load, failover_sink_killed_mid_load)
 		} else if (!strcmp(ev, "done")) {
 			done = json_object_get(o);
 		}
-		json_object_put(o);
 	}
-	free(line);
-	fclose(f);
+	json_object_put(events);
 	free(ids);
 	cr_assert_eq(missing, 0,
 		     "messages acknowledged with 250 but in no sink's dump: got %d (%s), want 0",

@@ -364,12 +364,15 @@ int pl_fake_control(struct pl *l, int i, const char *json)
 	return pl_write_file(l->fake[i].ctl, json, strlen(json));
 }
 
-json_object *pl_fake_events(const struct pl *l, int i)
+json_object *pl_jsonl(const char *path)
 {
-	json_object *arr = json_object_new_array();
-	char *text = pl_read_file(l->fake[i].log), *p, *nl;
+	char *text = pl_read_file(path), *p, *nl;
+	json_object *arr;
 
-	for (p = text; p && *p; p = nl + 1) {
+	if (!text)
+		return NULL;
+	arr = json_object_new_array();
+	for (p = text; *p; p = nl + 1) {
 		json_object *o;
 
 		nl = strchr(p, '\n');
@@ -382,6 +385,13 @@ json_object *pl_fake_events(const struct pl *l, int i)
 	}
 	free(text);
 	return arr;
+}
+
+json_object *pl_fake_events(const struct pl *l, int i)
+{
+	json_object *arr = pl_jsonl(l->fake[i].log);
+
+	return arr ? arr : json_object_new_array(); /* none logged yet */
 }
 
 static const char *jstr(json_object *o, const char *key)

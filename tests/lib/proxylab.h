@@ -55,6 +55,10 @@ int pl_fake_start(struct pl *l, int i, const char *fmt, ...) __attribute__((form
 int pl_fake_control(struct pl *l, int i, const char *json);
 /* Every event the fake logged so far, as a JSON array (json_object_put it). */
 json_object *pl_fake_events(const struct pl *l, int i);
+/* The objects of a JSON-lines file, as a JSON array (json_object_put it), or
+ * NULL if it cannot be read; a line still being written, or one that does not
+ * parse, is left out. */
+json_object *pl_jsonl(const char *path);
 /* Events of kind ev (NULL: any) whose string field key contains needle (key
  * NULL: every event of that kind). */
 int pl_count(json_object *events, const char *ev, const char *key, const char *needle);
