@@ -1949,9 +1949,11 @@ Test(proxy_pool, pass_none)
 Test(proxy_pool, proxy_v2_understood_by_haproxy)
 {
 	char cfg[1024], path[256], *out;
+	struct bgproc ha;
 	struct pl_client c;
 	json_object *a, *p = NULL;
 	int hport = lab.port[3], st;
+	long long deadline;
 	size_t i, n;
 
 	fake(0, "--expect-proxy");
@@ -1965,15 +1967,30 @@ Test(proxy_pool, proxy_v2_understood_by_haproxy)
 	close(lab.hold[3]); /* haproxy binds it without SO_REUSEPORT */
 	lab.hold[3] = -1;
 	cr_assert_eq(pl_write_file(path, cfg, strlen(cfg)), 0, "writing %s", path);
-	st = pl_sh(&out, 10000, "haproxy -D -f %s -p %s/haproxy.pid", path, lab.dir);
-	cr_assert_eq(st, 0, "starting haproxy: got %d, want 0:\n%s", st, out);
-	free(out);
+	/* In the foreground, so that it dies with the test (PR_SET_PDEATHSIG),
+	 * a failed assertion included. */
+	st = bg_start(&ha, "exec haproxy -db -f %s", path);
+	cr_assert_eq(st, 0, "starting haproxy: got %d, want 0", st);
+	for (deadline = now_ms() + 5000;;) {
+		st = pl_sh(&out, 2000, "ss -Hltn 'sport = :%d' | grep -q .", hport);
+		free(out);
+		if (!st)
+			break;
+		if (now_ms() >= deadline) {
+			out = pl_read_file(ha.out);
+			snprintf(msg, sizeof(msg),
+				 "haproxy: not listening on port %d after 5 s; its output:\n%s", hport,
+				 out ? out : "");
+			free(out);
+			cr_assert_fail("%s", msg);
+		}
+		usleep(20 * 1000);
+	}
 	start(NULL, NULL, NULL,
 	      "{ name = \"main\"; pass_client = \"proxy-v2\"; members = ( \"127.0.0.1:@P3@\" "
 	      "); " HEALTH " }");
 	one_session(&c);
-	pl_sh(&out, 5000, "kill $(cat %s/haproxy.pid)", lab.dir);
-	free(out);
+	bg_kill(&ha);
 	a = seen(0);
 	n = json_object_array_length(a);
 	for (i = 0; i < n; i++) {
