@@ -371,8 +371,8 @@ static void wait_cap(const char *cap)
 		pl_close(&c);
 		if (ok)
 			return;
-		cr_assert_lt(now_ms(), deadline, "EHLO: got '%s', want %s offered within 5 s",
-			     rbuf, cap);
+		cr_assert_lt(now_ms(), deadline, "EHLO: got '%s', want %s offered within 5 s", rbuf,
+			     cap);
 		usleep(50 * 1000);
 	}
 }
@@ -1979,8 +1979,8 @@ Test(proxy_pool, proxy_v2_understood_by_haproxy)
 		if (now_ms() >= deadline) {
 			out = pl_read_file(ha.out);
 			snprintf(msg, sizeof(msg),
-				 "haproxy: not listening on port %d after 5 s; its output:\n%s", hport,
-				 out ? out : "");
+				 "haproxy: not listening on port %d after 5 s; its output:\n%s",
+				 hport, out ? out : "");
 			free(out);
 			cr_assert_fail("%s", msg);
 		}
