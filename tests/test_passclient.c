@@ -14,38 +14,14 @@
 #include <criterion/criterion.h>
 
 #include "../proxy/passclient.h"
+#include "lib/held.h"
 
 /* Heap buffers freed by .fini too, when a failed assertion leaves early. */
-static void *held[4];
-
-static void *hold(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	cr_assert_not_null(p);
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
-		if (!held[i]) {
-			held[i] = p;
-			return p;
-		}
-	cr_assert_fail("got more than %zu buffers held", sizeof(held) / sizeof(held[0]));
-	return NULL;
-}
-
-static void let_go(void *p)
-{
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
-		if (held[i] == p)
-			held[i] = NULL;
-	free(p);
-}
+static struct th_held held = { .cap = 4 };
 
 static void release(void)
 {
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
-		free(held[i]);
-		held[i] = NULL;
-	}
+	th_release(&held);
 }
 
 TestSuite(passclient, .fini = release);
@@ -82,17 +58,17 @@ static void v1_is(const struct sockaddr *src, const struct sockaddr *dst, int lo
 		  const char *want)
 {
 	size_t n = strlen(want);
-	char *out = hold(n + 1);
+	char *out = th_hold(&held, NULL, n + 1);
 	int rc;
 
 	rc = pp_v1(src, dst, local, out, n + 1);
 	cr_assert_eq(rc, (int)n, "got length %d, want %zu for '%s'", rc, n, want);
 	cr_assert_str_eq(out, want, "got '%s', want '%s'", out, want);
-	let_go(out);
-	out = hold(n);
+	th_let_go(&held, out);
+	out = th_hold(&held, NULL, n);
 	rc = pp_v1(src, dst, local, out, n);
 	cr_assert_eq(rc, -1, "got %d with a buffer one byte short, want -1", rc);
-	let_go(out);
+	th_let_go(&held, out);
 	cr_assert_lt(n, (size_t)PP_V1_MAX, "got %zu bytes, more than PP_V1_MAX", n);
 }
 
@@ -162,7 +138,7 @@ static const unsigned char sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
 static void v2_is(const struct sockaddr *src, const struct sockaddr *dst, int local,
 		  const unsigned char *want, size_t n)
 {
-	unsigned char *out = hold(n);
+	unsigned char *out = th_hold(&held, NULL, n);
 	int rc;
 
 	rc = pp_v2(src, dst, local, out, n);
@@ -170,11 +146,11 @@ static void v2_is(const struct sockaddr *src, const struct sockaddr *dst, int lo
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(out[i], want[i], "byte %zu: got 0x%02x, want 0x%02x", i, out[i],
 			     want[i]);
-	let_go(out);
-	out = hold(n - 1);
+	th_let_go(&held, out);
+	out = th_hold(&held, NULL, n - 1);
 	rc = pp_v2(src, dst, local, out, n - 1);
 	cr_assert_eq(rc, -1, "got %d with %zu bytes of room, want -1", rc, n - 1);
-	let_go(out);
+	th_let_go(&held, out);
 	cr_assert_leq(n, (size_t)PP_V2_MAX, "got %zu bytes, more than PP_V2_MAX", n);
 }
 
@@ -335,19 +311,19 @@ Test(passclient, xtext_examples)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t wl = strlen(cases[i].want);
-		char *out = hold(wl + 1);
+		char *out = th_hold(&held, NULL, wl + 1);
 		int n = xtext_encode(cases[i].in, out, wl + 1);
 
 		cr_assert_eq(n, (int)wl, "'%s': got %d, want %zu", cases[i].in, n, wl);
 		cr_assert_str_eq(out, cases[i].want, "got '%s', want '%s'", out, cases[i].want);
-		let_go(out);
+		th_let_go(&held, out);
 		/* one byte short: -1, and nothing past the buffer */
 		if (wl) {
-			out = hold(wl);
+			out = th_hold(&held, NULL, wl);
 			n = xtext_encode(cases[i].in, out, wl);
 			cr_assert_eq(n, -1, "'%s': got %d with one byte short, want -1",
 				     cases[i].in, n);
-			let_go(out);
+			th_let_go(&held, out);
 		}
 	}
 	cr_assert_eq(xtext_encode("a", NULL, 0), -1, "got a result with outlen 0");
@@ -371,16 +347,16 @@ static void xclient_ok(const char *line, int n)
 static void xclient_is(const struct xclient_attrs *a, const char *want)
 {
 	size_t wl = strlen(want);
-	char *out = hold(wl + 1);
+	char *out = th_hold(&held, NULL, wl + 1);
 	int n = xclient_line(a, out, wl + 1);
 
 	xclient_ok(out, n);
 	cr_assert_str_eq(out, want, "got '%s', want '%s'", out, want);
-	let_go(out);
-	out = hold(XCLIENT_MAX + 1);
+	th_let_go(&held, out);
+	out = th_hold(&held, NULL, XCLIENT_MAX + 1);
 	n = xclient_line(a, out, XCLIENT_MAX + 1);
 	cr_assert_str_eq(out, want, "with XCLIENT_MAX + 1: got '%s', want '%s'", out, want);
-	let_go(out);
+	th_let_go(&held, out);
 }
 
 Test(passclient, xclient_ipv4)
@@ -496,7 +472,7 @@ Test(passclient, xclient_any_outlen)
 	struct xclient_attrs a = { SA(s), "client.example.org", "ESMTP", "user" };
 
 	for (size_t outlen = 0; outlen <= XCLIENT_MAX + 2; outlen++) {
-		char *out = hold(outlen);
+		char *out = th_hold(&held, NULL, outlen);
 		int n = xclient_line(&a, out, outlen);
 
 		if (n != -1) {
@@ -505,6 +481,6 @@ Test(passclient, xclient_any_outlen)
 			cr_assert(!strncmp(out, "XCLIENT ADDR=IPV6:2001:db8::10", 30),
 				  "outlen %zu: got '%s', want ADDR in it", outlen, out);
 		}
-		let_go(out);
+		th_let_go(&held, out);
 	}
 }

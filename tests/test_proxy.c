@@ -235,6 +235,13 @@ static void ehlo(struct pl_client *c, const char *name)
 	cmd(c, "250", "EHLO %s", name);
 }
 
+/* What most tests begin with: a connection from src, greeted as client.test. */
+static void session(struct pl_client *c, const char *src)
+{
+	open_client(c, src);
+	ehlo(c, "client.test");
+}
+
 /* The rest of a message after the 354, then its end: the reply must start
  * with want. */
 static void body(struct pl_client *c, const char *text, const char *want)
@@ -244,12 +251,19 @@ static void body(struct pl_client *c, const char *text, const char *want)
 }
 
 /* A whole transaction that must be accepted. */
-/* MAIL, RCPT and DATA, each accepted: the client may send the message. */
-static void start_data(struct pl_client *c, const char *from, const char *to)
+/* MAIL (with params such as "SIZE=100" after it, unless NULL), RCPT and
+ * DATA, each accepted: the client may send the message. */
+static void start_data_params(struct pl_client *c, const char *from, const char *params,
+			      const char *to)
 {
-	cmd(c, "250", "MAIL FROM:<%s>", from);
+	cmd(c, "250", "MAIL FROM:<%s>%s%s", from, params ? " " : "", params ? params : "");
 	cmd(c, "250", "RCPT TO:<%s>", to);
 	cmd(c, "354", "DATA");
+}
+
+static void start_data(struct pl_client *c, const char *from, const char *to)
+{
+	start_data_params(c, from, NULL, to);
 }
 
 static void deliver(struct pl_client *c, const char *from, const char *to, const char *text)
@@ -268,13 +282,13 @@ static void quit(struct pl_client *c)
 static const char *read_all(struct pl_client *c, int ms)
 {
 	static char all[65536];
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 	size_t o = 0;
 	int code = 0;
 
 	all[0] = '\0';
-	while (code != 221 && pl_now_ms() < deadline) {
-		code = pl_reply(c, rbuf, sizeof(rbuf), (int)(deadline - pl_now_ms()));
+	while (code != 221 && now_ms() < deadline) {
+		code = pl_reply(c, rbuf, sizeof(rbuf), (int)(deadline - now_ms()));
 		if (code < 0)
 			break;
 		o += (size_t)snprintf(all + o, sizeof(all) - o, "%s", rbuf);
@@ -339,7 +353,7 @@ static long long ifield(json_object *o, const char *key)
 /* Wait until the proxy offers cap in EHLO (the first health check is in). */
 static void wait_cap(const char *cap)
 {
-	long long deadline = pl_now_ms() + 5000;
+	long long deadline = now_ms() + 5000;
 	char want[64];
 
 	snprintf(want, sizeof(want), "250-%s", cap);
@@ -357,8 +371,8 @@ static void wait_cap(const char *cap)
 		pl_close(&c);
 		if (ok)
 			return;
-		cr_assert_lt(pl_now_ms(), deadline, "EHLO: got '%s', want %s offered within 5 s",
-			     rbuf, cap);
+		cr_assert_lt(now_ms(), deadline, "EHLO: got '%s', want %s offered within 5 s", rbuf,
+			     cap);
 		usleep(50 * 1000);
 	}
 }
@@ -391,11 +405,11 @@ static long long metric(const char *fmt, ...)
 /* Wait until the series has the value; returns the last value seen. */
 static long long metric_wait(long long want, int ms, const char *series)
 {
-	long long deadline = pl_now_ms() + ms, v;
+	long long deadline = now_ms() + ms, v;
 
 	for (;;) {
 		v = metric("%s", series);
-		if (v == want || pl_now_ms() >= deadline)
+		if (v == want || now_ms() >= deadline)
 			return v;
 		usleep(50 * 1000);
 	}
@@ -468,8 +482,7 @@ ParameterizedTest(const struct relay_case *t, proxy, relay_truth_table)
 	start(NULL, NULL, NULL, NULL);
 	if (t->client == CL_AUTH)
 		wait_cap("AUTH");
-	open_client(&c, t->client == CL_TRUSTED ? TRUSTED : UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, t->client == CL_TRUSTED ? TRUSTED : UNTRUSTED);
 	if (t->client == CL_AUTH)
 		cmd(&c, "235", "AUTH PLAIN %s", b64_plain("user", "secret"));
 	cmd(&c, "250", "MAIL FROM:<%s>", from);
@@ -511,21 +524,21 @@ Test(proxy, relay_domain_matching)
 		{ "@example.org:carol@elsewhere.example", "554 5.7.1", NULL }, /* source route */
 	};
 	struct pl_client c;
+	json_object *a;
 	size_t i;
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.net>");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		cmd(&c, cases[i].want, "RCPT TO:<%s>", cases[i].rcpt);
 	cmd(&c, "354", "DATA");
 	body(&c, "Subject: domains\r\n\r\nx\r\n", "250");
 	quit(&c);
+	a = seen(0); /* the session is over: what the backend saw stays as it is */
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *to = cases[i].at_backend;
-		json_object *a = seen(0);
 		size_t k, n = json_object_array_length(a);
 		int hits = 0;
 
@@ -536,10 +549,10 @@ Test(proxy, relay_domain_matching)
 			    !strcmp(field(o, "to"), to ? to : "(none)"))
 				hits++;
 		}
-		json_object_put(a);
 		cr_assert_eq(hits, to ? 1 : 0, "RCPT TO:<%s>: the backend saw it %d times, want %d",
 			     cases[i].rcpt, hits, to ? 1 : 0);
 	}
+	json_object_put(a);
 	cr_assert_eq(seen_count(0, "rcpt", NULL, NULL), 4,
 		     "RCPTs at the backend: got %d, want 4 (the accepted ones only)",
 		     seen_count(0, "rcpt", NULL, NULL));
@@ -557,8 +570,7 @@ Test(proxy, relay_after_failed_auth_denied)
 	fake(0, "--auth user:secret");
 	start(NULL, NULL, NULL, NULL);
 	wait_cap("AUTH");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "535", "AUTH PLAIN %s", b64_plain("user", "wrong"));
 	cmd(&c, "250", "MAIL FROM:<user@example.org>");
 	cmd(&c, "554 5.7.1", "RCPT TO:<carol@elsewhere.example>");
@@ -583,8 +595,7 @@ Test(proxy, filtered_commands_default)
 	fake(0, "--xclient --chunking --dsn");
 	start(NULL, LIM_DEFAULT "errors_soft = 50; errors_hard = 100;", NULL, NULL);
 	wait_cap("DSN");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cr_assert_null(strstr(rbuf, "CHUNKING"), "EHLO: got '%s', want no CHUNKING", rbuf);
 	cr_assert_null(strstr(rbuf, "XCLIENT"), "EHLO: got '%s', want no XCLIENT", rbuf);
 	cr_assert_null(strstr(rbuf, "STARTTLS"), "EHLO: got '%s', want no STARTTLS (no cert)",
@@ -633,8 +644,7 @@ Test(proxy, filtered_commands_custom)
 	start(TOP_DEFAULT "deny_commands = [ \"VRFY\", \"HELP\", \"NOOP\", \"ETRN\" ];\n"
 			  "deny_reply = \"550 5.7.1 Not on this gateway\";\n",
 	      NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "550 5.7.1 Not on this gateway", "HELP");
 	cmd(&c, "550 5.7.1 Not on this gateway", "NOOP");
 	cmd(&c, "550 5.7.1 Not on this gateway", "VRFY bob");
@@ -661,8 +671,7 @@ Test(proxy, vrfy_allowed_answered_locally)
 
 	fake(0, NULL);
 	start(TOP_DEFAULT "deny_commands = [ \"EXPN\" ];\n", NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "252", "VRFY bob");
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "252", "VRFY bob@example.org");
@@ -698,8 +707,7 @@ Test(proxy, limit_command_line)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	pl_write(&c, noop_line(511), 511);
 	expect(&c, "250", "a 511-byte command line");
 	pl_write(&c, noop_line(512), 512);
@@ -734,8 +742,7 @@ Test(proxy, limit_text_line)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	/* 998 characters and CRLF: 1000, the limit, accepted. */
 	memcpy(text, "Subject: long\r\n\r\n", 17);
 	memset(text + 17, 'a', 998);
@@ -768,8 +775,7 @@ Test(proxy, limit_recipients)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "recipients = 3;", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "250", "RCPT TO:<r1@example.org>");
 	cmd(&c, "250", "RCPT TO:<r2@example.org>");
@@ -821,23 +827,18 @@ Test(proxy, limit_message_size)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "message_size = \"4K\";", NULL, NULL);
 	wait_cap("SIZE");
-	open_client(&c, UNTRUSTED);
-	cmd(&c, "250", "EHLO client.test");
+	session(&c, UNTRUSTED);
 	cr_assert_not_null(strstr(rbuf, "250-SIZE 4096\r\n"), "EHLO: got '%s', want SIZE 4096",
 			   rbuf);
 	cmd(&c, "552 5.3.4", "MAIL FROM:<alice@example.org> SIZE=4097");
 	cmd(&c, "552 5.3.4", "MAIL FROM:<alice@example.org> SIZE=99999999999");
-	cmd(&c, "250", "MAIL FROM:<alice@example.org> SIZE=4000");
-	cmd(&c, "250", "RCPT TO:<bob@example.org>");
-	cmd(&c, "354", "DATA");
+	start_data_params(&c, "alice@example.org", "SIZE=4000", "bob@example.org");
 	body(&c, big_text(3800, 's'), "250");
 	/* Over the limit while streaming (no SIZE given): 552, never stored. */
 	start_data(&c, "alice@example.org", "bob@example.org");
 	body(&c, big_text(20000, 'B'), "552 5.3.4");
 	/* And a lie: SIZE=100, then 20 KB. */
-	cmd(&c, "250", "MAIL FROM:<alice@example.org> SIZE=100");
-	cmd(&c, "250", "RCPT TO:<bob@example.org>");
-	cmd(&c, "354", "DATA");
+	start_data_params(&c, "alice@example.org", "SIZE=100", "bob@example.org");
 	body(&c, big_text(20000, 'L'), "552 5.3.4");
 	quit(&c);
 	a = seen(0);
@@ -861,8 +862,7 @@ Test(proxy, limit_errors_hard)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "errors_soft = 4; errors_hard = 4; error_delay = 0;", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "500 5.5.2", "BOGUS");
 	cmd(&c, "500 5.5.2", "FROB x");
 	cmd(&c, "501", "HELO");			   /* no name */
@@ -890,12 +890,11 @@ Test(proxy, limit_errors_soft_delay)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "errors_soft = 2; errors_hard = 50; error_delay = 600;", NULL,
 	      NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	for (i = 1; i <= 4; i++) {
-		t0 = pl_now_ms();
+		t0 = now_ms();
 		cmd(&c, "500 5.5.2", "BOGUS");
-		dt[i] = pl_now_ms() - t0;
+		dt[i] = now_ms() - t0;
 	}
 	cr_assert(
 	    dt[1] < 400 && dt[2] < 400,
@@ -918,13 +917,12 @@ Test(proxy, limit_errors_soft_spares_good_commands)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "errors_soft = 1; errors_hard = 50; error_delay = 800;", NULL,
 	      NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "500", "BOGUS1");
 	cmd(&c, "500", "BOGUS2"); /* past errors_soft */
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	cmd(&c, "250", "NOOP");
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert_lt(dt, 500, "NOOP after errors: reply after %lld ms, want no error delay", dt);
 	quit(&c);
 	finish();
@@ -937,8 +935,7 @@ Test(proxy, limit_commands)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "commands = 5;", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	for (i = 2; i <= 5; i++)
 		cmd(&c, "250", "NOOP");
 	cmd(&c, "421 4.7.0", "NOOP");
@@ -955,11 +952,10 @@ Test(proxy, limit_command_timeout)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "command_timeout = \"2s\";", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
-	t0 = pl_now_ms();
+	session(&c, UNTRUSTED);
+	t0 = now_ms();
 	expect(&c, "421 4.4.2", "an idle client");
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(dt >= 1700 && dt <= 4000, "421 for an idle client after %lld ms, want about 2000",
 		  dt);
 	cr_assert(pl_wait_close(&c, 3000),
@@ -967,7 +963,7 @@ Test(proxy, limit_command_timeout)
 	pl_close(&c);
 	/* Activity keeps a session alive: 3 s of commands, 0.5 s apart. */
 	open_client(&c, UNTRUSTED);
-	for (t0 = pl_now_ms(); pl_now_ms() - t0 < 3000;) {
+	for (t0 = now_ms(); now_ms() - t0 < 3000;) {
 		cmd(&c, "250", "NOOP");
 		usleep(500 * 1000);
 	}
@@ -982,13 +978,12 @@ Test(proxy, limit_data_timeout)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "data_timeout = \"2s\"; data_min_rate = 0;", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c, "Subject: stalled\r\n\r\nhalf a mess");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	expect(&c, "421 4.4.2", "a client silent in DATA");
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(dt >= 1700 && dt <= 4500, "421 in DATA after %lld ms, want about 2000", dt);
 	pl_close(&c);
 	cr_assert_eq(seen_count(0, "message", NULL, NULL), 0,
@@ -1005,13 +1000,12 @@ Test(proxy, limit_data_min_rate)
 
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "data_min_rate = 2000; data_rate_grace = \"1s\";", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	/* A fast message first: not affected. */
 	deliver(&c, "alice@example.org", "bob@example.org", big_text(8000, 'f'));
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c, "Subject: slow\r\n\r\n");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	code = -1;
 	/* 20 bytes every 100 ms: 200 B/s, a tenth of the minimum. */
 	for (i = 0; i < 60 && code < 0; i++) {
@@ -1023,7 +1017,7 @@ Test(proxy, limit_data_min_rate)
 	}
 	if (code < 0)
 		code = pl_reply(&c, rbuf, sizeof(rbuf), 2000);
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(starts(rbuf, "421 4.4.2"), "a slow sender: got '%s' (code %d), want 421 4.4.2",
 		  rbuf, code);
 	cr_assert(dt >= 900 && dt <= 4000, "421 for a slow sender after %lld ms, want 1-3 s", dt);
@@ -1046,10 +1040,10 @@ Test(proxy, limit_session_timeout)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "session_timeout = \"2s\";", NULL, NULL);
 	open_client(&c, UNTRUSTED);
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	ehlo(&c, "client.test");
 	/* Busy all along: the session ends anyway. */
-	while (pl_now_ms() - t0 < 6000) {
+	while (now_ms() - t0 < 6000) {
 		if (pl_send(&c, "NOOP\r\n"))
 			break;
 		code = pl_reply(&c, rbuf, sizeof(rbuf), 2000);
@@ -1057,7 +1051,7 @@ Test(proxy, limit_session_timeout)
 			break;
 		usleep(250 * 1000);
 	}
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(starts(rbuf, "421 4.4.2"),
 		  "a session past session_timeout: got '%s' (%d), want 421 4.4.2", rbuf, code);
 	cr_assert(dt >= 1700 && dt <= 3500, "421 for a long session after %lld ms, want about 2000",
@@ -1085,7 +1079,7 @@ Test(proxy, limit_max_per_client)
 	quit(&y);
 	/* One ends: room for one more. */
 	quit(&a);
-	for (deadline = pl_now_ms() + 3000; !ok && pl_now_ms() < deadline;) {
+	for (deadline = now_ms() + 3000; !ok && now_ms() < deadline;) {
 		pl_connect(&x, UNTRUSTED, lab.port[0]);
 		ok = pl_reply(&x, rbuf, sizeof(rbuf), 2000) == 220;
 		if (!ok) {
@@ -1135,9 +1129,9 @@ Test(proxy, pregreet_reject_and_log)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "greet_delay = 1000;", LISTEN_PREGREET, NULL);
 	/* A patient client gets the banner after the delay. */
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	open_at(&c, UNTRUSTED, lab.port[0]);
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(dt >= 900 && dt < 3000, "banner after %lld ms, want about 1000 (greet_delay)",
 		  dt);
 	ehlo(&c, "patient.test");
@@ -1153,7 +1147,7 @@ Test(proxy, pregreet_reject_and_log)
 	/* Talking first on pregreet=reject: 554 and the door. */
 	cr_assert_eq(pl_connect(&c, UNTRUSTED, lab.port[0]), 0, "connect: %s", c.err);
 	pl_send(&c, "EHLO eager.test\r\n");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	expect(&c, "554 5.7.1", "a client talking before the banner (pregreet=reject)");
 	closed = pl_wait_close(&c, 2000);
 	cr_assert_null(strstr(c.in, "220"), "a rejected pre-greeter also got a banner: '%.*s'",
@@ -1247,8 +1241,7 @@ ParameterizedTest(const struct smuggle_case *t, proxy, smuggling_rejected)
 
 	fake(0, "--lenient-dot");
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	write_payload(&c, payload, n, t->split);
 	pl_reply(&c, rbuf, sizeof(rbuf), 10000);
@@ -1294,8 +1287,7 @@ ParameterizedTest(const struct smuggle_case *t, proxy, smuggling_normalized)
 
 	fake(0, NULL); /* a strict backend: it would see any disagreement */
 	start(TOP_DEFAULT "bare_newline = \"normalize\";\n", NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	write_payload(&c, payload, n, t->split);
 	pl_send(&c, "QUIT\r\n");
@@ -1338,8 +1330,7 @@ Test(proxy, bare_newline_normalize_bytes)
 
 	fake(0, NULL);
 	start(TOP_DEFAULT "bare_newline = \"normalize\";\n", NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c,
 		"Subject: mixed\nX-A: cr\rX-B: crlf\r\n\r\nline1\nline2\rline3\r\n..dot\n.\r\n");
@@ -1364,8 +1355,7 @@ Test(proxy, bare_newline_reject_plain)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	body(&c, "Subject: lf\r\n\r\none\ntwo\r\n", "550 5.5.2");
 	start_data(&c, "alice@example.org", "bob@example.org");
@@ -1449,8 +1439,7 @@ Test(proxy, pipelining_rset)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	pl_send(&c, "MAIL FROM:<first@example.org>\r\nRCPT TO:<r1@example.org>\r\nRSET\r\n"
 		    "MAIL FROM:<second@example.org>\r\nRCPT TO:<r2@example.org>\r\n"
 		    "RCPT TO:<nope@elsewhere.example>\r\nDATA\r\n");
@@ -1598,8 +1587,7 @@ ParameterizedTest(const struct inject_case *t, proxy_tls, starttls_injection)
 	int rc, code;
 
 	start_tls(NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	pl_send(&c, "STARTTLS\r\n%s", t->tail);
 	expect(&c, "220", "STARTTLS with commands after it in one write");
 	code = pl_reply(&c, rbuf, sizeof(rbuf), 300);
@@ -1635,8 +1623,7 @@ Test(proxy_tls, starttls_plaintext_in_handshake)
 	struct pl_client c;
 
 	start_tls(NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "220", "STARTTLS");
 	pl_send(&c, "NOOP\r\nMAIL FROM:<injected@evil.example>\r\n");
 	{
@@ -1706,13 +1693,27 @@ Test(proxy_tls, versions)
 		free(out);
 	}
 	/* The same with our own client, which would accept 1.1. */
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "220", "STARTTLS");
 	rc = pl_tls(&c, NULL, TLS1_1_VERSION);
 	cr_assert_neq(rc, 0, "a TLS 1.1 handshake: got it accepted, want it refused");
 	pl_close(&c);
 	finish();
+}
+
+/* EHLO until AUTH is offered: the proxy offers it once a health check has
+ * seen the pool's AUTH (5 s at most). */
+static void ehlo_until_auth(struct pl_client *c)
+{
+	long long deadline = now_ms() + 5000;
+
+	for (;;) {
+		cmd(c, "250", "EHLO client.test");
+		if (strstr(rbuf, "250-AUTH"))
+			break;
+		cr_assert_lt(now_ms(), deadline, "EHLO: got '%s', want AUTH offered", rbuf);
+		usleep(50 * 1000);
+	}
 }
 
 Test(proxy_tls, auth_requires_tls)
@@ -1722,21 +1723,9 @@ Test(proxy_tls, auth_requires_tls)
 	start_tls("--auth user:secret", NULL);
 	wait_cap("STARTTLS"); /* the listener is up; now the pool's AUTH */
 	open_at(&c, UNTRUSTED, lab.port[2]);
-	{
-		long long deadline = pl_now_ms() + 5000;
-
-		for (;;) { /* auth_requires_tls = false here: offered once checked */
-			cmd(&c, "250", "EHLO client.test");
-			if (strstr(rbuf, "250-AUTH"))
-				break;
-			cr_assert_lt(pl_now_ms(), deadline, "EHLO: got '%s', want AUTH offered",
-				     rbuf);
-			usleep(50 * 1000);
-		}
-	}
+	ehlo_until_auth(&c); /* auth_requires_tls = false here: offered once checked */
 	quit(&c);
-	open_client(&c, UNTRUSTED); /* auth_requires_tls = true (the default) */
-	cmd(&c, "250", "EHLO client.test");
+	session(&c, UNTRUSTED); /* auth_requires_tls = true (the default) */
 	cr_assert_null(strstr(rbuf, "AUTH"), "EHLO before TLS: got '%s', want no AUTH", rbuf);
 	cmd(&c, "530 5.7.0", "AUTH PLAIN %s", b64_plain("user", "secret"));
 	starttls(&c);
@@ -1761,18 +1750,7 @@ Test(proxy_tls, auth_forgotten_after_starttls)
 
 	start_tls("--auth user:secret", NULL);
 	open_at(&c, UNTRUSTED, lab.port[2]);
-	{
-		long long deadline = pl_now_ms() + 5000;
-
-		for (;;) {
-			cmd(&c, "250", "EHLO client.test");
-			if (strstr(rbuf, "250-AUTH"))
-				break;
-			cr_assert_lt(pl_now_ms(), deadline, "EHLO: got '%s', want AUTH offered",
-				     rbuf);
-			usleep(50 * 1000);
-		}
-	}
+	ehlo_until_auth(&c);
 	cmd(&c, "235", "AUTH PLAIN %s", b64_plain("user", "secret"));
 	starttls(&c);
 	cmd(&c, "250", "EHLO client.test");
@@ -1793,13 +1771,12 @@ Test(proxy_tls, handshake_timeout)
 	long long t0, dt;
 
 	start_tls(NULL, LIM_DEFAULT "tls_handshake_timeout = \"1s\";");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "220", "STARTTLS");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	cr_assert(pl_wait_close(&c, 5000), "a client that never starts the handshake: got the "
 					   "connection open after 5 s, want it closed");
-	dt = pl_now_ms() - t0;
+	dt = now_ms() - t0;
 	cr_assert(dt >= 800 && dt <= 3500, "closed after %lld ms, want about 1000", dt);
 	pl_close(&c);
 	finish();
@@ -1816,8 +1793,7 @@ Test(proxy_tls, handshake_timeout)
 /* One delivery from 127.0.0.3 with EHLO client.test; c->lport is its port. */
 static void one_session(struct pl_client *c)
 {
-	open_client(c, UNTRUSTED);
-	ehlo(c, "client.test");
+	session(c, UNTRUSTED);
 	deliver(c, "alice@example.org", "bob@example.org", "Subject: who\r\n\r\nx\r\n");
 	quit(c);
 }
@@ -1908,11 +1884,7 @@ ParameterizedTest(const struct pp_case *t, proxy_pool, proxy_protocol)
 	size_t i, n;
 
 	fake(0, "--expect-proxy --xclient");
-	snprintf(
-	    pools, sizeof(pools),
-	    "{ name = \"main\"; pass_client = \"%s\"; members = ( \"127.0.0.1:@F0@\" ); " HEALTH
-	    " }",
-	    t->pass);
+	snprintf(pools, sizeof(pools), POOL_PASS("%s"), t->pass);
 	start(NULL, NULL, NULL, pools);
 	one_session(&c);
 	a = seen(0);
@@ -1977,9 +1949,11 @@ Test(proxy_pool, pass_none)
 Test(proxy_pool, proxy_v2_understood_by_haproxy)
 {
 	char cfg[1024], path[256], *out;
+	struct bgproc ha;
 	struct pl_client c;
 	json_object *a, *p = NULL;
 	int hport = lab.port[3], st;
+	long long deadline;
 	size_t i, n;
 
 	fake(0, "--expect-proxy");
@@ -1993,15 +1967,30 @@ Test(proxy_pool, proxy_v2_understood_by_haproxy)
 	close(lab.hold[3]); /* haproxy binds it without SO_REUSEPORT */
 	lab.hold[3] = -1;
 	cr_assert_eq(pl_write_file(path, cfg, strlen(cfg)), 0, "writing %s", path);
-	st = pl_sh(&out, 10000, "haproxy -D -f %s -p %s/haproxy.pid", path, lab.dir);
-	cr_assert_eq(st, 0, "starting haproxy: got %d, want 0:\n%s", st, out);
-	free(out);
+	/* In the foreground, so that it dies with the test (PR_SET_PDEATHSIG),
+	 * a failed assertion included. */
+	st = bg_start(&ha, "exec haproxy -db -f %s", path);
+	cr_assert_eq(st, 0, "starting haproxy: got %d, want 0", st);
+	for (deadline = now_ms() + 5000;;) {
+		st = pl_sh(&out, 2000, "ss -Hltn 'sport = :%d' | grep -q .", hport);
+		free(out);
+		if (!st)
+			break;
+		if (now_ms() >= deadline) {
+			out = pl_read_file(ha.out);
+			snprintf(msg, sizeof(msg),
+				 "haproxy: not listening on port %d after 5 s; its output:\n%s",
+				 hport, out ? out : "");
+			free(out);
+			cr_assert_fail("%s", msg);
+		}
+		usleep(20 * 1000);
+	}
 	start(NULL, NULL, NULL,
 	      "{ name = \"main\"; pass_client = \"proxy-v2\"; members = ( \"127.0.0.1:@P3@\" "
 	      "); " HEALTH " }");
 	one_session(&c);
-	pl_sh(&out, 5000, "kill $(cat %s/haproxy.pid)", lab.dir);
-	free(out);
+	bg_kill(&ha);
 	a = seen(0);
 	n = json_object_array_length(a);
 	for (i = 0; i < n; i++) {
@@ -2046,12 +2035,12 @@ Test(proxy_pool, health_down_and_up)
 		     metric("%s", up0));
 	/* Member 0 starts answering 421: down after fall (2) checks. */
 	pl_fake_control(&lab, 0, "{\"greeting\": \"421 4.3.2 Service shutting down\"}");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	v = metric_wait(0, 4000, up0);
 	cr_assert_eq(v, 0, "member answering 421: got up=%lld after 4 s, want 0; log:\n%s", v,
 		     proxy_log());
-	cr_assert_geq(pl_now_ms() - t0, 150, "down after %lld ms: sooner than two checks",
-		      pl_now_ms() - t0);
+	cr_assert_geq(now_ms() - t0, 150, "down after %lld ms: sooner than two checks",
+		      now_ms() - t0);
 	cr_assert_geq(pl_log_wait(&lab, "is down", 1, 1000), 1, "proxy log: no 'is down' line");
 	a = seen(0);
 	before = pl_mail_conns(a);
@@ -2135,8 +2124,7 @@ Test(proxy_pool, backend_dies_in_data)
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
 	pl_fake_control(&lab, 0, "{\"die_in_data\": true}");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	pl_send(&c, "Subject: doomed\r\n\r\nfirst part\r\n");
 	usleep(300 * 1000); /* the backend reads it and dies */
@@ -2162,13 +2150,12 @@ Test(proxy_pool, backend_end_reply_timeout)
 
 	fake(0, "--delay data_end=3000");
 	start(NULL, LIM_DEFAULT "backend_data_timeout = \"1s\";", NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	body(&c, "Subject: slow backend\r\n\r\nx\r\n", "451");
-	cr_assert_lt(pl_now_ms() - t0, 2900,
-		     "451 after %lld ms, want it at backend_data_timeout (1 s)", pl_now_ms() - t0);
+	cr_assert_lt(now_ms() - t0, 2900,
+		     "451 after %lld ms, want it at backend_data_timeout (1 s)", now_ms() - t0);
 	quit(&c);
 	finish();
 }
@@ -2179,8 +2166,7 @@ Test(proxy_pool, no_backend_available)
 
 	start(NULL, NULL, NULL,
 	      "{ name = \"main\"; members = ( \"127.0.0.1:1\", \"127.0.0.1:2\" ); " HEALTH " }");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "451 4.4.1", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "503", "RCPT TO:<bob@example.org>");
 	cmd(&c, "451 4.4.1", "MAIL FROM:<alice@example.org>");
@@ -2198,8 +2184,7 @@ Test(proxy_pool, backend_reply_relayed)
 
 	fake(0, "--reject-rcpt \"550 5.1.1 <nobody@example.org>: Recipient address rejected\"");
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "550 5.1.1 <nobody@example.org>: Recipient address rejected",
 	    "RCPT TO:<nobody@example.org>");
@@ -2224,8 +2209,7 @@ Test(proxy_pool, roundrobin_weights)
 	      "{ address = \"127.0.0.1:@F0@\"; weight = 1; }, "
 	      "{ address = \"127.0.0.1:@F1@\"; weight = 3; } ); " HEALTH " }");
 	for (i = 0; i < 40; i++) {
-		open_client(&c, UNTRUSTED);
-		ehlo(&c, "client.test");
+		session(&c, UNTRUSTED);
 		cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 		quit(&c);
 	}
@@ -2250,8 +2234,7 @@ Test(proxy_pool, leastconn)
 	      "\"127.0.0.1:@F1@\" ); " HEALTH " }");
 	/* Four sessions held open: two on each member. */
 	for (i = 0; i < 4; i++) {
-		open_client(&c[i], UNTRUSTED);
-		ehlo(&c[i], "client.test");
+		session(&c[i], UNTRUSTED);
 		cmd(&c[i], "250", "MAIL FROM:<held%d@example.org>", i);
 	}
 	a = pl_fake_events(&lab, 0);
@@ -2273,8 +2256,7 @@ Test(proxy_pool, leastconn)
 	json_object_put(a);
 	pl_fake_settle(&lab, 0, 3000); /* their backend connections are closed */
 	for (i = 4; i < 6; i++) {
-		open_client(&c[i], UNTRUSTED);
-		ehlo(&c[i], "client.test");
+		session(&c[i], UNTRUSTED);
 		cmd(&c[i], "250", "MAIL FROM:<new%d@example.org>", i);
 	}
 	a = pl_fake_events(&lab, 0); /* (the sessions are still open) */
@@ -2312,13 +2294,11 @@ Test(proxy_load, failover_sink_killed_mid_load)
 {
 	struct bgproc load;
 	char cmdline[1024], loadlog[256], *ids, want[64];
-	json_object *done = NULL;
+	json_object *events, *done = NULL;
 	long long deadline;
 	int acked = 0, fails_5xx = 0, missing = 0, i;
 	char missing_ids[1024] = "";
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
+	size_t k, n;
 
 	for (i = 0; i < 3; i++)
 		sink(i);
@@ -2328,12 +2308,12 @@ Test(proxy_load, failover_sink_killed_mid_load)
 	      "}; }");
 	snprintf(loadlog, sizeof(loadlog), "%s/load.jsonl", lab.dir);
 	snprintf(cmdline, sizeof(cmdline),
-		 "exec /usr/bin/python3 %s/tests/lib/fakesmtp.py load --port %d --sessions 8 "
+		 "exec %s %s/tests/lib/fakesmtp.py load --port %d --sessions 8 "
 		 "--messages 800 --per-session 5 --lines 200 --tag m --deadline 60 --log %s",
-		 tenv_src(), lab.port[0], loadlog);
+		 tenv_python(), tenv_src(), lab.port[0], loadlog);
 	cr_assert_eq(bg_start(&load, "%s", cmdline), 0, "starting the load client");
 	/* Let a quarter through, then kill a sink outright. */
-	for (deadline = pl_now_ms() + 30000; pl_now_ms() < deadline;) {
+	for (deadline = now_ms() + 30000; now_ms() < deadline;) {
 		char *t = pl_read_file(loadlog);
 
 		acked = pl_count_str(t, "\"ack\"");
@@ -2349,11 +2329,11 @@ Test(proxy_load, failover_sink_killed_mid_load)
 		     cmdline);
 	/* Every 250 the load client heard is in some sink's dump. */
 	ids = stored_ids(3);
-	f = fopen(loadlog, "r");
-	cr_assert_not_null(f, "the load log %s", loadlog);
+	events = pl_jsonl(loadlog);
+	cr_assert_not_null(events, "the load log %s", loadlog);
 	acked = 0;
-	while (getline(&line, &cap, f) > 0) {
-		json_object *o = json_tokener_parse(line);
+	for (k = 0, n = json_object_array_length(events); k < n; k++) {
+		json_object *o = json_object_array_get_idx(events, k);
 		const char *ev = field(o, "ev");
 
 		if (!strcmp(ev, "ack")) {
@@ -2369,10 +2349,8 @@ Test(proxy_load, failover_sink_killed_mid_load)
 		} else if (!strcmp(ev, "done")) {
 			done = json_object_get(o);
 		}
-		json_object_put(o);
 	}
-	free(line);
-	fclose(f);
+	json_object_put(events);
 	free(ids);
 	cr_assert_eq(missing, 0,
 		     "messages acknowledged with 250 but in no sink's dump: got %d (%s), want 0",
@@ -2408,8 +2386,7 @@ Test(proxy_pool, metrics)
 	start(NULL, NULL, NULL,
 	      "{ name = \"main\"; members = ( \"127.0.0.1:@F0@\", \"127.0.0.1:@F1@\" ); " HEALTH
 	      " }");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	for (i = 0; i < 3; i++)
 		cmd(&c, "554 5.7.1", "RCPT TO:<r%d@elsewhere.example>", i);
@@ -2418,8 +2395,7 @@ Test(proxy_pool, metrics)
 	body(&c, "Subject: m\r\n\r\nx\r\n", "250");
 	cmd(&c, "502", "VRFY bob");
 	quit(&c);
-	open_client(&c, TRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, TRUSTED);
 	deliver(&c, "alice@example.org", "carol@elsewhere.example", "Subject: m2\r\n\r\ny\r\n");
 	quit(&c);
 	pl_fake_settle(&lab, 0, 3000);
@@ -2608,8 +2584,7 @@ Test(proxy, sighup_reload)
 	fake(0, NULL);
 	make_conf(conf, sizeof(conf), "relay_domains = [ \"example.org\" ];\n", NULL, NULL, NULL);
 	start_conf(conf);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.net>");
 	cmd(&c, "554 5.7.1", "RCPT TO:<x@new.example>");
 	quit(&c);
@@ -2623,8 +2598,7 @@ Test(proxy, sighup_reload)
 	pl_proxy_signal(&lab, SIGHUP);
 	cr_assert_eq(pl_log_wait(&lab, "configuration reloaded", 1, 5000), 1,
 		     "after SIGHUP: got no 'configuration reloaded'; log:\n%s", proxy_log());
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	deliver(&c, "alice@example.net", "x@new.example", "Subject: new rule\r\n\r\nx\r\n");
 	quit(&c);
 	/* The old session keeps its configuration, and works. */
@@ -2637,8 +2611,7 @@ Test(proxy, sighup_reload)
 	pl_proxy_signal(&lab, SIGHUP);
 	cr_assert_eq(pl_log_wait(&lab, "reload refused", 1, 5000), 1,
 		     "a broken configuration: got no 'reload refused'; log:\n%s", proxy_log());
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.net>");
 	cmd(&c, "250", "RCPT TO:<y@new.example>");
 	cmd(&c, "554 5.7.1", "RCPT TO:<y@other.example>");
@@ -2656,8 +2629,7 @@ Test(proxy, sigterm_drains)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&a, UNTRUSTED);
-	ehlo(&a, "client.test");
+	session(&a, UNTRUSTED);
 	cmd(&a, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&a, "250", "RCPT TO:<bob@example.org>");
 	pl_proxy_signal(&lab, SIGTERM);
@@ -2699,14 +2671,14 @@ Test(proxy_pool, metrics_close)
 	start(NULL, NULL, NULL, NULL);
 	cr_assert_eq(pl_connect(&c, NULL, lab.metrics_port), 0, "connecting to the metrics port");
 	pl_send(&c, "GET /metrics HTTP/1.0\r\n\r\n");
-	t0 = pl_now_ms();
+	t0 = now_ms();
 	closed = pl_wait_close(&c, 4000);
 	cr_assert(strstr(c.in, "HTTP/1.0 200 OK") && strstr(c.in, "mailedge_sessions_total"),
 		  "GET /metrics: got '%.200s', want 200 and the metrics", c.in);
 	cr_assert(closed,
 		  "metrics connection: got it still open %lld ms after the answer, want it "
 		  "closed (Connection: close)",
-		  pl_now_ms() - t0);
+		  now_ms() - t0);
 	pl_close(&c);
 	finish();
 }
@@ -2722,15 +2694,14 @@ Test(proxy, closes_after_last_reply)
 	fake(0, NULL);
 	start(NULL, LIM_DEFAULT "max_per_client = 1;", NULL, NULL);
 	for (i = 0; i < 3; i++) {
-		open_client(&c, UNTRUSTED);
-		ehlo(&c, "client.test");
+		session(&c, UNTRUSTED);
 		cmd(&c, "221", "QUIT");
-		t0 = pl_now_ms();
+		t0 = now_ms();
 		cr_assert(pl_wait_close(&c, 3000),
 			  "after 221: got the connection open 3 s later, want it "
 			  "closed");
-		cr_assert_lt(pl_now_ms() - t0, 1000, "closed %lld ms after the 221, want at once",
-			     pl_now_ms() - t0);
+		cr_assert_lt(now_ms() - t0, 1000, "closed %lld ms after the 221, want at once",
+			     now_ms() - t0);
 		pl_close(&c);
 	}
 	finish();
@@ -2756,7 +2727,7 @@ ParameterizedTestParameters(proxy_tls, large_message_streamed)
 ParameterizedTest(const struct big_case *t, proxy_tls, large_message_streamed)
 {
 	size_t n = 6u << 20, o = 0, i;
-	char *text = malloc(n + 1), hex[65];
+	char *text = malloc(n + 1), hex[65], size[32];
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	struct pl_client c;
@@ -2777,15 +2748,13 @@ ParameterizedTest(const struct big_case *t, proxy_tls, large_message_streamed)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	start_tls(NULL, LIM_DEFAULT "data_timeout = \"20s\";");
 	pl_fake_control(&lab, 0, "{\"read_delay_ms\": 15}");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	if (t->tls) {
 		starttls(&c);
 		ehlo(&c, "client.test");
 	}
-	cmd(&c, "250", "MAIL FROM:<alice@example.org> SIZE=%zu", o);
-	cmd(&c, "250", "RCPT TO:<bob@example.org>");
-	cmd(&c, "354", "DATA");
+	snprintf(size, sizeof(size), "SIZE=%zu", o);
+	start_data_params(&c, "alice@example.org", size, "bob@example.org");
 	for (i = 0; i < o; i += 65536)
 		cr_assert_eq(pl_write(&c, text + i, o - i < 65536 ? o - i : 65536), 0,
 			     "writing the message at %zu: connection closed", i);
@@ -2809,8 +2778,7 @@ Test(proxy, auth_login_and_cancel)
 	fake(0, "--auth user:secret");
 	start(NULL, NULL, NULL, NULL);
 	wait_cap("AUTH");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	/* PLAIN without an initial response, cancelled with "*". */
 	cmd(&c, "334", "AUTH PLAIN");
 	cmd(&c, "501", "*");
@@ -2821,10 +2789,8 @@ Test(proxy, auth_login_and_cancel)
 	cmd(&c, "334 VXNlcm5hbWU6", "AUTH LOGIN");
 	cmd(&c, "334 UGFzc3dvcmQ6", "dXNlcg==");
 	cmd(&c, "235", "c2VjcmV0");
-	cmd(&c, "250", "MAIL FROM:<user@example.org>");
-	cmd(&c, "250", "RCPT TO:<carol@elsewhere.example>"); /* authenticated: relays */
-	cmd(&c, "354", "DATA");
-	body(&c, "Subject: login\r\n\r\nx\r\n", "250");
+	/* Authenticated: relays to a foreign domain. */
+	deliver(&c, "user@example.org", "carol@elsewhere.example", "Subject: login\r\n\r\nx\r\n");
 	quit(&c);
 	cr_assert_eq(seen_count(0, "cmd", "line", "not base64"), 0,
 		     "a malformed SASL answer reached the backend");
@@ -2843,8 +2809,7 @@ Test(proxy_pool, backend_closes_between_transactions)
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
 	pl_fake_control(&lab, 0, "{\"close_after_data\": true}");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	deliver(&c, "alice@example.org", "bob@example.org", "Subject: one\r\n\r\nx\r\n");
 	pl_fake_wait(&lab, 0, "closing", 1, 2000);
 	usleep(200 * 1000);
@@ -2863,8 +2828,7 @@ Test(proxy_pool, backend_refuses_message)
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
 	pl_fake_control(&lab, 0, "{\"data_end_reply\": \"452 4.3.1 Insufficient system storage\"}");
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
 	body(&c, "Subject: full\r\n\r\nx\r\n", "452 4.3.1 Insufficient system storage");
 	quit(&c);
@@ -2879,8 +2843,7 @@ Test(proxy_tls, starttls_in_transaction_refused)
 	struct pl_client c;
 
 	start_tls(NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
 	cmd(&c, "503", "STARTTLS");
 	cmd(&c, "501", "STARTTLS now");
@@ -2957,11 +2920,7 @@ ParameterizedTest(const struct v6_case *t, proxy_pool, ipv6_client)
 	close(lab.hold[3]); /* [::1]:P3 is the proxy's */
 	lab.hold[3] = -1;
 	fake(0, xclient ? "--xclient" : "--expect-proxy");
-	snprintf(
-	    pools, sizeof(pools),
-	    "{ name = \"main\"; pass_client = \"%s\"; members = ( \"127.0.0.1:@F0@\" ); " HEALTH
-	    " }",
-	    t->pass);
+	snprintf(pools, sizeof(pools), POOL_PASS("%s"), t->pass);
 	start("relay_domains = [ \"example.org\" ];\nrelay_networks = [ \"::1/128\" ];\n", NULL,
 	      LISTEN_V4_V6, pools);
 	if (xclient)
@@ -3074,8 +3033,7 @@ Test(proxy_tls, sighup_reload_with_root_only_key)
 	    n_ok == 1 && !n_refused,
 	    "SIGHUP with a 0600 root key: got reloaded=%d refused=%d, want reloaded; log:\n%s",
 	    n_ok, n_refused, proxy_log());
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	/* the key the keeper read for the reload is the one TLS now uses */
 	starttls(&c);
 	ehlo(&c, "client.test");
@@ -3104,8 +3062,7 @@ Test(proxy, relay_routing_in_local_part_denied)
 
 	fake(0, NULL);
 	start(NULL, NULL, NULL, NULL);
-	open_client(&c, UNTRUSTED);
-	ehlo(&c, "client.test");
+	session(&c, UNTRUSTED);
 	cmd(&c, "250", "MAIL FROM:<mallory@foreign.example>");
 	for (i = 0; i < 3; i++) {
 		pl_send(&c, "RCPT TO:<%s>\r\n", rcpts[i]);

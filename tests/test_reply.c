@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "../proxy/reply.h"
+#include "lib/held.h"
 
 static struct buf in;
 
@@ -33,27 +34,7 @@ static void fill(const char *s, size_t n)
 
 static const char *show(const char *p, size_t n)
 {
-	static char s[4][400];
-	static int k;
-	char *o = s[k++ & 3];
-	size_t j = 0;
-
-	for (size_t i = 0; i < n && j + 8 < sizeof(s[0]); i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\r')
-			j += (size_t)snprintf(o + j, 8, "\\r");
-		else if (c == '\n')
-			j += (size_t)snprintf(o + j, 8, "\\n");
-		else if (c < 0x20 || c >= 0x7f)
-			j += (size_t)snprintf(o + j, 8, "\\x%02x", c);
-		else
-			o[j++] = (char)c;
-	}
-	if (j + 8 >= sizeof(s[0]))
-		j += (size_t)snprintf(o + j, 8, "...");
-	o[j] = '\0';
-	return o;
+	return th_show(p, n, 400);
 }
 
 /* Take one reply from s; check rc, code, lines, text and what is left. */

@@ -24,6 +24,7 @@
 #include <criterion/parameterized.h>
 
 #include "../proxy/smtp_data.h"
+#include "lib/held.h"
 
 #define R SD_REJECT
 #define N SD_NORMALIZE
@@ -32,39 +33,12 @@
 
 /* Exact-size heap copies for sd_feed (ASan sees a read past the end), freed
  * by .fini too when a failed assertion leaves the test early. */
-static void *held[4];
+static struct th_held held = { .cap = 4 };
 static struct buf out_buf;
-
-static void *hold(const void *src, size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	cr_assert_not_null(p);
-	if (n)
-		memcpy(p, src, n);
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
-		if (!held[i]) {
-			held[i] = p;
-			return p;
-		}
-	cr_assert_fail("got more than %zu buffers held", sizeof(held) / sizeof(held[0]));
-	return NULL;
-}
-
-static void let_go(void *p)
-{
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
-		if (held[i] == p)
-			held[i] = NULL;
-	free(p);
-}
 
 static void release(void)
 {
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
-		free(held[i]);
-		held[i] = NULL;
-	}
+	th_release(&held);
 	buf_free(&out_buf);
 }
 
@@ -110,9 +84,9 @@ static int run(const struct limits *l, const char *in, size_t len, size_t first,
 			end = step ? pos + step : len;
 		if (end > len)
 			end = len;
-		exact = hold(in + pos, end - pos);
+		exact = th_hold(&held, in + pos, end - pos);
 		used = sd_feed(&s, exact, end - pos, &out_buf);
-		let_go(exact);
+		th_let_go(&held, exact);
 		if (used == (size_t)-1)
 			return -1;
 		cr_assert_leq(used, end - pos, "got %zu consumed of %zu offered", used, end - pos);
@@ -124,10 +98,10 @@ static int run(const struct limits *l, const char *in, size_t len, size_t first,
 	}
 	/* Once done, nothing more is taken. */
 	if (s.done && pos < len) {
-		char *exact = hold(in + pos, len - pos);
+		char *exact = th_hold(&held, in + pos, len - pos);
 		size_t used = sd_feed(&s, exact, len - pos, &out_buf);
 
-		let_go(exact);
+		th_let_go(&held, exact);
 		cr_assert_eq(used, 0, "got %zu bytes consumed after done, want 0", used);
 	}
 	memset(r, 0, sizeof(*r));
@@ -154,27 +128,7 @@ static const char *bad_name(int bad)
 /* Printable, for messages: CR, LF and NUL spelled out, long text cut. */
 static const char *show(const char *p, size_t n)
 {
-	static char s[4][512];
-	static int k;
-	char *o = s[k++ & 3];
-	size_t j = 0;
-
-	for (size_t i = 0; i < n && j + 8 < sizeof(s[0]); i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\r')
-			j += (size_t)snprintf(o + j, 8, "\\r");
-		else if (c == '\n')
-			j += (size_t)snprintf(o + j, 8, "\\n");
-		else if (c < 0x20 || c >= 0x7f)
-			j += (size_t)snprintf(o + j, 8, "\\x%02x", c);
-		else
-			o[j++] = (char)c;
-	}
-	if (j + 8 >= sizeof(s[0]))
-		j += (size_t)snprintf(o + j, 8, "...");
-	o[j] = '\0';
-	return o;
+	return th_show(p, n, 512);
 }
 
 static int contains(const char *hay, size_t n, const char *needle)

@@ -18,6 +18,7 @@
 #include <criterion/parameterized.h>
 
 #include "../proxy/smtp_parse.h"
+#include "lib/held.h"
 
 /* Long strings, spelled out by the preprocessor. */
 #define S10(c)	c c c c c c c c c c
@@ -41,43 +42,13 @@
 #define DOM256 D63 "." D63 "." D63 "." D62 ".x"
 #define V199   S100("v") S60("v") S10("v") S10("v") S10("v") "vvvvvvvvv"
 
-/*
- * Heap copies the tests hand to the parser are exact-size (ASan sees a read
- * past the end). A failed assertion leaves the test at once, so what is held
- * is also freed by the suite's .fini: a failure is not reported as a leak too.
- */
-static void *held[8];
-
-static void *hold(const void *src, size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	cr_assert_not_null(p);
-	if (n)
-		memcpy(p, src, n);
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
-		if (!held[i]) {
-			held[i] = p;
-			return p;
-		}
-	cr_assert_fail("got more than %zu buffers held", sizeof(held) / sizeof(held[0]));
-	return NULL;
-}
-
-static void let_go(void *p)
-{
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
-		if (held[i] == p)
-			held[i] = NULL;
-	free(p);
-}
+/* Heap copies the tests hand to the parser are exact-size (ASan sees a read
+ * past the end); .fini frees what a failed assertion left held. */
+static struct th_held held = { .cap = 8 };
 
 static void release(void)
 {
-	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
-		free(held[i]);
-		held[i] = NULL;
-	}
+	th_release(&held);
 }
 
 TestSuite(smtp_parse, .fini = release);
@@ -134,7 +105,7 @@ static void caller_feed(struct caller *c, const char *p, size_t n)
 	c->len += n;
 	for (int guard = 0;; guard++) {
 		/* An exact-size copy: a read past c->len is an ASan report. */
-		char *exact = hold(c->buf, c->len);
+		char *exact = th_hold(&held, c->buf, c->len);
 		size_t line_len = 12345, used = 12345;
 		int rc;
 
@@ -171,7 +142,7 @@ static void caller_feed(struct caller *c, const char *p, size_t n)
 			}
 			l->n++;
 		}
-		let_go(exact);
+		th_let_go(&held, exact);
 		memmove(c->buf, c->buf + used, c->len - used);
 		c->len -= used;
 		if (rc == SP_AGAIN && !used)
@@ -480,7 +451,7 @@ ParameterizedTestParameters(smtp_parse, command)
 ParameterizedTest(const struct cmd_case *c, smtp_parse, command)
 {
 	size_t len = c->len ? c->len : strlen(c->line);
-	char *exact = hold(c->line, len);
+	char *exact = th_hold(&held, c->line, len);
 	struct sp_cmd cmd;
 	int rc;
 
@@ -500,7 +471,7 @@ ParameterizedTest(const struct cmd_case *c, smtp_parse, command)
 			  "%s: got arg '%.*s', want '%s'", c->name, (int)cmd.arg_len, cmd.arg,
 			  c->arg);
 	}
-	let_go(exact);
+	th_let_go(&held, exact);
 }
 
 Test(smtp_parse, verb_names)
@@ -678,8 +649,7 @@ static const struct path_case path_cases[] = {
 	BAD("path 257", MAIL, "FROM:<" L64 "@" DOM190 ">", SP_PATH_TOO_LONG),
 	BAD("domain 253 in a path of 257", RCPT, "TO:<a@" DOM253 ">", SP_PATH_TOO_LONG),
 	BAD("domain 254", RCPT, "TO:<a@" DOM254 ">", SP_PATH_TOO_LONG),
-	BAD("path 257 by its source route", RCPT, "TO:<@" D63 ":a@" DOM188 ">",
-	    SP_PATH_TOO_LONG),
+	BAD("path 257 by its source route", RCPT, "TO:<@" D63 ":a@" DOM188 ">", SP_PATH_TOO_LONG),
 	BAD("label 64", RCPT, "TO:<a@" D63 "d.org>", SP_PATH_SYNTAX),
 	BAD("double dot local", MAIL, "FROM:<a..b@example.org>", SP_PATH_SYNTAX),
 	BAD("double dot domain", MAIL, "FROM:<a@example..org>", SP_PATH_SYNTAX),
@@ -746,7 +716,7 @@ ParameterizedTestParameters(smtp_parse, path)
 ParameterizedTest(const struct path_case *c, smtp_parse, path)
 {
 	size_t len = c->len ? c->len : strlen(c->arg);
-	char *exact = hold(c->arg, len);
+	char *exact = th_hold(&held, c->arg, len);
 	const char *why = NULL;
 	struct sp_path p;
 	int rc;
@@ -758,7 +728,7 @@ ParameterizedTest(const struct path_case *c, smtp_parse, path)
 	if (rc) {
 		cr_assert_not_null(why, "%s: got no reason, want one", c->name);
 		cr_assert_gt(strlen(why), 0, "%s: got an empty reason", c->name);
-		let_go(exact);
+		th_let_go(&held, exact);
 		return;
 	}
 	cr_assert(memchr(p.addr, '\0', sizeof(p.addr)), "%s: got addr unterminated", c->name);
@@ -790,7 +760,7 @@ ParameterizedTest(const struct path_case *c, smtp_parse, path)
 			     "%s: param %d: got has_value %d, want %d", c->name, i,
 			     p.params[i].has_value, w->has_value);
 	}
-	let_go(exact);
+	th_let_go(&held, exact);
 }
 
 Test(smtp_parse, param_lookup)
@@ -849,7 +819,7 @@ Test(smtp_parse, path_prefixes)
 		size_t len = c->len ? c->len : strlen(c->arg);
 
 		for (size_t n = 0; n <= len; n++) {
-			char *exact = hold(c->arg, n);
+			char *exact = th_hold(&held, c->arg, n);
 			const char *why = NULL;
 			struct sp_path p;
 			int rc;
@@ -867,7 +837,7 @@ Test(smtp_parse, path_prefixes)
 			} else {
 				cr_assert(why && *why, "%s[..%zu]: got no reason", c->name, n);
 			}
-			let_go(exact);
+			th_let_go(&held, exact);
 		}
 	}
 }

@@ -180,15 +180,21 @@ source_run() { # label port
 	t1=$(date +%s.%N)
 	printf '%-30s %10.0f msg/s\n' "smtp-source -> $1" "$(echo "$msgs / ($t1 - $t0)" | bc -l)"
 }
+# smtpload's summary line is KEY=VALUE pairs; the number after KEY=.
+kv() { # summary key
+	echo "$1" | sed "s/.*$2=\([0-9.]*\).*/\1/"
+}
+load_send() { # port sessions messages [--tls]
+	"$load" send --server "127.0.0.1:$1" ${4:-} --sessions "$2" --messages "$3" --size "$size"
+}
 load_run() { # label port [--tls]
 	local out
-	out=$("$load" send --server "127.0.0.1:$2" ${3:-} --sessions "$sessions" --messages "$msgs" \
-		--size "$size")
-	rate[$1]=$(echo "$out" | sed 's/.*rate=\([0-9.]*\).*/\1/')
-	med[$1]=$(echo "$out" | sed 's/.*median_ms=\([0-9.]*\).*/\1/')
-	printf '%-30s %10.0f msg/s   median %6.2f ms  p99 %6.2f ms  %s\n' "smtpload -> $1" \
-		"${rate[$1]}" "${med[$1]}" "$(echo "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')" \
-		"$(echo "$out" | sed 's/.*\(failures=[0-9]*\).*/\1/')"
+	out=$(load_send "$2" "$sessions" "$msgs" ${3:-})
+	rate[$1]=$(kv "$out" rate)
+	med[$1]=$(kv "$out" median_ms)
+	printf '%-30s %10.0f msg/s   median %6.2f ms  p99 %6.2f ms  failures=%s\n' \
+		"smtpload -> $1" "${rate[$1]}" "${med[$1]}" "$(kv "$out" p99_ms)" \
+		"$(kv "$out" failures)"
 }
 
 echo "== SMTP proxy: $msgs messages of ${size} B over $sessions concurrent sessions, one smtp-sink =="
@@ -210,11 +216,9 @@ echo "== latency, one session at a time ($((msgs / 10)) messages) =="
 declare -A lat1
 lat_run() { # label port [--tls]
 	local out
-	out=$("$load" send --server "127.0.0.1:$2" ${3:-} --sessions 1 --messages $((msgs / 10)) \
-		--size "$size")
-	lat1[$1]=$(echo "$out" | sed 's/.*median_ms=\([0-9.]*\).*/\1/')
-	printf '%-30s median %6.3f ms  p99 %6.3f ms\n' "$1" "${lat1[$1]}" \
-		"$(echo "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')"
+	out=$(load_send "$2" 1 $((msgs / 10)) ${3:-})
+	lat1[$1]=$(kv "$out" median_ms)
+	printf '%-30s median %6.3f ms  p99 %6.3f ms\n' "$1" "${lat1[$1]}" "$(kv "$out" p99_ms)"
 }
 lat_run direct $sink
 lat_run mailedge $me

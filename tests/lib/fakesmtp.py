@@ -3,9 +3,9 @@
 """fakesmtp.py - a scriptable fake SMTP server (and load client) for the
 mailedge-proxy tests. Python 3 standard library only.
 
-  fakesmtp.py serve --log FILE [--port 0] [options]
-      Listen on 127.0.0.1:PORT (0: any free port) and print "PORT\\n" on
-      standard output once listening. Every connection and everything received
+  fakesmtp.py serve --log FILE [options]
+      Listen on a free port of 127.0.0.1 and print "PORT\\n" on standard
+      output once listening. Every connection and everything received
       is written to FILE as JSON lines (one object per event, "ev" says which):
 
         connect   {conn, peer, port}
@@ -22,31 +22,30 @@ mailedge-proxy tests. Python 3 standard library only.
                    nul, queue_id, msgid}  data: the bytes as latin-1 text
                                           (cut when over 256 KiB)
         aborted   {conn, size, data}      the connection ended inside DATA
-        died      {conn}                  --die-in-data closed the connection
+        died      {conn}                  die_in_data closed the connection
         close     {conn}
 
-      The settings below can be changed while it runs: the file given with
+      Some settings can be changed while it runs: the file given with
       --control holds a JSON object ({"greeting": "421 4.3.2 going down",
-      "die_in_data": true, "delays": {"data_end": 2000}}) read at every new
-      connection; keys it has win over the command line. Only there:
+      "die_in_data": true}) read at every new connection; keys it has win
+      over the command line. Only there:
+      "greeting" (the first reply instead of "220 fake ESMTP fake"; one that
+      is not 220 is sent and the connection closed, as a server shutting down
+      does),
+      "die_in_data" (close the connection once message bytes arrive),
       "data_end_reply" (the reply to the end of DATA instead of 250),
       "close_after_data" (close once the message is answered),
       "read_delay_ms" (a slow reader: sleep before each read inside DATA).
 
-      --greeting TEXT     first reply (default "220 NAME ESMTP fake"); a
-                          greeting that is not 220 is sent and the connection
-                          closed, as a server shutting down does
-      --name NAME         server name (default fake)
+      The server is named "fake" and advertises SIZE 52428800.
       --xclient           advertise XCLIENT and accept it (answer 220)
       --auth USER:PASS    advertise AUTH PLAIN LOGIN; accept this pair (235),
                           refuse others (535)
       --chunking          advertise CHUNKING (BDAT is answered 250 and logged)
       --dsn               advertise DSN
-      --size N            SIZE value advertised (default 52428800)
       --expect-proxy      read a PROXY v1/v2 header before greeting
       --lenient-dot       also end DATA at a bare-LF/bare-CR dot line, the way
                           a vulnerable server would (smuggling tests)
-      --die-in-data       close the connection once message bytes arrive
       --delay WHAT=MS     wait before answering: greeting, ehlo, mail, rcpt,
                           data, data_end, quit, rset, auth (repeatable)
       --reject-rcpt TEXT  answer RCPT with this reply (e.g. "550 5.1.1 no")
@@ -77,6 +76,8 @@ import threading
 import time
 
 PP2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+NAME = "fake"  # the server's name in its greeting and EHLO reply
+SIZE = 52428800  # the SIZE it advertises
 
 log_lock = threading.Lock()
 log_file = None
@@ -199,18 +200,14 @@ class Server:
         self.nmsg = 0
 
     def settings(self):
-        s = dict(greeting=self.a.greeting, die_in_data=self.a.die_in_data,
-                 delays=dict(self.a.delays), reject_rcpt=self.a.reject_rcpt,
+        s = dict(greeting="", die_in_data=False,
+                 delays=self.a.delays, reject_rcpt=self.a.reject_rcpt,
                  data_end_reply="", close_after_data=False, read_delay_ms=0)
         if self.a.control:
             try:
                 with open(self.a.control) as f:
                     ctl = json.load(f)
-                for k, v in ctl.items():
-                    if k == "delays":
-                        s["delays"].update(v)
-                    else:
-                        s[k] = v
+                s.update(ctl)
             except (OSError, ValueError):
                 pass
         return s
@@ -222,7 +219,7 @@ class Server:
 
     def ehlo_reply(self):
         a = self.a
-        lines = [a.name, "PIPELINING", "SIZE %d" % a.size, "8BITMIME"]
+        lines = [NAME, "PIPELINING", "SIZE %d" % SIZE, "8BITMIME"]
         if a.dsn:
             lines.append("DSN")
         if a.xclient:
@@ -264,7 +261,7 @@ class Server:
                 return
             log("proxy", conn=cid, late=False, **p)
         self.delay(st, "greeting")
-        greeting = st["greeting"] or ("220 %s ESMTP fake" % a.name)
+        greeting = st["greeting"] or ("220 %s ESMTP fake" % NAME)
         c.send(greeting + "\r\n")
         if not greeting.startswith("220"):
             time.sleep(0.05)
@@ -288,7 +285,7 @@ class Server:
                 self.delay(st, "ehlo")
                 log("ehlo", conn=cid, name=arg, verb=verb)
                 sender, rcpts = None, []
-                c.send(self.ehlo_reply() if verb == "EHLO" else "250 %s\r\n" % a.name)
+                c.send(self.ehlo_reply() if verb == "EHLO" else "250 %s\r\n" % NAME)
             elif verb == "XCLIENT" and a.xclient:
                 attrs = {}
                 for kv in arg.split():
@@ -296,7 +293,7 @@ class Server:
                     attrs[k.upper()] = xtext_decode(v)
                 log("xclient", conn=cid, attrs=attrs)
                 sender, rcpts = None, []
-                c.send("220 %s ESMTP fake\r\n" % a.name)
+                c.send("220 %s ESMTP fake\r\n" % NAME)
             elif verb == "AUTH" and a.auth:
                 self.delay(st, "auth")
                 self.auth(c, cid, arg)
@@ -452,7 +449,7 @@ class Server:
 def serve(a):
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", a.port))
+    srv.bind(("127.0.0.1", 0))
     srv.listen(256)
     s = Server(a)
     sys.stdout.write("%d\n" % srv.getsockname()[1])
@@ -587,19 +584,14 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="mode", required=True)
     s = sub.add_parser("serve")
-    s.add_argument("--port", type=int, default=0)
     s.add_argument("--log", required=True)
     s.add_argument("--control")
-    s.add_argument("--greeting", default="")
-    s.add_argument("--name", default="fake")
     s.add_argument("--xclient", action="store_true")
     s.add_argument("--auth", default="")
     s.add_argument("--chunking", action="store_true")
     s.add_argument("--dsn", action="store_true")
-    s.add_argument("--size", type=int, default=52428800)
     s.add_argument("--expect-proxy", action="store_true")
     s.add_argument("--lenient-dot", action="store_true")
-    s.add_argument("--die-in-data", action="store_true")
     s.add_argument("--reject-rcpt", default="")
     s.add_argument("--delay", action="append", default=[])
     ld = sub.add_parser("load")

@@ -24,14 +24,7 @@
 
 #include "proxylab.h"
 #include "testenv.h"
-
-long long pl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "traffic.h"
 
 static void sleep_ms(int ms)
 {
@@ -91,7 +84,7 @@ int pl_count_str(const char *hay, const char *needle)
 int pl_sh(char **out, int ms, const char *fmt, ...)
 {
 	char cmd[8192], path[] = "/tmp/mailedge-test-sh-XXXXXX";
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 	va_list ap;
 	int fd, st = 0, rc = -ETIMEDOUT;
 	pid_t pid;
@@ -117,7 +110,7 @@ int pl_sh(char **out, int ms, const char *fmt, ...)
 		_exit(127);
 	}
 	close(fd);
-	while (pid > 0 && pl_now_ms() < deadline) {
+	while (pid > 0 && now_ms() < deadline) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			break;
@@ -301,7 +294,8 @@ void pl_fini(struct pl *l)
 	l->dir[0] = '\0';
 }
 
-void pl_expand(const struct pl *l, const char *in, char *out, size_t len)
+/* The placeholders of pl_proxy_start's configuration, replaced. */
+static void expand(const struct pl *l, const char *in, char *out, size_t len)
 {
 	size_t o = 0, i = 0;
 
@@ -370,12 +364,15 @@ int pl_fake_control(struct pl *l, int i, const char *json)
 	return pl_write_file(l->fake[i].ctl, json, strlen(json));
 }
 
-json_object *pl_fake_events(const struct pl *l, int i)
+json_object *pl_jsonl(const char *path)
 {
-	json_object *arr = json_object_new_array();
-	char *text = pl_read_file(l->fake[i].log), *p, *nl;
+	char *text = pl_read_file(path), *p, *nl;
+	json_object *arr;
 
-	for (p = text; p && *p; p = nl + 1) {
+	if (!text)
+		return NULL;
+	arr = json_object_new_array();
+	for (p = text; *p; p = nl + 1) {
 		json_object *o;
 
 		nl = strchr(p, '\n');
@@ -388,6 +385,13 @@ json_object *pl_fake_events(const struct pl *l, int i)
 	}
 	free(text);
 	return arr;
+}
+
+json_object *pl_fake_events(const struct pl *l, int i)
+{
+	json_object *arr = pl_jsonl(l->fake[i].log);
+
+	return arr ? arr : json_object_new_array(); /* none logged yet */
 }
 
 static const char *jstr(json_object *o, const char *key)
@@ -444,7 +448,7 @@ int pl_mail_conns(json_object *events)
 
 int pl_fake_settle(const struct pl *l, int i, int ms)
 {
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 
 	for (;;) {
 		json_object *a = pl_fake_events(l, i);
@@ -453,7 +457,7 @@ int pl_fake_settle(const struct pl *l, int i, int ms)
 		json_object_put(a);
 		if (!open)
 			return 0;
-		if (pl_now_ms() >= deadline)
+		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		sleep_ms(20);
 	}
@@ -461,7 +465,7 @@ int pl_fake_settle(const struct pl *l, int i, int ms)
 
 int pl_fake_wait(const struct pl *l, int i, const char *ev, int n, int ms)
 {
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 	int k;
 
 	for (;;) {
@@ -469,7 +473,7 @@ int pl_fake_wait(const struct pl *l, int i, const char *ev, int n, int ms)
 
 		k = pl_count(a, ev, NULL, NULL);
 		json_object_put(a);
-		if (k >= n || pl_now_ms() >= deadline)
+		if (k >= n || now_ms() >= deadline)
 			return k;
 		sleep_ms(20);
 	}
@@ -521,8 +525,8 @@ int pl_sink_start(struct pl *l, int i, const char *extra)
 		}
 		if (c->pid < 0)
 			return -EAGAIN;
-		deadline = pl_now_ms() + 5000;
-		while (pl_now_ms() < deadline) {
+		deadline = now_ms() + 5000;
+		while (now_ms() < deadline) {
 			if (waitpid(c->pid, NULL, WNOHANG) == c->pid) {
 				c->pid = -1; /* the port was taken after all: again */
 				break;
@@ -547,7 +551,7 @@ int pl_conf_write(struct pl *l, const char *conf)
 
 	if (!text)
 		return -ENOMEM;
-	pl_expand(l, conf, text, cap);
+	expand(l, conf, text, cap);
 	rc = pl_write_file(l->conf, text, strlen(text));
 	free(text);
 	return rc;
@@ -555,7 +559,7 @@ int pl_conf_write(struct pl *l, const char *conf)
 
 int pl_log_wait(const struct pl *l, const char *needle, int n, int ms)
 {
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 	int k;
 
 	for (;;) {
@@ -563,7 +567,7 @@ int pl_log_wait(const struct pl *l, const char *needle, int n, int ms)
 
 		k = pl_count_str(log, needle);
 		free(log);
-		if (k >= n || pl_now_ms() >= deadline)
+		if (k >= n || now_ms() >= deadline)
 			return k;
 		sleep_ms(20);
 	}
@@ -611,8 +615,8 @@ static int proxy_exec(struct pl *l, const char *args)
 	}
 	if (l->proxy < 0)
 		return -EAGAIN;
-	deadline = pl_now_ms() + 15000;
-	while (pl_now_ms() < deadline) {
+	deadline = now_ms() + 15000;
+	while (now_ms() < deadline) {
 		if (waitpid(l->proxy, &st, WNOHANG) == l->proxy) {
 			l->proxy_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			l->proxy = -1;
@@ -634,7 +638,7 @@ int pl_proxy_signal(struct pl *l, int sig)
 
 int pl_proxy_wait(struct pl *l, int ms)
 {
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 	int st;
 
 	if (l->proxy <= 0)
@@ -645,7 +649,7 @@ int pl_proxy_wait(struct pl *l, int ms)
 			l->proxy = -1;
 			return l->proxy_status;
 		}
-		if (pl_now_ms() >= deadline)
+		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		sleep_ms(10);
 	}
@@ -689,7 +693,7 @@ char *pl_http_get(int port, const char *path)
 	struct pl_client c;
 	char req[512], *body, *res;
 	size_t cap = 1 << 20, n = 0;
-	long long deadline = pl_now_ms() + 5000;
+	long long deadline = now_ms() + 5000;
 
 	if (pl_connect(&c, NULL, port))
 		return NULL;
@@ -699,7 +703,7 @@ char *pl_http_get(int port, const char *path)
 		return NULL;
 	}
 	res = malloc(cap + 1);
-	while (res && n < cap && pl_now_ms() < deadline) {
+	while (res && n < cap && now_ms() < deadline) {
 		struct pollfd p = { .fd = c.fd, .events = POLLIN };
 		const char *h, *cl;
 		ssize_t r;
@@ -931,13 +935,13 @@ static size_t reply_len(const struct pl_client *c)
 
 int pl_reply(struct pl_client *c, char *text, size_t len, int ms)
 {
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 	size_t n;
 
 	if (text && len)
 		text[0] = '\0';
 	while (!(n = reply_len(c))) {
-		long long left = deadline - pl_now_ms();
+		long long left = deadline - now_ms();
 		int r;
 
 		if (left <= 0)
@@ -1018,10 +1022,10 @@ err:
 
 int pl_wait_close(struct pl_client *c, int ms)
 {
-	long long deadline = pl_now_ms() + ms;
+	long long deadline = now_ms() + ms;
 
 	for (;;) {
-		long long left = deadline - pl_now_ms();
+		long long left = deadline - now_ms();
 		int r;
 
 		if (left <= 0)
@@ -1032,18 +1036,4 @@ int pl_wait_close(struct pl_client *c, int ms)
 		if (r < 0)
 			return 0;
 	}
-}
-
-int pl_ehlo(struct pl_client *c, const char *src, int port, const char *name)
-{
-	char text[4096];
-	int code;
-
-	if (pl_connect(c, src, port))
-		return -ECONNREFUSED;
-	code = pl_reply(c, text, sizeof(text), 10000);
-	if (code != 220)
-		return code;
-	code = pl_cmd(c, text, sizeof(text), "EHLO %s", name);
-	return code == 250 ? 0 : code;
 }

@@ -49,17 +49,16 @@ int pl_init(struct pl *l);
 /* Kill everything still running, remove the directory. */
 void pl_fini(struct pl *l);
 
-/* Placeholders in configuration text: @P0@-@P3@ listener ports, @M@ metrics,
- * @F0@-@F3@ fake ports, @S0@-@S3@ sink ports, @DIR@ the test directory,
- * @TLS@ its certificate directory. */
-void pl_expand(const struct pl *l, const char *in, char *out, size_t len);
-
 /* fakesmtp.py serve with extra arguments (printf-style); 0 or -errno. */
 int pl_fake_start(struct pl *l, int i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Replace the fake's control file (JSON object text). */
 int pl_fake_control(struct pl *l, int i, const char *json);
 /* Every event the fake logged so far, as a JSON array (json_object_put it). */
 json_object *pl_fake_events(const struct pl *l, int i);
+/* The objects of a JSON-lines file, as a JSON array (json_object_put it), or
+ * NULL if it cannot be read; a line still being written, or one that does not
+ * parse, is left out. */
+json_object *pl_jsonl(const char *path);
 /* Events of kind ev (NULL: any) whose string field key contains needle (key
  * NULL: every event of that kind). */
 int pl_count(json_object *events, const char *ev, const char *key, const char *needle);
@@ -76,8 +75,10 @@ int pl_fake_wait(const struct pl *l, int i, const char *ev, int n, int ms);
 int pl_sink_start(struct pl *l, int i, const char *extra);
 void pl_child_kill(struct pl_child *c, int sig);
 
-/* Write the configuration (placeholders expanded) and start the proxy; wait
- * until it logs "ready" (0) or exits (-1; see the log). */
+/* Write the configuration and start the proxy; wait until it logs "ready"
+ * (0) or exits (-1; see the log). Placeholders in the configuration:
+ * @P0@-@P3@ listener ports, @M@ metrics, @F0@-@F3@ fake ports, @S0@-@S3@ sink
+ * ports, @DIR@ the test directory, @TLS@ its certificate directory. */
 int pl_proxy_start(struct pl *l, const char *conf);
 /* Start the proxy with these arguments only (no configuration file). */
 int pl_proxy_run(struct pl *l, const char *args);
@@ -100,7 +101,6 @@ int pl_sh(char **out, int ms, const char *fmt, ...) __attribute__((format(printf
 
 char *pl_read_file(const char *path); /* malloc'd, NULL if unreadable */
 int pl_write_file(const char *path, const char *text, size_t len);
-long long pl_now_ms(void);
 int pl_count_str(const char *hay, const char *needle);
 
 /* GET path over HTTP/1.0 from 127.0.0.1:port: the body (malloc), or NULL. */
@@ -141,7 +141,5 @@ int pl_tls(struct pl_client *c, const char *ca, int version);
 /* Does the connection close within ms (1), or stay open (0)? Bytes read
  * meanwhile are kept. */
 int pl_wait_close(struct pl_client *c, int ms);
-/* A free-standing session up to the 250 for EHLO; 0 or the failing code. */
-int pl_ehlo(struct pl_client *c, const char *src, int port, const char *name);
 
 #endif
