@@ -19,15 +19,15 @@
 #include "pool.h"
 #include "session.h"
 
-#define ST(x) (1u << (x))
+#define ST(x)	    (1u << (x))
 #define BEFORE_HELO ST(SS_GREETED)
-#define AFTER_HELO (ST(SS_READY) | ST(SS_MAIL) | ST(SS_RCPT))
-#define ANY (BEFORE_HELO | AFTER_HELO)
+#define AFTER_HELO  (ST(SS_READY) | ST(SS_MAIL) | ST(SS_RCPT))
+#define ANY	    (BEFORE_HELO | AFTER_HELO)
 
 struct cmd {
 	enum sp_verb verb;
-	unsigned int states;  /* where it is allowed */
-	int needs_tls;	      /* on a starttls=required listener */
+	unsigned int states;   /* where it is allowed */
+	int needs_tls;	       /* on a starttls=required listener */
 	const char *seq_reply; /* the reply when it is out of sequence */
 	void (*proceed)(struct session *s, const struct sp_cmd *c);
 };
@@ -73,9 +73,15 @@ static int tls_required_here(const struct session *s)
 	return s->l->starttls == PX_TLS_REQUIRED && !s->tls;
 }
 
+/* The listener lets AUTH be offered here and now (the pool has a say too). */
+static int auth_allowed(const struct session *s)
+{
+	return s->l->auth && (!s->l->auth_requires_tls || s->tls);
+}
+
 static int auth_offered(const struct session *s, struct px_caps *caps)
 {
-	if (!s->l->auth || (s->l->auth_requires_tls && !s->tls))
+	if (!auth_allowed(s))
 		return 0;
 	px_pool_caps(s->l->pool, caps);
 	return (caps->bits & PX_CAP_AUTH) != 0;
@@ -138,7 +144,7 @@ static void ehlo_reply(struct session *s)
 		session_reply(s, "250-DSN");
 	if (s->l->starttls != PX_TLS_OFF && !s->tls)
 		session_reply(s, "250-STARTTLS");
-	if (auth_offered(s, &pool))
+	if (auth_allowed(s) && (pool.bits & PX_CAP_AUTH))
 		session_reply(s, "250-AUTH %s", pool.auth);
 	/* CHUNKING (BDAT) is not offered: DATA is the one path that is checked
 	 * for smuggling. ENHANCEDSTATUSCODES: every reply of ours has one. */
@@ -191,8 +197,9 @@ static int known_param(const struct session *s, const struct sp_param *p, unsign
 	if (!strcasecmp(p->key, "SIZE"))
 		return p->has_value;
 	if (!strcasecmp(p->key, "BODY"))
-		return p->has_value && (!strcasecmp(p->value, "7BIT") ||
-					(!strcasecmp(p->value, "8BITMIME") && (caps & PX_CAP_8BITMIME)));
+		return p->has_value &&
+		       (!strcasecmp(p->value, "7BIT") ||
+			(!strcasecmp(p->value, "8BITMIME") && (caps & PX_CAP_8BITMIME)));
 	if (!strcasecmp(p->key, "SMTPUTF8"))
 		return !p->has_value && (caps & PX_CAP_SMTPUTF8);
 	if (!strcasecmp(p->key, "RET") || !strcasecmp(p->key, "ENVID"))
@@ -249,7 +256,9 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 			session_reject(s, "syntax", "501 5.1.7 Bad sender address syntax: %s", why);
 		return;
 	}
-	px_pool_caps(s->l->pool, &caps);
+	/* The pool's lock is taken only when there are parameters to check. */
+	if (p.nparams)
+		px_pool_caps(s->l->pool, &caps);
 	for (i = 0; i < p.nparams; i++)
 		if (!known_param(s, &p.params[i], caps.bits)) {
 			atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
@@ -341,7 +350,8 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		if (rc == SP_PATH_PARAM)
 			session_reject(s, "syntax", "555 5.5.4 Error: %s", why);
 		else
-			session_reject(s, "syntax", "501 5.1.3 Bad recipient address syntax: %s", why);
+			session_reject(s, "syntax", "501 5.1.3 Bad recipient address syntax: %s",
+				       why);
 		return;
 	}
 	if (s->tx_rcpts >= s->cfg->lim.recipients) {
@@ -356,10 +366,12 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		session_reject(s, "relay", "554 5.7.1 <%.100s>: Relay access denied", addr);
 		return;
 	}
-	px_pool_caps(s->l->pool, &caps);
+	if (p.nparams)
+		px_pool_caps(s->l->pool, &caps);
 	n = (size_t)snprintf(s->pending, sizeof(s->pending), "RCPT TO:<%s>", p.addr);
 	for (i = 0; i < p.nparams; i++) {
-		int dsn = !strcasecmp(p.params[i].key, "NOTIFY") || !strcasecmp(p.params[i].key, "ORCPT");
+		int dsn =
+		    !strcasecmp(p.params[i].key, "NOTIFY") || !strcasecmp(p.params[i].key, "ORCPT");
 
 		if (!dsn || !(caps.bits & PX_CAP_DSN) || !p.params[i].has_value) {
 			atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
@@ -452,7 +464,8 @@ static void cmd_vrfy(struct session *s, const struct sp_cmd *c)
 {
 	(void)c;
 	/* Not denied by configuration: answer without revealing anything. */
-	session_reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+	session_reply(s,
+		      "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
 }
 
 static void cmd_refused(struct session *s, const struct sp_cmd *c)
@@ -561,9 +574,9 @@ static void cmd_auth(struct session *s, const struct sp_cmd *c)
 	if (s->state == SS_GREETED || s->authenticated || s->state != SS_READY) {
 		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
 		session_reject(s, "sequence", "503 5.5.1 Error: %s",
-			       s->authenticated ? "already authenticated" :
-			       s->state == SS_GREETED ? "send HELO/EHLO first" :
-							"MAIL transaction in progress");
+			       s->authenticated		? "already authenticated"
+			       : s->state == SS_GREETED ? "send HELO/EHLO first"
+							: "MAIL transaction in progress");
 		return;
 	}
 	for (i = 0; i < c->arg_len; i++)
@@ -628,13 +641,15 @@ void session_command(struct session *s, const char *line, size_t len)
 			continue;
 		if (k->needs_tls && tls_required_here(s)) {
 			atomic_fetch_add(&px_stats.rejects[REJ_TLS_REQUIRED], 1);
-			session_reject(s, "tls required", "530 5.7.0 Must issue a STARTTLS command first");
+			session_reject(s, "tls required",
+				       "530 5.7.0 Must issue a STARTTLS command first");
 			return;
 		}
 		if (!(k->states & ST(s->state))) {
 			atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
 			session_reject(s, "sequence", "%s",
-				       k->seq_reply ? k->seq_reply : "503 5.5.1 Error: bad sequence of commands");
+				       k->seq_reply ? k->seq_reply
+						    : "503 5.5.1 Error: bad sequence of commands");
 			return;
 		}
 		k->proceed(s, &c);
