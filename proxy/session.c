@@ -19,9 +19,15 @@
 #define SESSION_IN_LIMIT (64 * 1024)
 
 static const char *const state_names[SS_STATE_MAX] = {
-	[SS_CONNECTED] = "connected", [SS_GREETED] = "greeted", [SS_READY] = "ready",
-	[SS_MAIL] = "mail",	      [SS_RCPT] = "rcpt",	[SS_DATA] = "data",
-	[SS_TLS] = "tls",	      [SS_AUTH] = "auth",	[SS_CLOSING] = "closing",
+	[SS_CONNECTED] = "connected",
+	[SS_GREETED] = "greeted",
+	[SS_READY] = "ready",
+	[SS_MAIL] = "mail",
+	[SS_RCPT] = "rcpt",
+	[SS_DATA] = "data",
+	[SS_TLS] = "tls",
+	[SS_AUTH] = "auth",
+	[SS_CLOSING] = "closing",
 };
 
 const char *strstate(enum ss_state s)
@@ -160,11 +166,13 @@ static void on_delay(struct ev_loop *loop, ev_timer *t, int revents)
 	session_release(s);
 }
 
-void session_reject(struct session *s, const char *reason, const char *fmt, ...)
+void session_reject(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
 {
 	char line[600];
 	va_list ap;
 
+	if (kind != REJ_NONE)
+		atomic_fetch_add(&px_stats.rejects[kind], 1);
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
@@ -238,8 +246,8 @@ void session_next(struct session *s)
 		}
 		if (rc == SP_TOO_LONG) {
 			io_consume(s->io, used);
-			atomic_fetch_add(&px_stats.rejects[REJ_LINE], 1);
-			session_reject(s, "line too long", "500 5.5.2 Error: line too long");
+			session_reject(s, REJ_LINE, "line too long",
+				       "500 5.5.2 Error: line too long");
 			continue;
 		}
 		memcpy(line, buf_ptr(in), len);
@@ -282,8 +290,9 @@ static void client_event(struct session *s, enum io_event ev)
 				s->pregreet = 1;
 				atomic_fetch_add(&px_stats.rejects[REJ_PREGREET], 1);
 				if (s->l->pregreet != PX_PREGREET_IGNORE)
-					log_info("pregreet id=%llx client=%s: talked before the banner",
-						 s->id, s->peer_text);
+					log_info(
+					    "pregreet id=%llx client=%s: talked before the banner",
+					    s->id, s->peer_text);
 			}
 			if (s->l->pregreet == PX_PREGREET_REJECT) {
 				session_reply(s, "554 5.7.1 %s Error: talking before the greeting",
@@ -342,7 +351,8 @@ static void client_event(struct session *s, enum io_event ev)
 		return;
 	case IO_ERROR:
 		if (!s->outcome[0])
-			snprintf(s->outcome, sizeof(s->outcome), "client %.80s", io_strerror(s->io));
+			snprintf(s->outcome, sizeof(s->outcome), "client %.80s",
+				 io_strerror(s->io));
 		session_free(s);
 		return;
 	case IO_CONNECTED:

@@ -173,8 +173,7 @@ static int backend_rset(struct session *s)
 static void cmd_helo(struct session *s, const struct sp_cmd *c)
 {
 	if (!helo_name_ok(c->arg, c->arg_len)) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: %s hostname", c->name);
+		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: %s hostname", c->name);
 		return;
 	}
 	memcpy(s->helo, c->arg, c->arg_len);
@@ -238,22 +237,21 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 	int rc, i;
 
 	if (s->state == SS_GREETED) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "503 5.5.1 Error: send HELO/EHLO first");
+		session_reject(s, REJ_SEQUENCE, "sequence",
+			       "503 5.5.1 Error: send HELO/EHLO first");
 		return;
 	}
 	if (s->state != SS_READY) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "503 5.5.1 Error: nested MAIL command");
+		session_reject(s, REJ_SEQUENCE, "sequence", "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
 	rc = sp_parse_path(c->arg, c->arg_len, 0, &p, &why);
 	if (rc) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
 		if (rc == SP_PATH_PARAM)
-			session_reject(s, "syntax", "555 5.5.4 Error: %s", why);
+			session_reject(s, REJ_SYNTAX, "syntax", "555 5.5.4 Error: %s", why);
 		else
-			session_reject(s, "syntax", "501 5.1.7 Bad sender address syntax: %s", why);
+			session_reject(s, REJ_SYNTAX, "syntax",
+				       "501 5.1.7 Bad sender address syntax: %s", why);
 		return;
 	}
 	/* The pool's lock is taken only when there are parameters to check. */
@@ -261,20 +259,18 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 		px_pool_caps(s->l->pool, &caps);
 	for (i = 0; i < p.nparams; i++)
 		if (!known_param(s, &p.params[i], caps.bits)) {
-			atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-			session_reject(s, "syntax", "555 5.5.4 Unsupported option: %.40s",
-				       p.params[i].key);
+			session_reject(s, REJ_SYNTAX, "syntax",
+				       "555 5.5.4 Unsupported option: %.40s", p.params[i].key);
 			return;
 		}
 	if (p.utf8 && !sp_param(&p, "SMTPUTF8", NULL)) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "553 5.6.7 Non-ASCII address needs SMTPUTF8");
+		session_reject(s, REJ_SYNTAX, "syntax",
+			       "553 5.6.7 Non-ASCII address needs SMTPUTF8");
 		return;
 	}
 	size = sp_param(&p, "SIZE", NULL);
 	if (size && strtoull(size, NULL, 10) > s->cfg->lim.message_size) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SIZE], 1);
-		session_reject(s, "size", "552 5.3.4 Message size exceeds fixed limit");
+		session_reject(s, REJ_SIZE, "size", "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
 	memcpy(s->from, p.addr, sizeof(s->from));
@@ -290,7 +286,7 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 					      p.params[i].key, p.params[i].has_value ? "=" : "",
 					      p.params[i].value);
 		if (n + 3 > sizeof(s->pending)) {
-			session_reject(s, "syntax", "501 5.5.4 Error: command too long");
+			session_reject(s, REJ_NONE, "syntax", "501 5.5.4 Error: command too long");
 			return;
 		}
 		memcpy(line + n, "\r\n", 3);
@@ -346,24 +342,23 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 
 	rc = sp_parse_path(c->arg, c->arg_len, 1, &p, &why);
 	if (rc) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
 		if (rc == SP_PATH_PARAM)
-			session_reject(s, "syntax", "555 5.5.4 Error: %s", why);
+			session_reject(s, REJ_SYNTAX, "syntax", "555 5.5.4 Error: %s", why);
 		else
-			session_reject(s, "syntax", "501 5.1.3 Bad recipient address syntax: %s",
-				       why);
+			session_reject(s, REJ_SYNTAX, "syntax",
+				       "501 5.1.3 Bad recipient address syntax: %s", why);
 		return;
 	}
 	if (s->tx_rcpts >= s->cfg->lim.recipients) {
 		/* RFC 5321 4.5.3.1.10: 452, and the accepted ones stay accepted. */
-		atomic_fetch_add(&px_stats.rejects[REJ_RECIPIENTS], 1);
-		session_reject(s, "recipients", "452 4.5.3 Error: too many recipients");
+		session_reject(s, REJ_RECIPIENTS, "recipients",
+			       "452 4.5.3 Error: too many recipients");
 		return;
 	}
 	me_escape(p.addr, strlen(p.addr), addr, sizeof(addr));
 	if (px_relay_decide(s, &p) == PX_RELAY_DENIED) {
-		atomic_fetch_add(&px_stats.rejects[REJ_RELAY], 1);
-		session_reject(s, "relay", "554 5.7.1 <%.100s>: Relay access denied", addr);
+		session_reject(s, REJ_RELAY, "relay", "554 5.7.1 <%.100s>: Relay access denied",
+			       addr);
 		return;
 	}
 	if (p.nparams)
@@ -374,15 +369,14 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		    !strcasecmp(p.params[i].key, "NOTIFY") || !strcasecmp(p.params[i].key, "ORCPT");
 
 		if (!dsn || !(caps.bits & PX_CAP_DSN) || !p.params[i].has_value) {
-			atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-			session_reject(s, "syntax", "555 5.5.4 Unsupported option: %.40s",
-				       p.params[i].key);
+			session_reject(s, REJ_SYNTAX, "syntax",
+				       "555 5.5.4 Unsupported option: %.40s", p.params[i].key);
 			return;
 		}
 		n += (size_t)snprintf(s->pending + n, sizeof(s->pending) - n, " %s=%s",
 				      p.params[i].key, p.params[i].value);
 		if (n >= sizeof(s->pending) - 3) {
-			session_reject(s, "syntax", "501 5.5.4 Error: command too long");
+			session_reject(s, REJ_NONE, "syntax", "501 5.5.4 Error: command too long");
 			return;
 		}
 	}
@@ -414,13 +408,11 @@ static void data_go(struct session *s, int ok, const struct px_reply *r, const c
 static void cmd_data(struct session *s, const struct sp_cmd *c)
 {
 	if (c->arg_len) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: DATA");
+		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: DATA");
 		return;
 	}
 	if (!s->tx_rcpts) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "554 5.5.1 Error: no valid recipients");
+		session_reject(s, REJ_SEQUENCE, "sequence", "554 5.5.1 Error: no valid recipients");
 		return;
 	}
 	s->busy = 1;
@@ -432,8 +424,7 @@ static void cmd_data(struct session *s, const struct sp_cmd *c)
 static void cmd_rset(struct session *s, const struct sp_cmd *c)
 {
 	if (c->arg_len) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: RSET");
+		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: RSET");
 		return;
 	}
 	session_reply(s, "250 2.0.0 Ok");
@@ -470,11 +461,11 @@ static void cmd_vrfy(struct session *s, const struct sp_cmd *c)
 
 static void cmd_refused(struct session *s, const struct sp_cmd *c)
 {
-	atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
 	if (c->verb == SP_XCLIENT || c->verb == SP_XFORWARD)
-		session_reject(s, "denied", "550 5.7.0 Error: %s is not for clients", c->name);
+		session_reject(s, REJ_DENIED, "denied", "550 5.7.0 Error: %s is not for clients",
+			       c->name);
 	else
-		session_reject(s, "denied", "502 5.5.1 Error: command not implemented");
+		session_reject(s, REJ_DENIED, "denied", "502 5.5.1 Error: command not implemented");
 }
 
 static void cmd_starttls(struct session *s, const struct sp_cmd *c)
@@ -482,24 +473,21 @@ static void cmd_starttls(struct session *s, const struct sp_cmd *c)
 	size_t discarded;
 
 	if (s->l->starttls == PX_TLS_OFF) {
-		atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
-		session_reject(s, "denied", "502 5.5.1 Error: command not implemented");
+		session_reject(s, REJ_DENIED, "denied", "502 5.5.1 Error: command not implemented");
 		return;
 	}
 	if (s->tls) {
 		/* RFC 3207 4.2: a second STARTTLS is refused. */
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "554 5.5.1 Error: TLS already active");
+		session_reject(s, REJ_SEQUENCE, "sequence", "554 5.5.1 Error: TLS already active");
 		return;
 	}
 	if (c->arg_len) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: STARTTLS");
+		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: STARTTLS");
 		return;
 	}
 	if (s->state == SS_MAIL || s->state == SS_RCPT) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "503 5.5.1 Error: MAIL transaction in progress");
+		session_reject(s, REJ_SEQUENCE, "sequence",
+			       "503 5.5.1 Error: MAIL transaction in progress");
 		return;
 	}
 	session_reply(s, "220 2.0.0 Ready to start TLS");
@@ -564,16 +552,16 @@ static void cmd_auth(struct session *s, const struct sp_cmd *c)
 	size_t i;
 
 	if (!auth_offered(s, &caps)) {
-		atomic_fetch_add(&px_stats.rejects[REJ_AUTH], 1);
 		if (s->l->auth && s->l->auth_requires_tls && !s->tls)
-			session_reject(s, "auth", "530 5.7.0 Must issue a STARTTLS command first");
+			session_reject(s, REJ_AUTH, "auth",
+				       "530 5.7.0 Must issue a STARTTLS command first");
 		else
-			session_reject(s, "auth", "503 5.5.1 Error: authentication not enabled");
+			session_reject(s, REJ_AUTH, "auth",
+				       "503 5.5.1 Error: authentication not enabled");
 		return;
 	}
 	if (s->state == SS_GREETED || s->authenticated || s->state != SS_READY) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "503 5.5.1 Error: %s",
+		session_reject(s, REJ_SEQUENCE, "sequence", "503 5.5.1 Error: %s",
 			       s->authenticated		? "already authenticated"
 			       : s->state == SS_GREETED ? "send HELO/EHLO first"
 							: "MAIL transaction in progress");
@@ -583,8 +571,8 @@ static void cmd_auth(struct session *s, const struct sp_cmd *c)
 		if (!isalnum((unsigned char)c->arg[i]) && !strchr("-_ +/=", c->arg[i]))
 			break;
 	if (!c->arg_len || i < c->arg_len || c->arg_len > sizeof(s->pending) - 8) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+		session_reject(s, REJ_SYNTAX, "syntax",
+			       "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
 		return;
 	}
 	snprintf(s->pending, sizeof(s->pending), "AUTH %.*s\r\n", (int)c->arg_len, c->arg);
@@ -605,10 +593,10 @@ void session_auth_line(struct session *s, const char *line, size_t len)
 			break;
 	if (i < len || len > sizeof(s->pending) - 3) {
 		enter_state(s, SS_READY);
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
 		/* The backend is mid-exchange: start over with a fresh connection. */
 		bk_close(s, 0);
-		session_reject(s, "syntax", "501 5.5.2 Error: malformed authentication response");
+		session_reject(s, REJ_SYNTAX, "syntax",
+			       "501 5.5.2 Error: malformed authentication response");
 		return;
 	}
 	memcpy(s->pending, line, len);
@@ -625,13 +613,11 @@ void session_command(struct session *s, const char *line, size_t len)
 	size_t i;
 
 	if (sp_command(line, len, &c)) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "500 5.5.2 Error: bad syntax");
+		session_reject(s, REJ_SYNTAX, "syntax", "500 5.5.2 Error: bad syntax");
 		return;
 	}
 	if (s->cfg->deny[c.verb]) {
-		atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
-		session_reject(s, "denied", "%s", s->cfg->deny_reply);
+		session_reject(s, REJ_DENIED, "denied", "%s", s->cfg->deny_reply);
 		return;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -640,14 +626,12 @@ void session_command(struct session *s, const char *line, size_t len)
 		if (k->verb != c.verb)
 			continue;
 		if (k->needs_tls && tls_required_here(s)) {
-			atomic_fetch_add(&px_stats.rejects[REJ_TLS_REQUIRED], 1);
-			session_reject(s, "tls required",
+			session_reject(s, REJ_TLS_REQUIRED, "tls required",
 				       "530 5.7.0 Must issue a STARTTLS command first");
 			return;
 		}
 		if (!(k->states & ST(s->state))) {
-			atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-			session_reject(s, "sequence", "%s",
+			session_reject(s, REJ_SEQUENCE, "sequence", "%s",
 				       k->seq_reply ? k->seq_reply
 						    : "503 5.5.1 Error: bad sequence of commands");
 			return;
@@ -655,6 +639,6 @@ void session_command(struct session *s, const char *line, size_t len)
 		k->proceed(s, &c);
 		return;
 	}
-	atomic_fetch_add(&px_stats.rejects[REJ_UNKNOWN], 1);
-	session_reject(s, "unknown command", "500 5.5.2 Error: command not recognized");
+	session_reject(s, REJ_UNKNOWN, "unknown command",
+		       "500 5.5.2 Error: command not recognized");
 }

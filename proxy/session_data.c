@@ -28,7 +28,8 @@ static void data_end_reply(struct session *s, int ok, const struct px_reply *r, 
 		atomic_fetch_add(&px_stats.data_failed, 1);
 		s->msgs_failed++;
 		log_info("session %llx: no reply to the end of the message: %s", s->id, err);
-		session_reply(s, "451 4.4.2 %s Error: lost the mail server during the message, try "
+		session_reply(s,
+			      "451 4.4.2 %s Error: lost the mail server during the message, try "
 			      "again later",
 			      s->cfg->hostname);
 	} else {
@@ -70,14 +71,14 @@ static void data_done(struct session *s)
 	if (s->data.bad) {
 		/* Refused here: the backend must not deliver what it has. */
 		bk_close(s, 0);
-		why = s->data.bad == SD_TOO_BIG ? REJ_SIZE :
-		      s->data.bad == SD_LONG_LINE ? REJ_LINE : REJ_BARE_NEWLINE;
-		atomic_fetch_add(&px_stats.rejects[why], 1);
+		why = s->data.bad == SD_TOO_BIG	    ? REJ_SIZE
+		      : s->data.bad == SD_LONG_LINE ? REJ_LINE
+						    : REJ_BARE_NEWLINE;
 		atomic_fetch_add(&px_stats.data_refused, 1);
 		s->msgs_failed++;
 		session_reset_tx(s);
 		enter_state(s, SS_READY);
-		session_reject(s, px_rej_name(why), "%s", sd_bad_reply(s->data.bad));
+		session_reject(s, why, px_rej_name(why), "%s", sd_bad_reply(s->data.bad));
 		if (s->state != SS_CLOSING)
 			session_next(s);
 		return;
@@ -85,7 +86,8 @@ static void data_done(struct session *s)
 	if (s->bk.failed || !s->bk.io) {
 		atomic_fetch_add(&px_stats.data_failed, 1);
 		s->msgs_failed++;
-		session_reply(s, "451 4.4.2 %s Error: lost the mail server during the message, try "
+		session_reply(s,
+			      "451 4.4.2 %s Error: lost the mail server during the message, try "
 			      "again later",
 			      s->cfg->hostname);
 		session_reset_tx(s);
