@@ -9,7 +9,6 @@
  * callback returns.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,11 +101,12 @@ static const char *ssl_reason(void)
 	return buf;
 }
 
-static void set_nonblock(int fd)
+/* Every socket given to io_alloc() is already non-blocking (accept4 and
+ * socket with SOCK_NONBLOCK): only Nagle is left to switch off. */
+static void set_nodelay(int fd)
 {
 	int one = 1;
 
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	/* Replies are small and already batched per pipelined group. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
@@ -418,7 +418,7 @@ static struct io *io_alloc(struct ev_loop *loop, int fd, io_cb cb, void *arg, si
 	ev_io_init(&io->w, on_io, fd, EV_READ);
 	ev_timer_init(&io->t, on_timer, 0, 0);
 	ev_idle_init(&io->lowat, on_lowat);
-	set_nonblock(fd);
+	set_nodelay(fd);
 	return io;
 }
 

@@ -30,12 +30,13 @@ enum io_event {
 struct io;
 typedef void (*io_cb)(struct io *io, enum io_event ev, void *arg);
 
-/* Take over a connected socket. in_limit bounds the unread input it buffers. */
+/* Take over a connected, non-blocking socket (accept4 with SOCK_NONBLOCK).
+ * in_limit bounds the unread input it buffers. */
 struct io *io_new(struct ev_loop *loop, int fd, io_cb cb, void *arg, size_t in_limit);
 /* Start connecting to sa; IO_CONNECTED or IO_ERROR follow. NULL (errno set)
  * when the connection fails at once. */
-struct io *io_connect(struct ev_loop *loop, const struct sockaddr *sa, socklen_t salen,
-		      io_cb cb, void *arg, size_t in_limit);
+struct io *io_connect(struct ev_loop *loop, const struct sockaddr *sa, socklen_t salen, io_cb cb,
+		      void *arg, size_t in_limit);
 /* Close the socket and free everything; safe from inside the callback. */
 void io_free(struct io *io);
 void io_set_cb(struct io *io, io_cb cb, void *arg);
