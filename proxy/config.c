@@ -10,7 +10,8 @@
  *                   cert = "/etc/mailedge/mx.pem"; key = "/etc/mailedge/mx.key";
  *                   pool = "mx"; } );
  *   pools = ( { name = "mx"; balance = "roundrobin";
- *               members = ( "198.51.100.10:25", { address = "198.51.100.11:25"; weight = 2; } ); } );
+ *               members = ( "198.51.100.10:25", { address = "198.51.100.11:25"; weight = 2; } ); }
+ * );
  *
  * Every setting, its default, bounds and meaning: the tables below, printed by
  * mailedge-proxy --help-config.
@@ -67,39 +68,40 @@ static const struct me_conf_item limit_items[] = {
 	  "milliseconds each error reply waits past errors_soft" },
 	{ "commands", ME_CONF_UINT, FIELD(px_limits, commands), 0, 10000000, "10000",
 	  "commands per session; 0 = no limit" },
-	{ "command_timeout", ME_CONF_DURATION, FIELD(px_limits, command_timeout), 1, 86400,
-	  "5m", "waiting for a command (RFC 5321 4.5.3.2.7: at least 5 minutes)" },
+	{ "command_timeout", ME_CONF_DURATION, FIELD(px_limits, command_timeout), 1, 86400, "5m",
+	  "waiting for a command (RFC 5321 4.5.3.2.7: at least 5 minutes)" },
 	{ "data_timeout", ME_CONF_DURATION, FIELD(px_limits, data_timeout), 1, 86400, "3m",
 	  "waiting for the next block of a message (RFC 5321 4.5.3.2.6)" },
 	{ "data_min_rate", ME_CONF_UINT, FIELD(px_limits, data_min_rate), 0, 1u << 30, "500",
 	  "bytes per second a message must average after data_rate_grace (Postfix: "
 	  "500); 0 = off" },
-	{ "data_rate_grace", ME_CONF_DURATION, FIELD(px_limits, data_rate_grace), 0, 86400,
-	  "30s", "time before data_min_rate is checked" },
-	{ "session_timeout", ME_CONF_DURATION, FIELD(px_limits, session_timeout), 0,
-	  7 * 86400, "1h", "longest session; 0 = no limit" },
+	{ "data_rate_grace", ME_CONF_DURATION, FIELD(px_limits, data_rate_grace), 0, 86400, "30s",
+	  "time before data_min_rate is checked" },
+	{ "session_timeout", ME_CONF_DURATION, FIELD(px_limits, session_timeout), 0, 7 * 86400,
+	  "1h", "longest session; 0 = no limit" },
 	{ "max_sessions", ME_CONF_UINT, FIELD(px_limits, max_sessions), 1, 10000000, "100000",
 	  "sessions at once, all clients" },
 	{ "max_per_client", ME_CONF_UINT, FIELD(px_limits, max_per_client), 1, 1000000, "50",
 	  "sessions at once from one client address" },
-	{ "backend_timeout", ME_CONF_DURATION, FIELD(px_limits, backend_timeout), 1, 86400,
-	  "5m", "waiting for a backend's reply to a command" },
+	{ "backend_timeout", ME_CONF_DURATION, FIELD(px_limits, backend_timeout), 1, 86400, "5m",
+	  "waiting for a backend's reply to a command" },
 	{ "backend_data_timeout", ME_CONF_DURATION, FIELD(px_limits, backend_data_timeout), 1,
-	  86400, "10m", "waiting for a backend's reply to the end of a message (RFC 5321 "
-			"4.5.3.2.8)" },
-	{ "connect_timeout", ME_CONF_DURATION, FIELD(px_limits, connect_timeout), 1, 3600,
-	  "10s", "connecting to a backend" },
+	  86400, "10m",
+	  "waiting for a backend's reply to the end of a message (RFC 5321 "
+	  "4.5.3.2.8)" },
+	{ "connect_timeout", ME_CONF_DURATION, FIELD(px_limits, connect_timeout), 1, 3600, "10s",
+	  "connecting to a backend" },
 	{ "greet_delay", ME_CONF_UINT, FIELD(px_limits, greet_delay), 0, 60000, "0",
 	  "milliseconds to wait before the banner; a client that talks first is a "
 	  "pre-greeter (see the listeners' pregreet); 0 = greet at once" },
-	{ "tls_handshake_timeout", ME_CONF_DURATION, FIELD(px_limits, tls_handshake_timeout),
-	  1, 600, "30s", "a TLS handshake must finish in this time" },
+	{ "tls_handshake_timeout", ME_CONF_DURATION, FIELD(px_limits, tls_handshake_timeout), 1,
+	  600, "30s", "a TLS handshake must finish in this time" },
 	ME_CONF_END,
 };
 
 struct listener_text {
 	char listen[128], starttls[16], cert[256], key[256], chain[256], pool[32], banner[256],
-		pregreet[16];
+	    pregreet[16];
 	int auth, auth_requires_tls;
 };
 
@@ -121,8 +123,8 @@ static const struct me_conf_item listener_items[] = {
 	  "a client that talks before the banner: ignore, log, or reject (554 and close)" },
 	{ "auth", ME_CONF_BOOL, FIELD(listener_text, auth), 0, 1, "true",
 	  "offer AUTH (relayed to the pool) when the pool offers it" },
-	{ "auth_requires_tls", ME_CONF_BOOL, FIELD(listener_text, auth_requires_tls), 0, 1,
-	  "true", "offer and accept AUTH only inside TLS" },
+	{ "auth_requires_tls", ME_CONF_BOOL, FIELD(listener_text, auth_requires_tls), 0, 1, "true",
+	  "offer and accept AUTH only inside TLS" },
 	ME_CONF_END,
 };
 
@@ -247,8 +249,9 @@ static int string_list(config_setting_t *s, char ***out, size_t *n, char *why, s
 	int i, len;
 
 	if (!config_setting_is_aggregate(s)) {
-		snprintf(why, why_len, "%s:%d: %s must be a list of strings", config_setting_source_file(s),
-			 config_setting_source_line(s), config_setting_name(s));
+		snprintf(why, why_len, "%s:%d: %s must be a list of strings",
+			 config_setting_source_file(s), config_setting_source_line(s),
+			 config_setting_name(s));
 		return -EINVAL;
 	}
 	len = config_setting_length(s);
@@ -389,7 +392,8 @@ static int pool_from_text(struct px_config *c, struct px_pool *p, const struct p
 		p->pass = PX_PASS_PROXY_V2;
 	else {
 		snprintf(why, why_len,
-			 "pool %s: pass_client must be none, xclient, proxy-v1 or proxy-v2", p->name);
+			 "pool %s: pass_client must be none, xclient, proxy-v1 or proxy-v2",
+			 p->name);
 		return -EINVAL;
 	}
 	p->hc_interval = t->hc_interval;
@@ -449,7 +453,8 @@ static int read_pools(struct px_config *c, config_setting_t *list, char *why, si
 			}
 			if (!addr || weight < 1 || weight > 1000) {
 				snprintf(why, why_len,
-					 "%s:%d: a member is \"ADDR:PORT\" or { address = \"ADDR:PORT\"; "
+					 "%s:%d: a member is \"ADDR:PORT\" or { address = "
+					 "\"ADDR:PORT\"; "
 					 "weight = 1-1000; }",
 					 c->path, config_setting_source_line(m));
 				return -EINVAL;
@@ -544,9 +549,10 @@ static int read_listeners(struct px_config *c, config_setting_t *list, char *why
 
 static int read_file(struct px_config *c, const char *path, char *why, size_t why_len)
 {
-	static const char *const skip[] = { "limits",	     "listeners",     "pools",
-					    "relay_domains", "relay_networks", "deny_commands",
-					    NULL };
+	static const char *const skip[] = {
+		"limits",	  "listeners",	   "pools", "relay_domains",
+		"relay_networks", "deny_commands", NULL
+	};
 	config_setting_t *root, *s;
 	config_t cf;
 	char **list = NULL;
@@ -701,7 +707,6 @@ static int finish(struct px_config *c, char *why, size_t why_len)
 		return -EINVAL;
 	}
 	for (i = 0; i < c->npools; i++) {
-		c->pools[i].index = i;
 		if (!c->pools[i].nm || c->pools[i].nm > PX_POOL_MAX_MEMBERS) {
 			snprintf(why, why_len, "pool %s has %zu members (1-%d)", c->pools[i].name,
 				 c->pools[i].nm, PX_POOL_MAX_MEMBERS);
@@ -738,7 +743,8 @@ static int finish(struct px_config *c, char *why, size_t why_len)
 				return -EINVAL;
 		}
 		for (j = 0; j < i; j++)
-			if (c->ls[j].addrlen == l->addrlen && !memcmp(&c->ls[j].addr, &l->addr, l->addrlen)) {
+			if (c->ls[j].addrlen == l->addrlen &&
+			    !memcmp(&c->ls[j].addr, &l->addr, l->addrlen)) {
 				snprintf(why, why_len, "two listeners on %s", l->listen);
 				return -EINVAL;
 			}
@@ -818,7 +824,9 @@ void px_config_help(FILE *f)
 	me_conf_print(f, limit_items, "  ");
 	fprintf(f, "\nlisteners = ( { ... }, ... ):\n\n");
 	me_conf_print(f, listener_items, "  ");
-	fprintf(f, "\npools = ( { ... }, ... ), members = ( \"ADDR:PORT\" | { address; weight; } ):\n\n");
+	fprintf(
+	    f,
+	    "\npools = ( { ... }, ... ), members = ( \"ADDR:PORT\" | { address; weight; } ):\n\n");
 	me_conf_print(f, pool_items, "  ");
 	fprintf(f, "  health = { ... }:\n");
 	me_conf_print(f, health_items, "    ");

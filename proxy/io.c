@@ -44,7 +44,6 @@ struct io {
 	ev_idle lowat; /* never started: only fed, see write_through() */
 	int fd;
 	enum io_state st;
-	int is_server; /* TLS role */
 	SSL *ssl;
 	SSL_CTX *pending_ctx;
 	struct buf in, out;
@@ -55,7 +54,6 @@ struct io {
 	int in_cb, freed;
 	unsigned long long nin, nout;
 	size_t chunk; /* the next read's size */
-	char sni[256];
 	char err[160];
 };
 
@@ -282,13 +280,7 @@ static int start_handshake(struct io *io)
 	SSL_set_mode(io->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
 	SSL_set_fd(io->ssl, io->fd);
-	if (io->is_server) {
-		SSL_set_accept_state(io->ssl);
-	} else {
-		SSL_set_connect_state(io->ssl);
-		if (io->sni[0])
-			SSL_set_tlsext_host_name(io->ssl, io->sni);
-	}
+	SSL_set_accept_state(io->ssl); /* TLS is spoken to clients only */
 	io->st = ST_HANDSHAKE;
 	return 0;
 }
@@ -479,12 +471,6 @@ void io_free(struct io *io)
 		free(io);
 }
 
-void io_set_cb(struct io *io, io_cb cb, void *arg)
-{
-	io->cb = cb;
-	io->arg = arg;
-}
-
 struct buf *io_in(struct io *io)
 {
 	return &io->in;
@@ -569,31 +555,11 @@ int io_starttls_server(struct io *io, SSL_CTX *ctx, size_t *discarded)
 		return -EINVAL;
 	*discarded = buf_avail(&io->in);
 	buf_reset(&io->in);
-	io->is_server = 1;
 	io->pending_ctx = ctx;
 	io->st = ST_TLS_PENDING;
 	if (!io->in_cb)
 		update(io);
 	return 0;
-}
-
-int io_starttls_client(struct io *io, SSL_CTX *ctx, const char *sni)
-{
-	if (io->ssl || io->st != ST_PLAIN)
-		return -EINVAL;
-	buf_reset(&io->in);
-	io->is_server = 0;
-	io->pending_ctx = ctx;
-	snprintf(io->sni, sizeof(io->sni), "%s", sni ? sni : "");
-	io->st = ST_TLS_PENDING; /* the handshake starts once the output left */
-	if (!io->in_cb)
-		update(io);
-	return 0;
-}
-
-int io_tls_active(const struct io *io)
-{
-	return io->st == ST_TLS;
 }
 
 const char *io_tls_version(const struct io *io)
@@ -609,11 +575,6 @@ const char *io_tls_cipher(const struct io *io)
 const char *io_strerror(const struct io *io)
 {
 	return io->err;
-}
-
-int io_fd(const struct io *io)
-{
-	return io->fd;
 }
 
 unsigned long long io_bytes_in(const struct io *io)

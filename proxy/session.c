@@ -191,11 +191,8 @@ void session_reject(struct session *s, enum px_rej kind, const char *reason, con
 		/* Postfix's smtpd_error_sleep_time: past the soft limit, every
 		 * error reply comes late, which slows a client that is guessing
 		 * (and wastes a spammer's time); good commands are not slowed.
-		 * Nothing more is read until the reply has gone. */
-		if (s->held_reply) { /* not reached: nothing is read while busy */
-			session_reply(s, "%s", s->held_reply);
-			free(s->held_reply);
-		}
+		 * Nothing more is read until the reply has gone, so no reply
+		 * is held already. */
 		s->held_reply = strdup(line);
 		if (s->held_reply) {
 			s->busy = 1;
@@ -210,8 +207,6 @@ void session_reject(struct session *s, enum px_rej kind, const char *reason, con
 void session_reset_tx(struct session *s)
 {
 	s->from[0] = '\0';
-	s->null_sender = 0;
-	s->rcpts_rejected = 0;
 	s->tx_rcpts = 0;
 	if (s->state == SS_MAIL || s->state == SS_RCPT || s->state == SS_DATA)
 		enter_state(s, SS_READY);

@@ -63,7 +63,6 @@ struct px_backend {
 	enum bk_step step;
 	struct px_caps caps;
 	bk_cb cb;
-	double timeout;
 	char name[192]; /* pool/member, for logs */
 	int failed;	/* went away mid-transaction */
 	int counted;	/* counted in the member's connections */
@@ -101,9 +100,8 @@ struct session {
 
 	/* the transaction */
 	char from[SP_PATH_MAX + 1];
-	int null_sender;
-	unsigned int tx_rcpts, rcpts_rejected; /* this transaction */
-	unsigned int rcpts;		       /* accepted in the whole session */
+	unsigned int tx_rcpts; /* this transaction */
+	unsigned int rcpts;    /* accepted in the whole session */
 	struct sd_state data;
 	struct buf fwd; /* DATA bytes on their way to the backend */
 	double data_start;

@@ -274,7 +274,6 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 		return;
 	}
 	memcpy(s->from, p.addr, sizeof(s->from));
-	s->null_sender = p.null_path;
 	/* The command the backend gets is rebuilt from what was checked, never
 	 * the client's bytes: its parameters pass only if the pool offers them. */
 	{
@@ -324,7 +323,6 @@ static void rcpt_reply(struct session *s, int ok, const struct px_reply *r, cons
 		s->rcpts++;
 		enter_state(s, SS_RCPT);
 	} else {
-		s->rcpts_rejected++;
 		s->rejects++;
 		atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
 	}
