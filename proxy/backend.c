@@ -123,14 +123,9 @@ static void bk_send_ehlo(struct session *s, enum bk_step next)
 static void bk_send_pass(struct session *s)
 {
 	unsigned char hdr[PP_V2_MAX + PP_V1_MAX];
-	int n = -1;
+	int n = px_pool_proxy_header(s->bk.pool, (struct sockaddr *)&s->peer,
+				     (struct sockaddr *)&s->local, 0, hdr, sizeof(hdr));
 
-	if (s->bk.pool->pass == PX_PASS_PROXY_V1)
-		n = pp_v1((struct sockaddr *)&s->peer, (struct sockaddr *)&s->local, 0, (char *)hdr,
-			  sizeof(hdr));
-	else if (s->bk.pool->pass == PX_PASS_PROXY_V2)
-		n = pp_v2((struct sockaddr *)&s->peer, (struct sockaddr *)&s->local, 0, hdr,
-			  sizeof(hdr));
 	if (n > 0)
 		io_write(s->bk.io, hdr, (size_t)n);
 }
@@ -138,13 +133,11 @@ static void bk_send_pass(struct session *s)
 /* A reply arrived while opening: move on, or give up on this member. */
 static void bk_opening_reply(struct session *s, const struct px_reply *r)
 {
-	char why[200], last[120];
+	char why[200];
 
 	switch (s->bk.step) {
 	case BK_GREETING:
-		if (r->code != 220) {
-			snprintf(why, sizeof(why), "greeting %d %s", r->code,
-				 px_reply_last(r, last, sizeof(last)));
+		if (px_reply_expect(r, 220, "greeting", why, sizeof(why))) {
 			bk_try_next(s, why);
 			return;
 		}
@@ -152,9 +145,7 @@ static void bk_opening_reply(struct session *s, const struct px_reply *r)
 		return;
 	case BK_EHLO:
 	case BK_EHLO2:
-		if (r->code != 250) {
-			snprintf(why, sizeof(why), "EHLO answered %d %s", r->code,
-				 px_reply_last(r, last, sizeof(last)));
+		if (px_reply_expect(r, 250, "EHLO answered", why, sizeof(why))) {
 			bk_try_next(s, why);
 			return;
 		}
@@ -181,9 +172,7 @@ static void bk_opening_reply(struct session *s, const struct px_reply *r)
 		return;
 	case BK_XCLIENT:
 		/* XCLIENT answers with a new greeting (220); the session starts over. */
-		if (r->code != 220) {
-			snprintf(why, sizeof(why), "XCLIENT answered %d %s", r->code,
-				 px_reply_last(r, last, sizeof(last)));
+		if (px_reply_expect(r, 220, "XCLIENT answered", why, sizeof(why))) {
 			bk_try_next(s, why);
 			return;
 		}
@@ -216,7 +205,9 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 				} else {
 					s->bk.failed = 1;
 					bk_release(s);
-					bk_finish(s, 0, NULL, "the backend answered something that is not SMTP");
+					bk_finish(
+					    s, 0, NULL,
+					    "the backend answered something that is not SMTP");
 				}
 				return;
 			}
@@ -247,8 +238,9 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 	case IO_DISCONNECTED:
 	case IO_ERROR:
 		snprintf(why, sizeof(why), "%s",
-			 ev == IO_TIMEOUT ? "timed out" :
-			 ev == IO_DISCONNECTED ? "closed the connection" : io_strerror(io));
+			 ev == IO_TIMEOUT	 ? "timed out"
+			 : ev == IO_DISCONNECTED ? "closed the connection"
+						 : io_strerror(io));
 		if (s->bk.step < BK_READY) {
 			bk_try_next(s, why);
 			return;

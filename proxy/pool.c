@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "passclient.h"
 #include "pool.h"
 
 int px_pool_init(struct px_pool *p)
@@ -181,4 +182,14 @@ void px_pool_caps(struct px_pool *p, struct px_caps *out)
 		out->bits = PX_CAP_PIPELINING | PX_CAP_8BITMIME;
 	if (!out->auth[0])
 		out->bits &= ~(unsigned int)PX_CAP_AUTH;
+}
+
+int px_pool_proxy_header(const struct px_pool *p, const struct sockaddr *src,
+			 const struct sockaddr *dst, int local, unsigned char *out, size_t outlen)
+{
+	if (p->pass == PX_PASS_PROXY_V1)
+		return pp_v1(src, dst, local, (char *)out, outlen);
+	if (p->pass == PX_PASS_PROXY_V2)
+		return pp_v2(src, dst, local, out, outlen);
+	return -1;
 }

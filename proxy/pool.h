@@ -57,4 +57,10 @@ void px_member_set_caps(struct px_pool *p, int i, const struct px_caps *c);
  * when none is up; pipelining and 8BITMIME when nothing is known yet). */
 void px_pool_caps(struct px_pool *p, struct px_caps *out);
 
+/* The PROXY header (v1 or v2) the pool's pass_client asks for, into out: its
+ * length, or -1 when the pool wants none (or it does not fit). src/dst/local
+ * as for pp_v1(). */
+int px_pool_proxy_header(const struct px_pool *p, const struct sockaddr *src,
+			 const struct sockaddr *dst, int local, unsigned char *out, size_t outlen);
+
 #endif
