@@ -76,20 +76,24 @@ void session_release(struct session *s)
 
 static void session_destroy(struct session *s)
 {
-	char helo[140], from[140];
-	double dur = session_now() - ((double)s->start.tv_sec + s->start.tv_nsec / 1e9);
-
 	bk_close(s, 1);
-	me_escape(s->helo, strlen(s->helo), helo, sizeof(helo));
-	me_escape(s->last_from, strlen(s->last_from), from, sizeof(from));
-	/* One line per session, the way Postfix logs a connection. */
-	log_info("session id=%llx client=%s listener=%s tls=%s helo=<%.100s> from=<%.100s> "
-		 "msgs=%u failed=%u rcpts=%u rejects=%u backend=%s in=%llu out=%llu "
-		 "duration=%.3fs outcome=%s",
-		 s->id, s->peer_text, s->l->listen, s->tls ? s->tls_info : "no", helo, from,
-		 s->msgs_ok, s->msgs_failed, s->rcpts, s->rejects, s->bk.name[0] ? s->bk.name : "-",
-		 s->io ? io_bytes_in(s->io) : 0, s->io ? io_bytes_out(s->io) : 0, dur,
-		 s->outcome[0] ? s->outcome : "closed");
+	/* One line per session, the way Postfix logs a connection; the escaping
+	 * is not done for a line that would not be logged. */
+	if (log_get_level() >= ME_LOG_INFO) {
+		char helo[140], from[140];
+		double dur = session_now() - ((double)s->start.tv_sec + s->start.tv_nsec / 1e9);
+
+		me_escape(s->helo, strlen(s->helo), helo, sizeof(helo));
+		me_escape(s->last_from, strlen(s->last_from), from, sizeof(from));
+		log_info("session id=%llx client=%s listener=%s tls=%s helo=<%.100s> from=<%.100s> "
+			 "msgs=%u failed=%u rcpts=%u rejects=%u backend=%s in=%llu out=%llu "
+			 "duration=%.3fs outcome=%s",
+			 s->id, s->peer_text, s->l->listen, s->tls ? s->tls_info : "no", helo, from,
+			 s->msgs_ok, s->msgs_failed, s->rcpts, s->rejects,
+			 s->bk.name[0] ? s->bk.name : "-", s->io ? io_bytes_in(s->io) : 0,
+			 s->io ? io_bytes_out(s->io) : 0, dur,
+			 s->outcome[0] ? s->outcome : "closed");
+	}
 	/* Give the client's slot back before its socket closes: a client that
 	 * has seen the close may reconnect at once, and another worker may
 	 * accept it before this one would otherwise get here. */

@@ -334,7 +334,6 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 	struct px_caps caps;
 	struct sp_path p;
 	const char *why;
-	char addr[140];
 	size_t n;
 	int rc, i;
 
@@ -353,8 +352,10 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 			       "452 4.5.3 Error: too many recipients");
 		return;
 	}
-	me_escape(p.addr, strlen(p.addr), addr, sizeof(addr));
 	if (px_relay_decide(s, &p) == PX_RELAY_DENIED) {
+		char addr[140];
+
+		me_escape(p.addr, strlen(p.addr), addr, sizeof(addr));
 		session_reject(s, REJ_RELAY, "relay", "554 5.7.1 <%.100s>: Relay access denied",
 			       addr);
 		return;
