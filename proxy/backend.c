@@ -56,6 +56,15 @@ static void bk_finish(struct session *s, int ok, const struct px_reply *r, const
 		cb(s, ok, r, err);
 }
 
+/* Gone after it was opened: the transaction with it is lost, and the
+ * pending callback hears why. */
+static void bk_lost(struct session *s, const char *why)
+{
+	s->bk.failed = 1;
+	bk_release(s);
+	bk_finish(s, 0, NULL, why);
+}
+
 static void bk_connect_member(struct session *s)
 {
 	const struct px_member *m = &s->bk.pool->m[s->bk.member];
@@ -203,11 +212,8 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 				if (s->bk.step < BK_READY) {
 					bk_try_next(s, "answered something that is not SMTP");
 				} else {
-					s->bk.failed = 1;
-					bk_release(s);
-					bk_finish(
-					    s, 0, NULL,
-					    "the backend answered something that is not SMTP");
+					bk_lost(s,
+						"the backend answered something that is not SMTP");
 				}
 				return;
 			}
@@ -223,9 +229,7 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 			}
 			/* A reply nobody asked for (a 421 before closing, say). */
 			if (r.code == 421) {
-				s->bk.failed = 1;
-				bk_release(s);
-				bk_finish(s, 0, NULL, "the backend is shutting down (421)");
+				bk_lost(s, "the backend is shutting down (421)");
 				return;
 			}
 		}
@@ -249,9 +253,7 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 		atomic_fetch_add(&px_stats.backend_failures, 1);
 		px_member_result(s->bk.pool, s->bk.member, 0, 0, why);
 		log_info("session %llx: backend %s %s", s->id, s->bk.name, why);
-		s->bk.failed = 1;
-		bk_release(s);
-		bk_finish(s, 0, NULL, why);
+		bk_lost(s, why);
 		return;
 	case IO_TLSREADY:
 		return;

@@ -111,6 +111,13 @@ static void resume(struct session *s)
 	session_next(s);
 }
 
+/* A command's backend step failed: say so, and go on with the next command. */
+static void backend_gone_resume(struct session *s, const char *err)
+{
+	backend_gone(s, err);
+	resume(s);
+}
+
 /* ---- HELO / EHLO ---- */
 
 static int helo_name_ok(const char *a, size_t n)
@@ -211,8 +218,7 @@ static int known_param(const struct session *s, const struct sp_param *p, unsign
 static void mail_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
 {
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	relay_reply(s, r);
@@ -301,8 +307,7 @@ static void mail_send(struct session *s, int ok, const struct px_reply *r, const
 {
 	(void)r;
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	bk_command(s, s->pending, mail_reply, s->cfg->lim.backend_timeout);
@@ -313,8 +318,7 @@ static void mail_send(struct session *s, int ok, const struct px_reply *r, const
 static void rcpt_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
 {
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	relay_reply(s, r);
@@ -389,8 +393,7 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 static void data_go(struct session *s, int ok, const struct px_reply *r, const char *err)
 {
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	if (r->code != 354) {
@@ -533,8 +536,7 @@ static void auth_send(struct session *s, int ok, const struct px_reply *r, const
 {
 	(void)r;
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	if (!(s->bk.caps.bits & PX_CAP_AUTH)) {
