@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "config.h"
 #include "log.h"
+#include "passclient.h"
 #include "pool.h"
 #include "tls.h"
 
@@ -227,20 +228,14 @@ int px_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len
 void px_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned int port;
 
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(s->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(s->sin6_port));
-	} else {
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
 		snprintf(buf, len, "?");
+		return;
 	}
+	px_addr_port(sa, a, sizeof(a), &port);
+	snprintf(buf, len, sa->sa_family == AF_INET ? "%s:%u" : "[%s]:%u", a, port);
 }
 
 /* A list of strings: [ "a", "b" ] or ( "a", "b" ). */

@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 
 #include "io.h"
+#include "tls.h"
 
 /* Reads start small (an idle session should cost little) and double, up to
  * the largest, while they keep filling what was offered. */
@@ -86,17 +87,11 @@ static int fail(struct io *io, const char *fmt, ...)
 	return emit(io, IO_ERROR);
 }
 
-/* The first OpenSSL error, for a message. */
+/* What went wrong with TLS, for a message: no OpenSSL error means the peer
+ * just went away. */
 static const char *ssl_reason(void)
 {
-	static char buf[120];
-	unsigned long e = ERR_get_error();
-
-	if (!e)
-		return "connection closed during TLS";
-	ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	return buf;
+	return px_ssl_error("connection closed during TLS");
 }
 
 /* Every socket given to io_alloc() is already non-blocking (accept4 and
