@@ -81,7 +81,7 @@ static void session_destroy(struct session *s)
 	 * is not done for a line that would not be logged. */
 	if (log_get_level() >= ME_LOG_INFO) {
 		char helo[140], from[140];
-		double dur = session_now() - ((double)s->start.tv_sec + s->start.tv_nsec / 1e9);
+		double dur = session_now() - s->start;
 
 		me_escape(s->helo, strlen(s->helo), helo, sizeof(helo));
 		me_escape(s->last_from, strlen(s->last_from), from, sizeof(from));
@@ -388,7 +388,7 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 	s->peer = *peer;
 	getsockname(fd, (struct sockaddr *)&s->local, &len);
 	px_format_addr((struct sockaddr *)peer, s->peer_text, sizeof(s->peer_text));
-	clock_gettime(CLOCK_REALTIME, &s->start);
+	s->start = session_now();
 	sp_framer_init(&s->framer, s->cfg->lim.command_line);
 	buf_init(&s->fwd, 0);
 	s->relay_ok = px_relay_allowed(s->cfg, (struct sockaddr *)peer);

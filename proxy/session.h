@@ -12,7 +12,6 @@
 #define PX_SESSION_H
 
 #include <netinet/in.h>
-#include <time.h>
 
 #include "config.h"
 #include "io.h"
@@ -80,7 +79,7 @@ struct session {
 	enum ss_state state;
 	struct sockaddr_storage peer, local;
 	char peer_text[64];
-	struct timespec start;
+	double start;	  /* session_now() at accept, for the duration */
 	int busy;	  /* waiting for the backend or a delay */
 	ev_timer delay;	  /* greet delay, error delay */
 	char *held_reply; /* the error reply the error delay holds back */
