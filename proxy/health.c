@@ -15,6 +15,7 @@
 #include "passclient.h"
 #include "pool.h"
 #include "reply.h"
+#include "str.h"
 
 enum hc_step { HC_IDLE, HC_GREETING, HC_EHLO, HC_QUIT };
 
@@ -107,7 +108,7 @@ static void hc_io(struct io *io, enum io_event ev, void *arg)
 		hc_done(c, c->step == HC_QUIT, "closed the connection");
 		return;
 	case IO_ERROR:
-		snprintf(why, sizeof(why), "%s", io_strerror(io));
+		me_strlcpy(why, io_strerror(io), sizeof(why));
 		hc_done(c, 0, why);
 		return;
 	case IO_LOWAT:

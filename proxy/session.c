@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
+#include "str.h"
 #include "worker.h"
 
 /* Input buffered per client: a few pipelined groups, and DATA in flight. */
@@ -118,7 +119,7 @@ void session_close(struct session *s, const char *outcome)
 	if (s->dying)
 		return;
 	if (outcome && !s->outcome[0])
-		snprintf(s->outcome, sizeof(s->outcome), "%s", outcome);
+		me_strlcpy(s->outcome, outcome, sizeof(s->outcome));
 	if (s->state != SS_CLOSING && s->io && io_pending(s->io)) {
 		/* The last reply (221, 421, 554) is on its way: close after it. */
 		enter_state(s, SS_CLOSING);

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "pool.h"
 #include "session.h"
+#include "str.h"
 
 #define ST(x)	    (1u << (x))
 #define BEFORE_HELO ST(SS_GREETED)
@@ -224,7 +225,7 @@ static void mail_reply(struct session *s, int ok, const struct px_reply *r, cons
 	relay_reply(s, r);
 	if (r->code / 100 == 2) {
 		enter_state(s, SS_MAIL);
-		snprintf(s->last_from, sizeof(s->last_from), "%s", s->from);
+		me_strlcpy(s->last_from, s->from, sizeof(s->last_from));
 	} else {
 		s->rejects++;
 		atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
