@@ -56,6 +56,15 @@ static void bk_finish(struct session *s, int ok, const struct px_reply *r, const
 		cb(s, ok, r, err);
 }
 
+/* Gone after it was opened: the transaction with it is lost, and the
+ * pending callback hears why. */
+static void bk_lost(struct session *s, const char *why)
+{
+	s->bk.failed = 1;
+	bk_release(s);
+	bk_finish(s, 0, NULL, why);
+}
+
 static void bk_connect_member(struct session *s)
 {
 	const struct px_member *m = &s->bk.pool->m[s->bk.member];
@@ -123,14 +132,9 @@ static void bk_send_ehlo(struct session *s, enum bk_step next)
 static void bk_send_pass(struct session *s)
 {
 	unsigned char hdr[PP_V2_MAX + PP_V1_MAX];
-	int n = -1;
+	int n = px_pool_proxy_header(s->bk.pool, (struct sockaddr *)&s->peer,
+				     (struct sockaddr *)&s->local, 0, hdr, sizeof(hdr));
 
-	if (s->bk.pool->pass == PX_PASS_PROXY_V1)
-		n = pp_v1((struct sockaddr *)&s->peer, (struct sockaddr *)&s->local, 0, (char *)hdr,
-			  sizeof(hdr));
-	else if (s->bk.pool->pass == PX_PASS_PROXY_V2)
-		n = pp_v2((struct sockaddr *)&s->peer, (struct sockaddr *)&s->local, 0, hdr,
-			  sizeof(hdr));
 	if (n > 0)
 		io_write(s->bk.io, hdr, (size_t)n);
 }
@@ -138,13 +142,11 @@ static void bk_send_pass(struct session *s)
 /* A reply arrived while opening: move on, or give up on this member. */
 static void bk_opening_reply(struct session *s, const struct px_reply *r)
 {
-	char why[200], last[120];
+	char why[200];
 
 	switch (s->bk.step) {
 	case BK_GREETING:
-		if (r->code != 220) {
-			snprintf(why, sizeof(why), "greeting %d %s", r->code,
-				 px_reply_last(r, last, sizeof(last)));
+		if (px_reply_expect(r, 220, "greeting", why, sizeof(why))) {
 			bk_try_next(s, why);
 			return;
 		}
@@ -152,9 +154,7 @@ static void bk_opening_reply(struct session *s, const struct px_reply *r)
 		return;
 	case BK_EHLO:
 	case BK_EHLO2:
-		if (r->code != 250) {
-			snprintf(why, sizeof(why), "EHLO answered %d %s", r->code,
-				 px_reply_last(r, last, sizeof(last)));
+		if (px_reply_expect(r, 250, "EHLO answered", why, sizeof(why))) {
 			bk_try_next(s, why);
 			return;
 		}
@@ -181,9 +181,7 @@ static void bk_opening_reply(struct session *s, const struct px_reply *r)
 		return;
 	case BK_XCLIENT:
 		/* XCLIENT answers with a new greeting (220); the session starts over. */
-		if (r->code != 220) {
-			snprintf(why, sizeof(why), "XCLIENT answered %d %s", r->code,
-				 px_reply_last(r, last, sizeof(last)));
+		if (px_reply_expect(r, 220, "XCLIENT answered", why, sizeof(why))) {
 			bk_try_next(s, why);
 			return;
 		}
@@ -214,9 +212,8 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 				if (s->bk.step < BK_READY) {
 					bk_try_next(s, "answered something that is not SMTP");
 				} else {
-					s->bk.failed = 1;
-					bk_release(s);
-					bk_finish(s, 0, NULL, "the backend answered something that is not SMTP");
+					bk_lost(s,
+						"the backend answered something that is not SMTP");
 				}
 				return;
 			}
@@ -232,9 +229,7 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 			}
 			/* A reply nobody asked for (a 421 before closing, say). */
 			if (r.code == 421) {
-				s->bk.failed = 1;
-				bk_release(s);
-				bk_finish(s, 0, NULL, "the backend is shutting down (421)");
+				bk_lost(s, "the backend is shutting down (421)");
 				return;
 			}
 		}
@@ -247,8 +242,9 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 	case IO_DISCONNECTED:
 	case IO_ERROR:
 		snprintf(why, sizeof(why), "%s",
-			 ev == IO_TIMEOUT ? "timed out" :
-			 ev == IO_DISCONNECTED ? "closed the connection" : io_strerror(io));
+			 ev == IO_TIMEOUT	 ? "timed out"
+			 : ev == IO_DISCONNECTED ? "closed the connection"
+						 : io_strerror(io));
 		if (s->bk.step < BK_READY) {
 			bk_try_next(s, why);
 			return;
@@ -257,9 +253,7 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 		atomic_fetch_add(&px_stats.backend_failures, 1);
 		px_member_result(s->bk.pool, s->bk.member, 0, 0, why);
 		log_info("session %llx: backend %s %s", s->id, s->bk.name, why);
-		s->bk.failed = 1;
-		bk_release(s);
-		bk_finish(s, 0, NULL, why);
+		bk_lost(s, why);
 		return;
 	case IO_TLSREADY:
 		return;

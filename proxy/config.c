@@ -10,7 +10,8 @@
  *                   cert = "/etc/mailedge/mx.pem"; key = "/etc/mailedge/mx.key";
  *                   pool = "mx"; } );
  *   pools = ( { name = "mx"; balance = "roundrobin";
- *               members = ( "198.51.100.10:25", { address = "198.51.100.11:25"; weight = 2; } ); } );
+ *               members = ( "198.51.100.10:25", { address = "198.51.100.11:25"; weight = 2; } ); }
+ * );
  *
  * Every setting, its default, bounds and meaning: the tables below, printed by
  * mailedge-proxy --help-config.
@@ -29,7 +30,9 @@
 #include "conf.h"
 #include "config.h"
 #include "log.h"
+#include "passclient.h"
 #include "pool.h"
+#include "str.h"
 #include "tls.h"
 
 #define FIELD(t, f) offsetof(struct t, f), sizeof(((struct t *)0)->f)
@@ -67,39 +70,40 @@ static const struct me_conf_item limit_items[] = {
 	  "milliseconds each error reply waits past errors_soft" },
 	{ "commands", ME_CONF_UINT, FIELD(px_limits, commands), 0, 10000000, "10000",
 	  "commands per session; 0 = no limit" },
-	{ "command_timeout", ME_CONF_DURATION, FIELD(px_limits, command_timeout), 1, 86400,
-	  "5m", "waiting for a command (RFC 5321 4.5.3.2.7: at least 5 minutes)" },
+	{ "command_timeout", ME_CONF_DURATION, FIELD(px_limits, command_timeout), 1, 86400, "5m",
+	  "waiting for a command (RFC 5321 4.5.3.2.7: at least 5 minutes)" },
 	{ "data_timeout", ME_CONF_DURATION, FIELD(px_limits, data_timeout), 1, 86400, "3m",
 	  "waiting for the next block of a message (RFC 5321 4.5.3.2.6)" },
 	{ "data_min_rate", ME_CONF_UINT, FIELD(px_limits, data_min_rate), 0, 1u << 30, "500",
 	  "bytes per second a message must average after data_rate_grace (Postfix: "
 	  "500); 0 = off" },
-	{ "data_rate_grace", ME_CONF_DURATION, FIELD(px_limits, data_rate_grace), 0, 86400,
-	  "30s", "time before data_min_rate is checked" },
-	{ "session_timeout", ME_CONF_DURATION, FIELD(px_limits, session_timeout), 0,
-	  7 * 86400, "1h", "longest session; 0 = no limit" },
+	{ "data_rate_grace", ME_CONF_DURATION, FIELD(px_limits, data_rate_grace), 0, 86400, "30s",
+	  "time before data_min_rate is checked" },
+	{ "session_timeout", ME_CONF_DURATION, FIELD(px_limits, session_timeout), 0, 7 * 86400,
+	  "1h", "longest session; 0 = no limit" },
 	{ "max_sessions", ME_CONF_UINT, FIELD(px_limits, max_sessions), 1, 10000000, "100000",
 	  "sessions at once, all clients" },
 	{ "max_per_client", ME_CONF_UINT, FIELD(px_limits, max_per_client), 1, 1000000, "50",
 	  "sessions at once from one client address" },
-	{ "backend_timeout", ME_CONF_DURATION, FIELD(px_limits, backend_timeout), 1, 86400,
-	  "5m", "waiting for a backend's reply to a command" },
+	{ "backend_timeout", ME_CONF_DURATION, FIELD(px_limits, backend_timeout), 1, 86400, "5m",
+	  "waiting for a backend's reply to a command" },
 	{ "backend_data_timeout", ME_CONF_DURATION, FIELD(px_limits, backend_data_timeout), 1,
-	  86400, "10m", "waiting for a backend's reply to the end of a message (RFC 5321 "
-			"4.5.3.2.8)" },
-	{ "connect_timeout", ME_CONF_DURATION, FIELD(px_limits, connect_timeout), 1, 3600,
-	  "10s", "connecting to a backend" },
+	  86400, "10m",
+	  "waiting for a backend's reply to the end of a message (RFC 5321 "
+	  "4.5.3.2.8)" },
+	{ "connect_timeout", ME_CONF_DURATION, FIELD(px_limits, connect_timeout), 1, 3600, "10s",
+	  "connecting to a backend" },
 	{ "greet_delay", ME_CONF_UINT, FIELD(px_limits, greet_delay), 0, 60000, "0",
 	  "milliseconds to wait before the banner; a client that talks first is a "
 	  "pre-greeter (see the listeners' pregreet); 0 = greet at once" },
-	{ "tls_handshake_timeout", ME_CONF_DURATION, FIELD(px_limits, tls_handshake_timeout),
-	  1, 600, "30s", "a TLS handshake must finish in this time" },
+	{ "tls_handshake_timeout", ME_CONF_DURATION, FIELD(px_limits, tls_handshake_timeout), 1,
+	  600, "30s", "a TLS handshake must finish in this time" },
 	ME_CONF_END,
 };
 
 struct listener_text {
 	char listen[128], starttls[16], cert[256], key[256], chain[256], pool[32], banner[256],
-		pregreet[16];
+	    pregreet[16];
 	int auth, auth_requires_tls;
 };
 
@@ -121,8 +125,8 @@ static const struct me_conf_item listener_items[] = {
 	  "a client that talks before the banner: ignore, log, or reject (554 and close)" },
 	{ "auth", ME_CONF_BOOL, FIELD(listener_text, auth), 0, 1, "true",
 	  "offer AUTH (relayed to the pool) when the pool offers it" },
-	{ "auth_requires_tls", ME_CONF_BOOL, FIELD(listener_text, auth_requires_tls), 0, 1,
-	  "true", "offer and accept AUTH only inside TLS" },
+	{ "auth_requires_tls", ME_CONF_BOOL, FIELD(listener_text, auth_requires_tls), 0, 1, "true",
+	  "offer and accept AUTH only inside TLS" },
 	ME_CONF_END,
 };
 
@@ -225,63 +229,79 @@ int px_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len
 void px_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned int port;
 
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(s->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(s->sin6_port));
-	} else {
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
 		snprintf(buf, len, "?");
+		return;
 	}
+	px_addr_port(sa, a, sizeof(a), &port);
+	snprintf(buf, len, sa->sa_family == AF_INET ? "%s:%u" : "[%s]:%u", a, port);
 }
 
-/* A list of strings: [ "a", "b" ] or ( "a", "b" ). */
-static int string_list(config_setting_t *s, char ***out, size_t *n, char *why, size_t why_len)
+/* Is s a list of strings, [ "a", "b" ] or ( "a", "b" )? Checked whole before
+ * any element is used, so a bad element anywhere is reported first. */
+static int string_list_ok(config_setting_t *s, char *why, size_t why_len)
 {
-	int i, len;
+	int i, len = config_setting_is_aggregate(s) ? config_setting_length(s) : -1;
 
-	if (!config_setting_is_aggregate(s)) {
-		snprintf(why, why_len, "%s:%d: %s must be a list of strings", config_setting_source_file(s),
-			 config_setting_source_line(s), config_setting_name(s));
-		return -EINVAL;
-	}
-	len = config_setting_length(s);
-	for (i = 0; i < len; i++) {
-		const char *v = config_setting_get_string_elem(s, i);
-		char **g;
-
-		if (!v) {
-			snprintf(why, why_len, "%s:%d: %s must be a list of strings",
-				 config_setting_source_file(s), config_setting_source_line(s),
-				 config_setting_name(s));
-			return -EINVAL;
-		}
-		g = realloc(*out, (*n + 1) * sizeof(*g));
-		if (!g)
-			return -ENOMEM;
-		*out = g;
-		g[*n] = strdup(v);
-		if (!g[*n])
-			return -ENOMEM;
-		(*n)++;
-	}
-	return 0;
+	for (i = 0; i < len; i++)
+		if (!config_setting_get_string_elem(s, i))
+			break;
+	if (i == len)
+		return 0;
+	snprintf(why, why_len, "%s:%d: %s must be a list of strings", config_setting_source_file(s),
+		 config_setting_source_line(s), config_setting_name(s));
+	return -EINVAL;
 }
 
-static void free_list(char **l, size_t n)
+struct name_value {
+	const char *name;
+	int value;
+};
+
+/* The value named name in the table t (ending with a NULL name), or -1. */
+static int lookup_name(const struct name_value *t, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
+	for (; t->name; t++)
+		if (!strcmp(t->name, name))
+			return t->value;
+	return -1;
 }
+
+static const struct name_value balance_names[] = {
+	{ "roundrobin", PX_BAL_ROUNDROBIN },
+	{ "leastconn", PX_BAL_LEASTCONN },
+	{ NULL, 0 },
+};
+
+static const struct name_value pass_names[] = {
+	{ "none", PX_PASS_NONE },
+	{ "xclient", PX_PASS_XCLIENT },
+	{ "proxy-v1", PX_PASS_PROXY_V1 },
+	{ "proxy-v2", PX_PASS_PROXY_V2 },
+	{ NULL, 0 },
+};
+
+static const struct name_value starttls_names[] = {
+	{ "off", PX_TLS_OFF },
+	{ "optional", PX_TLS_OPTIONAL },
+	{ "required", PX_TLS_REQUIRED },
+	{ NULL, 0 },
+};
+
+static const struct name_value pregreet_names[] = {
+	{ "ignore", PX_PREGREET_IGNORE },
+	{ "log", PX_PREGREET_LOG },
+	{ "reject", PX_PREGREET_REJECT },
+	{ NULL, 0 },
+};
+
+static const struct name_value bare_newline_names[] = {
+	{ "reject", SD_REJECT },
+	{ "normalize", SD_NORMALIZE },
+	{ NULL, 0 },
+};
 
 static int add_domain(struct px_config *c, const char *d, char *why, size_t why_len)
 {
@@ -339,7 +359,7 @@ static int add_member(struct px_pool *p, const char *addr, unsigned int weight, 
 		snprintf(why, why_len, "pool %s: member '%.80s' is not ADDR:PORT", p->name, addr);
 		return -EINVAL;
 	}
-	snprintf(g[p->nm].name, sizeof(g[p->nm].name), "%s", addr);
+	me_strlcpy(g[p->nm].name, addr, sizeof(g[p->nm].name));
 	g[p->nm].weight = weight ? weight : 1;
 	p->nm++;
 	return 0;
@@ -367,36 +387,27 @@ static struct px_listener *new_listener(struct px_config *c)
 	return &g[c->nls++];
 }
 
-static int pool_from_text(struct px_config *c, struct px_pool *p, const struct pool_text *t,
-			  char *why, size_t why_len)
+static int pool_from_text(struct px_pool *p, const struct pool_text *t, char *why, size_t why_len)
 {
-	snprintf(p->name, sizeof(p->name), "%s", t->name);
-	if (!strcmp(t->balance, "roundrobin"))
-		p->balance = PX_BAL_ROUNDROBIN;
-	else if (!strcmp(t->balance, "leastconn"))
-		p->balance = PX_BAL_LEASTCONN;
-	else {
+	int v;
+
+	me_strlcpy(p->name, t->name, sizeof(p->name));
+	if ((v = lookup_name(balance_names, t->balance)) < 0) {
 		snprintf(why, why_len, "pool %s: balance must be roundrobin or leastconn", p->name);
 		return -EINVAL;
 	}
-	if (!strcmp(t->pass_client, "none"))
-		p->pass = PX_PASS_NONE;
-	else if (!strcmp(t->pass_client, "xclient"))
-		p->pass = PX_PASS_XCLIENT;
-	else if (!strcmp(t->pass_client, "proxy-v1"))
-		p->pass = PX_PASS_PROXY_V1;
-	else if (!strcmp(t->pass_client, "proxy-v2"))
-		p->pass = PX_PASS_PROXY_V2;
-	else {
+	p->balance = (enum px_balance)v;
+	if ((v = lookup_name(pass_names, t->pass_client)) < 0) {
 		snprintf(why, why_len,
-			 "pool %s: pass_client must be none, xclient, proxy-v1 or proxy-v2", p->name);
+			 "pool %s: pass_client must be none, xclient, proxy-v1 or proxy-v2",
+			 p->name);
 		return -EINVAL;
 	}
+	p->pass = (enum px_pass)v;
 	p->hc_interval = t->hc_interval;
 	p->hc_timeout = t->hc_timeout;
 	p->rise = t->rise;
 	p->fall = t->fall;
-	(void)c;
 	return 0;
 }
 
@@ -432,7 +443,7 @@ static int read_pools(struct px_config *c, config_setting_t *list, char *why, si
 		p = new_pool(c);
 		if (!p)
 			return -ENOMEM;
-		rc = pool_from_text(c, p, &t, why, why_len);
+		rc = pool_from_text(p, &t, why, why_len);
 		if (rc)
 			return rc;
 		ms = config_setting_get_member(g, "members");
@@ -449,7 +460,8 @@ static int read_pools(struct px_config *c, config_setting_t *list, char *why, si
 			}
 			if (!addr || weight < 1 || weight > 1000) {
 				snprintf(why, why_len,
-					 "%s:%d: a member is \"ADDR:PORT\" or { address = \"ADDR:PORT\"; "
+					 "%s:%d: a member is \"ADDR:PORT\" or { address = "
+					 "\"ADDR:PORT\"; "
 					 "weight = 1-1000; }",
 					 c->path, config_setting_source_line(m));
 				return -EINVAL;
@@ -462,25 +474,23 @@ static int read_pools(struct px_config *c, config_setting_t *list, char *why, si
 	return 0;
 }
 
-static int listener_from_text(struct px_config *c, struct px_listener *l,
-			      const struct listener_text *t, char *why, size_t why_len)
+static int listener_from_text(struct px_listener *l, const struct listener_text *t, char *why,
+			      size_t why_len)
 {
-	snprintf(l->listen, sizeof(l->listen), "%s", t->listen);
+	int v;
+
+	me_strlcpy(l->listen, t->listen, sizeof(l->listen));
 	if (px_parse_hostport(t->listen, &l->addr, &l->addrlen)) {
 		snprintf(why, why_len, "listener '%.60s': not ADDR:PORT or [IPv6]:PORT", t->listen);
 		return -EINVAL;
 	}
-	snprintf(l->cert, sizeof(l->cert), "%s", t->cert);
-	snprintf(l->key, sizeof(l->key), "%s", t->key);
-	snprintf(l->chain, sizeof(l->chain), "%s", t->chain);
+	me_strlcpy(l->cert, t->cert, sizeof(l->cert));
+	me_strlcpy(l->key, t->key, sizeof(l->key));
+	me_strlcpy(l->chain, t->chain, sizeof(l->chain));
 	if (!t->starttls[0])
 		l->starttls = t->cert[0] ? PX_TLS_OPTIONAL : PX_TLS_OFF;
-	else if (!strcmp(t->starttls, "off"))
-		l->starttls = PX_TLS_OFF;
-	else if (!strcmp(t->starttls, "optional"))
-		l->starttls = PX_TLS_OPTIONAL;
-	else if (!strcmp(t->starttls, "required"))
-		l->starttls = PX_TLS_REQUIRED;
+	else if ((v = lookup_name(starttls_names, t->starttls)) >= 0)
+		l->starttls = (enum px_starttls)v;
 	else {
 		snprintf(why, why_len, "listener %s: starttls must be off, optional or required",
 			 l->listen);
@@ -490,22 +500,16 @@ static int listener_from_text(struct px_config *c, struct px_listener *l,
 		snprintf(why, why_len, "listener %s: starttls needs cert and key", l->listen);
 		return -EINVAL;
 	}
-	if (!strcmp(t->pregreet, "ignore"))
-		l->pregreet = PX_PREGREET_IGNORE;
-	else if (!strcmp(t->pregreet, "log"))
-		l->pregreet = PX_PREGREET_LOG;
-	else if (!strcmp(t->pregreet, "reject"))
-		l->pregreet = PX_PREGREET_REJECT;
-	else {
+	if ((v = lookup_name(pregreet_names, t->pregreet)) < 0) {
 		snprintf(why, why_len, "listener %s: pregreet must be ignore, log or reject",
 			 l->listen);
 		return -EINVAL;
 	}
-	snprintf(l->pool_name, sizeof(l->pool_name), "%s", t->pool);
-	snprintf(l->banner, sizeof(l->banner), "%s", t->banner);
+	l->pregreet = (enum px_pregreet)v;
+	me_strlcpy(l->pool_name, t->pool, sizeof(l->pool_name));
+	me_strlcpy(l->banner, t->banner, sizeof(l->banner));
 	l->auth = t->auth;
 	l->auth_requires_tls = t->auth_requires_tls;
-	(void)c;
 	return 0;
 }
 
@@ -535,7 +539,7 @@ static int read_listeners(struct px_config *c, config_setting_t *list, char *why
 		l = new_listener(c);
 		if (!l)
 			return -ENOMEM;
-		rc = listener_from_text(c, l, &t, why, why_len);
+		rc = listener_from_text(l, &t, why, why_len);
 		if (rc)
 			return rc;
 	}
@@ -544,16 +548,15 @@ static int read_listeners(struct px_config *c, config_setting_t *list, char *why
 
 static int read_file(struct px_config *c, const char *path, char *why, size_t why_len)
 {
-	static const char *const skip[] = { "limits",	     "listeners",     "pools",
-					    "relay_domains", "relay_networks", "deny_commands",
-					    NULL };
+	static const char *const skip[] = {
+		"limits",	  "listeners",	   "pools", "relay_domains",
+		"relay_networks", "deny_commands", NULL
+	};
 	config_setting_t *root, *s;
 	config_t cf;
-	char **list = NULL;
-	size_t n = 0, i;
-	int rc;
+	int rc, i;
 
-	snprintf(c->path, sizeof(c->path), "%s", path);
+	me_strlcpy(c->path, path, sizeof(c->path));
 	config_init(&cf);
 	if (!config_read_file(&cf, path)) {
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
@@ -570,36 +573,30 @@ static int read_file(struct px_config *c, const char *path, char *why, size_t wh
 	if (!rc && (s = config_setting_get_member(root, "limits")))
 		rc = me_conf_read(s, limit_items, NULL, &c->lim, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "relay_domains"))) {
-		rc = string_list(s, &list, &n, why, why_len);
-		for (i = 0; !rc && i < n; i++)
-			rc = add_domain(c, list[i], why, why_len);
-		free_list(list, n);
-		list = NULL;
-		n = 0;
+		rc = string_list_ok(s, why, why_len);
+		for (i = 0; !rc && i < config_setting_length(s); i++)
+			rc = add_domain(c, config_setting_get_string_elem(s, i), why, why_len);
 	}
 	if (!rc && (s = config_setting_get_member(root, "relay_networks"))) {
-		rc = string_list(s, &list, &n, why, why_len);
-		for (i = 0; !rc && i < n; i++)
-			rc = add_net(c, list[i], why, why_len);
-		free_list(list, n);
-		list = NULL;
-		n = 0;
+		rc = string_list_ok(s, why, why_len);
+		for (i = 0; !rc && i < config_setting_length(s); i++)
+			rc = add_net(c, config_setting_get_string_elem(s, i), why, why_len);
 	}
 	if (!rc && (s = config_setting_get_member(root, "deny_commands"))) {
 		memset(c->deny, 0, sizeof(c->deny));
-		rc = string_list(s, &list, &n, why, why_len);
-		for (i = 0; !rc && i < n; i++) {
-			enum sp_verb v = sp_verb_lookup(list[i]);
+		rc = string_list_ok(s, why, why_len);
+		for (i = 0; !rc && i < config_setting_length(s); i++) {
+			const char *name = config_setting_get_string_elem(s, i);
+			enum sp_verb v = sp_verb_lookup(name);
 
 			if (v == SP_UNKNOWN || v == SP_HELO || v == SP_EHLO || v == SP_QUIT) {
 				snprintf(why, why_len, "deny_commands: '%.20s' cannot be denied",
-					 list[i]);
+					 name);
 				rc = -EINVAL;
 			} else {
 				c->deny[v] = 1;
 			}
 		}
-		free_list(list, n);
 	}
 	if (!rc && (s = config_setting_get_member(root, "pools")))
 		rc = read_pools(c, s, why, why_len);
@@ -616,9 +613,9 @@ static int apply_flags(struct px_config *c, const struct px_flags *f, char *why,
 	int i, rc;
 
 	if (f->hostname)
-		snprintf(c->hostname, sizeof(c->hostname), "%s", f->hostname);
+		me_strlcpy(c->hostname, f->hostname, sizeof(c->hostname));
 	if (f->user)
-		snprintf(c->user, sizeof(c->user), "%s", f->user);
+		me_strlcpy(c->user, f->user, sizeof(c->user));
 	if (f->workers >= 0)
 		c->workers = (unsigned int)f->workers;
 	for (i = 0; i < f->ndomain; i++)
@@ -633,7 +630,7 @@ static int apply_flags(struct px_config *c, const struct px_flags *f, char *why,
 		p = new_pool(c);
 		if (!p)
 			return -ENOMEM;
-		if ((rc = pool_from_text(c, p, &pt, why, why_len)))
+		if ((rc = pool_from_text(p, &pt, why, why_len)))
 			return rc;
 		for (i = 0; i < f->nbackend; i++)
 			if ((rc = add_member(p, f->backend[i], 1, why, why_len)))
@@ -643,21 +640,21 @@ static int apply_flags(struct px_config *c, const struct px_flags *f, char *why,
 		struct px_listener *l;
 
 		me_conf_defaults(listener_items, &t);
-		snprintf(t.listen, sizeof(t.listen), "%s", f->listen[i]);
+		me_strlcpy(t.listen, f->listen[i], sizeof(t.listen));
 		if (f->starttls)
-			snprintf(t.starttls, sizeof(t.starttls), "%s", f->starttls);
+			me_strlcpy(t.starttls, f->starttls, sizeof(t.starttls));
 		if (f->cert)
-			snprintf(t.cert, sizeof(t.cert), "%s", f->cert);
+			me_strlcpy(t.cert, f->cert, sizeof(t.cert));
 		if (f->key)
-			snprintf(t.key, sizeof(t.key), "%s", f->key);
+			me_strlcpy(t.key, f->key, sizeof(t.key));
 		if (f->chain)
-			snprintf(t.chain, sizeof(t.chain), "%s", f->chain);
+			me_strlcpy(t.chain, f->chain, sizeof(t.chain));
 		if (p)
-			snprintf(t.pool, sizeof(t.pool), "%s", p->name);
+			me_strlcpy(t.pool, p->name, sizeof(t.pool));
 		l = new_listener(c);
 		if (!l)
 			return -ENOMEM;
-		if ((rc = listener_from_text(c, l, &t, why, why_len)))
+		if ((rc = listener_from_text(l, &t, why, why_len)))
 			return rc;
 	}
 	return 0;
@@ -667,17 +664,15 @@ static int apply_flags(struct px_config *c, const struct px_flags *f, char *why,
 static int finish(struct px_config *c, char *why, size_t why_len)
 {
 	size_t i, j;
+	int v;
 
 	if (!c->hostname[0] && gethostname(c->hostname, sizeof(c->hostname) - 1))
 		snprintf(c->hostname, sizeof(c->hostname), "localhost");
-	if (!strcmp(c->bare_newline, "reject"))
-		c->data_mode = SD_REJECT;
-	else if (!strcmp(c->bare_newline, "normalize"))
-		c->data_mode = SD_NORMALIZE;
-	else {
+	if ((v = lookup_name(bare_newline_names, c->bare_newline)) < 0) {
 		snprintf(why, why_len, "bare_newline must be reject or normalize");
 		return -EINVAL;
 	}
+	c->data_mode = (enum sd_mode)v;
 	if (c->deny_reply[0] < '4' || c->deny_reply[0] > '5' || strlen(c->deny_reply) < 4 ||
 	    c->deny_reply[3] != ' ' || strchr(c->deny_reply, '\r') || strchr(c->deny_reply, '\n')) {
 		snprintf(why, why_len, "deny_reply must be a one-line 4xx or 5xx reply");
@@ -701,7 +696,6 @@ static int finish(struct px_config *c, char *why, size_t why_len)
 		return -EINVAL;
 	}
 	for (i = 0; i < c->npools; i++) {
-		c->pools[i].index = i;
 		if (!c->pools[i].nm || c->pools[i].nm > PX_POOL_MAX_MEMBERS) {
 			snprintf(why, why_len, "pool %s has %zu members (1-%d)", c->pools[i].name,
 				 c->pools[i].nm, PX_POOL_MAX_MEMBERS);
@@ -738,7 +732,8 @@ static int finish(struct px_config *c, char *why, size_t why_len)
 				return -EINVAL;
 		}
 		for (j = 0; j < i; j++)
-			if (c->ls[j].addrlen == l->addrlen && !memcmp(&c->ls[j].addr, &l->addr, l->addrlen)) {
+			if (c->ls[j].addrlen == l->addrlen &&
+			    !memcmp(&c->ls[j].addr, &l->addr, l->addrlen)) {
 				snprintf(why, why_len, "two listeners on %s", l->listen);
 				return -EINVAL;
 			}
@@ -818,7 +813,9 @@ void px_config_help(FILE *f)
 	me_conf_print(f, limit_items, "  ");
 	fprintf(f, "\nlisteners = ( { ... }, ... ):\n\n");
 	me_conf_print(f, listener_items, "  ");
-	fprintf(f, "\npools = ( { ... }, ... ), members = ( \"ADDR:PORT\" | { address; weight; } ):\n\n");
+	fprintf(
+	    f,
+	    "\npools = ( { ... }, ... ), members = ( \"ADDR:PORT\" | { address; weight; } ):\n\n");
 	me_conf_print(f, pool_items, "  ");
 	fprintf(f, "  health = { ... }:\n");
 	me_conf_print(f, health_items, "    ");

@@ -25,25 +25,25 @@ enum px_pregreet { PX_PREGREET_IGNORE, PX_PREGREET_LOG, PX_PREGREET_REJECT };
 
 /* Every limit in one place; defaults and reasons are in config.c's table. */
 struct px_limits {
-	unsigned int command_line;	  /* RFC 5321 4.5.3.1.4: 512 */
-	unsigned int text_line;		  /* RFC 5321 4.5.3.1.6: 1000 */
-	unsigned int recipients;	  /* RFC 5321 4.5.3.1.8: at least 100 */
+	unsigned int command_line; /* RFC 5321 4.5.3.1.4: 512 */
+	unsigned int text_line;	   /* RFC 5321 4.5.3.1.6: 1000 */
+	unsigned int recipients;   /* RFC 5321 4.5.3.1.8: at least 100 */
 	unsigned long long message_size;
-	unsigned int errors_soft;	  /* from here, each error costs error_delay */
-	unsigned int errors_hard;	  /* then 421 and close */
-	unsigned int error_delay;	  /* milliseconds */
-	unsigned int commands;		  /* per session; 0 = no limit */
-	unsigned int command_timeout;	  /* seconds; RFC 5321 4.5.3.2.7: at least 5 min */
-	unsigned int data_timeout;	  /* seconds between DATA blocks (4.5.3.2.6: 3 min) */
-	unsigned int data_min_rate;	  /* bytes/s over a whole message, after data_rate_grace */
-	unsigned int data_rate_grace;	  /* seconds */
-	unsigned int session_timeout;	  /* seconds a session may last in total; 0 = none */
-	unsigned int max_sessions;	  /* all clients together */
-	unsigned int max_per_client;	  /* sessions from one address */
-	unsigned int backend_timeout;	  /* seconds to wait for a backend reply */
+	unsigned int errors_soft;	   /* from here, each error costs error_delay */
+	unsigned int errors_hard;	   /* then 421 and close */
+	unsigned int error_delay;	   /* milliseconds */
+	unsigned int commands;		   /* per session; 0 = no limit */
+	unsigned int command_timeout;	   /* seconds; RFC 5321 4.5.3.2.7: at least 5 min */
+	unsigned int data_timeout;	   /* seconds between DATA blocks (4.5.3.2.6: 3 min) */
+	unsigned int data_min_rate;	   /* bytes/s over a whole message, after data_rate_grace */
+	unsigned int data_rate_grace;	   /* seconds */
+	unsigned int session_timeout;	   /* seconds a session may last in total; 0 = none */
+	unsigned int max_sessions;	   /* all clients together */
+	unsigned int max_per_client;	   /* sessions from one address */
+	unsigned int backend_timeout;	   /* seconds to wait for a backend reply */
 	unsigned int backend_data_timeout; /* for its reply to the end of DATA (4.5.3.2.8) */
-	unsigned int connect_timeout;	  /* seconds to connect to a backend */
-	unsigned int greet_delay;	  /* milliseconds before the banner (pre-greet test) */
+	unsigned int connect_timeout;	   /* seconds to connect to a backend */
+	unsigned int greet_delay;	   /* milliseconds before the banner (pre-greet test) */
 	unsigned int tls_handshake_timeout; /* seconds */
 };
 
@@ -62,11 +62,10 @@ struct px_pool {
 	enum px_pass pass;
 	struct px_member *m;
 	size_t nm;
-	unsigned int hc_interval;   /* milliseconds between health checks */
-	unsigned int hc_timeout;    /* milliseconds for one check */
+	unsigned int hc_interval; /* milliseconds between health checks */
+	unsigned int hc_timeout;  /* milliseconds for one check */
 	unsigned int rise, fall;
-	size_t index;		    /* position in the configuration */
-	struct px_pstate *st;	    /* run-time state (pool.h) */
+	struct px_pstate *st; /* run-time state (pool.h) */
 };
 
 struct px_listener {
@@ -79,9 +78,9 @@ struct px_listener {
 	struct px_pool *pool;
 	char banner[256];
 	enum px_pregreet pregreet;
-	int auth;		/* offer AUTH (relayed to the pool) */
+	int auth; /* offer AUTH (relayed to the pool) */
 	int auth_requires_tls;
-	SSL_CTX *ssl;		/* built from cert/key/chain */
+	SSL_CTX *ssl; /* built from cert/key/chain */
 };
 
 #define PX_MAX_DENY 32

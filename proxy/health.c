@@ -15,6 +15,7 @@
 #include "passclient.h"
 #include "pool.h"
 #include "reply.h"
+#include "str.h"
 
 enum hc_step { HC_IDLE, HC_GREETING, HC_EHLO, HC_QUIT };
 
@@ -52,20 +53,17 @@ static void hc_io(struct io *io, enum io_event ev, void *arg)
 {
 	struct hc *c = arg;
 	struct px_reply r;
-	char why[200], last[120];
+	char why[200];
 	int rc;
 
 	switch (ev) {
-	case IO_CONNECTED:
-		if (c->pool->pass == PX_PASS_PROXY_V1 || c->pool->pass == PX_PASS_PROXY_V2) {
-			unsigned char hdr[PP_V2_MAX];
-			int n = c->pool->pass == PX_PASS_PROXY_V1
-					? pp_v1(NULL, NULL, 1, (char *)hdr, sizeof(hdr))
-					: pp_v2(NULL, NULL, 1, hdr, sizeof(hdr));
+	case IO_CONNECTED: {
+		unsigned char hdr[PP_V2_MAX];
+		int n = px_pool_proxy_header(c->pool, NULL, NULL, 1, hdr, sizeof(hdr));
 
-			if (n > 0)
-				io_write(io, hdr, (size_t)n);
-		}
+		if (n > 0)
+			io_write(io, hdr, (size_t)n);
+	}
 		return;
 	case IO_DATAIN:
 		if (c->step == HC_QUIT) {
@@ -81,9 +79,7 @@ static void hc_io(struct io *io, enum io_event ev, void *arg)
 			return;
 		}
 		if (c->step == HC_GREETING) {
-			if (r.code != 220) {
-				snprintf(why, sizeof(why), "greeting %d %s", r.code,
-					 px_reply_last(&r, last, sizeof(last)));
+			if (px_reply_expect(&r, 220, "greeting", why, sizeof(why))) {
 				hc_done(c, 0, why);
 				return;
 			}
@@ -91,9 +87,7 @@ static void hc_io(struct io *io, enum io_event ev, void *arg)
 			c->step = HC_EHLO;
 			return;
 		}
-		if (r.code != 250) {
-			snprintf(why, sizeof(why), "EHLO answered %d %s", r.code,
-				 px_reply_last(&r, last, sizeof(last)));
+		if (px_reply_expect(&r, 250, "EHLO answered", why, sizeof(why))) {
 			hc_done(c, 0, why);
 			return;
 		}
@@ -114,7 +108,7 @@ static void hc_io(struct io *io, enum io_event ev, void *arg)
 		hc_done(c, c->step == HC_QUIT, "closed the connection");
 		return;
 	case IO_ERROR:
-		snprintf(why, sizeof(why), "%s", io_strerror(io));
+		me_strlcpy(why, io_strerror(io), sizeof(why));
 		hc_done(c, 0, why);
 		return;
 	case IO_LOWAT:

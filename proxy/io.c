@@ -9,7 +9,7 @@
  * callback returns.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 
 #include "io.h"
+#include "tls.h"
 
 /* Reads start small (an idle session should cost little) and double, up to
  * the largest, while they keep filling what was offered. */
@@ -31,7 +32,7 @@
 enum io_state {
 	ST_CONNECTING,
 	ST_PLAIN,
-	ST_TLS_PENDING,	 /* STARTTLS: waiting for the output to flush */
+	ST_TLS_PENDING, /* STARTTLS: waiting for the output to flush */
 	ST_HANDSHAKE,
 	ST_TLS,
 	ST_CLOSED,
@@ -41,10 +42,9 @@ struct io {
 	struct ev_loop *loop;
 	ev_io w;
 	ev_timer t;
-	ev_idle lowat;	  /* never started: only fed, see write_through() */
+	ev_idle lowat; /* never started: only fed, see write_through() */
 	int fd;
 	enum io_state st;
-	int is_server;	  /* TLS role */
 	SSL *ssl;
 	SSL_CTX *pending_ctx;
 	struct buf in, out;
@@ -54,8 +54,7 @@ struct io {
 	int tls_want_write; /* an SSL_read needs the socket writable */
 	int in_cb, freed;
 	unsigned long long nin, nout;
-	size_t chunk;	  /* the next read's size */
-	char sni[256];
+	size_t chunk; /* the next read's size */
 	char err[160];
 };
 
@@ -88,24 +87,19 @@ static int fail(struct io *io, const char *fmt, ...)
 	return emit(io, IO_ERROR);
 }
 
-/* The first OpenSSL error, for a message. */
+/* What went wrong with TLS, for a message: no OpenSSL error means the peer
+ * just went away. */
 static const char *ssl_reason(void)
 {
-	static char buf[120];
-	unsigned long e = ERR_get_error();
-
-	if (!e)
-		return "connection closed during TLS";
-	ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	return buf;
+	return px_ssl_error("connection closed during TLS");
 }
 
-static void set_nonblock(int fd)
+/* Every socket given to io_alloc() is already non-blocking (accept4 and
+ * socket with SOCK_NONBLOCK): only Nagle is left to switch off. */
+static void set_nodelay(int fd)
 {
 	int one = 1;
 
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	/* Replies are small and already batched per pipelined group. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
@@ -186,37 +180,49 @@ static int do_read(struct io *io)
 	return 0;
 }
 
+/*
+ * One write of the pending output (SSL_write or send), counted and consumed
+ * as far as it went. Returns what SSL_write/send returned: the callers differ
+ * only in what they make of a failure.
+ */
+static ssize_t out_once(struct io *io, int flags)
+{
+	size_t len = buf_avail(&io->out);
+	ssize_t n;
+
+	if (io->ssl) {
+		ERR_clear_error();
+		n = SSL_write(io->ssl, buf_ptr(&io->out), len > INT_MAX ? INT_MAX : (int)len);
+	} else {
+		n = send(io->fd, buf_ptr(&io->out), len, flags);
+	}
+	if (n > 0) {
+		buf_consume(&io->out, (size_t)n);
+		io->nout += (unsigned long long)n;
+	}
+	return n;
+}
+
 /* Write what is pending; returns 1 if the io is gone. */
 static int do_write(struct io *io)
 {
 	while (buf_avail(&io->out)) {
-		ssize_t n;
+		ssize_t n = out_once(io, MSG_NOSIGNAL);
 
+		if (n > 0)
+			continue;
 		if (io->ssl) {
-			int r;
+			int e = SSL_get_error(io->ssl, (int)n);
 
-			ERR_clear_error();
-			r = SSL_write(io->ssl, buf_ptr(&io->out),
-				      buf_avail(&io->out) > 0x7fffffff ? 0x7fffffff
-								       : (int)buf_avail(&io->out));
-			if (r <= 0) {
-				int e = SSL_get_error(io->ssl, r);
-
-				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
-					return 0;
-				return fail(io, "TLS write: %s", ssl_reason());
-			}
-			n = r;
-		} else {
-			n = send(io->fd, buf_ptr(&io->out), buf_avail(&io->out), MSG_NOSIGNAL);
-			if (n < 0) {
-				if (errno == EAGAIN || errno == EINTR)
-					return 0;
-				return fail(io, "write: %s", strerror(errno));
-			}
+			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+				return 0;
+			return fail(io, "TLS write: %s", ssl_reason());
 		}
-		buf_consume(&io->out, (size_t)n);
-		io->nout += (unsigned long long)n;
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return fail(io, "write: %s", strerror(errno));
+		}
 	}
 	buf_free(&io->out);
 	return emit(io, IO_LOWAT);
@@ -246,28 +252,14 @@ static void on_lowat(struct ev_loop *loop, ev_idle *w, int revents)
  */
 static void write_through(struct io *io)
 {
-	ssize_t n;
-
 	if ((io->st != ST_PLAIN && io->st != ST_TLS) || io->tls_want_write)
 		return;
 	while (buf_avail(&io->out)) {
-		if (io->ssl) {
-			ERR_clear_error();
-			n = SSL_write(io->ssl, buf_ptr(&io->out),
-				      buf_avail(&io->out) > 0x7fffffff ? 0x7fffffff
-								       : (int)buf_avail(&io->out));
-			if (n <= 0) {
+		if (out_once(io, MSG_NOSIGNAL | MSG_DONTWAIT) <= 0) {
+			if (io->ssl)
 				ERR_clear_error();
-				return;
-			}
-		} else {
-			n = send(io->fd, buf_ptr(&io->out), buf_avail(&io->out),
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n <= 0)
-				return;
+			return;
 		}
-		buf_consume(&io->out, (size_t)n);
-		io->nout += (unsigned long long)n;
 	}
 	buf_free(&io->out);
 	ev_feed_event(io->loop, &io->lowat, EV_CUSTOM);
@@ -281,15 +273,9 @@ static int start_handshake(struct io *io)
 	/* The output buffer compacts between retries of a write; idle
 	 * connections give their record buffers back (some 30 kB each). */
 	SSL_set_mode(io->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				      SSL_MODE_RELEASE_BUFFERS);
+				  SSL_MODE_RELEASE_BUFFERS);
 	SSL_set_fd(io->ssl, io->fd);
-	if (io->is_server) {
-		SSL_set_accept_state(io->ssl);
-	} else {
-		SSL_set_connect_state(io->ssl);
-		if (io->sni[0])
-			SSL_set_tlsext_host_name(io->ssl, io->sni);
-	}
+	SSL_set_accept_state(io->ssl); /* TLS is spoken to clients only */
 	io->st = ST_HANDSHAKE;
 	return 0;
 }
@@ -350,18 +336,11 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		break;
 	case ST_TLS_PENDING:
-		if ((revents & EV_WRITE) && buf_avail(&io->out)) {
-			ssize_t n = send(io->fd, buf_ptr(&io->out), buf_avail(&io->out),
-					 MSG_NOSIGNAL);
-
-			if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				fail(io, "write: %s", strerror(errno));
-				return;
-			}
-			if (n > 0) {
-				buf_consume(&io->out, (size_t)n);
-				io->nout += (unsigned long long)n;
-			}
+		/* No SSL yet: this is the plaintext 220 going out. */
+		if ((revents & EV_WRITE) && buf_avail(&io->out) && out_once(io, MSG_NOSIGNAL) < 0 &&
+		    errno != EAGAIN && errno != EINTR) {
+			fail(io, "write: %s", strerror(errno));
+			return;
 		}
 		if (!buf_avail(&io->out) && (start_handshake(io) || do_handshake(io)))
 			return;
@@ -426,7 +405,7 @@ static struct io *io_alloc(struct ev_loop *loop, int fd, io_cb cb, void *arg, si
 	ev_io_init(&io->w, on_io, fd, EV_READ);
 	ev_timer_init(&io->t, on_timer, 0, 0);
 	ev_idle_init(&io->lowat, on_lowat);
-	set_nonblock(fd);
+	set_nodelay(fd);
 	return io;
 }
 
@@ -441,8 +420,8 @@ struct io *io_new(struct ev_loop *loop, int fd, io_cb cb, void *arg, size_t in_l
 	return io;
 }
 
-struct io *io_connect(struct ev_loop *loop, const struct sockaddr *sa, socklen_t salen,
-		      io_cb cb, void *arg, size_t in_limit)
+struct io *io_connect(struct ev_loop *loop, const struct sockaddr *sa, socklen_t salen, io_cb cb,
+		      void *arg, size_t in_limit)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	struct io *io;
@@ -485,12 +464,6 @@ void io_free(struct io *io)
 	io->freed = 1;
 	if (!io->in_cb)
 		free(io);
-}
-
-void io_set_cb(struct io *io, io_cb cb, void *arg)
-{
-	io->cb = cb;
-	io->arg = arg;
 }
 
 struct buf *io_in(struct io *io)
@@ -542,18 +515,9 @@ size_t io_pending(const struct io *io)
 
 void io_flush_now(struct io *io)
 {
-	ssize_t n;
-
 	if (!buf_avail(&io->out) || (io->st != ST_PLAIN && io->st != ST_TLS))
 		return;
-	if (io->ssl)
-		n = SSL_write(io->ssl, buf_ptr(&io->out), (int)buf_avail(&io->out));
-	else
-		n = send(io->fd, buf_ptr(&io->out), buf_avail(&io->out), MSG_NOSIGNAL);
-	if (n > 0) {
-		buf_consume(&io->out, (size_t)n);
-		io->nout += (unsigned long long)n;
-	}
+	out_once(io, MSG_NOSIGNAL); /* best effort: a failure is io_free()'s to clean up */
 }
 
 void io_pause_read(struct io *io)
@@ -586,31 +550,11 @@ int io_starttls_server(struct io *io, SSL_CTX *ctx, size_t *discarded)
 		return -EINVAL;
 	*discarded = buf_avail(&io->in);
 	buf_reset(&io->in);
-	io->is_server = 1;
 	io->pending_ctx = ctx;
 	io->st = ST_TLS_PENDING;
 	if (!io->in_cb)
 		update(io);
 	return 0;
-}
-
-int io_starttls_client(struct io *io, SSL_CTX *ctx, const char *sni)
-{
-	if (io->ssl || io->st != ST_PLAIN)
-		return -EINVAL;
-	buf_reset(&io->in);
-	io->is_server = 0;
-	io->pending_ctx = ctx;
-	snprintf(io->sni, sizeof(io->sni), "%s", sni ? sni : "");
-	io->st = ST_TLS_PENDING; /* the handshake starts once the output left */
-	if (!io->in_cb)
-		update(io);
-	return 0;
-}
-
-int io_tls_active(const struct io *io)
-{
-	return io->st == ST_TLS;
 }
 
 const char *io_tls_version(const struct io *io)
@@ -626,11 +570,6 @@ const char *io_tls_cipher(const struct io *io)
 const char *io_strerror(const struct io *io)
 {
 	return io->err;
-}
-
-int io_fd(const struct io *io)
-{
-	return io->fd;
 }
 
 unsigned long long io_bytes_in(const struct io *io)

@@ -30,15 +30,15 @@ enum io_event {
 struct io;
 typedef void (*io_cb)(struct io *io, enum io_event ev, void *arg);
 
-/* Take over a connected socket. in_limit bounds the unread input it buffers. */
+/* Take over a connected, non-blocking socket (accept4 with SOCK_NONBLOCK).
+ * in_limit bounds the unread input it buffers. */
 struct io *io_new(struct ev_loop *loop, int fd, io_cb cb, void *arg, size_t in_limit);
 /* Start connecting to sa; IO_CONNECTED or IO_ERROR follow. NULL (errno set)
  * when the connection fails at once. */
-struct io *io_connect(struct ev_loop *loop, const struct sockaddr *sa, socklen_t salen,
-		      io_cb cb, void *arg, size_t in_limit);
+struct io *io_connect(struct ev_loop *loop, const struct sockaddr *sa, socklen_t salen, io_cb cb,
+		      void *arg, size_t in_limit);
 /* Close the socket and free everything; safe from inside the callback. */
 void io_free(struct io *io);
-void io_set_cb(struct io *io, io_cb cb, void *arg);
 
 struct buf *io_in(struct io *io);
 /* Drop n bytes of input (and read again if the buffer was full). */
@@ -62,14 +62,11 @@ void io_set_timeout(struct io *io, double secs);
  * plaintext, and the handshake starts once the pending output has left.
  */
 int io_starttls_server(struct io *io, SSL_CTX *ctx, size_t *discarded);
-int io_starttls_client(struct io *io, SSL_CTX *ctx, const char *sni);
 
-int io_tls_active(const struct io *io);
 const char *io_tls_version(const struct io *io);
 const char *io_tls_cipher(const struct io *io);
 
 const char *io_strerror(const struct io *io);
-int io_fd(const struct io *io);
 unsigned long long io_bytes_in(const struct io *io);
 unsigned long long io_bytes_out(const struct io *io);
 

@@ -25,6 +25,7 @@
 
 #include "keeper.h"
 #include "log.h"
+#include "str.h"
 
 #define KEY_MAX	  (1u << 20) /* a key file; real ones are a few kB */
 #define PATH_MAX_ 4096
@@ -255,7 +256,7 @@ int px_keeper_fetch(char *why, size_t why_len)
 	if (status) {
 		if (get_blob(kfd, 4096, &msg, &len))
 			goto lost;
-		snprintf(why, why_len, "%s", msg);
+		me_strlcpy(why, msg, why_len);
 		free(msg);
 		return -1;
 	}

@@ -30,32 +30,32 @@
 #define DRAIN_SECONDS 30
 
 static const char usage[] =
-	"usage: mailedge-proxy [-c FILE] [-t] [--listen ADDR:PORT]... [--backend ADDR:PORT]...\n"
-	"                      [--starttls off|optional|required] [--cert FILE --key FILE]\n"
-	"                      [--hostname NAME] [--domain NAME]... [--user USER]\n"
-	"                      [--workers N] [-v|-q] [--syslog]\n"
-	"\n"
-	"An SMTP proxy for the front of a mail system: STARTTLS termination, command\n"
-	"filtering, relay control, limits, and balancing over health-checked backend\n"
-	"pools, with no change to the backend servers.\n"
-	"\n"
-	"  -c, --config FILE    configuration (libconfig); --help-config lists it all\n"
-	"  -t, --test           check the configuration (and keys) and exit\n"
-	"  --listen ADDR:PORT   accept on this address; repeatable ([::]:25 for IPv6)\n"
-	"  --backend ADDR:PORT  a member of the pool 'default'; repeatable\n"
-	"  --starttls MODE      for --listen listeners: off, optional, required\n"
-	"  --cert, --key FILE   their certificate (with chain) and key\n"
-	"  --hostname NAME      name in the banner and EHLO\n"
-	"  --domain NAME        accept mail for this domain; repeatable. With flags\n"
-	"                       alone, no client may relay to any other domain\n"
-	"  --user USER          run as USER after binding (default nobody, as root)\n"
-	"  --workers N          event-loop threads (default: one per CPU)\n"
-	"  --syslog             log to syslog (mail facility) instead of stderr\n"
-	"  -v, -q               more, or less, logging\n"
-	"\n"
-	"Signals: SIGHUP reloads the configuration (running sessions keep theirs;\n"
-	"listeners need a restart), SIGTERM drains: no new sessions, running ones get\n"
-	"30 s to finish. Exit status 0, or 2 for a configuration error.\n";
+    "usage: mailedge-proxy [-c FILE] [-t] [--listen ADDR:PORT]... [--backend ADDR:PORT]...\n"
+    "                      [--starttls off|optional|required] [--cert FILE --key FILE]\n"
+    "                      [--hostname NAME] [--domain NAME]... [--user USER]\n"
+    "                      [--workers N] [-v|-q] [--syslog]\n"
+    "\n"
+    "An SMTP proxy for the front of a mail system: STARTTLS termination, command\n"
+    "filtering, relay control, limits, and balancing over health-checked backend\n"
+    "pools, with no change to the backend servers.\n"
+    "\n"
+    "  -c, --config FILE    configuration (libconfig); --help-config lists it all\n"
+    "  -t, --test           check the configuration (and keys) and exit\n"
+    "  --listen ADDR:PORT   accept on this address; repeatable ([::]:25 for IPv6)\n"
+    "  --backend ADDR:PORT  a member of the pool 'default'; repeatable\n"
+    "  --starttls MODE      for --listen listeners: off, optional, required\n"
+    "  --cert, --key FILE   their certificate (with chain) and key\n"
+    "  --hostname NAME      name in the banner and EHLO\n"
+    "  --domain NAME        accept mail for this domain; repeatable. With flags\n"
+    "                       alone, no client may relay to any other domain\n"
+    "  --user USER          run as USER after binding (default nobody, as root)\n"
+    "  --workers N          event-loop threads (default: one per CPU)\n"
+    "  --syslog             log to syslog (mail facility) instead of stderr\n"
+    "  -v, -q               more, or less, logging\n"
+    "\n"
+    "Signals: SIGHUP reloads the configuration (running sessions keep theirs;\n"
+    "listeners need a restart), SIGTERM drains: no new sessions, running ones get\n"
+    "30 s to finish. Exit status 0, or 2 for a configuration error.\n";
 
 static struct px_server srv;
 static struct px_health *health;
@@ -191,8 +191,20 @@ static void on_idle_check(struct ev_loop *loop, ev_timer *t, int revents)
 
 int main(int argc, char **argv)
 {
-	enum { O_LISTEN = 256, O_BACKEND, O_STARTTLS, O_CERT, O_KEY, O_CHAIN, O_HOSTNAME,
-	       O_DOMAIN, O_USER, O_WORKERS, O_HCONF, O_SYSLOG };
+	enum {
+		O_LISTEN = 256,
+		O_BACKEND,
+		O_STARTTLS,
+		O_CERT,
+		O_KEY,
+		O_CHAIN,
+		O_HOSTNAME,
+		O_DOMAIN,
+		O_USER,
+		O_WORKERS,
+		O_HCONF,
+		O_SYSLOG
+	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
@@ -224,8 +236,12 @@ int main(int argc, char **argv)
 	log_init("mailedge-proxy", ME_LOG_INFO, 0);
 	while ((opt = getopt_long(argc, argv, "c:tvqh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': flags.config = optarg; break;
-		case 't': test = 1; break;
+		case 'c':
+			flags.config = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
 		case O_LISTEN:
 			if (flags.nlisten == 16)
 				goto toomany;
@@ -236,17 +252,29 @@ int main(int argc, char **argv)
 				goto toomany;
 			flags.backend[flags.nbackend++] = optarg;
 			break;
-		case O_STARTTLS: flags.starttls = optarg; break;
-		case O_CERT: flags.cert = optarg; break;
-		case O_KEY: flags.key = optarg; break;
-		case O_CHAIN: flags.chain = optarg; break;
-		case O_HOSTNAME: flags.hostname = optarg; break;
+		case O_STARTTLS:
+			flags.starttls = optarg;
+			break;
+		case O_CERT:
+			flags.cert = optarg;
+			break;
+		case O_KEY:
+			flags.key = optarg;
+			break;
+		case O_CHAIN:
+			flags.chain = optarg;
+			break;
+		case O_HOSTNAME:
+			flags.hostname = optarg;
+			break;
 		case O_DOMAIN:
 			if (flags.ndomain == 64)
 				goto toomany;
 			flags.domain[flags.ndomain++] = optarg;
 			break;
-		case O_USER: flags.user = optarg; break;
+		case O_USER:
+			flags.user = optarg;
+			break;
 		case O_WORKERS:
 			n = strtol(optarg, NULL, 10);
 			if (n < 0 || n > 256) {
@@ -258,9 +286,15 @@ int main(int argc, char **argv)
 		case O_HCONF:
 			px_config_help(stdout);
 			return 0;
-		case O_SYSLOG: log_init("mailedge-proxy", log_get_level(), 1); break;
-		case 'v': log_set_level(ME_LOG_DEBUG); break;
-		case 'q': log_set_level(ME_LOG_WARN); break;
+		case O_SYSLOG:
+			log_init("mailedge-proxy", log_get_level(), 1);
+			break;
+		case 'v':
+			log_set_level(ME_LOG_DEBUG);
+			break;
+		case 'q':
+			log_set_level(ME_LOG_WARN);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -296,8 +330,8 @@ int main(int argc, char **argv)
 	/* Before binding (the keeper holds no socket) and before any thread. */
 	if (!getuid() && cfg->user[0]) {
 		if (px_keeper_start(&flags))
-			log_warn("no key keeper (%s): a reload reads the keys as %s", strerror(errno),
-				 cfg->user);
+			log_warn("no key keeper (%s): a reload reads the keys as %s",
+				 strerror(errno), cfg->user);
 		else
 			keeper = 1;
 	}
@@ -308,7 +342,6 @@ int main(int argc, char **argv)
 	srv.cfg = cfg;
 	pthread_mutex_init(&srv.lock, NULL);
 	loop = ev_default_loop(EVFLAG_AUTO);
-	srv.loop = loop;
 	if (px_server_bind(&srv, cfg, nworkers, why, sizeof(why))) {
 		log_err("cannot listen: %s", why);
 		return 2;

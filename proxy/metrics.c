@@ -71,10 +71,33 @@ static void metric(struct buf *b, const char *name, const char *type, const char
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+enum member_value { MV_UP, MV_CONNS, MV_FAILURES };
+
+/* One sample per pool member: name{pool="...",member="..."} value. */
+static void per_member(struct buf *b, const struct px_config *c, const char *name,
+		       enum member_value v)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->npools; i++)
+		for (j = 0; j < c->pools[i].nm; j++) {
+			struct px_mstate *st = &c->pools[i].st->m[j];
+
+			buf_printf(b, "%s{pool=\"", name);
+			label(b, c->pools[i].name);
+			buf_printf(b, "\",member=\"");
+			label(b, c->pools[i].m[j].name);
+			if (v == MV_FAILURES)
+				buf_printf(b, "\"} %llu\n", atomic_load(&st->failures));
+			else
+				buf_printf(b, "\"} %d\n",
+					   atomic_load(v == MV_UP ? &st->up : &st->conns));
+		}
+}
+
 static void render(struct px_metrics *m, struct buf *b)
 {
 	struct px_config *c = m->cfg;
-	size_t i, j;
 	int r;
 
 	metric(b, "mailedge_sessions_total", "counter", "Client sessions accepted.");
@@ -89,7 +112,8 @@ static void render(struct px_metrics *m, struct buf *b)
 	for (r = 0; r < REJ_MAX; r++)
 		buf_printf(b, "mailedge_rejects_total{reason=\"%s\"} %llu\n", rej_names[r],
 			   atomic_load(&px_stats.rejects[r]));
-	metric(b, "mailedge_bytes_total", "counter", "Bytes to and from clients (closed sessions).");
+	metric(b, "mailedge_bytes_total", "counter",
+	       "Bytes to and from clients (closed sessions).");
 	buf_printf(b, "mailedge_bytes_total{direction=\"in\"} %llu\n",
 		   atomic_load(&px_stats.bytes_in));
 	buf_printf(b, "mailedge_bytes_total{direction=\"out\"} %llu\n",
@@ -109,33 +133,12 @@ static void render(struct px_metrics *m, struct buf *b)
 	buf_printf(b, "mailedge_backend_failures_total %llu\n",
 		   atomic_load(&px_stats.backend_failures));
 	metric(b, "mailedge_backend_up", "gauge", "1 when a pool member is healthy.");
-	for (i = 0; i < c->npools; i++)
-		for (j = 0; j < c->pools[i].nm; j++) {
-			buf_printf(b, "mailedge_backend_up{pool=\"");
-			label(b, c->pools[i].name);
-			buf_printf(b, "\",member=\"");
-			label(b, c->pools[i].m[j].name);
-			buf_printf(b, "\"} %d\n", atomic_load(&c->pools[i].st->m[j].up));
-		}
+	per_member(b, c, "mailedge_backend_up", MV_UP);
 	metric(b, "mailedge_backend_connections", "gauge", "Open connections per member.");
-	for (i = 0; i < c->npools; i++)
-		for (j = 0; j < c->pools[i].nm; j++) {
-			buf_printf(b, "mailedge_backend_connections{pool=\"");
-			label(b, c->pools[i].name);
-			buf_printf(b, "\",member=\"");
-			label(b, c->pools[i].m[j].name);
-			buf_printf(b, "\"} %d\n", atomic_load(&c->pools[i].st->m[j].conns));
-		}
+	per_member(b, c, "mailedge_backend_connections", MV_CONNS);
 	metric(b, "mailedge_backend_check_failures_total", "counter",
 	       "Failed health checks and connections per member.");
-	for (i = 0; i < c->npools; i++)
-		for (j = 0; j < c->pools[i].nm; j++) {
-			buf_printf(b, "mailedge_backend_check_failures_total{pool=\"");
-			label(b, c->pools[i].name);
-			buf_printf(b, "\",member=\"");
-			label(b, c->pools[i].m[j].name);
-			buf_printf(b, "\"} %llu\n", atomic_load(&c->pools[i].st->m[j].failures));
-		}
+	per_member(b, c, "mailedge_backend_check_failures_total", MV_FAILURES);
 }
 
 struct http_conn {
@@ -159,11 +162,13 @@ static void http_io(struct io *io, enum io_event ev, void *arg)
 			return;
 		}
 		if (strncmp(buf_ptr(io_in(io)), "GET ", 4)) {
-			io_printf(io, "HTTP/1.0 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+			io_printf(io,
+				  "HTTP/1.0 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
 		} else {
 			buf_init(&body, 0);
 			render(h->m, &body);
-			io_printf(io, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+			io_printf(io,
+				  "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
 				  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 				  buf_avail(&body));
 			io_write(io, buf_ptr(&body), buf_avail(&body));

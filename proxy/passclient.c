@@ -15,7 +15,7 @@ static int same_family(const struct sockaddr *a, const struct sockaddr *b)
 	       (a->sa_family == AF_INET || a->sa_family == AF_INET6);
 }
 
-static void addr_port(const struct sockaddr *sa, char *buf, size_t len, unsigned int *port)
+void px_addr_port(const struct sockaddr *sa, char *buf, size_t len, unsigned int *port)
 {
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
@@ -40,8 +40,8 @@ int pp_v1(const struct sockaddr *src, const struct sockaddr *dst, int local, cha
 	if (local || !same_family(src, dst)) {
 		n = snprintf(out, outlen, "PROXY UNKNOWN\r\n");
 	} else {
-		addr_port(src, sa, sizeof(sa), &sp);
-		addr_port(dst, da, sizeof(da), &dp);
+		px_addr_port(src, sa, sizeof(sa), &sp);
+		px_addr_port(dst, da, sizeof(da), &dp);
 		n = snprintf(out, outlen, "PROXY %s %s %s %u %u\r\n",
 			     src->sa_family == AF_INET ? "TCP4" : "TCP6", sa, da, sp, dp);
 	}
@@ -141,10 +141,11 @@ int xclient_line(const struct xclient_attrs *a, char *out, size_t outlen)
 	size_t cap = outlen < XCLIENT_MAX ? outlen : XCLIENT_MAX, len;
 	unsigned int pn;
 
-	if (cap < 3 || !a->addr || (a->addr->sa_family != AF_INET && a->addr->sa_family != AF_INET6))
+	if (cap < 3 || !a->addr ||
+	    (a->addr->sa_family != AF_INET && a->addr->sa_family != AF_INET6))
 		return -1;
 	cap -= 2; /* room for CRLF */
-	addr_port(a->addr, ip, sizeof(ip), &pn);
+	px_addr_port(a->addr, ip, sizeof(ip), &pn);
 	snprintf(addr, sizeof(addr), "%s%s", a->addr->sa_family == AF_INET6 ? "IPV6:" : "", ip);
 	snprintf(port, sizeof(port), "%u", pn);
 	if (cap <= 7)

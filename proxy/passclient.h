@@ -33,6 +33,9 @@ int pp_v2(const struct sockaddr *src, const struct sockaddr *dst, int local, uns
 
 /* xtext (RFC 3461 4): bytes outside '!'..'~', '+' and '=' become "+HH". Returns
  * the length written (out always terminated), or -1 if it does not fit. */
+/* The address (numeric) and port of an IPv4 or IPv6 socket address. */
+void px_addr_port(const struct sockaddr *sa, char *buf, size_t len, unsigned int *port);
+
 int xtext_encode(const char *in, char *out, size_t outlen);
 
 struct xclient_attrs {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "passclient.h"
 #include "pool.h"
 
 int px_pool_init(struct px_pool *p)
@@ -46,7 +47,6 @@ void px_pool_inherit(struct px_pool *p, const struct px_pool *old)
 			pthread_mutex_lock(&old->st->lock);
 			a->caps = b->caps;
 			a->have_caps = b->have_caps;
-			memcpy(a->last_error, b->last_error, sizeof(a->last_error));
 			pthread_mutex_unlock(&old->st->lock);
 		}
 }
@@ -76,8 +76,9 @@ static int pick_among(struct px_pool *p, unsigned long long tried, int want_up)
 			/* conns/weight, compared without division */
 			if (best < 0 ||
 			    (long long)atomic_load(&m->conns) * p->m[best].weight <
-				    (long long)atomic_load(&s->m[best].conns) * p->m[i].weight ||
-			    (!want_up && atomic_load(&m->fail_run) < atomic_load(&s->m[best].fail_run)))
+				(long long)atomic_load(&s->m[best].conns) * p->m[i].weight ||
+			    (!want_up &&
+			     atomic_load(&m->fail_run) < atomic_load(&s->m[best].fail_run)))
 				best = (int)i;
 			continue;
 		}
@@ -115,8 +116,6 @@ int px_member_result(struct px_pool *p, int i, int ok, int from_check, const cha
 	struct px_mstate *m = &p->st->m[i];
 	int changed = 0;
 
-	if (from_check)
-		atomic_fetch_add(&m->checks, 1);
 	if (ok) {
 		atomic_store(&m->fail_run, 0);
 		/* Only checks bring a member back: one lucky connection is not health. */
@@ -129,9 +128,6 @@ int px_member_result(struct px_pool *p, int i, int ok, int from_check, const cha
 	}
 	atomic_fetch_add(&m->failures, 1);
 	atomic_store(&m->ok_run, 0);
-	pthread_mutex_lock(&p->st->lock);
-	snprintf(m->last_error, sizeof(m->last_error), "%s", why ? why : "failed");
-	pthread_mutex_unlock(&p->st->lock);
 	if (atomic_fetch_add(&m->fail_run, 1) + 1 >= (int)p->fall && atomic_exchange(&m->up, 0)) {
 		changed = 1;
 		log_warn("pool %s: member %s is down: %s", p->name, p->m[i].name,
@@ -148,7 +144,7 @@ void px_member_set_caps(struct px_pool *p, int i, const struct px_caps *c)
 	pthread_mutex_unlock(&p->st->lock);
 }
 
-int px_pool_up_count(struct px_pool *p)
+static int pool_up_count(struct px_pool *p)
 {
 	size_t i;
 	int n = 0;
@@ -160,7 +156,7 @@ int px_pool_up_count(struct px_pool *p)
 
 void px_pool_caps(struct px_pool *p, struct px_caps *out)
 {
-	int any_up = px_pool_up_count(p) > 0, first = 1;
+	int any_up = pool_up_count(p) > 0, first = 1;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -186,4 +182,14 @@ void px_pool_caps(struct px_pool *p, struct px_caps *out)
 		out->bits = PX_CAP_PIPELINING | PX_CAP_8BITMIME;
 	if (!out->auth[0])
 		out->bits &= ~(unsigned int)PX_CAP_AUTH;
+}
+
+int px_pool_proxy_header(const struct px_pool *p, const struct sockaddr *src,
+			 const struct sockaddr *dst, int local, unsigned char *out, size_t outlen)
+{
+	if (p->pass == PX_PASS_PROXY_V1)
+		return pp_v1(src, dst, local, (char *)out, outlen);
+	if (p->pass == PX_PASS_PROXY_V2)
+		return pp_v2(src, dst, local, out, outlen);
+	return -1;
 }

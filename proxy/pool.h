@@ -18,15 +18,14 @@
 #define PX_POOL_MAX_MEMBERS 64 /* a "tried" bitmask per connection attempt */
 
 struct px_mstate {
-	atomic_int up;	       /* 1 when healthy */
-	atomic_int ok_run;     /* good checks in a row */
-	atomic_int fail_run;   /* failures in a row (checks and real connections) */
-	atomic_int conns;      /* backend connections open now */
-	atomic_ullong checks, failures;
-	int cw;		       /* smooth weighted round robin, under the pool lock */
-	struct px_caps caps;   /* from the last good health check, under the lock */
+	atomic_int up;	     /* 1 when healthy */
+	atomic_int ok_run;   /* good checks in a row */
+	atomic_int fail_run; /* failures in a row (checks and real connections) */
+	atomic_int conns;    /* backend connections open now */
+	atomic_ullong failures;
+	int cw;		     /* smooth weighted round robin, under the pool lock */
+	struct px_caps caps; /* from the last good health check, under the lock */
 	int have_caps;
-	char last_error[160];
 };
 
 struct px_pstate {
@@ -57,6 +56,11 @@ void px_member_set_caps(struct px_pool *p, int i, const struct px_caps *c);
 /* What the pool offers clients: capabilities every up member has (all members
  * when none is up; pipelining and 8BITMIME when nothing is known yet). */
 void px_pool_caps(struct px_pool *p, struct px_caps *out);
-int px_pool_up_count(struct px_pool *p);
+
+/* The PROXY header (v1 or v2) the pool's pass_client asks for, into out: its
+ * length, or -1 when the pool wants none (or it does not fit). src/dst/local
+ * as for pp_v1(). */
+int px_pool_proxy_header(const struct px_pool *p, const struct sockaddr *src,
+			 const struct sockaddr *dst, int local, unsigned char *out, size_t outlen);
 
 #endif

@@ -106,7 +106,7 @@ void px_caps_parse(const struct px_reply *r, struct px_caps *c)
 			memcpy(c->auth, arg + k + 1, m);
 			c->auth[m] = '\0';
 		}
-next:
+	next:
 		if (!lf)
 			break;
 		l = lf + 1;
@@ -130,4 +130,14 @@ const char *px_reply_last(const struct px_reply *r, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%.*s", (int)n, last);
 	return buf;
+}
+
+int px_reply_expect(const struct px_reply *r, int want, const char *what, char *why, size_t why_len)
+{
+	char last[120];
+
+	if (r->code == want)
+		return 0;
+	snprintf(why, why_len, "%s %d %s", what, r->code, px_reply_last(r, last, sizeof(last)));
+	return -1;
 }

@@ -53,4 +53,9 @@ void px_caps_parse(const struct px_reply *r, struct px_caps *c);
 /* The reply's last line's text after the code and separator (for logs). */
 const char *px_reply_last(const struct px_reply *r, char *buf, size_t len);
 
+/* 0 when r has the code want; else -1, and why says "WHAT CODE TEXT" (for logs:
+ * what the server answered instead, e.g. "greeting 421 shutting down"). */
+int px_reply_expect(const struct px_reply *r, int want, const char *what, char *why,
+		    size_t why_len);
+
 #endif

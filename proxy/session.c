@@ -13,15 +13,22 @@
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
+#include "str.h"
 #include "worker.h"
 
 /* Input buffered per client: a few pipelined groups, and DATA in flight. */
 #define SESSION_IN_LIMIT (64 * 1024)
 
 static const char *const state_names[SS_STATE_MAX] = {
-	[SS_CONNECTED] = "connected", [SS_GREETED] = "greeted", [SS_READY] = "ready",
-	[SS_MAIL] = "mail",	      [SS_RCPT] = "rcpt",	[SS_DATA] = "data",
-	[SS_TLS] = "tls",	      [SS_AUTH] = "auth",	[SS_CLOSING] = "closing",
+	[SS_CONNECTED] = "connected",
+	[SS_GREETED] = "greeted",
+	[SS_READY] = "ready",
+	[SS_MAIL] = "mail",
+	[SS_RCPT] = "rcpt",
+	[SS_DATA] = "data",
+	[SS_TLS] = "tls",
+	[SS_AUTH] = "auth",
+	[SS_CLOSING] = "closing",
 };
 
 const char *strstate(enum ss_state s)
@@ -70,20 +77,24 @@ void session_release(struct session *s)
 
 static void session_destroy(struct session *s)
 {
-	char helo[140], from[140];
-	double dur = session_now() - ((double)s->start.tv_sec + s->start.tv_nsec / 1e9);
-
 	bk_close(s, 1);
-	me_escape(s->helo, strlen(s->helo), helo, sizeof(helo));
-	me_escape(s->last_from, strlen(s->last_from), from, sizeof(from));
-	/* One line per session, the way Postfix logs a connection. */
-	log_info("session id=%llx client=%s listener=%s tls=%s helo=<%.100s> from=<%.100s> "
-		 "msgs=%u failed=%u rcpts=%u rejects=%u backend=%s in=%llu out=%llu "
-		 "duration=%.3fs outcome=%s",
-		 s->id, s->peer_text, s->l->listen, s->tls ? s->tls_info : "no", helo, from,
-		 s->msgs_ok, s->msgs_failed, s->rcpts, s->rejects, s->bk.name[0] ? s->bk.name : "-",
-		 s->io ? io_bytes_in(s->io) : 0, s->io ? io_bytes_out(s->io) : 0, dur,
-		 s->outcome[0] ? s->outcome : "closed");
+	/* One line per session, the way Postfix logs a connection; the escaping
+	 * is not done for a line that would not be logged. */
+	if (log_get_level() >= ME_LOG_INFO) {
+		char helo[140], from[140];
+		double dur = session_now() - s->start;
+
+		me_escape(s->helo, strlen(s->helo), helo, sizeof(helo));
+		me_escape(s->last_from, strlen(s->last_from), from, sizeof(from));
+		log_info("session id=%llx client=%s listener=%s tls=%s helo=<%.100s> from=<%.100s> "
+			 "msgs=%u failed=%u rcpts=%u rejects=%u backend=%s in=%llu out=%llu "
+			 "duration=%.3fs outcome=%s",
+			 s->id, s->peer_text, s->l->listen, s->tls ? s->tls_info : "no", helo, from,
+			 s->msgs_ok, s->msgs_failed, s->rcpts, s->rejects,
+			 s->bk.name[0] ? s->bk.name : "-", s->io ? io_bytes_in(s->io) : 0,
+			 s->io ? io_bytes_out(s->io) : 0, dur,
+			 s->outcome[0] ? s->outcome : "closed");
+	}
 	/* Give the client's slot back before its socket closes: a client that
 	 * has seen the close may reconnect at once, and another worker may
 	 * accept it before this one would otherwise get here. */
@@ -108,7 +119,7 @@ void session_close(struct session *s, const char *outcome)
 	if (s->dying)
 		return;
 	if (outcome && !s->outcome[0])
-		snprintf(s->outcome, sizeof(s->outcome), "%s", outcome);
+		me_strlcpy(s->outcome, outcome, sizeof(s->outcome));
 	if (s->state != SS_CLOSING && s->io && io_pending(s->io)) {
 		/* The last reply (221, 421, 554) is on its way: close after it. */
 		enter_state(s, SS_CLOSING);
@@ -160,11 +171,13 @@ static void on_delay(struct ev_loop *loop, ev_timer *t, int revents)
 	session_release(s);
 }
 
-void session_reject(struct session *s, const char *reason, const char *fmt, ...)
+void session_reject(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
 {
 	char line[600];
 	va_list ap;
 
+	if (kind != REJ_NONE)
+		atomic_fetch_add(&px_stats.rejects[kind], 1);
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
@@ -183,11 +196,8 @@ void session_reject(struct session *s, const char *reason, const char *fmt, ...)
 		/* Postfix's smtpd_error_sleep_time: past the soft limit, every
 		 * error reply comes late, which slows a client that is guessing
 		 * (and wastes a spammer's time); good commands are not slowed.
-		 * Nothing more is read until the reply has gone. */
-		if (s->held_reply) { /* not reached: nothing is read while busy */
-			session_reply(s, "%s", s->held_reply);
-			free(s->held_reply);
-		}
+		 * Nothing more is read until the reply has gone, so no reply
+		 * is held already. */
 		s->held_reply = strdup(line);
 		if (s->held_reply) {
 			s->busy = 1;
@@ -202,8 +212,6 @@ void session_reject(struct session *s, const char *reason, const char *fmt, ...)
 void session_reset_tx(struct session *s)
 {
 	s->from[0] = '\0';
-	s->null_sender = 0;
-	s->rcpts_rejected = 0;
 	s->tx_rcpts = 0;
 	if (s->state == SS_MAIL || s->state == SS_RCPT || s->state == SS_DATA)
 		enter_state(s, SS_READY);
@@ -238,8 +246,8 @@ void session_next(struct session *s)
 		}
 		if (rc == SP_TOO_LONG) {
 			io_consume(s->io, used);
-			atomic_fetch_add(&px_stats.rejects[REJ_LINE], 1);
-			session_reject(s, "line too long", "500 5.5.2 Error: line too long");
+			session_reject(s, REJ_LINE, "line too long",
+				       "500 5.5.2 Error: line too long");
 			continue;
 		}
 		memcpy(line, buf_ptr(in), len);
@@ -282,8 +290,9 @@ static void client_event(struct session *s, enum io_event ev)
 				s->pregreet = 1;
 				atomic_fetch_add(&px_stats.rejects[REJ_PREGREET], 1);
 				if (s->l->pregreet != PX_PREGREET_IGNORE)
-					log_info("pregreet id=%llx client=%s: talked before the banner",
-						 s->id, s->peer_text);
+					log_info(
+					    "pregreet id=%llx client=%s: talked before the banner",
+					    s->id, s->peer_text);
 			}
 			if (s->l->pregreet == PX_PREGREET_REJECT) {
 				session_reply(s, "554 5.7.1 %s Error: talking before the greeting",
@@ -342,7 +351,8 @@ static void client_event(struct session *s, enum io_event ev)
 		return;
 	case IO_ERROR:
 		if (!s->outcome[0])
-			snprintf(s->outcome, sizeof(s->outcome), "client %.80s", io_strerror(s->io));
+			snprintf(s->outcome, sizeof(s->outcome), "client %.80s",
+				 io_strerror(s->io));
 		session_free(s);
 		return;
 	case IO_CONNECTED:
@@ -379,7 +389,7 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 	s->peer = *peer;
 	getsockname(fd, (struct sockaddr *)&s->local, &len);
 	px_format_addr((struct sockaddr *)peer, s->peer_text, sizeof(s->peer_text));
-	clock_gettime(CLOCK_REALTIME, &s->start);
+	s->start = session_now();
 	sp_framer_init(&s->framer, s->cfg->lim.command_line);
 	buf_init(&s->fwd, 0);
 	s->relay_ok = px_relay_allowed(s->cfg, (struct sockaddr *)peer);

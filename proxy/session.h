@@ -12,10 +12,10 @@
 #define PX_SESSION_H
 
 #include <netinet/in.h>
-#include <time.h>
 
 #include "config.h"
 #include "io.h"
+#include "metrics.h"
 #include "reply.h"
 #include "smtp_data.h"
 #include "smtp_parse.h"
@@ -24,15 +24,15 @@ struct px_worker;
 struct session;
 
 enum ss_state {
-	SS_CONNECTED,	 /* accepted; banner not sent yet (greet delay) */
-	SS_GREETED,	 /* banner sent; waiting for HELO/EHLO */
-	SS_READY,	 /* HELO/EHLO done; no transaction */
-	SS_MAIL,	 /* MAIL accepted */
-	SS_RCPT,	 /* at least one RCPT accepted */
-	SS_DATA,	 /* streaming a message */
-	SS_TLS,		 /* TLS handshake after STARTTLS */
-	SS_AUTH,	 /* a SASL exchange with the backend */
-	SS_CLOSING,	 /* last reply being written */
+	SS_CONNECTED, /* accepted; banner not sent yet (greet delay) */
+	SS_GREETED,   /* banner sent; waiting for HELO/EHLO */
+	SS_READY,     /* HELO/EHLO done; no transaction */
+	SS_MAIL,      /* MAIL accepted */
+	SS_RCPT,      /* at least one RCPT accepted */
+	SS_DATA,      /* streaming a message */
+	SS_TLS,	      /* TLS handshake after STARTTLS */
+	SS_AUTH,      /* a SASL exchange with the backend */
+	SS_CLOSING,   /* last reply being written */
 	SS_STATE_MAX,
 };
 
@@ -50,8 +50,8 @@ enum bk_step {
 	BK_XCLIENT,
 	BK_EHLO2,
 	BK_READY,
-	BK_WAIT,	/* a command's reply */
-	BK_DATA,	/* message bytes flowing */
+	BK_WAIT, /* a command's reply */
+	BK_DATA, /* message bytes flowing */
 };
 
 struct px_backend {
@@ -62,16 +62,15 @@ struct px_backend {
 	enum bk_step step;
 	struct px_caps caps;
 	bk_cb cb;
-	double timeout;
-	char name[192];	/* pool/member, for logs */
+	char name[192]; /* pool/member, for logs */
 	int failed;	/* went away mid-transaction */
 	int counted;	/* counted in the member's connections */
 };
 
 struct session {
 	struct session *next, *prev; /* the worker's list */
-	int refs;		/* callbacks of this session running now */
-	int dying;		/* closed while a callback ran: freed when it returns */
+	int refs;		     /* callbacks of this session running now */
+	int dying;		     /* closed while a callback ran: freed when it returns */
 	struct px_worker *w;
 	struct px_config *cfg;
 	struct px_listener *l;
@@ -80,11 +79,11 @@ struct session {
 	enum ss_state state;
 	struct sockaddr_storage peer, local;
 	char peer_text[64];
-	struct timespec start;
-	int busy;		/* waiting for the backend or a delay */
-	ev_timer delay;		/* greet delay, error delay */
-	char *held_reply;	/* the error reply the error delay holds back */
-	ev_timer life;		/* session_timeout */
+	double start;	  /* session_now() at accept, for the duration */
+	int busy;	  /* waiting for the backend or a delay */
+	ev_timer delay;	  /* greet delay, error delay */
+	char *held_reply; /* the error reply the error delay holds back */
+	ev_timer life;	  /* session_timeout */
 
 	struct sp_framer framer;
 	unsigned int commands, errors;
@@ -93,18 +92,17 @@ struct session {
 	int tls;
 	char tls_info[96];
 	int authenticated;
-	int relay_ok;		/* client inside relay_networks */
+	int relay_ok; /* client inside relay_networks */
 	int pregreet;
 
-	char pending[1024];	/* the command on its way to the backend */
+	char pending[1024]; /* the command on its way to the backend */
 
 	/* the transaction */
 	char from[SP_PATH_MAX + 1];
-	int null_sender;
-	unsigned int tx_rcpts, rcpts_rejected; /* this transaction */
-	unsigned int rcpts;		       /* accepted in the whole session */
+	unsigned int tx_rcpts; /* this transaction */
+	unsigned int rcpts;    /* accepted in the whole session */
 	struct sd_state data;
-	struct buf fwd;		/* DATA bytes on their way to the backend */
+	struct buf fwd; /* DATA bytes on their way to the backend */
 	double data_start;
 	int data_paused;
 
@@ -129,9 +127,10 @@ void session_release(struct session *s);
 
 /* A reply to the client; "CODE TEXT" without CRLF. */
 void session_reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A rejection: counted, logged, replied (after the error delay past errors_soft). */
-void session_reject(struct session *s, const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* A rejection: counted under kind (unless REJ_NONE), logged with reason,
+ * replied (after the error delay past errors_soft). */
+void session_reject(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void enter_state(struct session *s, enum ss_state st);
 /* The command is done (its reply written): read the next one. */
 void session_next(struct session *s);

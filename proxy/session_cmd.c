@@ -18,16 +18,17 @@
 #include "metrics.h"
 #include "pool.h"
 #include "session.h"
+#include "str.h"
 
-#define ST(x) (1u << (x))
+#define ST(x)	    (1u << (x))
 #define BEFORE_HELO ST(SS_GREETED)
-#define AFTER_HELO (ST(SS_READY) | ST(SS_MAIL) | ST(SS_RCPT))
-#define ANY (BEFORE_HELO | AFTER_HELO)
+#define AFTER_HELO  (ST(SS_READY) | ST(SS_MAIL) | ST(SS_RCPT))
+#define ANY	    (BEFORE_HELO | AFTER_HELO)
 
 struct cmd {
 	enum sp_verb verb;
-	unsigned int states;  /* where it is allowed */
-	int needs_tls;	      /* on a starttls=required listener */
+	unsigned int states;   /* where it is allowed */
+	int needs_tls;	       /* on a starttls=required listener */
 	const char *seq_reply; /* the reply when it is out of sequence */
 	void (*proceed)(struct session *s, const struct sp_cmd *c);
 };
@@ -73,9 +74,15 @@ static int tls_required_here(const struct session *s)
 	return s->l->starttls == PX_TLS_REQUIRED && !s->tls;
 }
 
+/* The listener lets AUTH be offered here and now (the pool has a say too). */
+static int auth_allowed(const struct session *s)
+{
+	return s->l->auth && (!s->l->auth_requires_tls || s->tls);
+}
+
 static int auth_offered(const struct session *s, struct px_caps *caps)
 {
-	if (!s->l->auth || (s->l->auth_requires_tls && !s->tls))
+	if (!auth_allowed(s))
 		return 0;
 	px_pool_caps(s->l->pool, caps);
 	return (caps->bits & PX_CAP_AUTH) != 0;
@@ -103,6 +110,13 @@ static void resume(struct session *s)
 {
 	s->busy = 0;
 	session_next(s);
+}
+
+/* A command's backend step failed: say so, and go on with the next command. */
+static void backend_gone_resume(struct session *s, const char *err)
+{
+	backend_gone(s, err);
+	resume(s);
 }
 
 /* ---- HELO / EHLO ---- */
@@ -138,7 +152,7 @@ static void ehlo_reply(struct session *s)
 		session_reply(s, "250-DSN");
 	if (s->l->starttls != PX_TLS_OFF && !s->tls)
 		session_reply(s, "250-STARTTLS");
-	if (auth_offered(s, &pool))
+	if (auth_allowed(s) && (pool.bits & PX_CAP_AUTH))
 		session_reply(s, "250-AUTH %s", pool.auth);
 	/* CHUNKING (BDAT) is not offered: DATA is the one path that is checked
 	 * for smuggling. ENHANCEDSTATUSCODES: every reply of ours has one. */
@@ -167,8 +181,7 @@ static int backend_rset(struct session *s)
 static void cmd_helo(struct session *s, const struct sp_cmd *c)
 {
 	if (!helo_name_ok(c->arg, c->arg_len)) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: %s hostname", c->name);
+		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: %s hostname", c->name);
 		return;
 	}
 	memcpy(s->helo, c->arg, c->arg_len);
@@ -191,8 +204,9 @@ static int known_param(const struct session *s, const struct sp_param *p, unsign
 	if (!strcasecmp(p->key, "SIZE"))
 		return p->has_value;
 	if (!strcasecmp(p->key, "BODY"))
-		return p->has_value && (!strcasecmp(p->value, "7BIT") ||
-					(!strcasecmp(p->value, "8BITMIME") && (caps & PX_CAP_8BITMIME)));
+		return p->has_value &&
+		       (!strcasecmp(p->value, "7BIT") ||
+			(!strcasecmp(p->value, "8BITMIME") && (caps & PX_CAP_8BITMIME)));
 	if (!strcasecmp(p->key, "SMTPUTF8"))
 		return !p->has_value && (caps & PX_CAP_SMTPUTF8);
 	if (!strcasecmp(p->key, "RET") || !strcasecmp(p->key, "ENVID"))
@@ -205,14 +219,13 @@ static int known_param(const struct session *s, const struct sp_param *p, unsign
 static void mail_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
 {
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	relay_reply(s, r);
 	if (r->code / 100 == 2) {
 		enter_state(s, SS_MAIL);
-		snprintf(s->last_from, sizeof(s->last_from), "%s", s->from);
+		me_strlcpy(s->last_from, s->from, sizeof(s->last_from));
 	} else {
 		s->rejects++;
 		atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
@@ -231,45 +244,43 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 	int rc, i;
 
 	if (s->state == SS_GREETED) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "503 5.5.1 Error: send HELO/EHLO first");
+		session_reject(s, REJ_SEQUENCE, "sequence",
+			       "503 5.5.1 Error: send HELO/EHLO first");
 		return;
 	}
 	if (s->state != SS_READY) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "503 5.5.1 Error: nested MAIL command");
+		session_reject(s, REJ_SEQUENCE, "sequence", "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
 	rc = sp_parse_path(c->arg, c->arg_len, 0, &p, &why);
 	if (rc) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
 		if (rc == SP_PATH_PARAM)
-			session_reject(s, "syntax", "555 5.5.4 Error: %s", why);
+			session_reject(s, REJ_SYNTAX, "syntax", "555 5.5.4 Error: %s", why);
 		else
-			session_reject(s, "syntax", "501 5.1.7 Bad sender address syntax: %s", why);
+			session_reject(s, REJ_SYNTAX, "syntax",
+				       "501 5.1.7 Bad sender address syntax: %s", why);
 		return;
 	}
-	px_pool_caps(s->l->pool, &caps);
+	/* The pool's lock is taken only when there are parameters to check. */
+	if (p.nparams)
+		px_pool_caps(s->l->pool, &caps);
 	for (i = 0; i < p.nparams; i++)
 		if (!known_param(s, &p.params[i], caps.bits)) {
-			atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-			session_reject(s, "syntax", "555 5.5.4 Unsupported option: %.40s",
-				       p.params[i].key);
+			session_reject(s, REJ_SYNTAX, "syntax",
+				       "555 5.5.4 Unsupported option: %.40s", p.params[i].key);
 			return;
 		}
 	if (p.utf8 && !sp_param(&p, "SMTPUTF8", NULL)) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "553 5.6.7 Non-ASCII address needs SMTPUTF8");
+		session_reject(s, REJ_SYNTAX, "syntax",
+			       "553 5.6.7 Non-ASCII address needs SMTPUTF8");
 		return;
 	}
 	size = sp_param(&p, "SIZE", NULL);
 	if (size && strtoull(size, NULL, 10) > s->cfg->lim.message_size) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SIZE], 1);
-		session_reject(s, "size", "552 5.3.4 Message size exceeds fixed limit");
+		session_reject(s, REJ_SIZE, "size", "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
 	memcpy(s->from, p.addr, sizeof(s->from));
-	s->null_sender = p.null_path;
 	/* The command the backend gets is rebuilt from what was checked, never
 	 * the client's bytes: its parameters pass only if the pool offers them. */
 	{
@@ -281,7 +292,7 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 					      p.params[i].key, p.params[i].has_value ? "=" : "",
 					      p.params[i].value);
 		if (n + 3 > sizeof(s->pending)) {
-			session_reject(s, "syntax", "501 5.5.4 Error: command too long");
+			session_reject(s, REJ_NONE, "syntax", "501 5.5.4 Error: command too long");
 			return;
 		}
 		memcpy(line + n, "\r\n", 3);
@@ -297,8 +308,7 @@ static void mail_send(struct session *s, int ok, const struct px_reply *r, const
 {
 	(void)r;
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	bk_command(s, s->pending, mail_reply, s->cfg->lim.backend_timeout);
@@ -309,8 +319,7 @@ static void mail_send(struct session *s, int ok, const struct px_reply *r, const
 static void rcpt_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
 {
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	relay_reply(s, r);
@@ -319,7 +328,6 @@ static void rcpt_reply(struct session *s, int ok, const struct px_reply *r, cons
 		s->rcpts++;
 		enter_state(s, SS_RCPT);
 	} else {
-		s->rcpts_rejected++;
 		s->rejects++;
 		atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
 	}
@@ -331,46 +339,48 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 	struct px_caps caps;
 	struct sp_path p;
 	const char *why;
-	char addr[140];
 	size_t n;
 	int rc, i;
 
 	rc = sp_parse_path(c->arg, c->arg_len, 1, &p, &why);
 	if (rc) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
 		if (rc == SP_PATH_PARAM)
-			session_reject(s, "syntax", "555 5.5.4 Error: %s", why);
+			session_reject(s, REJ_SYNTAX, "syntax", "555 5.5.4 Error: %s", why);
 		else
-			session_reject(s, "syntax", "501 5.1.3 Bad recipient address syntax: %s", why);
+			session_reject(s, REJ_SYNTAX, "syntax",
+				       "501 5.1.3 Bad recipient address syntax: %s", why);
 		return;
 	}
 	if (s->tx_rcpts >= s->cfg->lim.recipients) {
 		/* RFC 5321 4.5.3.1.10: 452, and the accepted ones stay accepted. */
-		atomic_fetch_add(&px_stats.rejects[REJ_RECIPIENTS], 1);
-		session_reject(s, "recipients", "452 4.5.3 Error: too many recipients");
+		session_reject(s, REJ_RECIPIENTS, "recipients",
+			       "452 4.5.3 Error: too many recipients");
 		return;
 	}
-	me_escape(p.addr, strlen(p.addr), addr, sizeof(addr));
 	if (px_relay_decide(s, &p) == PX_RELAY_DENIED) {
-		atomic_fetch_add(&px_stats.rejects[REJ_RELAY], 1);
-		session_reject(s, "relay", "554 5.7.1 <%.100s>: Relay access denied", addr);
+		char addr[140];
+
+		me_escape(p.addr, strlen(p.addr), addr, sizeof(addr));
+		session_reject(s, REJ_RELAY, "relay", "554 5.7.1 <%.100s>: Relay access denied",
+			       addr);
 		return;
 	}
-	px_pool_caps(s->l->pool, &caps);
+	if (p.nparams)
+		px_pool_caps(s->l->pool, &caps);
 	n = (size_t)snprintf(s->pending, sizeof(s->pending), "RCPT TO:<%s>", p.addr);
 	for (i = 0; i < p.nparams; i++) {
-		int dsn = !strcasecmp(p.params[i].key, "NOTIFY") || !strcasecmp(p.params[i].key, "ORCPT");
+		int dsn =
+		    !strcasecmp(p.params[i].key, "NOTIFY") || !strcasecmp(p.params[i].key, "ORCPT");
 
 		if (!dsn || !(caps.bits & PX_CAP_DSN) || !p.params[i].has_value) {
-			atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-			session_reject(s, "syntax", "555 5.5.4 Unsupported option: %.40s",
-				       p.params[i].key);
+			session_reject(s, REJ_SYNTAX, "syntax",
+				       "555 5.5.4 Unsupported option: %.40s", p.params[i].key);
 			return;
 		}
 		n += (size_t)snprintf(s->pending + n, sizeof(s->pending) - n, " %s=%s",
 				      p.params[i].key, p.params[i].value);
 		if (n >= sizeof(s->pending) - 3) {
-			session_reject(s, "syntax", "501 5.5.4 Error: command too long");
+			session_reject(s, REJ_NONE, "syntax", "501 5.5.4 Error: command too long");
 			return;
 		}
 	}
@@ -384,8 +394,7 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 static void data_go(struct session *s, int ok, const struct px_reply *r, const char *err)
 {
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	if (r->code != 354) {
@@ -402,13 +411,11 @@ static void data_go(struct session *s, int ok, const struct px_reply *r, const c
 static void cmd_data(struct session *s, const struct sp_cmd *c)
 {
 	if (c->arg_len) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: DATA");
+		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: DATA");
 		return;
 	}
 	if (!s->tx_rcpts) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "554 5.5.1 Error: no valid recipients");
+		session_reject(s, REJ_SEQUENCE, "sequence", "554 5.5.1 Error: no valid recipients");
 		return;
 	}
 	s->busy = 1;
@@ -420,8 +427,7 @@ static void cmd_data(struct session *s, const struct sp_cmd *c)
 static void cmd_rset(struct session *s, const struct sp_cmd *c)
 {
 	if (c->arg_len) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: RSET");
+		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: RSET");
 		return;
 	}
 	session_reply(s, "250 2.0.0 Ok");
@@ -452,16 +458,17 @@ static void cmd_vrfy(struct session *s, const struct sp_cmd *c)
 {
 	(void)c;
 	/* Not denied by configuration: answer without revealing anything. */
-	session_reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+	session_reply(s,
+		      "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
 }
 
 static void cmd_refused(struct session *s, const struct sp_cmd *c)
 {
-	atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
 	if (c->verb == SP_XCLIENT || c->verb == SP_XFORWARD)
-		session_reject(s, "denied", "550 5.7.0 Error: %s is not for clients", c->name);
+		session_reject(s, REJ_DENIED, "denied", "550 5.7.0 Error: %s is not for clients",
+			       c->name);
 	else
-		session_reject(s, "denied", "502 5.5.1 Error: command not implemented");
+		session_reject(s, REJ_DENIED, "denied", "502 5.5.1 Error: command not implemented");
 }
 
 static void cmd_starttls(struct session *s, const struct sp_cmd *c)
@@ -469,24 +476,21 @@ static void cmd_starttls(struct session *s, const struct sp_cmd *c)
 	size_t discarded;
 
 	if (s->l->starttls == PX_TLS_OFF) {
-		atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
-		session_reject(s, "denied", "502 5.5.1 Error: command not implemented");
+		session_reject(s, REJ_DENIED, "denied", "502 5.5.1 Error: command not implemented");
 		return;
 	}
 	if (s->tls) {
 		/* RFC 3207 4.2: a second STARTTLS is refused. */
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "554 5.5.1 Error: TLS already active");
+		session_reject(s, REJ_SEQUENCE, "sequence", "554 5.5.1 Error: TLS already active");
 		return;
 	}
 	if (c->arg_len) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: STARTTLS");
+		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: STARTTLS");
 		return;
 	}
 	if (s->state == SS_MAIL || s->state == SS_RCPT) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "503 5.5.1 Error: MAIL transaction in progress");
+		session_reject(s, REJ_SEQUENCE, "sequence",
+			       "503 5.5.1 Error: MAIL transaction in progress");
 		return;
 	}
 	session_reply(s, "220 2.0.0 Ready to start TLS");
@@ -533,8 +537,7 @@ static void auth_send(struct session *s, int ok, const struct px_reply *r, const
 {
 	(void)r;
 	if (!ok) {
-		backend_gone(s, err);
-		resume(s);
+		backend_gone_resume(s, err);
 		return;
 	}
 	if (!(s->bk.caps.bits & PX_CAP_AUTH)) {
@@ -551,27 +554,27 @@ static void cmd_auth(struct session *s, const struct sp_cmd *c)
 	size_t i;
 
 	if (!auth_offered(s, &caps)) {
-		atomic_fetch_add(&px_stats.rejects[REJ_AUTH], 1);
 		if (s->l->auth && s->l->auth_requires_tls && !s->tls)
-			session_reject(s, "auth", "530 5.7.0 Must issue a STARTTLS command first");
+			session_reject(s, REJ_AUTH, "auth",
+				       "530 5.7.0 Must issue a STARTTLS command first");
 		else
-			session_reject(s, "auth", "503 5.5.1 Error: authentication not enabled");
+			session_reject(s, REJ_AUTH, "auth",
+				       "503 5.5.1 Error: authentication not enabled");
 		return;
 	}
 	if (s->state == SS_GREETED || s->authenticated || s->state != SS_READY) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-		session_reject(s, "sequence", "503 5.5.1 Error: %s",
-			       s->authenticated ? "already authenticated" :
-			       s->state == SS_GREETED ? "send HELO/EHLO first" :
-							"MAIL transaction in progress");
+		session_reject(s, REJ_SEQUENCE, "sequence", "503 5.5.1 Error: %s",
+			       s->authenticated		? "already authenticated"
+			       : s->state == SS_GREETED ? "send HELO/EHLO first"
+							: "MAIL transaction in progress");
 		return;
 	}
 	for (i = 0; i < c->arg_len; i++)
 		if (!isalnum((unsigned char)c->arg[i]) && !strchr("-_ +/=", c->arg[i]))
 			break;
 	if (!c->arg_len || i < c->arg_len || c->arg_len > sizeof(s->pending) - 8) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+		session_reject(s, REJ_SYNTAX, "syntax",
+			       "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
 		return;
 	}
 	snprintf(s->pending, sizeof(s->pending), "AUTH %.*s\r\n", (int)c->arg_len, c->arg);
@@ -592,10 +595,10 @@ void session_auth_line(struct session *s, const char *line, size_t len)
 			break;
 	if (i < len || len > sizeof(s->pending) - 3) {
 		enter_state(s, SS_READY);
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
 		/* The backend is mid-exchange: start over with a fresh connection. */
 		bk_close(s, 0);
-		session_reject(s, "syntax", "501 5.5.2 Error: malformed authentication response");
+		session_reject(s, REJ_SYNTAX, "syntax",
+			       "501 5.5.2 Error: malformed authentication response");
 		return;
 	}
 	memcpy(s->pending, line, len);
@@ -612,13 +615,11 @@ void session_command(struct session *s, const char *line, size_t len)
 	size_t i;
 
 	if (sp_command(line, len, &c)) {
-		atomic_fetch_add(&px_stats.rejects[REJ_SYNTAX], 1);
-		session_reject(s, "syntax", "500 5.5.2 Error: bad syntax");
+		session_reject(s, REJ_SYNTAX, "syntax", "500 5.5.2 Error: bad syntax");
 		return;
 	}
 	if (s->cfg->deny[c.verb]) {
-		atomic_fetch_add(&px_stats.rejects[REJ_DENIED], 1);
-		session_reject(s, "denied", "%s", s->cfg->deny_reply);
+		session_reject(s, REJ_DENIED, "denied", "%s", s->cfg->deny_reply);
 		return;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -627,19 +628,19 @@ void session_command(struct session *s, const char *line, size_t len)
 		if (k->verb != c.verb)
 			continue;
 		if (k->needs_tls && tls_required_here(s)) {
-			atomic_fetch_add(&px_stats.rejects[REJ_TLS_REQUIRED], 1);
-			session_reject(s, "tls required", "530 5.7.0 Must issue a STARTTLS command first");
+			session_reject(s, REJ_TLS_REQUIRED, "tls required",
+				       "530 5.7.0 Must issue a STARTTLS command first");
 			return;
 		}
 		if (!(k->states & ST(s->state))) {
-			atomic_fetch_add(&px_stats.rejects[REJ_SEQUENCE], 1);
-			session_reject(s, "sequence", "%s",
-				       k->seq_reply ? k->seq_reply : "503 5.5.1 Error: bad sequence of commands");
+			session_reject(s, REJ_SEQUENCE, "sequence", "%s",
+				       k->seq_reply ? k->seq_reply
+						    : "503 5.5.1 Error: bad sequence of commands");
 			return;
 		}
 		k->proceed(s, &c);
 		return;
 	}
-	atomic_fetch_add(&px_stats.rejects[REJ_UNKNOWN], 1);
-	session_reject(s, "unknown command", "500 5.5.2 Error: command not recognized");
+	session_reject(s, REJ_UNKNOWN, "unknown command",
+		       "500 5.5.2 Error: command not recognized");
 }

@@ -20,17 +20,23 @@
 
 #define DATA_HIGH_WATER (512 * 1024)
 
+/* The backend went away with the message, or did not answer its end: it may
+ * or may not have it, so the client must try again, not assume. */
+static void data_lost(struct session *s)
+{
+	atomic_fetch_add(&px_stats.data_failed, 1);
+	s->msgs_failed++;
+	session_reply(s,
+		      "451 4.4.2 %s Error: lost the mail server during the message, try "
+		      "again later",
+		      s->cfg->hostname);
+}
+
 static void data_end_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
 {
 	if (!ok) {
-		/* The backend did not answer the end of the message: it may or
-		 * may not have it, so the client must try again, not assume. */
-		atomic_fetch_add(&px_stats.data_failed, 1);
-		s->msgs_failed++;
 		log_info("session %llx: no reply to the end of the message: %s", s->id, err);
-		session_reply(s, "451 4.4.2 %s Error: lost the mail server during the message, try "
-			      "again later",
-			      s->cfg->hostname);
+		data_lost(s);
 	} else {
 		/* Counted before the client can see the reply, so the metrics
 		 * never lag what a client has already been told. */
@@ -44,8 +50,8 @@ static void data_end_reply(struct session *s, int ok, const struct px_reply *r, 
 		}
 		io_write(s->io, r->text, r->len);
 	}
+	/* From SS_DATA (where every message ends) this is SS_READY again. */
 	session_reset_tx(s);
-	enter_state(s, SS_READY);
 	s->busy = 0;
 	session_next(s);
 }
@@ -70,26 +76,20 @@ static void data_done(struct session *s)
 	if (s->data.bad) {
 		/* Refused here: the backend must not deliver what it has. */
 		bk_close(s, 0);
-		why = s->data.bad == SD_TOO_BIG ? REJ_SIZE :
-		      s->data.bad == SD_LONG_LINE ? REJ_LINE : REJ_BARE_NEWLINE;
-		atomic_fetch_add(&px_stats.rejects[why], 1);
+		why = s->data.bad == SD_TOO_BIG	    ? REJ_SIZE
+		      : s->data.bad == SD_LONG_LINE ? REJ_LINE
+						    : REJ_BARE_NEWLINE;
 		atomic_fetch_add(&px_stats.data_refused, 1);
 		s->msgs_failed++;
 		session_reset_tx(s);
-		enter_state(s, SS_READY);
-		session_reject(s, px_rej_name(why), "%s", sd_bad_reply(s->data.bad));
+		session_reject(s, why, px_rej_name(why), "%s", sd_bad_reply(s->data.bad));
 		if (s->state != SS_CLOSING)
 			session_next(s);
 		return;
 	}
 	if (s->bk.failed || !s->bk.io) {
-		atomic_fetch_add(&px_stats.data_failed, 1);
-		s->msgs_failed++;
-		session_reply(s, "451 4.4.2 %s Error: lost the mail server during the message, try "
-			      "again later",
-			      s->cfg->hostname);
+		data_lost(s);
 		session_reset_tx(s);
-		enter_state(s, SS_READY);
 		session_next(s);
 		return;
 	}

@@ -64,13 +64,13 @@ int sp_frame(struct sp_framer *f, const char *in, size_t len, size_t *line_len, 
 }
 
 static const char *const verb_names[SP_VERB_MAX] = {
-	[SP_UNKNOWN] = "?",	     [SP_HELO] = "HELO", [SP_EHLO] = "EHLO",
-	[SP_MAIL] = "MAIL",	     [SP_RCPT] = "RCPT", [SP_DATA] = "DATA",
-	[SP_BDAT] = "BDAT",	     [SP_RSET] = "RSET", [SP_NOOP] = "NOOP",
-	[SP_QUIT] = "QUIT",	     [SP_VRFY] = "VRFY", [SP_EXPN] = "EXPN",
-	[SP_HELP] = "HELP",	     [SP_STARTTLS] = "STARTTLS",
-	[SP_AUTH] = "AUTH",	     [SP_TURN] = "TURN", [SP_ETRN] = "ETRN",
-	[SP_XCLIENT] = "XCLIENT",    [SP_XFORWARD] = "XFORWARD",
+	[SP_UNKNOWN] = "?",	    [SP_HELO] = "HELO",		[SP_EHLO] = "EHLO",
+	[SP_MAIL] = "MAIL",	    [SP_RCPT] = "RCPT",		[SP_DATA] = "DATA",
+	[SP_BDAT] = "BDAT",	    [SP_RSET] = "RSET",		[SP_NOOP] = "NOOP",
+	[SP_QUIT] = "QUIT",	    [SP_VRFY] = "VRFY",		[SP_EXPN] = "EXPN",
+	[SP_HELP] = "HELP",	    [SP_STARTTLS] = "STARTTLS", [SP_AUTH] = "AUTH",
+	[SP_TURN] = "TURN",	    [SP_ETRN] = "ETRN",		[SP_XCLIENT] = "XCLIENT",
+	[SP_XFORWARD] = "XFORWARD",
 };
 
 const char *sp_verb_name(enum sp_verb v)
@@ -162,7 +162,8 @@ static size_t quoted_string(const char *s, size_t n)
 		if (c == '"')
 			return i + 1;
 		if (c == '\\') {
-			if (i + 1 >= n || (unsigned char)s[i + 1] < 32 || (unsigned char)s[i + 1] > 126)
+			if (i + 1 >= n || (unsigned char)s[i + 1] < 32 ||
+			    (unsigned char)s[i + 1] > 126)
 				return 0;
 			i++;
 			continue;
@@ -229,8 +230,7 @@ static int param_parse(const char *s, size_t n, struct sp_path *p)
 			break;
 		if (p->nparams == SP_PARAMS_MAX)
 			return -1;
-		pr = &p->params[p->nparams];
-		memset(pr, 0, sizeof(*pr));
+		pr = &p->params[p->nparams]; /* zeroed by sp_parse_path() */
 		k0 = i;
 		/* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
 		if (!isalnum((unsigned char)s[i]))
@@ -372,8 +372,8 @@ int sp_parse_path(const char *arg, size_t len, int is_rcpt, struct sp_path *p, c
 		const char *dom = mbox + at + 1;
 		size_t dlen = mlen - at - 1;
 
-		if (mbox[at] != '@' || !(dom[0] == '[' ? addr_literal_ok(dom, dlen)
-						       : domain_ok(dom, dlen))) {
+		if (mbox[at] != '@' ||
+		    !(dom[0] == '[' ? addr_literal_ok(dom, dlen) : domain_ok(dom, dlen))) {
 			*why = "bad domain";
 			return SP_PATH_SYNTAX;
 		}

@@ -14,18 +14,19 @@
 
 /* Mozilla "intermediate" (v5.7) for TLS 1.2; TLS 1.3 suites are all AEAD. */
 #define PX_CIPHERS                                                                                 \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                              \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                              \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                              \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                               \
 	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384"
 
-static const char *ssl_err(void)
+const char *px_ssl_error(const char *fallback)
 {
-	static char buf[160];
+	/* Per thread: the workers' connections fail on their own threads. */
+	static __thread char buf[160];
 	unsigned long e = ERR_get_error();
 
 	if (!e)
-		return "unknown error";
+		return fallback;
 	ERR_error_string_n(e, buf, sizeof(buf));
 	ERR_clear_error();
 	return buf;
@@ -72,21 +73,21 @@ SSL_CTX *px_tls_server_ctx(const char *cert, const char *key, const char *chain,
 	int days = 0, secs = 0;
 
 	if (!ctx) {
-		snprintf(why, why_len, "TLS: %s", ssl_err());
+		snprintf(why, why_len, "TLS: %s", px_ssl_error("unknown error"));
 		return NULL;
 	}
 	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-					 SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+				     SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"mailedge", 8);
 	if (!SSL_CTX_set_cipher_list(ctx, PX_CIPHERS)) {
-		snprintf(why, why_len, "TLS ciphers: %s", ssl_err());
+		snprintf(why, why_len, "TLS ciphers: %s", px_ssl_error("unknown error"));
 		goto err;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		snprintf(why, why_len, "certificate %s: %s", cert, ssl_err());
+		snprintf(why, why_len, "certificate %s: %s", cert, px_ssl_error("unknown error"));
 		goto err;
 	}
 	if (chain && *chain) {
@@ -101,14 +102,15 @@ SSL_CTX *px_tls_server_ctx(const char *cert, const char *key, const char *chain,
 			if (!SSL_CTX_add_extra_chain_cert(ctx, c)) {
 				X509_free(c);
 				fclose(f);
-				snprintf(why, why_len, "chain %s: %s", chain, ssl_err());
+				snprintf(why, why_len, "chain %s: %s", chain,
+					 px_ssl_error("unknown error"));
 				goto err;
 			}
 		fclose(f);
 		ERR_clear_error(); /* the end of the file */
 	}
 	if (use_key(ctx, key) != 1) {
-		snprintf(why, why_len, "key %s: %s", key, ssl_err());
+		snprintf(why, why_len, "key %s: %s", key, px_ssl_error("unknown error"));
 		goto err;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {

@@ -18,4 +18,8 @@
 SSL_CTX *px_tls_server_ctx(const char *cert, const char *key, const char *chain, char *why,
 			   size_t why_len);
 
+/* The first OpenSSL error of this thread (and the queue cleared), for a
+ * message; fallback when there is none. */
+const char *px_ssl_error(const char *fallback);
+
 #endif

@@ -20,10 +20,10 @@ struct px_worker {
 	struct ev_loop *loop;
 	pthread_t thread;
 	struct px_server *srv;
-	ev_io *accept;	      /* one per listener */
+	ev_io *accept; /* one per listener */
 	int *fds;
 	size_t nfds;
-	ev_async wake;	      /* configuration changed, or drain */
+	ev_async wake;	       /* configuration changed, or drain */
 	struct px_config *cfg; /* for new sessions; sessions hold their own reference */
 	unsigned long long next_id;
 	int draining;
@@ -32,7 +32,6 @@ struct px_worker {
 };
 
 struct px_server {
-	struct ev_loop *loop; /* the main thread's: signals, health, metrics */
 	pthread_mutex_t lock;
 	struct px_config *cfg;
 	struct px_worker *w;
