@@ -118,8 +118,10 @@ static int create_target(const struct me_edge *e, struct target *t, char *why, s
 	if (!t->net) {
 		t->keys = malloc((size_t)FILL_BATCH * t->key_size);
 		t->vals = malloc((size_t)FILL_BATCH * sizeof(*t->vals));
-		if (!t->keys || !t->vals)
+		if (!t->keys || !t->vals) {
+			snprintf(why, why_len, "cannot allocate fill buffers for %s", target_name(t));
 			return -ENOMEM;
+		}
 	}
 	return 0;
 }
