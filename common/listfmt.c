@@ -52,6 +52,34 @@ int me_parse_fail(struct me_parse_err *err, unsigned long line, const char *text
 	return -EINVAL;
 }
 
+int me_fmt_prefix(const char *word, size_t wlen, unsigned int flags, struct me_prefix *p,
+		  unsigned long line, struct me_parse_err *err, const char *too_long)
+{
+	char buf[ME_PREFIX_STRLEN + 1];
+	int rc;
+
+	if (!wlen || wlen >= sizeof(buf))
+		return me_parse_fail(err, line, word, wlen, too_long);
+	memcpy(buf, word, wlen);
+	buf[wlen] = '\0';
+	rc = me_prefix_parse(buf, p, flags);
+	if (rc)
+		return me_parse_fail(err, line, word, wlen, me_addr_strerror(rc));
+	return 0;
+}
+
+int me_fmt_emit(const char *word, size_t wlen, unsigned int flags, me_listfile_cb cb, void *ctx,
+		unsigned long line, struct me_parse_err *err, const char *too_long)
+{
+	struct me_prefix p;
+	int rc;
+
+	rc = me_fmt_prefix(word, wlen, flags, &p, line, err, too_long);
+	if (rc)
+		return rc;
+	return cb(ctx, &p, line);
+}
+
 int me_lines_next(struct me_lines *it, const char **line, size_t *llen, struct me_parse_err *err)
 {
 	const char *l, *nl;
