@@ -27,6 +27,8 @@ struct me_fmt {
 	const char *name;
 	me_fmt_parse_fn parse;
 	unsigned int min_interval; /* seconds between fetches the publisher asks for */
+	int interval_floor;	   /* min_interval is the publisher's terms: a config
+				    * cannot go below it, only above */
 	const char *what;	   /* one line for --help */
 };
 
