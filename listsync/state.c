@@ -203,13 +203,14 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 	json_object *o, *v;
 	const char *text;
 	size_t i;
-	int id, rc;
+	int id, rc = 0, dirty = 0;
 
 	snprintf(path, sizeof(path), "%s/ids.json", dir);
 	o = json_object_from_file(path);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		o = json_object_new_object();
+		dirty = 1;
 	}
 	json_object_object_foreach(o, key, val)
 	{
@@ -237,9 +238,13 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 		used[id] = 1;
 		ids[i] = (unsigned char)id;
 		json_object_object_add(o, names[i], json_object_new_int(id));
+		dirty = 1;
 	}
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	rc = ls_write_atomic(path, text, strlen(text));
+	/* Only a change is written: a write is an fsync, and most runs assign nothing. */
+	if (dirty) {
+		text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+		rc = ls_write_atomic(path, text, strlen(text));
+	}
 	json_object_put(o);
 	return rc;
 }
