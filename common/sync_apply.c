@@ -29,14 +29,6 @@
 
 #define FILL_BATCH 65536
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void me_rcu_grace(void)
 {
 	/* MEMBARRIER_CMD_GLOBAL is synchronize_rcu(), and XDP programs run
@@ -155,7 +147,7 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 	struct me_config cfg;
 	__u32 zero = 0, old_gen, new_gen, slot;
 	unsigned char key[ME_KEY_MAX];
-	double t0 = mono();
+	double t0 = me_mono_seconds();
 	int k, rc = 0, flipped = 0;
 	size_t i;
 
@@ -236,9 +228,9 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 			goto out;
 		}
 	}
-	st->build_s = mono() - t0;
+	st->build_s = me_mono_seconds() - t0;
 
-	t0 = mono();
+	t0 = me_mono_seconds();
 	cfg.sync_gen = new_gen;
 	if (bpf_map_update_elem(e->fd[ME_M_CONFIG], &zero, &cfg, BPF_ANY)) {
 		rc = -errno;
@@ -250,7 +242,7 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 	/* No packet may still be looking at the old generation when it goes. */
 	me_rcu_grace();
 	clear_gen(e, t, old_gen);
-	st->swap_s = mono() - t0;
+	st->swap_s = me_mono_seconds() - t0;
 out:
 	if (rc && !flipped)
 		clear_gen(e, t, new_gen); /* leave the inactive generation empty, as it was */

@@ -49,14 +49,6 @@ struct result {
 	unsigned char id;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int collect(void *ctx, const struct me_prefix *p, unsigned long line)
 {
 	struct prefixes *ps = ctx;
@@ -287,20 +279,10 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 	free(buf);
 }
 
+/* The run's summary shouts a failure; the status display does not. */
 static const char *outcome_name(enum me_sync_outcome o)
 {
-	switch (o) {
-	case ME_SYNC_FETCHED:
-		return "fetched";
-	case ME_SYNC_NOT_MODIFIED:
-		return "not modified";
-	case ME_SYNC_NOT_DUE:
-		return "not due";
-	case ME_SYNC_FAILED:
-		return "FAILED";
-	default:
-		return "-";
-	}
+	return o == ME_SYNC_FAILED ? "FAILED" : me_sync_outcome_name((__u8)o);
 }
 
 static void age_text(__u64 secs, char *buf, size_t len)
@@ -380,7 +362,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	const char *what;
 	char why[512];
 	__u64 digest, applied = 0, now = (__u64)time(NULL);
-	double t0 = mono();
+	double t0 = me_mono_seconds();
 	size_t i, j, merged_away, nfail = 0, nfetched = 0, nnm = 0;
 	int lock = -1, rc, status = LS_EXIT_FATAL, apply;
 
@@ -470,8 +452,8 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		       detail);
 		if (r->outcome == ME_SYNC_FAILED)
 			log_err("source %s: %s", s->name, r->error);
-		if (r->st.have_data && r->st.last_ok && now > r->st.last_ok &&
-		    now - r->st.last_ok > s->stale_after)
+		if (r->st.have_data && now > r->st.last_ok &&
+		    me_sync_stale(now, r->st.last_ok, s->stale_after))
 			log_warn("source %s: data in use is %s old (stale_after %us)", s->name, age,
 				 s->stale_after);
 	}
@@ -512,7 +494,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	}
 	write_status(&e, cfg, res);
 	printf("%zu sources: %zu fetched, %zu not modified, %zu failed, in %.2fs\n", cfg->nsrc,
-	       nfetched, nnm, nfail, mono() - t0);
+	       nfetched, nnm, nfail, me_mono_seconds() - t0);
 	status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
 out:
 	if (res)
