@@ -184,6 +184,28 @@ static void failed(const struct ls_source *s, struct result *r, __u64 now, const
 	r->outcome = ME_SYNC_FAILED;
 }
 
+/* The saved copy of source s, parsed into ps; on failure why says which step
+ * failed and ps is empty. */
+static int load_copy(const struct ls_config *cfg, const struct ls_source *s, struct prefixes *ps,
+		     char *why, size_t why_len)
+{
+	char pwhy[256], *buf;
+	size_t len;
+	int rc;
+
+	memset(ps, 0, sizeof(*ps));
+	rc = ls_state_data_read(cfg->state_dir, s->name, &buf, &len);
+	if (rc) {
+		snprintf(why, why_len, "last good copy unreadable");
+		return rc;
+	}
+	rc = parse(s, buf, len, ps, pwhy, sizeof(pwhy));
+	if (rc)
+		snprintf(why, why_len, "last good copy no longer parses: %.200s", pwhy);
+	free(buf);
+	return rc;
+}
+
 static void process(const struct ls_config *cfg, const struct ls_opts *o,
 		    const struct ls_source *s, struct result *r)
 {
@@ -192,8 +214,6 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 	struct prefixes fresh;
 	__u64 now = (__u64)time(NULL);
 	char why[256];
-	char *buf;
-	size_t len;
 
 	ls_state_load(cfg->state_dir, s->name, &r->st);
 	if (strcmp(r->st.url, s->url) || strcmp(r->st.format, s->format)) {
@@ -230,11 +250,8 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 
 			/* The previous copy, for the +/- counts: read before it is
 			 * replaced. */
-			if (r->st.have_data &&
-			    !ls_state_data_read(cfg->state_dir, s->name, &buf, &len)) {
-				parse(s, buf, len, &old, why, sizeof(why));
-				free(buf);
-			}
+			if (r->st.have_data)
+				load_copy(cfg, s, &old, why, sizeof(why));
 			if (!o->dry_run &&
 			    ls_state_data_write(cfg->state_dir, s->name, res.body, res.len)) {
 				free(fresh.v);
@@ -267,16 +284,8 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 	if (r->outcome == ME_SYNC_FETCHED || !r->st.have_data)
 		return;
 	/* Not fetched now: the last good copy is what this source contributes. */
-	if (ls_state_data_read(cfg->state_dir, s->name, &buf, &len)) {
-		snprintf(r->error, sizeof(r->error), "last good copy unreadable");
+	if (load_copy(cfg, s, &r->data, r->error, sizeof(r->error)))
 		r->outcome = ME_SYNC_FAILED;
-		return;
-	}
-	if (parse(s, buf, len, &r->data, why, sizeof(why))) {
-		snprintf(r->error, sizeof(r->error), "last good copy no longer parses: %.200s", why);
-		r->outcome = ME_SYNC_FAILED;
-	}
-	free(buf);
 }
 
 /* The run's summary shouts a failure; the status display does not. */
