@@ -95,8 +95,7 @@ static __always_inline struct me_entry *me_host_lookup(void *manual, void *sync,
  * and is restored before returning. Two rounds: an expired prefix nested in
  * another expired one waits for the next packet.
  */
-static __always_inline struct me_entry *me_net_lookup_one(void *trie, void *key,
-							  struct me_clock *c)
+static __always_inline struct me_entry *me_net_lookup_one(void *trie, void *key, struct me_clock *c)
 {
 	struct me_net_entry *ne;
 	__u32 *plen = key;

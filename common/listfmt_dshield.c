@@ -89,7 +89,8 @@ int me_fmt_dshield(const char *buf, size_t len, unsigned int flags, me_listfile_
 		p.len = plen;
 		memcpy(p.addr, &start.s_addr, 4);
 		if (me_prefix_host_bits(&p, flags))
-			return me_parse_fail(err, it.no, l, n, "host bits set after the prefix length");
+			return me_parse_fail(err, it.no, l, n,
+					     "host bits set after the prefix length");
 		rc = cb(ctx, &p, it.no);
 		if (rc)
 			return rc;

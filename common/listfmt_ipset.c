@@ -73,7 +73,8 @@ int me_fmt_ipset_save(const char *buf, size_t len, unsigned int flags, me_listfi
 		if (wl > ME_PREFIX_STRLEN || memchr(w, '-', wl))
 			return me_parse_fail(err, it.no, line, llen,
 					     "element is not an address or CIDR");
-		rc = me_fmt_prefix(w, wl, flags, &p, it.no, err, "element is not an address or CIDR");
+		rc = me_fmt_prefix(w, wl, flags, &p, it.no, err,
+				   "element is not an address or CIDR");
 		if (rc)
 			return rc;
 		while (next_word(&l, &n, &w, &wl))

@@ -140,8 +140,7 @@ void me_src_name(const struct me_edge *e, __u8 src, char *buf, size_t len)
 
 const char *me_sync_outcome_name(__u8 outcome)
 {
-	static const char *const names[] = { "-", "fetched", "not modified", "not due",
-					     "failed" };
+	static const char *const names[] = { "-", "fetched", "not modified", "not due", "failed" };
 
 	return outcome < sizeof(names) / sizeof(names[0]) ? names[outcome] : "?";
 }

@@ -44,8 +44,8 @@ void me_rcu_grace(void)
 }
 
 /* The eight inner maps of a generation, indexed by TARGET(list, fam, net). */
-#define NTARGETS 8
-#define TARGET(list, fam, net) ((list) * 4 + (fam) * 2 + (net))
+#define NTARGETS	       8
+#define TARGET(list, fam, net) ((list)*4 + (fam)*2 + (net))
 
 struct target {
 	int list, fam, net;	/* fam 0 = IPv4, 1 = IPv6 */
@@ -133,7 +133,8 @@ static int create_target(const struct me_edge *e, struct target *t, char *why, s
 		t->keys = malloc((size_t)FILL_BATCH * t->key_size);
 		t->vals = malloc((size_t)FILL_BATCH * sizeof(*t->vals));
 		if (!t->keys || !t->vals) {
-			snprintf(why, why_len, "cannot allocate fill buffers for %s", target_name(t));
+			snprintf(why, why_len, "cannot allocate fill buffers for %s",
+				 target_name(t));
 			return -ENOMEM;
 		}
 	}

@@ -118,8 +118,8 @@ static void print_sources(struct me_edge *e)
 			       "ENTRIES", "LAST RUN", "LAST SUCCESS", "AGE", "FAIL", "LAST ERROR");
 		when_format(st.last_ok, when, sizeof(when));
 		printf("%-20.32s %-5s %9u %-12s %-16s %7llus %4u  %s%.160s\n", st.name,
-		       me_list_name(st.list), st.entries, me_sync_outcome_name(st.last_outcome), when,
-		       (unsigned long long)(st.last_ok ? now - st.last_ok : 0), st.failures,
+		       me_list_name(st.list), st.entries, me_sync_outcome_name(st.last_outcome),
+		       when, (unsigned long long)(st.last_ok ? now - st.last_ok : 0), st.failures,
 		       me_sync_stale(now, st.last_ok, st.stale_after) ? "STALE " : "",
 		       st.last_error);
 	}
@@ -148,15 +148,17 @@ static json_object *sources_json(struct me_edge *e)
 		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.url), st.url);
 		json_object_object_add(o, "url", json_object_new_string(buf));
 		json_object_object_add(o, "entries", json_object_new_int64(st.entries));
-		json_object_object_add(o, "last_result",
-				       json_object_new_string(me_sync_outcome_name(st.last_outcome)));
+		json_object_object_add(
+		    o, "last_result",
+		    json_object_new_string(me_sync_outcome_name(st.last_outcome)));
 		json_object_object_add(o, "last_success", json_object_new_int64((int64_t)st.last_ok));
 		json_object_object_add(o, "last_attempt", json_object_new_int64((int64_t)st.last_try));
 		json_object_object_add(o, "age_seconds",
 				       st.last_ok ? json_object_new_int64((int64_t)(now - st.last_ok))
 						  : NULL);
-		json_object_object_add(o, "stale", json_object_new_boolean(me_sync_stale(
-							   now, st.last_ok, st.stale_after)));
+		json_object_object_add(
+		    o, "stale",
+		    json_object_new_boolean(me_sync_stale(now, st.last_ok, st.stale_after)));
 		json_object_object_add(o, "failures", json_object_new_int64(st.failures));
 		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.last_error), st.last_error);
 		json_object_object_add(o, "last_error", json_object_new_string(buf));
