@@ -64,18 +64,20 @@ BPF_HDRS := $(wildcard bpf/*.h) common/mailedge_abi.h
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPFOUT)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BPFOUT)/%.skel.h,$(BPF_SRCS))
 
-$(BPFOUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BPFOUT)
+define bpf_compile
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+endef
+
+$(BPFOUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BPFOUT)
+	$(bpf_compile)
 
 # BPF programs used only by the benchmarks, tests and demo.
 $(BPFOUT)/%.bpf.o: tests/bench/%.bpf.c | $(BPFOUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(bpf_compile)
 
 $(BPFOUT)/%.bpf.o: tests/lib/%.bpf.c | $(BPFOUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(bpf_compile)
 
 LAB_BPF := $(BPFOUT)/xdp_pass.bpf.o
 
@@ -200,8 +202,7 @@ UNITDIR    ?= /etc/systemd/system
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/mailedge
-	install -m 0755 build/rel/mailedge-loader build/rel/mailedge-listsync \
-		build/rel/mailedge-proxy $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' listsync/systemd/mailedge-listsync.service \
 		> $(DESTDIR)$(UNITDIR)/mailedge-listsync.service
 	install -m 0644 listsync/systemd/mailedge-listsync.timer $(DESTDIR)$(UNITDIR)/

@@ -95,11 +95,11 @@ static __always_inline struct me_entry *me_host_lookup(void *manual, void *sync,
  * and is restored before returning. Two rounds: an expired prefix nested in
  * another expired one waits for the next packet.
  */
-static __always_inline struct me_entry *me_net_lookup_one(void *trie, void *key, __u32 full,
-							  struct me_clock *c)
+static __always_inline struct me_entry *me_net_lookup_one(void *trie, void *key, struct me_clock *c)
 {
 	struct me_net_entry *ne;
 	__u32 *plen = key;
+	__u32 full = *plen; /* the address's full length: 32 or 128 */
 	int i;
 
 #pragma unroll
@@ -115,12 +115,12 @@ static __always_inline struct me_entry *me_net_lookup_one(void *trie, void *key,
 }
 
 static __always_inline struct me_entry *me_net_lookup(void *manual, void *sync, void *key,
-						      __u32 full, struct me_clock *c)
+						      struct me_clock *c)
 {
-	struct me_entry *e = me_net_lookup_one(manual, key, full, c);
+	struct me_entry *e = me_net_lookup_one(manual, key, c);
 
 	if (!e && sync)
-		e = me_net_lookup_one(sync, key, full, c);
+		e = me_net_lookup_one(sync, key, c);
 	return e;
 }
 
@@ -144,7 +144,7 @@ static __always_inline void me_lists4(const struct me_pkt *p, struct me_config *
 	if (m->e)
 		return;
 	m->reason = ME_R_WHITE_NET;
-	m->e = me_net_lookup(&white_net4, s.white_net, &lpm, 32, c);
+	m->e = me_net_lookup(&white_net4, s.white_net, &lpm, c);
 	if (m->e)
 		return;
 	m->reason = ME_R_BLACK_HOST;
@@ -152,7 +152,7 @@ static __always_inline void me_lists4(const struct me_pkt *p, struct me_config *
 	if (m->e)
 		return;
 	m->reason = ME_R_BLACK_NET;
-	m->e = me_net_lookup(&black_net4, s.black_net, &lpm, 32, c);
+	m->e = me_net_lookup(&black_net4, s.black_net, &lpm, c);
 	if (m->e)
 		return;
 	m->reason = ME_R_CLEAN;
@@ -176,7 +176,7 @@ static __always_inline void me_lists6(const struct me_pkt *p, struct me_config *
 	if (m->e)
 		return;
 	m->reason = ME_R_WHITE_NET;
-	m->e = me_net_lookup(&white_net6, s.white_net, &lpm, 128, c);
+	m->e = me_net_lookup(&white_net6, s.white_net, &lpm, c);
 	if (m->e)
 		return;
 	m->reason = ME_R_BLACK_HOST;
@@ -184,7 +184,7 @@ static __always_inline void me_lists6(const struct me_pkt *p, struct me_config *
 	if (m->e)
 		return;
 	m->reason = ME_R_BLACK_NET;
-	m->e = me_net_lookup(&black_net6, s.black_net, &lpm, 128, c);
+	m->e = me_net_lookup(&black_net6, s.black_net, &lpm, c);
 	if (m->e)
 		return;
 	m->reason = ME_R_CLEAN;

@@ -41,6 +41,16 @@ int me_prefix_mask(struct me_prefix *p)
 	return changed;
 }
 
+int me_prefix_host_bits(struct me_prefix *p, unsigned int flags)
+{
+	if (me_prefix_mask(p)) {
+		if (!(flags & ME_PFX_CLEAR_HOST))
+			return ME_ADDR_HOST_BITS;
+		p->host_bits_fixed = 1;
+	}
+	return ME_ADDR_OK;
+}
+
 static int parse_len(const char *s, unsigned int *len)
 {
 	unsigned int v = 0;
@@ -92,11 +102,8 @@ int me_prefix_parse(const char *s, struct me_prefix *out, unsigned int flags)
 		p.len -= 96;
 	}
 
-	if (me_prefix_mask(&p)) {
-		if (!(flags & ME_PFX_CLEAR_HOST))
-			return ME_ADDR_HOST_BITS;
-		p.host_bits_fixed = 1;
-	}
+	if (me_prefix_host_bits(&p, flags))
+		return ME_ADDR_HOST_BITS;
 	*out = p;
 	return ME_ADDR_OK;
 }

@@ -49,4 +49,8 @@ int me_prefix_contains(const struct me_prefix *a, const struct me_prefix *b);
 /* Clear bits after p->len; returns 1 if any were set. */
 int me_prefix_mask(struct me_prefix *p);
 
+/* Host bits after p->len: ME_ADDR_HOST_BITS, unless flags has ME_PFX_CLEAR_HOST;
+ * then they are cleared and p->host_bits_fixed is set. */
+int me_prefix_host_bits(struct me_prefix *p, unsigned int flags);
+
 #endif

@@ -182,25 +182,37 @@ err:
 	return rc;
 }
 
-int me_edge_lock(struct me_edge *e, int timeout_ms)
+int me_flock_wait(int fd, int timeout_ms, int pause_ms, const char *what)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	int waited = 0, told = 0;
+	struct timespec pause = { pause_ms / 1000, (long)(pause_ms % 1000) * 1000 * 1000 };
+	int waited = 0, told = !what;
 
-	if (e->dir_fd < 0 || e->locked)
-		return 0;
-	while (flock(e->dir_fd, LOCK_EX | LOCK_NB)) {
+	/* Polling rather than a blocking flock(): a blocking one cannot time out
+	 * without a signal, and the holder normally lets go within milliseconds. */
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno != EWOULDBLOCK)
 			return -errno;
 		if (waited >= timeout_ms)
 			return -EBUSY;
 		if (!told && waited >= 1000) {
-			log_info("waiting for another mailedge program to release %s", e->pin_dir);
+			log_info("waiting for another mailedge program to release %s", what);
 			told = 1;
 		}
 		nanosleep(&pause, NULL);
-		waited += 20;
+		waited += pause_ms;
 	}
+	return 0;
+}
+
+int me_edge_lock(struct me_edge *e, int timeout_ms)
+{
+	int rc;
+
+	if (e->dir_fd < 0 || e->locked)
+		return 0;
+	rc = me_flock_wait(e->dir_fd, timeout_ms, 20, e->pin_dir);
+	if (rc)
+		return rc;
 	e->locked = 1;
 	return 0;
 }

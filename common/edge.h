@@ -77,6 +77,11 @@ int me_edge_open(struct me_edge *e, const char *pin_dir, const char **what);
 int me_edge_lock(struct me_edge *e, int timeout_ms);
 void me_edge_unlock(struct me_edge *e);
 
+/* Take an exclusive flock() on fd, trying every pause_ms for up to timeout_ms:
+ * 0, -EBUSY when the time is up, or -errno. After a second of waiting, logs
+ * that it waits for what to be released, unless what is NULL. */
+int me_flock_wait(int fd, int timeout_ms, int pause_ms, const char *what);
+
 /* Make sure pin_dir's filesystem is bpffs, mounting /sys/fs/bpf if it is the
  * unmounted default; create the directory when create is set (then *created,
  * if given, says whether this call made it). */

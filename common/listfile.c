@@ -54,14 +54,12 @@ int me_listfile_parse(const char *buf, size_t len, unsigned int flags, me_listfi
 		      void *ctx, struct me_parse_err *err)
 {
 	struct me_lines it = { .buf = buf, .len = len };
-	char word[ME_PREFIX_STRLEN + 1];
 	const char *l;
 	size_t llen;
 	int more;
 
 	while ((more = me_lines_next(&it, &l, &llen, err)) > 0) {
 		size_t a = 0, b, e;
-		struct me_prefix p;
 		int rc;
 
 		/* Cut the comment, then the blanks around the one word. */
@@ -78,15 +76,8 @@ int me_listfile_parse(const char *buf, size_t len, unsigned int flags, me_listfi
 		if (b != e)
 			return me_parse_fail(err, it.no, l + a, e - a,
 					     "more than one word on the line");
-		if (e - a >= sizeof(word))
-			return me_parse_fail(err, it.no, l + a, e - a,
-					     "not an IPv4 or IPv6 address");
-		memcpy(word, l + a, e - a);
-		word[e - a] = '\0';
-		rc = me_prefix_parse(word, &p, flags);
-		if (rc)
-			return me_parse_fail(err, it.no, word, e - a, me_addr_strerror(rc));
-		rc = cb(ctx, &p, it.no);
+		rc = me_fmt_emit(l + a, e - a, flags, cb, ctx, it.no, err,
+				 "not an IPv4 or IPv6 address");
 		if (rc)
 			return rc;
 	}

@@ -27,6 +27,8 @@ struct me_fmt {
 	const char *name;
 	me_fmt_parse_fn parse;
 	unsigned int min_interval; /* seconds between fetches the publisher asks for */
+	int interval_floor;	   /* min_interval is the publisher's terms: a config
+				    * cannot go below it, only above */
 	const char *what;	   /* one line for --help */
 };
 
@@ -56,6 +58,13 @@ struct me_lines {
 int me_lines_next(struct me_lines *it, const char **line, size_t *llen, struct me_parse_err *err);
 int me_parse_fail(struct me_parse_err *err, unsigned long line, const char *text, size_t tlen,
 		  const char *why);
+/* Parse one word (not NUL-terminated) as ADDR[/LEN] into *p; on failure fill err
+ * and return -EINVAL, with too_long as the reason for an empty or overlong word. */
+int me_fmt_prefix(const char *word, size_t wlen, unsigned int flags, struct me_prefix *p,
+		  unsigned long line, struct me_parse_err *err, const char *too_long);
+/* The same, then hand the prefix to cb. */
+int me_fmt_emit(const char *word, size_t wlen, unsigned int flags, me_listfile_cb cb, void *ctx,
+		unsigned long line, struct me_parse_err *err, const char *too_long);
 /* Trim blanks at both ends. */
 void me_trim(const char **s, size_t *len);
 

@@ -88,12 +88,9 @@ int me_fmt_dshield(const char *buf, size_t len, unsigned int flags, me_listfile_
 		p.family = AF_INET;
 		p.len = plen;
 		memcpy(p.addr, &start.s_addr, 4);
-		if (me_prefix_mask(&p)) {
-			if (!(flags & ME_PFX_CLEAR_HOST))
-				return me_parse_fail(err, it.no, l, n,
-						     "host bits set after the prefix length");
-			p.host_bits_fixed = 1;
-		}
+		if (me_prefix_host_bits(&p, flags))
+			return me_parse_fail(err, it.no, l, n,
+					     "host bits set after the prefix length");
 		rc = cb(ctx, &p, it.no);
 		if (rc)
 			return rc;

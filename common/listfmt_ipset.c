@@ -46,7 +46,6 @@ int me_fmt_ipset_save(const char *buf, size_t len, unsigned int flags, me_listfi
 	int more, rc;
 
 	while ((more = me_lines_next(&it, &l, &n, err)) > 0) {
-		char addr[ME_PREFIX_STRLEN + 1];
 		struct me_prefix p;
 
 		line = l;
@@ -71,14 +70,13 @@ int me_fmt_ipset_save(const char *buf, size_t len, unsigned int flags, me_listfi
 					     "not a 'create' or 'add' line of ipset save");
 		if (!next_word(&l, &n, &w, &wl) || !next_word(&l, &n, &w, &wl))
 			return me_parse_fail(err, it.no, line, llen, "add without a set and element");
-		if (wl >= sizeof(addr) || memchr(w, '-', wl))
+		if (wl > ME_PREFIX_STRLEN || memchr(w, '-', wl))
 			return me_parse_fail(err, it.no, line, llen,
 					     "element is not an address or CIDR");
-		memcpy(addr, w, wl);
-		addr[wl] = '\0';
-		rc = me_prefix_parse(addr, &p, flags);
+		rc = me_fmt_prefix(w, wl, flags, &p, it.no, err,
+				   "element is not an address or CIDR");
 		if (rc)
-			return me_parse_fail(err, it.no, w, wl, me_addr_strerror(rc));
+			return rc;
 		while (next_word(&l, &n, &w, &wl))
 			if (word_is(w, wl, "nomatch"))
 				return me_parse_fail(err, it.no, line, llen,

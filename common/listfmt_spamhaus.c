@@ -20,18 +20,7 @@
 static int emit(const char *word, size_t wlen, unsigned int flags, me_listfile_cb cb, void *ctx,
 		unsigned long line, struct me_parse_err *err)
 {
-	char buf[ME_PREFIX_STRLEN + 1];
-	struct me_prefix p;
-	int rc;
-
-	if (!wlen || wlen >= sizeof(buf))
-		return me_parse_fail(err, line, word, wlen, "not an IPv4 or IPv6 prefix");
-	memcpy(buf, word, wlen);
-	buf[wlen] = '\0';
-	rc = me_prefix_parse(buf, &p, flags);
-	if (rc)
-		return me_parse_fail(err, line, word, wlen, me_addr_strerror(rc));
-	return cb(ctx, &p, line);
+	return me_fmt_emit(word, wlen, flags, cb, ctx, line, err, "not an IPv4 or IPv6 prefix");
 }
 
 int me_fmt_spamhaus_json(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,

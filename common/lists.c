@@ -138,6 +138,13 @@ void me_src_name(const struct me_edge *e, __u8 src, char *buf, size_t len)
 	me_src_format(src, buf, len);
 }
 
+const char *me_sync_outcome_name(__u8 outcome)
+{
+	static const char *const names[] = { "-", "fetched", "not modified", "not due", "failed" };
+
+	return outcome < sizeof(names) / sizeof(names[0]) ? names[outcome] : "?";
+}
+
 int me_rec_check(const struct me_rec *r, char *why, size_t why_len)
 {
 	if (r->pfx.len == 0) {
@@ -163,6 +170,14 @@ __u32 me_boot_seconds(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (__u32)ts.tv_sec;
+}
+
+double me_mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 __u32 me_expiry_after(__u32 secs)

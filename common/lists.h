@@ -41,11 +41,23 @@ void me_src_format(__u8 src, char *buf, size_t len);
 /* Like me_src_format, but names list-sync sources from the "sources" map. */
 void me_src_name(const struct me_edge *e, __u8 src, char *buf, size_t len);
 
+/* "fetched", "not modified", "not due", "failed"; "-" for none, "?" beyond. */
+const char *me_sync_outcome_name(__u8 outcome);
+
+/* Is a list-sync source's data stale: last good at last_ok (unix time, 0 for
+ * never), now later than stale_after seconds after it? */
+static inline int me_sync_stale(__u64 now, __u64 last_ok, __u32 stale_after)
+{
+	return last_ok && now - last_ok > stale_after;
+}
+
 /* Is the record acceptable at all? -EINVAL with a reason otherwise. */
 int me_rec_check(const struct me_rec *r, char *why, size_t why_len);
 
 /* Seconds since boot on CLOCK_BOOTTIME, the clock of me_entry.expires. */
 __u32 me_boot_seconds(void);
+/* CLOCK_MONOTONIC in seconds, for measuring how long something took. */
+double me_mono_seconds(void);
 /* The expires value of an entry that must last at least secs seconds: the
  * current second is rounded up, or an entry could end up to a second early. */
 __u32 me_expiry_after(__u32 secs);

@@ -29,14 +29,6 @@
 
 #define FILL_BATCH 65536
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void me_rcu_grace(void)
 {
 	/* MEMBARRIER_CMD_GLOBAL is synchronize_rcu(), and XDP programs run
@@ -50,6 +42,10 @@ void me_rcu_grace(void)
 		nanosleep(&ts, NULL);
 	}
 }
+
+/* The eight inner maps of a generation, indexed by TARGET(list, fam, net). */
+#define NTARGETS	       8
+#define TARGET(list, fam, net) ((list)*4 + (fam)*2 + (net))
 
 struct target {
 	int list, fam, net;	/* fam 0 = IPv4, 1 = IPv6 */
@@ -89,6 +85,24 @@ static int flush_batch(struct target *t, size_t cnt)
 	return 0;
 }
 
+/* The outer map that holds target t's inner map, one slot per (generation, list). */
+static int outer_fd(const struct me_edge *e, const struct target *t)
+{
+	return e->fd[me_sync_map(t->fam ? AF_INET6 : AF_INET, t->net)];
+}
+
+/* Empty every slot of generation gen. */
+static void clear_gen(const struct me_edge *e, const struct target *t, __u32 gen)
+{
+	int k;
+
+	for (k = 0; k < NTARGETS; k++) {
+		__u32 slot = ME_SYNC_SLOT(gen, t[k].list);
+
+		bpf_map_delete_elem(outer_fd(e, &t[k]), &slot);
+	}
+}
+
 static int create_target(const struct me_edge *e, struct target *t, char *why, size_t why_len)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
@@ -118,8 +132,11 @@ static int create_target(const struct me_edge *e, struct target *t, char *why, s
 	if (!t->net) {
 		t->keys = malloc((size_t)FILL_BATCH * t->key_size);
 		t->vals = malloc((size_t)FILL_BATCH * sizeof(*t->vals));
-		if (!t->keys || !t->vals)
+		if (!t->keys || !t->vals) {
+			snprintf(why, why_len, "cannot allocate fill buffers for %s",
+				 target_name(t));
 			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -127,12 +144,12 @@ static int create_target(const struct me_edge *e, struct target *t, char *why, s
 int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_stats *st,
 		  char *why, size_t why_len)
 {
-	struct target t[2][2][2];
+	struct target t[NTARGETS];
 	struct me_config cfg;
 	__u32 zero = 0, old_gen, new_gen, slot;
 	unsigned char key[ME_KEY_MAX];
-	double t0 = mono();
-	int list, fam, net, rc = 0, flipped = 0;
+	double t0 = me_mono_seconds();
+	int k, rc = 0, flipped = 0;
 	size_t i;
 
 	memset(st, 0, sizeof(*st));
@@ -148,21 +165,17 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 	old_gen = cfg.sync_gen & 1;
 	new_gen = old_gen ^ 1;
 	me_union_counts(u, &st->counts);
-	for (list = 0; list < 2; list++)
-		for (fam = 0; fam < 2; fam++)
-			for (net = 0; net < 2; net++) {
-				struct target *x = &t[list][fam][net];
+	for (k = 0; k < NTARGETS; k++) {
+		struct target *x = &t[k];
 
-				x->list = list;
-				x->fam = fam;
-				x->net = net;
-				x->fd = -1;
-				x->n = st->counts.n[list][fam][net];
-			}
-	for (list = 0; list < 2 && !rc; list++)
-		for (fam = 0; fam < 2 && !rc; fam++)
-			for (net = 0; net < 2 && !rc; net++)
-				rc = create_target(e, &t[list][fam][net], why, why_len);
+		x->list = k / 4;
+		x->fam = k / 2 % 2;
+		x->net = k % 2;
+		x->fd = -1;
+		x->n = st->counts.n[x->list][x->fam][x->net];
+	}
+	for (k = 0; k < NTARGETS && !rc; k++)
+		rc = create_target(e, &t[k], why, why_len);
 	if (rc)
 		goto out;
 
@@ -173,7 +186,7 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 		struct target *x;
 
 		me_urec_prefix(r, &p);
-		x = &t[r->list][r->family == 6][!me_prefix_is_host(&p)];
+		x = &t[TARGET(r->list, r->family == 6, !me_prefix_is_host(&p))];
 		me_prefix_key(&p, key);
 		if (x->net) {
 			unsigned char val[ME_VALUE_MAX];
@@ -195,33 +208,30 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 			goto out;
 		}
 	}
-	for (list = 0; list < 2; list++)
-		for (fam = 0; fam < 2; fam++) {
-			struct target *x = &t[list][fam][0];
+	for (k = 0; k < NTARGETS; k++) {
+		struct target *x = &t[k];
 
-			rc = flush_batch(x, x->done % FILL_BATCH);
-			if (rc) {
-				snprintf(why, why_len, "cannot fill %s: %s", target_name(x),
-					 strerror(-rc));
-				goto out;
-			}
+		if (x->net)
+			continue;
+		rc = flush_batch(x, x->done % FILL_BATCH);
+		if (rc) {
+			snprintf(why, why_len, "cannot fill %s: %s", target_name(x), strerror(-rc));
+			goto out;
 		}
+	}
 
-	for (list = 0; list < 2; list++)
-		for (fam = 0; fam < 2; fam++)
-			for (net = 0; net < 2; net++) {
-				slot = ME_SYNC_SLOT(new_gen, list);
-				if (bpf_map_update_elem(e->fd[me_sync_map(fam ? AF_INET6 : AF_INET, net)],
-							&slot, &t[list][fam][net].fd, BPF_ANY)) {
-					rc = -errno;
-					snprintf(why, why_len, "cannot install %s: %s",
-						 target_name(&t[list][fam][net]), strerror(errno));
-					goto out;
-				}
-			}
-	st->build_s = mono() - t0;
+	for (k = 0; k < NTARGETS; k++) {
+		slot = ME_SYNC_SLOT(new_gen, t[k].list);
+		if (bpf_map_update_elem(outer_fd(e, &t[k]), &slot, &t[k].fd, BPF_ANY)) {
+			rc = -errno;
+			snprintf(why, why_len, "cannot install %s: %s", target_name(&t[k]),
+				 strerror(errno));
+			goto out;
+		}
+	}
+	st->build_s = me_mono_seconds() - t0;
 
-	t0 = mono();
+	t0 = me_mono_seconds();
 	cfg.sync_gen = new_gen;
 	if (bpf_map_update_elem(e->fd[ME_M_CONFIG], &zero, &cfg, BPF_ANY)) {
 		rc = -errno;
@@ -232,34 +242,16 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 	st->gen = new_gen;
 	/* No packet may still be looking at the old generation when it goes. */
 	me_rcu_grace();
-	for (list = 0; list < 2; list++)
-		for (fam = 0; fam < 2; fam++)
-			for (net = 0; net < 2; net++) {
-				slot = ME_SYNC_SLOT(old_gen, list);
-				bpf_map_delete_elem(e->fd[me_sync_map(fam ? AF_INET6 : AF_INET, net)],
-						    &slot);
-			}
-	st->swap_s = mono() - t0;
+	clear_gen(e, t, old_gen);
+	st->swap_s = me_mono_seconds() - t0;
 out:
-	if (rc && !flipped) {
-		/* Leave the inactive generation empty, as it was. */
-		for (list = 0; list < 2; list++)
-			for (fam = 0; fam < 2; fam++)
-				for (net = 0; net < 2; net++) {
-					slot = ME_SYNC_SLOT(new_gen, list);
-					bpf_map_delete_elem(
-						e->fd[me_sync_map(fam ? AF_INET6 : AF_INET, net)], &slot);
-				}
+	if (rc && !flipped)
+		clear_gen(e, t, new_gen); /* leave the inactive generation empty, as it was */
+	for (k = 0; k < NTARGETS; k++) {
+		if (t[k].fd >= 0)
+			close(t[k].fd);
+		free(t[k].keys);
+		free(t[k].vals);
 	}
-	for (list = 0; list < 2; list++)
-		for (fam = 0; fam < 2; fam++)
-			for (net = 0; net < 2; net++) {
-				struct target *x = &t[list][fam][net];
-
-				if (x->fd >= 0)
-					close(x->fd);
-				free(x->keys);
-				free(x->vals);
-			}
 	return rc;
 }

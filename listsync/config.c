@@ -331,7 +331,7 @@ int ls_config_finish(struct ls_config *c, char *why, size_t why_len)
 		/* file:// is the admin's own file: read it every run. */
 		if (!strncmp(s->url, "file://", 7))
 			s->min_interval = 0;
-		else if (s->min_interval < s->fmt->min_interval && !strncmp(s->format, "spamhaus", 8))
+		else if (s->fmt->interval_floor && s->min_interval < s->fmt->min_interval)
 			s->min_interval = s->fmt->min_interval; /* their terms, not ours */
 		else if (!s->min_interval)
 			s->min_interval = s->fmt->min_interval;

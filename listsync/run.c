@@ -49,14 +49,6 @@ struct result {
 	unsigned char id;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int collect(void *ctx, const struct me_prefix *p, unsigned long line)
 {
 	struct prefixes *ps = ctx;
@@ -192,6 +184,28 @@ static void failed(const struct ls_source *s, struct result *r, __u64 now, const
 	r->outcome = ME_SYNC_FAILED;
 }
 
+/* The saved copy of source s, parsed into ps; on failure why says which step
+ * failed and ps is empty. */
+static int load_copy(const struct ls_config *cfg, const struct ls_source *s, struct prefixes *ps,
+		     char *why, size_t why_len)
+{
+	char pwhy[256], *buf;
+	size_t len;
+	int rc;
+
+	memset(ps, 0, sizeof(*ps));
+	rc = ls_state_data_read(cfg->state_dir, s->name, &buf, &len);
+	if (rc) {
+		snprintf(why, why_len, "last good copy unreadable");
+		return rc;
+	}
+	rc = parse(s, buf, len, ps, pwhy, sizeof(pwhy));
+	if (rc)
+		snprintf(why, why_len, "last good copy no longer parses: %.200s", pwhy);
+	free(buf);
+	return rc;
+}
+
 static void process(const struct ls_config *cfg, const struct ls_opts *o,
 		    const struct ls_source *s, struct result *r)
 {
@@ -200,8 +214,6 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 	struct prefixes fresh;
 	__u64 now = (__u64)time(NULL);
 	char why[256];
-	char *buf;
-	size_t len;
 
 	ls_state_load(cfg->state_dir, s->name, &r->st);
 	if (strcmp(r->st.url, s->url) || strcmp(r->st.format, s->format)) {
@@ -238,11 +250,8 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 
 			/* The previous copy, for the +/- counts: read before it is
 			 * replaced. */
-			if (r->st.have_data &&
-			    !ls_state_data_read(cfg->state_dir, s->name, &buf, &len)) {
-				parse(s, buf, len, &old, why, sizeof(why));
-				free(buf);
-			}
+			if (r->st.have_data)
+				load_copy(cfg, s, &old, why, sizeof(why));
 			if (!o->dry_run &&
 			    ls_state_data_write(cfg->state_dir, s->name, res.body, res.len)) {
 				free(fresh.v);
@@ -275,32 +284,14 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 	if (r->outcome == ME_SYNC_FETCHED || !r->st.have_data)
 		return;
 	/* Not fetched now: the last good copy is what this source contributes. */
-	if (ls_state_data_read(cfg->state_dir, s->name, &buf, &len)) {
-		snprintf(r->error, sizeof(r->error), "last good copy unreadable");
+	if (load_copy(cfg, s, &r->data, r->error, sizeof(r->error)))
 		r->outcome = ME_SYNC_FAILED;
-		return;
-	}
-	if (parse(s, buf, len, &r->data, why, sizeof(why))) {
-		snprintf(r->error, sizeof(r->error), "last good copy no longer parses: %.200s", why);
-		r->outcome = ME_SYNC_FAILED;
-	}
-	free(buf);
 }
 
+/* The run's summary shouts a failure; the status display does not. */
 static const char *outcome_name(enum me_sync_outcome o)
 {
-	switch (o) {
-	case ME_SYNC_FETCHED:
-		return "fetched";
-	case ME_SYNC_NOT_MODIFIED:
-		return "not modified";
-	case ME_SYNC_NOT_DUE:
-		return "not due";
-	case ME_SYNC_FAILED:
-		return "FAILED";
-	default:
-		return "-";
-	}
+	return o == ME_SYNC_FAILED ? "FAILED" : me_sync_outcome_name((__u8)o);
 }
 
 static void age_text(__u64 secs, char *buf, size_t len)
@@ -380,7 +371,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	const char *what;
 	char why[512];
 	__u64 digest, applied = 0, now = (__u64)time(NULL);
-	double t0 = mono();
+	double t0 = me_mono_seconds();
 	size_t i, j, merged_away, nfail = 0, nfetched = 0, nnm = 0;
 	int lock = -1, rc, status = LS_EXIT_FATAL, apply;
 
@@ -470,8 +461,8 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		       detail);
 		if (r->outcome == ME_SYNC_FAILED)
 			log_err("source %s: %s", s->name, r->error);
-		if (r->st.have_data && r->st.last_ok && now > r->st.last_ok &&
-		    now - r->st.last_ok > s->stale_after)
+		if (r->st.have_data && now > r->st.last_ok &&
+		    me_sync_stale(now, r->st.last_ok, s->stale_after))
 			log_warn("source %s: data in use is %s old (stale_after %us)", s->name, age,
 				 s->stale_after);
 	}
@@ -512,7 +503,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	}
 	write_status(&e, cfg, res);
 	printf("%zu sources: %zu fetched, %zu not modified, %zu failed, in %.2fs\n", cfg->nsrc,
-	       nfetched, nnm, nfail, mono() - t0);
+	       nfetched, nnm, nfail, me_mono_seconds() - t0);
 	status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
 out:
 	if (res)

@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "edge.h"
 #include "listfile.h"
 #include "mailedge_abi.h"
 #include "state.h"
@@ -77,8 +76,6 @@ int ls_state_open(const char *dir, int *lock_fd, unsigned int lock_timeout, char
 		  size_t why_len)
 {
 	char path[PATH_MAX];
-	struct timespec pause = { 0, 100 * 1000 * 1000 };
-	unsigned int waited = 0;
 	int fd, rc;
 
 	rc = mkdirs(dir);
@@ -92,14 +89,11 @@ int ls_state_open(const char *dir, int *lock_fd, unsigned int lock_timeout, char
 		snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	while (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK || waited >= lock_timeout * 10) {
-			snprintf(why, why_len, "another mailedge-listsync run holds %s", path);
-			close(fd);
-			return -EBUSY;
-		}
-		nanosleep(&pause, NULL);
-		waited++;
+	/* lock_timeout is at most 3600 s (config.c), so the milliseconds fit an int. */
+	if (me_flock_wait(fd, (int)lock_timeout * 1000, 100, NULL)) {
+		snprintf(why, why_len, "another mailedge-listsync run holds %s", path);
+		close(fd);
+		return -EBUSY;
 	}
 	*lock_fd = fd;
 	return 0;
@@ -209,13 +203,14 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 	json_object *o, *v;
 	const char *text;
 	size_t i;
-	int id, rc;
+	int id, rc = 0, dirty = 0;
 
 	snprintf(path, sizeof(path), "%s/ids.json", dir);
 	o = json_object_from_file(path);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		o = json_object_new_object();
+		dirty = 1;
 	}
 	json_object_object_foreach(o, key, val)
 	{
@@ -243,9 +238,13 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 		used[id] = 1;
 		ids[i] = (unsigned char)id;
 		json_object_object_add(o, names[i], json_object_new_int(id));
+		dirty = 1;
 	}
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	rc = ls_write_atomic(path, text, strlen(text));
+	/* Only a change is written: a write is an fsync, and most runs assign nothing. */
+	if (dirty) {
+		text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+		rc = ls_write_atomic(path, text, strlen(text));
+	}
 	json_object_put(o);
 	return rc;
 }

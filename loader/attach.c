@@ -174,6 +174,15 @@ static int lock_pin_dir(struct cli *c, struct me_edge *lk, int *created)
 	return EXIT_OK;
 }
 
+/* Undo lock_pin_dir: unlock, and after a failure (rc != 0) remove the directory
+ * if lock_pin_dir made it, to leave no empty directory behind. */
+static void unlock_pin_dir(struct cli *c, struct me_edge *lk, int created, int rc)
+{
+	me_edge_close(lk);
+	if (rc && created)
+		rmdir(c->pin_dir);
+}
+
 static int prune_stale(void *ctx, const struct me_link *l)
 {
 	(void)ctx;
@@ -321,9 +330,7 @@ out:
 	me_edge_close(&e);
 	me_prog_close(&prog);
 out_lock:
-	me_edge_close(&lk);
-	if (rc && created)
-		rmdir(c->pin_dir); /* leave no empty directory behind a failure */
+	unlock_pin_dir(c, &lk, created, rc);
 	return rc;
 }
 
@@ -349,9 +356,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		me_edge_close(&e);
 		me_prog_close(&prog);
 	}
-	me_edge_close(&lk);
-	if (rc && created)
-		rmdir(c->pin_dir); /* leave no empty directory behind a failure */
+	unlock_pin_dir(c, &lk, created, rc);
 	return rc;
 }
 

@@ -237,13 +237,16 @@ static int list_del(struct cli *c, int list, char **addrs, int n)
 struct shown {
 	struct me_rec r;
 	int synced;
-	char src[32];
 };
 
+/* A list-sync source's name costs a map lookup, so each source id (a __u8) is
+ * resolved once, when first printed, rather than once per entry. */
 struct show_ctx {
 	struct shown *v;
 	size_t n, cap;
 	const struct me_edge *e;
+	char src[256][32];
+	unsigned char have_src[256];
 };
 
 static int show_collect(void *ctx, const struct me_rec *r, int synced)
@@ -262,7 +265,6 @@ static int show_collect(void *ctx, const struct me_rec *r, int synced)
 	}
 	s->v[s->n].r = *r;
 	s->v[s->n].synced = synced;
-	me_src_name(s->e, r->val.src, s->v[s->n].src, sizeof(s->v[s->n].src));
 	s->n++;
 	return 0;
 }
@@ -294,7 +296,16 @@ static void expires_format(const struct me_entry *v, __u32 now, char *buf, size_
 		snprintf(buf, len, "in %us", v->expires - now);
 }
 
-static void show_text(const struct show_ctx *s, __u32 now)
+static const char *src_name(struct show_ctx *s, __u8 src)
+{
+	if (!s->have_src[src]) {
+		me_src_name(s->e, src, s->src[src], sizeof(s->src[src]));
+		s->have_src[src] = 1;
+	}
+	return s->src[src];
+}
+
+static void show_text(struct show_ctx *s, __u32 now)
 {
 	char addr[ME_PREFIX_STRLEN], act[24], exp[24];
 	size_t i;
@@ -308,11 +319,11 @@ static void show_text(const struct show_ctx *s, __u32 now)
 		me_action_format(&r->val, act, sizeof(act));
 		expires_format(&r->val, now, exp, sizeof(exp));
 		printf("%-5s  %-43s  %-11s  %-16s  %s\n", me_list_name(r->list), addr, act,
-		       s->v[i].src, exp);
+		       src_name(s, r->val.src), exp);
 	}
 }
 
-static void show_json(const struct show_ctx *s, __u32 now)
+static void show_json(struct show_ctx *s, __u32 now)
 {
 	json_object *arr = json_object_new_array();
 	char addr[ME_PREFIX_STRLEN], act[24];
@@ -321,7 +332,7 @@ static void show_json(const struct show_ctx *s, __u32 now)
 	for (i = 0; i < s->n; i++) {
 		const struct me_rec *r = &s->v[i].r;
 		json_object *o = json_object_new_object();
-		const char *src = s->v[i].src;
+		const char *src = src_name(s, r->val.src);
 
 		me_prefix_format(&r->pfx, addr, sizeof(addr));
 		me_action_format(&r->val, act, sizeof(act));
@@ -363,17 +374,19 @@ static int list_show(struct cli *c, int argc, char **argv, const struct list_opt
 	s.e = &e;
 	for (i = 0; i < nlists && !rc; i++)
 		rc = me_list_walk(&e, lists[i], o->synced, show_collect, &s);
-	me_edge_close(&e);
 	if (rc) {
+		me_edge_close(&e);
 		free(s.v);
 		return cli_fail("cannot read the lists: %s", strerror(-rc));
 	}
 	if (s.n) /* qsort(NULL, 0) is undefined behaviour */
 		qsort(s.v, s.n, sizeof(*s.v), shown_cmp);
+	/* The edge stays open while printing: source names are looked up then. */
 	if (o->json || c->json)
 		show_json(&s, me_boot_seconds());
 	else
 		show_text(&s, me_boot_seconds());
+	me_edge_close(&e);
 	free(s.v);
 	return EXIT_OK;
 }

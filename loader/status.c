@@ -88,14 +88,6 @@ static int collect_link(void *ctx, const struct me_link *l)
 	return 0;
 }
 
-static const char *outcome_name(__u8 o)
-{
-	static const char *const names[] = { "-", "fetched", "not modified", "not due",
-					     "failed" };
-
-	return o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
-}
-
 static void when_format(__u64 t, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
@@ -126,10 +118,9 @@ static void print_sources(struct me_edge *e)
 			       "ENTRIES", "LAST RUN", "LAST SUCCESS", "AGE", "FAIL", "LAST ERROR");
 		when_format(st.last_ok, when, sizeof(when));
 		printf("%-20.32s %-5s %9u %-12s %-16s %7llus %4u  %s%.160s\n", st.name,
-		       st.list == ME_LIST_WHITE ? "white" : "black", st.entries,
-		       outcome_name(st.last_outcome), when,
-		       (unsigned long long)(st.last_ok ? now - st.last_ok : 0), st.failures,
-		       st.last_ok && now - st.last_ok > st.stale_after ? "STALE " : "",
+		       me_list_name(st.list), st.entries, me_sync_outcome_name(st.last_outcome),
+		       when, (unsigned long long)(st.last_ok ? now - st.last_ok : 0), st.failures,
+		       me_sync_stale(now, st.last_ok, st.stale_after) ? "STALE " : "",
 		       st.last_error);
 	}
 }
@@ -151,23 +142,23 @@ static json_object *sources_json(struct me_edge *e)
 		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.name), st.name);
 		json_object_object_add(o, "name", json_object_new_string(buf));
 		json_object_object_add(o, "id", json_object_new_int((int)id));
-		json_object_object_add(o, "list", json_object_new_string(st.list == ME_LIST_WHITE
-										  ? "white"
-										  : "black"));
+		json_object_object_add(o, "list", json_object_new_string(me_list_name(st.list)));
 		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.format), st.format);
 		json_object_object_add(o, "format", json_object_new_string(buf));
 		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.url), st.url);
 		json_object_object_add(o, "url", json_object_new_string(buf));
 		json_object_object_add(o, "entries", json_object_new_int64(st.entries));
-		json_object_object_add(o, "last_result",
-				       json_object_new_string(outcome_name(st.last_outcome)));
+		json_object_object_add(
+		    o, "last_result",
+		    json_object_new_string(me_sync_outcome_name(st.last_outcome)));
 		json_object_object_add(o, "last_success", json_object_new_int64((int64_t)st.last_ok));
 		json_object_object_add(o, "last_attempt", json_object_new_int64((int64_t)st.last_try));
 		json_object_object_add(o, "age_seconds",
 				       st.last_ok ? json_object_new_int64((int64_t)(now - st.last_ok))
 						  : NULL);
-		json_object_object_add(o, "stale", json_object_new_boolean(
-							   st.last_ok && now - st.last_ok > st.stale_after));
+		json_object_object_add(
+		    o, "stale",
+		    json_object_new_boolean(me_sync_stale(now, st.last_ok, st.stale_after)));
 		json_object_object_add(o, "failures", json_object_new_int64(st.failures));
 		snprintf(buf, sizeof(buf), "%.*s", (int)sizeof(st.last_error), st.last_error);
 		json_object_object_add(o, "last_error", json_object_new_string(buf));
