@@ -32,14 +32,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <json-c/json.h>
 
+#include "lib/labcheck.h"
 #include "lib/testenv.h"
+#include "lib/tjson.h"
 
 /* Small maps: capacity is not under test, and two tests run at once. */
 #define SMALL_MAPS                                                                                 \
@@ -358,7 +359,7 @@ static char *loader_ok(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	tenv_run(&r, "%s --pin-dir %s %s", tenv_bin("mailedge-loader"), tenv_pin_dir(), args);
+	tenv_loader(&r, "%s", args);
 	if (r.status != 0) {
 		snprintf(msg, sizeof(msg), "mailedge-loader %s: got status %d, want 0; stderr: %s",
 			 args, r.status, r.err ? r.err : "");
@@ -409,21 +410,6 @@ static void expect_row(struct run *r, const char *source, const char *result, co
 }
 
 /* ---- what the maps hold ---- */
-
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
-}
-
-static long long jint(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) && v ? (long long)json_object_get_int64(v)
-							       : -1;
-}
 
 static int str_cmp(const void *a, const void *b)
 {
@@ -700,8 +686,7 @@ static void setup_with(int need)
 			setup_fail("starting tests/lib/listserver.py", rc, NULL);
 	}
 	if (need & NEED_MAPS) {
-		tenv_run(&r, "%s --pin-dir %s init " SMALL_MAPS, tenv_bin("mailedge-loader"),
-			 tenv_pin_dir());
+		tenv_loader(&r, "init " SMALL_MAPS);
 		if (r.status)
 			setup_fail("mailedge-loader init", r.status, &r);
 		tenv_run_free(&r);
@@ -1942,22 +1927,6 @@ Test(listsync_cfg, bad_source_spec)
 
 /* ---- namespace lab: synced lists against real connections ---- */
 
-static const char *conn_name(int rc)
-{
-	static char buf[64];
-
-	switch (rc) {
-	case 0:
-		return "connected";
-	case -ECONNREFUSED:
-		return "refused";
-	case -ETIMEDOUT:
-		return "timeout";
-	}
-	snprintf(buf, sizeof(buf), "error %d (%s)", rc, strerror(-rc));
-	return buf;
-}
-
 static void expect_conn(const char *src, const char *dst, int want)
 {
 	int rc = ns_connect(lab.cl_ns, src, dst, SMTP_PORT, want ? DROP_MS : CONNECT_MS);
@@ -1973,13 +1942,6 @@ static void lab_attach(void)
 	lab_loader(&lab, &r, "attach %s --mode native " SMALL_MAPS, lab.gw_if);
 	check_status(&r, 0, "mailedge-loader attach");
 	tenv_run_free(&r);
-}
-
-static void client_addr(const char *cidr)
-{
-	int rc = lab_addr(&lab, cidr);
-
-	cr_assert_eq(rc, 0, "adding %s to the client: got status %d, want 0", cidr, rc);
 }
 
 /* Hits of the list source called name, from status --json "lists". */
@@ -2005,7 +1967,7 @@ Test(listsync_ns, synced_blacklist_drops_then_stops)
 {
 	long long hits;
 
-	client_addr("192.0.2.66/24");
+	lab_addr_ok(&lab, "192.0.2.66/24");
 	lab_attach();
 	www_put("black.txt", "192.0.2.66\n203.0.113.50\n203.0.113.51\n");
 	conf_write(NULL, SRC("ns-black", "@HTTP@/f/black.txt", "plain", ""), NULL);
@@ -2028,8 +1990,8 @@ Test(listsync_ns, synced_blacklist_drops_then_stops)
 
 Test(listsync_ns, synced_whitelist_inside_synced_blacklist)
 {
-	client_addr("198.51.100.7/24");
-	client_addr("198.51.100.20/24");
+	lab_addr_ok(&lab, "198.51.100.7/24");
+	lab_addr_ok(&lab, "198.51.100.20/24");
 	lab_attach();
 	www_put("level1.netset", "# firehol-style\n10.0.0.0/8\n198.51.100.0/24\n");
 	www_put("white.txt", "198.51.100.7\n");
