@@ -177,7 +177,7 @@ FUZZ_SRCS_fuzz_smtp_data       := proxy/smtp_data.c proxy/buf.c
 FUZZ_SRCS_fuzz_passclient      := proxy/passclient.c
 FUZZ_SRCS_fuzz_smtp_reply      := proxy/reply.c proxy/buf.c
 
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h listsync/*.c listsync/*.h proxy/*.c proxy/*.h)
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h listsync/*.c listsync/*.h proxy/*.c proxy/*.h) $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(BPFOUT) -Ilistsync -Iproxy -o $@ $< \

@@ -16,31 +16,9 @@
 
 #include "addr.h"
 #include "listfile.h"
+#include "lib/seen.h"
 
 #define MAX_WANT 8
-
-/* What the callback saw. */
-struct seen {
-	int n;
-	char text[16][ME_PREFIX_STRLEN];
-	unsigned long line[16];
-	int fail_at; /* with fail_rc: return it on this call (1-based) */
-	int fail_rc;
-};
-
-static int collect(void *ctx, const struct me_prefix *p, unsigned long line)
-{
-	struct seen *s = ctx;
-
-	if (s->n < 16) {
-		me_prefix_format(p, s->text[s->n], sizeof(s->text[s->n]));
-		s->line[s->n] = line;
-	}
-	s->n++;
-	if (s->fail_at && s->n == s->fail_at)
-		return s->fail_rc;
-	return 0;
-}
 
 /* Inline arrays only: Criterion copies parameters into re-executed workers. */
 struct valid_case {
@@ -140,7 +118,7 @@ ParameterizedTest(const struct valid_case *c, listfile, valid)
 	struct me_parse_err err = { 0 };
 	int rc, i;
 
-	rc = me_listfile_parse(c->in, strlen(c->in), c->flags, collect, &s, &err);
+	rc = me_listfile_parse(c->in, strlen(c->in), c->flags, seen_collect, &s, &err);
 	cr_assert_eq(rc, 0, "%s: got rc %d (line %lu '%s': %s), want 0", c->name, rc, err.line,
 		     err.text, err.why);
 	cr_assert_eq(s.n, c->nwant, "%s: got %d addresses, want %d", c->name, s.n, c->nwant);
@@ -218,7 +196,7 @@ ParameterizedTest(const struct invalid_case *c, listfile, invalid)
 	int rc;
 
 	memset(&err, 0x5a, sizeof(err));
-	rc = me_listfile_parse(c->in, len, c->flags, collect, &s, &err);
+	rc = me_listfile_parse(c->in, len, c->flags, seen_collect, &s, &err);
 	cr_assert_eq(rc, -EINVAL, "%s: got rc %d, want -EINVAL", c->name, rc);
 	cr_assert_eq(err.line, c->want_line, "%s: got line %lu, want %lu", c->name, err.line,
 		     c->want_line);
@@ -239,28 +217,16 @@ ParameterizedTest(const struct invalid_case *c, listfile, invalid)
 }
 
 /* A line of exactly 1024 bytes is fine; 1025 is an error naming that line. */
-static char *line_of(size_t total, const char *addr)
-{
-	char *b = malloc(total + 1);
-	size_t al = strlen(addr);
-
-	cr_assert_not_null(b);
-	memset(b, ' ', total);
-	memcpy(b, addr, al);
-	b[total] = '\0';
-	return b;
-}
-
 Test(listfile, line_1024_ok)
 {
-	char *line = line_of(ME_LISTFILE_MAX_LINE, "192.0.2.1");
+	char *line = pad_line(ME_LISTFILE_MAX_LINE, "192.0.2.1", ' ', "");
 	char *buf;
 	struct seen s = { 0 };
 	struct me_parse_err err = { 0 };
 	int rc;
 
 	cr_assert_eq(asprintf(&buf, "198.51.100.1\n%s\n", line) > 0, 1);
-	rc = me_listfile_parse(buf, strlen(buf), 0, collect, &s, &err);
+	rc = me_listfile_parse(buf, strlen(buf), 0, seen_collect, &s, &err);
 	cr_assert_eq(rc, 0, "got rc %d (line %lu: %s), want 0 for a 1024-byte line", rc, err.line,
 		     err.why);
 	cr_assert_eq(s.n, 2, "got %d addresses, want 2", s.n);
@@ -271,7 +237,7 @@ Test(listfile, line_1024_ok)
 
 Test(listfile, line_1025_refused)
 {
-	char *line = line_of(ME_LISTFILE_MAX_LINE + 1, "192.0.2.1");
+	char *line = pad_line(ME_LISTFILE_MAX_LINE + 1, "192.0.2.1", ' ', "");
 	char *buf;
 	struct seen s = { 0 };
 	struct me_parse_err err;
@@ -279,7 +245,7 @@ Test(listfile, line_1025_refused)
 
 	memset(&err, 0x5a, sizeof(err));
 	cr_assert_eq(asprintf(&buf, "198.51.100.1\n%s\n192.0.2.2\n", line) > 0, 1);
-	rc = me_listfile_parse(buf, strlen(buf), 0, collect, &s, &err);
+	rc = me_listfile_parse(buf, strlen(buf), 0, seen_collect, &s, &err);
 	cr_assert_eq(rc, -EINVAL, "got rc %d, want -EINVAL for a 1025-byte line", rc);
 	cr_assert_eq(err.line, 2, "got line %lu, want 2", err.line);
 	cr_assert(strstr(err.why, "1024"), "got why '%s', want it to mention 1024", err.why);
@@ -296,19 +262,14 @@ Test(listfile, honours_len)
 	const char buf[] = "192.0.2.1\n198.51.100.7\nbogus\n";
 	struct seen s = { 0 };
 	struct me_parse_err err = { 0 };
-	char *exact;
 	size_t len = strlen("192.0.2.1\n198.51.100.7");
 	int rc;
 
 	/* An exact-size heap copy without a terminator: ASan catches overreads. */
-	exact = malloc(len);
-	cr_assert_not_null(exact);
-	memcpy(exact, buf, len);
-	rc = me_listfile_parse(exact, len, 0, collect, &s, &err);
+	rc = seen_parse(me_listfile_parse, buf, len, 0, &s, &err);
 	cr_assert_eq(rc, 0, "got rc %d (line %lu: %s), want 0", rc, err.line, err.why);
 	cr_assert_eq(s.n, 2, "got %d addresses, want 2", s.n);
 	cr_assert_str_eq(s.text[1], "198.51.100.7", "got %s, want 198.51.100.7", s.text[1]);
-	free(exact);
 }
 
 Test(listfile, callback_error_stops_parse)
@@ -318,7 +279,7 @@ Test(listfile, callback_error_stops_parse)
 	struct me_parse_err err = { 0 };
 	int rc;
 
-	rc = me_listfile_parse(in, strlen(in), 0, collect, &s, &err);
+	rc = me_listfile_parse(in, strlen(in), 0, seen_collect, &s, &err);
 	cr_assert_eq(rc, -ENOMEM, "got rc %d, want -ENOMEM from the callback", rc);
 	cr_assert_eq(s.n, 2, "got %d callback calls, want 2 (stop at the failing one)", s.n);
 }
@@ -330,7 +291,7 @@ Test(listfile, callback_error_first_entry)
 	struct me_parse_err err = { 0 };
 	int rc;
 
-	rc = me_listfile_parse(in, strlen(in), 0, collect, &s, &err);
+	rc = me_listfile_parse(in, strlen(in), 0, seen_collect, &s, &err);
 	cr_assert_eq(rc, -E2BIG, "got rc %d, want -E2BIG from the callback", rc);
 	cr_assert_eq(s.n, 1, "got %d callback calls, want 1", s.n);
 }
@@ -350,7 +311,7 @@ Test(listfile, error_text_escaped_and_bounded)
 		buf[i] = (char)c;
 	}
 	memset(&err, 0x5a, sizeof(err));
-	rc = me_listfile_parse(buf, 900, 0, collect, &s, &err);
+	rc = me_listfile_parse(buf, 900, 0, seen_collect, &s, &err);
 	cr_assert_eq(rc, -EINVAL, "got rc %d, want -EINVAL", rc);
 	cr_assert_eq(err.line, 1, "got line %lu, want 1", err.line);
 	cr_assert(memchr(err.text, '\0', sizeof(err.text)), "got err.text unterminated");

@@ -21,9 +21,9 @@
 #include "addr.h"
 #include "listfile.h"
 #include "listfmt.h"
+#include "lib/seen.h"
 
 #define MAX_WANT 8
-#define MAX_SEEN 16
 #define ANY_LINE ULONG_MAX /* want_line: do not check */
 
 enum fmt_id { F_JSON, F_TEXT, F_DSHIELD, F_IPSET, F_COUNT };
@@ -44,43 +44,11 @@ static const char *const fmt_names[F_COUNT] = {
 	[F_IPSET] = "ipset-save",
 };
 
-/* What the callback saw. */
-struct seen {
-	int n;
-	char text[MAX_SEEN][ME_PREFIX_STRLEN];
-	unsigned long line[MAX_SEEN];
-	int fixed[MAX_SEEN];
-	int fail_at; /* with fail_rc: return it on this call (1-based) */
-	int fail_rc;
-};
-
-static int collect(void *ctx, const struct me_prefix *p, unsigned long line)
-{
-	struct seen *s = ctx;
-
-	if (s->n < MAX_SEEN) {
-		me_prefix_format(p, s->text[s->n], sizeof(s->text[s->n]));
-		s->line[s->n] = line;
-		s->fixed[s->n] = p->host_bits_fixed;
-	}
-	s->n++;
-	if (s->fail_at && s->n == s->fail_at)
-		return s->fail_rc;
-	return 0;
-}
-
 /* Parse an exact-size heap copy (no terminator: ASan catches overreads). */
 static int parse(int fmt, const char *in, size_t len, unsigned int flags, struct seen *s,
 		 struct me_parse_err *err)
 {
-	char *copy = malloc(len ? len : 1);
-	int rc;
-
-	cr_assert_not_null(copy);
-	memcpy(copy, in, len);
-	rc = parsers[fmt](copy, len, flags, collect, s, err);
-	free(copy);
-	return rc;
+	return seen_parse(parsers[fmt], in, len, flags, s, err);
 }
 
 /* ---- valid input ---- */
@@ -585,21 +553,6 @@ ParameterizedTest(const struct invalid_case *c, listfmt, invalid)
 
 /* ---- line length: 1024 bytes is fine, 1025 is an error, in every format ---- */
 
-/* A line of exactly total bytes: head, padding, tail. */
-static char *pad_line(size_t total, const char *head, char pad, const char *tail)
-{
-	size_t hl = strlen(head), tl = strlen(tail);
-	char *b = malloc(total + 1);
-
-	cr_assert_not_null(b);
-	cr_assert(hl + tl <= total);
-	memcpy(b, head, hl);
-	memset(b + hl, pad, total - hl - tl);
-	memcpy(b + total - tl, tail, tl);
-	b[total] = '\0';
-	return b;
-}
-
 struct long_line {
 	int fmt;
 	const char *before; /* lines before the long one */
@@ -883,7 +836,7 @@ Test(listfmt, plain_aliases_parse_plain)
 		int rc;
 
 		cr_assert_not_null(f);
-		rc = f->parse(in, strlen(in), 0, collect, &s, &err);
+		rc = f->parse(in, strlen(in), 0, seen_collect, &s, &err);
 		cr_assert_eq(rc, 0, "%s: got rc %d (%s), want 0", aliases[k], rc, err.why);
 		cr_assert_eq(s.n, 2, "%s: got %d prefixes, want 2", aliases[k], s.n);
 		cr_assert_str_eq(s.text[0], "192.0.2.0/24", "%s: got %s", aliases[k], s.text[0]);

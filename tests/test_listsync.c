@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,14 +31,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <json-c/json.h>
 
+#include "lib/labcheck.h"
 #include "lib/testenv.h"
+#include "lib/tjson.h"
 
 /* Small maps: capacity is not under test, and two tests run at once. */
 #define SMALL_MAPS                                                                                 \
@@ -358,7 +358,7 @@ static char *loader_ok(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	tenv_run(&r, "%s --pin-dir %s %s", tenv_bin("mailedge-loader"), tenv_pin_dir(), args);
+	tenv_loader(&r, "%s", args);
 	if (r.status != 0) {
 		snprintf(msg, sizeof(msg), "mailedge-loader %s: got status %d, want 0; stderr: %s",
 			 args, r.status, r.err ? r.err : "");
@@ -409,21 +409,6 @@ static void expect_row(struct run *r, const char *source, const char *result, co
 }
 
 /* ---- what the maps hold ---- */
-
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
-}
-
-static long long jint(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) && v ? (long long)json_object_get_int64(v)
-							       : -1;
-}
 
 static int str_cmp(const void *a, const void *b)
 {
@@ -700,8 +685,7 @@ static void setup_with(int need)
 			setup_fail("starting tests/lib/listserver.py", rc, NULL);
 	}
 	if (need & NEED_MAPS) {
-		tenv_run(&r, "%s --pin-dir %s init " SMALL_MAPS, tenv_bin("mailedge-loader"),
-			 tenv_pin_dir());
+		tenv_loader(&r, "init " SMALL_MAPS);
 		if (r.status)
 			setup_fail("mailedge-loader init", r.status, &r);
 		tenv_run_free(&r);
@@ -747,6 +731,7 @@ static void format_case(const char *name, const char *format, const char *fixtur
 {
 	char sources[1024];
 	struct src_info si;
+	int hits;
 
 	snprintf(sources, sizeof(sources),
 		 "  { name = \"%s\"; url = \"@HTTPS@/f/%s\"; format = \"%s\"; %s }", name, fixture,
@@ -762,8 +747,8 @@ static void format_case(const char *name, const char *format, const char *fixtur
 		     si.entries, nentries);
 	cr_assert_eq(si.failures, 0, "source %s failures: got %lld, want 0", name, si.failures);
 	snprintf(sources, sizeof(sources), "/f/%s", fixture);
-	cr_assert_eq(srv_hits(sources, "200"), 1, "200 responses for %s: got %d, want 1", sources,
-		     srv_hits(sources, "200"));
+	hits = srv_hits(sources, "200");
+	cr_assert_eq(hits, 1, "200 responses for %s: got %d, want 1", sources, hits);
 }
 
 Test(listsync, format_plain)
@@ -851,6 +836,7 @@ Test(listsync, not_modified_304_keeps_entries)
 	char line[512], etag[128] = "";
 	const char *p;
 	struct run r;
+	int hits;
 
 	conf_write(NULL, SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
 	ls_ok("run");
@@ -858,8 +844,8 @@ Test(listsync, not_modified_304_keeps_entries)
 		       "black 192.0.2.128/25 drop drop\n"
 		       "black 198.51.100.0/24 drop drop\n"
 		       "black 203.0.113.0/24 drop drop\n");
-	cr_assert_eq(srv_hits("/f/drop.txt", "200"), 1, "200 responses: got %d, want 1",
-		     srv_hits("/f/drop.txt", "200"));
+	hits = srv_hits("/f/drop.txt", "200");
+	cr_assert_eq(hits, 1, "200 responses: got %d, want 1", hits);
 
 	ls_expect(&r, 0, "run --force");
 	expect_row(&r, "drop", "not modified", NULL);
@@ -887,8 +873,8 @@ Test(listsync, not_modified_304_keeps_entries)
 	expect_entries(1, NULL,
 		       "black 198.51.100.0/24 drop drop\n"
 		       "black 203.0.113.0/24 drop drop\n");
-	cr_assert_eq(srv_hits("/f/drop.txt", "200"), 2, "200 responses: got %d, want 2",
-		     srv_hits("/f/drop.txt", "200"));
+	hits = srv_hits("/f/drop.txt", "200");
+	cr_assert_eq(hits, 2, "200 responses: got %d, want 2", hits);
 }
 
 /* The summary counts what a download added and removed against the last
@@ -915,6 +901,7 @@ Test(listsync, not_modified_by_last_modified)
 {
 	char line[512];
 	struct run r;
+	long long entries;
 
 	conf_write(NULL, SRC("lm", "@HTTPS@/lm/plain.txt", "plain", ""), NULL);
 	ls_ok("run");
@@ -925,21 +912,22 @@ Test(listsync, not_modified_by_last_modified)
 	cr_assert(contains(line, " 304 inm=- ims="),
 		  "second request: got '%s', want a 304 answer to If-Modified-Since", line);
 	expect_result("lm", "not modified", 0);
-	cr_assert_eq(map_entries("sync_black_host4"), 3, "sync_black_host4: got %lld, want 3",
-		     map_entries("sync_black_host4"));
+	entries = map_entries("sync_black_host4");
+	cr_assert_eq(entries, 3, "sync_black_host4: got %lld, want 3", entries);
 }
 
 Test(listsync, min_interval_prevents_refetch)
 {
 	struct run r;
 	int n;
+	long long entries;
 
 	conf_write(NULL,
 		   SRC("counted", "@HTTPS@/count/plain.txt", "plain", "min_interval = \"3s\";"),
 		   NULL);
 	ls_ok("run");
-	cr_assert_eq(srv_hits("/count/plain.txt", NULL), 1, "requests: got %d, want 1",
-		     srv_hits("/count/plain.txt", NULL));
+	n = srv_hits("/count/plain.txt", NULL);
+	cr_assert_eq(n, 1, "requests: got %d, want 1", n);
 
 	ls_expect(&r, 0, "run");
 	expect_row(&r, "counted", "not due", "next fetch in");
@@ -947,9 +935,9 @@ Test(listsync, min_interval_prevents_refetch)
 	n = srv_hits("/count/plain.txt", NULL);
 	cr_assert_eq(n, 1, "requests after a run within min_interval: got %d, want 1", n);
 	expect_result("counted", "not due", 0);
-	cr_assert_eq(map_entries("sync_black_host4"), 3,
-		     "sync_black_host4 after a not-due run: got %lld, want 3 (kept)",
-		     map_entries("sync_black_host4"));
+	entries = map_entries("sync_black_host4");
+	cr_assert_eq(entries, 3, "sync_black_host4 after a not-due run: got %lld, want 3 (kept)",
+		     entries);
 
 	/* --force fetches whatever the interval says. */
 	ls_ok("run --force");
@@ -987,16 +975,18 @@ Test(listsync, spamhaus_min_interval_at_least_an_hour)
 /* A redirect within https is followed, and the list is kept under its source. */
 Test(listsync, redirect_within_https_followed)
 {
+	int hits;
+
 	conf_write(NULL, SRC("moved", "@HTTPS@/redirect/drop.txt", "spamhaus-text", ""), NULL);
 	ls_ok("run");
 	expect_entries(1, NULL,
 		       "black 192.0.2.128/25 drop moved\n"
 		       "black 198.51.100.0/24 drop moved\n"
 		       "black 203.0.113.0/24 drop moved\n");
-	cr_assert_eq(srv_hits("/redirect/drop.txt", "302"), 1, "302 answers: got %d, want 1",
-		     srv_hits("/redirect/drop.txt", "302"));
-	cr_assert_eq(srv_hits("/f/drop.txt", "200"), 1, "200 answers at the target: got %d, want 1",
-		     srv_hits("/f/drop.txt", "200"));
+	hits = srv_hits("/redirect/drop.txt", "302");
+	cr_assert_eq(hits, 1, "302 answers: got %d, want 1", hits);
+	hits = srv_hits("/f/drop.txt", "200");
+	cr_assert_eq(hits, 1, "200 answers at the target: got %d, want 1", hits);
 }
 
 /* Maps destroyed and made again (a capacity change): the next run refills
@@ -1004,6 +994,7 @@ Test(listsync, redirect_within_https_followed)
 Test(listsync, recreated_maps_refilled_without_fetching)
 {
 	struct run r;
+	int hits;
 
 	conf_write(NULL, SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
 	ls_ok("run");
@@ -1017,8 +1008,8 @@ Test(listsync, recreated_maps_refilled_without_fetching)
 		       "black 192.0.2.128/25 drop drop\n"
 		       "black 198.51.100.0/24 drop drop\n"
 		       "black 203.0.113.0/24 drop drop\n");
-	cr_assert_eq(srv_hits("/f/drop.txt", NULL), 1, "requests: got %d, want 1 (no refetch)",
-		     srv_hits("/f/drop.txt", NULL));
+	hits = srv_hits("/f/drop.txt", NULL);
+	cr_assert_eq(hits, 1, "requests: got %d, want 1 (no refetch)", hits);
 }
 
 /* ---- failures: the failing source keeps its last good copy ---- */
@@ -1313,6 +1304,7 @@ Test(listsync, failure_reported_while_backing_off)
 	struct src_info si;
 	struct run r;
 	int n;
+	long long entries;
 
 	conf_write(NULL, SRC("victim", "@HTTPS@/x/plain.txt", "plain", ""), NULL);
 	ls_ok("run");
@@ -1327,9 +1319,10 @@ Test(listsync, failure_reported_while_backing_off)
 	tenv_run_free(&r);
 	n = srv_hits("/x/plain.txt", NULL);
 	cr_assert_eq(n, 2, "requests during the back-off: got %d, want 2", n);
-	cr_assert_eq(map_entries("sync_black_host4"), 3,
+	entries = map_entries("sync_black_host4");
+	cr_assert_eq(entries, 3,
 		     "sync_black_host4 during the back-off: got %lld, want 3 (the last good copy)",
-		     map_entries("sync_black_host4"));
+		     entries);
 	source_info("victim", &si);
 	cr_assert_eq(si.failures, 1, "victim failures during the back-off: got %lld, want 1",
 		     si.failures);
@@ -1643,12 +1636,26 @@ Test(listsync, manual_entries_untouched)
 
 /* ---- runs at once ---- */
 
+/* The file tmp/name into buf (at most len - 1 bytes, NUL-terminated); "" if it
+ * cannot be read. */
+static void read_into(const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (f) {
+		buf[fread(buf, 1, len - 1, f)] = '\0';
+		fclose(f);
+	}
+}
+
 /* Start two runs at once; returns their statuses and output. */
 static void two_runs(int *s1, int *s2, char *err1, char *err2, size_t len)
 {
-	char path[PATH_MAX];
 	struct run r;
-	FILE *f;
 
 	tenv_run(&r,
 		 "cd %s; B=%s; $B -c %s run --force >o1 2>e1 & p1=$!; "
@@ -1658,19 +1665,8 @@ static void two_runs(int *s1, int *s2, char *err1, char *err2, size_t len)
 	cr_assert(r.status == 0 && sscanf(r.out, "%d %d", s1, s2) == 2,
 		  "two runs: got status %d, output '%s', want two exit statuses", r.status, r.out);
 	tenv_run_free(&r);
-	snprintf(path, sizeof(path), "%s/e1", tmp);
-	err1[0] = err2[0] = '\0';
-	f = fopen(path, "r");
-	if (f) {
-		err1[fread(err1, 1, len - 1, f)] = '\0';
-		fclose(f);
-	}
-	snprintf(path, sizeof(path), "%s/e2", tmp);
-	f = fopen(path, "r");
-	if (f) {
-		err2[fread(err2, 1, len - 1, f)] = '\0';
-		fclose(f);
-	}
+	read_into("e1", err1, len);
+	read_into("e2", err2, len);
 }
 
 #define LOCK_MSG "another mailedge-listsync run holds"
@@ -1942,22 +1938,6 @@ Test(listsync_cfg, bad_source_spec)
 
 /* ---- namespace lab: synced lists against real connections ---- */
 
-static const char *conn_name(int rc)
-{
-	static char buf[64];
-
-	switch (rc) {
-	case 0:
-		return "connected";
-	case -ECONNREFUSED:
-		return "refused";
-	case -ETIMEDOUT:
-		return "timeout";
-	}
-	snprintf(buf, sizeof(buf), "error %d (%s)", rc, strerror(-rc));
-	return buf;
-}
-
 static void expect_conn(const char *src, const char *dst, int want)
 {
 	int rc = ns_connect(lab.cl_ns, src, dst, SMTP_PORT, want ? DROP_MS : CONNECT_MS);
@@ -1973,13 +1953,6 @@ static void lab_attach(void)
 	lab_loader(&lab, &r, "attach %s --mode native " SMALL_MAPS, lab.gw_if);
 	check_status(&r, 0, "mailedge-loader attach");
 	tenv_run_free(&r);
-}
-
-static void client_addr(const char *cidr)
-{
-	int rc = lab_addr(&lab, cidr);
-
-	cr_assert_eq(rc, 0, "adding %s to the client: got status %d, want 0", cidr, rc);
 }
 
 /* Hits of the list source called name, from status --json "lists". */
@@ -2005,7 +1978,7 @@ Test(listsync_ns, synced_blacklist_drops_then_stops)
 {
 	long long hits;
 
-	client_addr("192.0.2.66/24");
+	lab_addr_ok(&lab, "192.0.2.66/24");
 	lab_attach();
 	www_put("black.txt", "192.0.2.66\n203.0.113.50\n203.0.113.51\n");
 	conf_write(NULL, SRC("ns-black", "@HTTP@/f/black.txt", "plain", ""), NULL);
@@ -2028,8 +2001,8 @@ Test(listsync_ns, synced_blacklist_drops_then_stops)
 
 Test(listsync_ns, synced_whitelist_inside_synced_blacklist)
 {
-	client_addr("198.51.100.7/24");
-	client_addr("198.51.100.20/24");
+	lab_addr_ok(&lab, "198.51.100.7/24");
+	lab_addr_ok(&lab, "198.51.100.20/24");
 	lab_attach();
 	www_put("level1.netset", "# firehol-style\n10.0.0.0/8\n198.51.100.0/24\n");
 	www_put("white.txt", "198.51.100.7\n");

@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "lib/testenv.h"
+#include "lib/tjson.h"
 
 /* Minimum capacities, except where a test needs more. */
 #define SMALL "--hosts 16 --subnets 16 --rate-entries 16 --ban-entries 16"
@@ -107,7 +108,7 @@ static void loader(struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	tenv_run(r, "%s --pin-dir %s %s", tenv_bin("mailedge-loader"), tenv_pin_dir(), args);
+	tenv_loader(r, "%s", args);
 	own_run(r);
 }
 
@@ -240,21 +241,6 @@ static json_object *parse_json(const char *text, const char *what)
 
 	cr_assert_not_null(o, "%s: got output that is not JSON:\n%s", what, text);
 	return o;
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
-}
-
-static long long jint(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && v ? (long long)json_object_get_int64(v)
-							  : -1;
 }
 
 /* Entries in one map, from status --json. */

@@ -37,7 +37,9 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 
+#include "lib/labcheck.h"
 #include "lib/testenv.h"
+#include "lib/tjson.h"
 #include "lib/traffic.h"
 
 #define SMTP_PORT    25
@@ -59,22 +61,6 @@ static char msg[8192]; /* assertion text built before freeing what it quotes */
 
 /* ---- helpers ---- */
 
-static const char *conn_name(int rc)
-{
-	static char buf[64];
-
-	switch (rc) {
-	case 0:
-		return "connected";
-	case -ECONNREFUSED:
-		return "refused";
-	case -ETIMEDOUT:
-		return "timeout";
-	}
-	snprintf(buf, sizeof(buf), "error %d (%s)", rc, strerror(-rc));
-	return buf;
-}
-
 /* Connect from src (a client address) to dst:25 and check the outcome. */
 static void expect_conn(const char *src, const char *dst, int want)
 {
@@ -82,13 +68,6 @@ static void expect_conn(const char *src, const char *dst, int want)
 
 	cr_assert_eq(rc, want, "connect %s -> [%s]:25: got %s, want %s", src, dst, conn_name(rc),
 		     conn_name(want));
-}
-
-static void add_client_addr(const char *cidr)
-{
-	int rc = lab_addr(&lab, cidr);
-
-	cr_assert_eq(rc, 0, "adding %s to the client: got status %d, want 0", cidr, rc);
 }
 
 /* Run the loader in the gateway namespace; it must succeed. Returns its
@@ -224,20 +203,6 @@ static int name_idx(const char *const *names, int n, const char *s)
 	return -1;
 }
 
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
-}
-
-static long long jint(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? (long long)json_object_get_int64(v) : -1;
-}
-
 static void status_snap(struct snap *s)
 {
 	char *out = loader_ok("status --json");
@@ -266,8 +231,8 @@ static void status_snap(struct snap *s)
 
 			snprintf(s->ifname, sizeof(s->ifname), "%s", name ? name : "(null)");
 			snprintf(s->mode, sizeof(s->mode), "%s", mode ? mode : "(null)");
-			s->prog_id = jint(o, "prog_id");
-			s->link_id = jint(o, "link_id");
+			s->prog_id = jint_null0(o, "prog_id");
+			s->link_id = jint_null0(o, "link_id");
 		}
 	}
 	if (!bad && json_object_object_get_ex(root, "verdicts", &a)) {
@@ -280,22 +245,22 @@ static void status_snap(struct snap *s)
 				bad = "verdicts with known reason and verdict names";
 				break;
 			}
-			s->pk[r][v] = jint(o, "packets");
+			s->pk[r][v] = jint_null0(o, "packets");
 		}
 	}
 	if (!bad && json_object_object_get_ex(root, "lists", &a)) {
 		for (i = 0; i < json_object_array_length(a); i++) {
-			long long id = jint(json_object_array_get_idx(a, i), "id");
+			long long id = jint_null0(json_object_array_get_idx(a, i), "id");
 
 			if (id < 0 || id > 255) {
 				bad = "lists with ids 0-255";
 				break;
 			}
-			s->hits[id] = jint(json_object_array_get_idx(a, i), "hits");
+			s->hits[id] = jint_null0(json_object_array_get_idx(a, i), "hits");
 		}
 	}
 	if (!bad)
-		s->bans_added = jint(ev, "bans_added");
+		s->bans_added = jint_null0(ev, "bans_added");
 	json_object_put(root);
 	cr_assert_null(bad, "status --json: got a document without %s, want them", bad);
 }
@@ -437,7 +402,7 @@ Test(ns_edge, blacklisted_host_dropped)
 {
 	struct snap s;
 
-	add_client_addr("192.0.2.66/24");
+	lab_addr_ok(&lab, "192.0.2.66/24");
 	attach_small();
 	expect_conn("192.0.2.66", "192.0.2.1", 0); /* reachable before it is listed */
 	loader_do("list add black 192.0.2.66");
@@ -460,8 +425,8 @@ Test(ns_edge, whitelisted_host_inside_blacklisted_subnet)
 {
 	struct snap s;
 
-	add_client_addr("198.51.100.7/24");
-	add_client_addr("198.51.100.20/24");
+	lab_addr_ok(&lab, "198.51.100.7/24");
+	lab_addr_ok(&lab, "198.51.100.20/24");
 	attach_small();
 	loader_do("list add black 198.51.100.0/24");
 	loader_do("list add white 198.51.100.7");
@@ -495,7 +460,7 @@ Test(ns_edge, reset_ipv4)
 {
 	struct snap s;
 
-	add_client_addr("192.0.2.77/24");
+	lab_addr_ok(&lab, "192.0.2.77/24");
 	attach_small();
 	loader_do("list add black 192.0.2.77 --action reset");
 
@@ -512,8 +477,8 @@ Test(ns_edge, reset_ipv6)
 {
 	struct snap s;
 
-	add_client_addr("2001:db8::10/64");
-	add_client_addr("2001:db8::77/64");
+	lab_addr_ok(&lab, "2001:db8::10/64");
+	lab_addr_ok(&lab, "2001:db8::77/64");
 	attach_small();
 	/* A clean IPv6 connection first. It also resolves the gateway's address
 	 * on the client: the client solicits it from the address it is about to
@@ -536,8 +501,8 @@ Test(ns_edge, blacklisted_ipv6_host_dropped)
 {
 	struct snap s;
 
-	add_client_addr("2001:db8::10/64");
-	add_client_addr("2001:db8::66/64");
+	lab_addr_ok(&lab, "2001:db8::10/64");
+	lab_addr_ok(&lab, "2001:db8::66/64");
 	attach_small();
 	/* Resolve the gateway first (see reset_ipv6), so that what is dropped
 	 * below is the SYN itself. */
@@ -566,7 +531,7 @@ Test(ns_edge, threshold_drops_flood)
 	int during;
 
 	need_hping3();
-	add_client_addr("192.0.2.50/24");
+	lab_addr_ok(&lab, "192.0.2.50/24");
 	attach_small();
 	loader_do("threshold set --rate 5 --burst 5");
 
@@ -598,7 +563,7 @@ Test(ns_edge, threshold_ban)
 	long sent, over;
 
 	need_hping3();
-	add_client_addr("192.0.2.50/24");
+	lab_addr_ok(&lab, "192.0.2.50/24");
 	attach_small();
 	loader_do("threshold set --rate 5 --burst 5 --ban 30");
 
@@ -638,9 +603,9 @@ Test(ns_edge, lists_survive_detach_attach_and_upgrade)
 	struct snap s0, s1, s2, s3;
 	char *out;
 
-	add_client_addr("192.0.2.66/24");
-	add_client_addr("198.51.100.7/24");
-	add_client_addr("198.51.100.20/24");
+	lab_addr_ok(&lab, "192.0.2.66/24");
+	lab_addr_ok(&lab, "198.51.100.7/24");
+	lab_addr_ok(&lab, "198.51.100.20/24");
 	attach_small();
 	/* Each loader command is a new process: the entries below outlive the
 	 * process that wrote them, which is the "loader restart" case. */
@@ -732,7 +697,7 @@ Test(ns_edge, temporary_entry_lasts_its_seconds)
 	double t0, frac;
 	int rc;
 
-	add_client_addr("192.0.2.66/24");
+	lab_addr_ok(&lab, "192.0.2.66/24");
 	attach_small();
 	frac = boot_now() - (long long)boot_now();
 	usleep((useconds_t)(((frac < 0.65 ? 0.65 : 1.65) - frac) * 1e6));
@@ -784,14 +749,11 @@ Test(ns_edge, upgrade_leaves_no_gap)
 	char *out;
 
 	need_hping3();
-	add_client_addr("192.0.2.66/24");
+	lab_addr_ok(&lab, "192.0.2.66/24");
 	attach_small();
 	loader_do("list add black 192.0.2.66");
-	free(sh_ok("ip netns exec %s nft 'add table inet metest; add counter inet metest leaked; "
-		   "add chain inet metest pre { type filter hook prerouting priority -500 ; "
-		   "policy accept ; }; add rule inet metest pre ip saddr 192.0.2.66 counter "
-		   "name leaked'",
-		   lab.gw_ns));
+	rc = nft_count_saddr(lab.gw_ns, "metest", "leaked", "192.0.2.66");
+	cr_assert_eq(rc, 0, "nft counter: got status %d, want 0", rc);
 	status_snap(&s0);
 	txdrop0 = client_tx_dropped();
 
@@ -847,7 +809,7 @@ Test(ns_edge, detach_and_destroy_leave_nothing)
 	struct snap s;
 	char *out;
 
-	add_client_addr("192.0.2.66/24");
+	lab_addr_ok(&lab, "192.0.2.66/24");
 	attach_small();
 	loader_do("list add black 192.0.2.66");
 

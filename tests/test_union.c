@@ -63,6 +63,16 @@ static void add(struct me_union *u, const struct uent *e)
 		     "me_union_add(%s) failed", e->cidr);
 }
 
+/* A new union holding the n entries of in (added in that order, not merged). */
+static void build(struct me_union *u, const struct uent *in, size_t n)
+{
+	size_t i;
+
+	me_union_init(u);
+	for (i = 0; i < n; i++)
+		add(u, &in[i]);
+}
+
 static void describe(const struct me_urec *r, char *buf, size_t len)
 {
 	struct me_prefix p;
@@ -276,9 +286,7 @@ ParameterizedTest(const struct merge_case *c, union, merge)
 	size_t removed = 12345;
 	int i;
 
-	me_union_init(&u);
-	for (i = 0; i < c->nin; i++)
-		add(&u, &c->in[i]);
+	build(&u, c->in, (size_t)c->nin);
 	cr_assert_eq(u.n, (size_t)c->nin, "%s: got %zu entries before merge, want %d", c->name, u.n,
 		     c->nin);
 	me_union_merge(&u, &removed);
@@ -353,12 +361,10 @@ Test(union, merge_twice_is_stable)
 		{ W, "192.0.2.1", PASS, 0, 19, 3 },    { B, "2001:db8::/32", DROP, 0, 16, 0 },
 	};
 	struct me_union u;
-	size_t removed, i, n1;
+	size_t removed, n1;
 	__u64 d1;
 
-	me_union_init(&u);
-	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
-		add(&u, &in[i]);
+	build(&u, in, sizeof(in) / sizeof(in[0]));
 	me_union_merge(&u, &removed);
 	cr_assert_eq(removed, 2, "got removed %zu, want 2", removed);
 	n1 = u.n;
@@ -376,8 +382,7 @@ Test(union, add_clears_merged)
 	struct me_union u;
 	size_t removed;
 
-	me_union_init(&u);
-	add(&u, &e);
+	build(&u, &e, 1);
 	me_union_merge(&u, &removed);
 	cr_assert(u.merged);
 	add(&u, &e);
@@ -441,11 +446,9 @@ Test(union, counts)
 	};
 	struct me_union u;
 	struct me_union_counts c;
-	size_t removed, i, l, f, n;
+	size_t removed, l, f, n;
 
-	me_union_init(&u);
-	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
-		add(&u, &in[i]);
+	build(&u, in, sizeof(in) / sizeof(in[0]));
 	me_union_merge(&u, &removed);
 	cr_assert_eq(removed, 2, "got removed %zu, want 2", removed);
 	memset(&c, 0x5a, sizeof(c));
@@ -471,11 +474,9 @@ Test(union, counts_host_boundary)
 	};
 	struct me_union u;
 	struct me_union_counts c;
-	size_t removed, i;
+	size_t removed;
 
-	me_union_init(&u);
-	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
-		add(&u, &in[i]);
+	build(&u, in, sizeof(in) / sizeof(in[0]));
 	me_union_merge(&u, &removed);
 	me_union_counts(&u, &c);
 	cr_assert_eq(c.n[B][0][0], 1, "IPv4 hosts: got %zu, want 1", c.n[B][0][0]);
@@ -557,12 +558,11 @@ Test(union, digest_ignores_prio)
 	struct me_union a, b;
 	size_t removed, i;
 
-	me_union_init(&a);
+	build(&a, digest_base, NBASE);
 	me_union_init(&b);
 	for (i = 0; i < NBASE; i++) {
 		struct uent e = digest_base[i];
 
-		add(&a, &e);
 		e.prio += 7;
 		add(&b, &e);
 	}

@@ -15,6 +15,8 @@
  *   bench-xdp hosts N BASE NSRC
  *       print N IPv4 hosts: NSRC from BASE up (the sources the generator uses)
  *       and the rest spread over 10.0.0.0/8 (never sent, only listed).
+ *   bench-xdp nets N
+ *       print N IPv4 /24 subnets from 60.0.0.0/24 up (never sent, only listed).
  *   bench-xdp xdpfilter-fill FILE
  *       load a host list into xdp-filter's pinned map (its CLI takes one address
  *       per process, which would make the setup, not the filter, the benchmark).
@@ -585,6 +587,17 @@ static void cmd_hosts(int argc, char **argv)
 	}
 }
 
+static void cmd_nets(int argc, char **argv)
+{
+	__u32 n, i;
+
+	if (argc != 2)
+		die("usage: bench-xdp nets N");
+	n = (__u32)strtoul(argv[1], NULL, 10);
+	for (i = 0; i < n; i++)
+		printf("%u.%u.%u.0/24\n", 60 + i / 65536, (i / 256) % 256, i % 256);
+}
+
 static int xf_cb(void *ctx, const struct me_prefix *p, unsigned long line)
 {
 	int fd = *(int *)ctx, ncpu = libbpf_num_possible_cpus(), i;
@@ -627,7 +640,7 @@ int main(int argc, char **argv)
 	log_init("bench-xdp", ME_LOG_WARN, 0);
 	log_libbpf();
 	if (argc < 2)
-		die("usage: bench-xdp progrun|gen|drop-attach|drop-count|hosts|xdpfilter-fill ...");
+		die("usage: bench-xdp progrun|gen|drop-attach|drop-count|hosts|nets|xdpfilter-fill ...");
 	if (!strcmp(argv[1], "progrun"))
 		cmd_progrun(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "gen"))
@@ -638,6 +651,8 @@ int main(int argc, char **argv)
 		cmd_drop_count(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "hosts"))
 		cmd_hosts(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "nets"))
+		cmd_nets(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "xdpfilter-fill"))
 		cmd_xdpfilter_fill(argc - 1, argv + 1);
 	else

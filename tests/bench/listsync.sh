@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 kmem_kb() { awk '/^(SUnreclaim|Percpu|VmallocUsed):/{s+=$2} END{print s}' /proc/meminfo; }
-# measure LABEL CMD...: run, print "LABEL  wall  peakRSS"
+# measure LABEL CMD...: run, print "LABEL  wall  peakRSS"; the wall time in $last
 measure() {
 	local label=$1 out
 	shift
@@ -48,17 +48,12 @@ measure() {
 	fi
 	out=$(tail -1 "$tmp/time")
 	printf '%-44s %9.2f s %10.1f MB\n' "$label" "${out% *}" "$(echo "${out#* }/1024" | bc -l)"
-	echo "${out% *}" >"$tmp/last"
+	last=${out% *}
 }
 
 echo "== list sync: $hosts IPv4 hosts + 10,000 IPv4 /24 subnets =="
 "$bench" hosts "$hosts" 198.51.100.0 0 >"$tmp/hosts.txt"
-python3 - "$tmp/nets.txt" <<'EOF'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(10000):
-        f.write("%d.%d.%d.0/24\n" % (60 + i // 65536, (i // 256) % 256, i % 256))
-EOF
+"$bench" nets 10000 >"$tmp/nets.txt"
 cat "$tmp/hosts.txt" "$tmp/nets.txt" >"$tmp/full.txt"
 # The refresh: 1% of the hosts replaced by others (from 11.0.0.0/8).
 python3 - "$tmp/hosts.txt" "$tmp/nets.txt" "$tmp/full2.txt" <<'EOF'
@@ -81,12 +76,12 @@ cp "$tmp/full.txt" "$tmp/list.txt"
 k0=$(kmem_kb)
 measure "mailedge-listsync full sync" "$sync" --pin-dir "$pin" --state-dir "$tmp/state" -q \
 	run --force --source "plain:file://$tmp/list.txt"
-me_full=$(cat "$tmp/last")
+me_full=$last
 k1=$(kmem_kb)
 cp "$tmp/full2.txt" "$tmp/list.txt"
 measure "mailedge-listsync refresh, 1% changed" "$sync" --pin-dir "$pin" --state-dir \
 	"$tmp/state" -q run --force --source "plain:file://$tmp/list.txt"
-me_ref=$(cat "$tmp/last")
+me_ref=$last
 echo "  kernel memory of the synced lists: $(( (k1 - k0) / 1024 )) MB" \
 	"($(echo "($k1 - $k0) * 1024 / ($hosts + 10000)" | bc) B/entry)"
 "$loader" --pin-dir "$pin" -q destroy >/dev/null
@@ -111,11 +106,11 @@ swap_in() {
 export -f swap_in
 export ns
 measure "ipset restore + swap, full" bash -c "swap_in $tmp/ipset1.txt"
-ip_full=$(cat "$tmp/last")
+ip_full=$last
 head -n "$hosts" "$tmp/full2.txt" >"$tmp/hosts2.txt"
 ipset_file "$tmp/hosts2.txt" "$tmp/nets.txt" >"$tmp/ipset2.txt"
 measure "ipset restore + swap, 1% changed (full)" bash -c "swap_in $tmp/ipset2.txt"
-ip_ref=$(cat "$tmp/last")
+ip_ref=$last
 ip netns del "$ns"
 
 # ---- nftables ----
@@ -136,9 +131,9 @@ nft_file() { # hostsfile netsfile
 nft_file "$tmp/hosts.txt" "$tmp/nets.txt" >"$tmp/nft1.conf"
 nft_file "$tmp/hosts2.txt" "$tmp/nets.txt" >"$tmp/nft2.conf"
 measure "nft -f, full" ip netns exec "$ns" nft -f "$tmp/nft1.conf"
-nf_full=$(cat "$tmp/last")
+nf_full=$last
 measure "nft -f, 1% changed (full reload)" ip netns exec "$ns" nft -f "$tmp/nft2.conf"
-nf_ref=$(cat "$tmp/last")
+nf_ref=$last
 ip netns del "$ns"
 
 echo

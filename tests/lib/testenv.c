@@ -171,9 +171,7 @@ void tenv_pin_dir_remove(void)
 	tenv_run_free(&r);
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
+int tenv_sh(const char *fmt, ...)
 {
 	char cmd[4096];
 	struct run r;
@@ -186,7 +184,7 @@ static int sh(const char *fmt, ...)
 	tenv_run(&r, "%s", cmd);
 	st = r.status;
 	if (st)
-		fprintf(stderr, "lab: '%s' failed (%d): %s", cmd, st, r.err ? r.err : "");
+		fprintf(stderr, "tenv_sh: '%s' failed (%d): %s", cmd, st, r.err ? r.err : "");
 	tenv_run_free(&r);
 	return st;
 }
@@ -203,25 +201,26 @@ int lab_up(struct lab *l)
 	snprintf(l->cl_if, sizeof(l->cl_if), "%sc", l->tag);
 	l->up = 1; /* from here on, lab_down must clean up */
 
-	if (sh("ip netns add %s && ip netns add %s", l->gw_ns, l->cl_ns) ||
-	    sh("ip link add %s netns %s type veth peer name %s netns %s", l->gw_if, l->gw_ns,
-	       l->cl_if, l->cl_ns) ||
-	    sh("ip -n %s link set lo up && ip -n %s link set lo up", l->gw_ns, l->cl_ns) ||
-	    sh("ip -n %s addr add 192.0.2.1/24 dev %s && "
-	       "ip -n %s addr add 198.51.100.1/24 dev %s && "
-	       "ip -n %s addr add 203.0.113.1/24 dev %s && "
-	       "ip -n %s addr add 2001:db8::1/64 dev %s nodad",
-	       l->gw_ns, l->gw_if, l->gw_ns, l->gw_if, l->gw_ns, l->gw_if, l->gw_ns, l->gw_if) ||
-	    sh("ip -n %s addr add 192.0.2.10/24 dev %s", l->cl_ns, l->cl_if) ||
-	    sh("ip -n %s link set %s up && ip -n %s link set %s up", l->gw_ns, l->gw_if,
-	       l->cl_ns, l->cl_if) ||
-	    sh("ip netns exec %s ethtool -K %s tx off >/dev/null && "
-	       "ip netns exec %s ethtool -K %s tx off >/dev/null",
-	       l->cl_ns, l->cl_if, l->gw_ns, l->gw_if) ||
+	if (tenv_sh("ip netns add %s && ip netns add %s", l->gw_ns, l->cl_ns) ||
+	    tenv_sh("ip link add %s netns %s type veth peer name %s netns %s", l->gw_if, l->gw_ns,
+		    l->cl_if, l->cl_ns) ||
+	    tenv_sh("ip -n %s link set lo up && ip -n %s link set lo up", l->gw_ns, l->cl_ns) ||
+	    tenv_sh("ip -n %s addr add 192.0.2.1/24 dev %s && "
+		    "ip -n %s addr add 198.51.100.1/24 dev %s && "
+		    "ip -n %s addr add 203.0.113.1/24 dev %s && "
+		    "ip -n %s addr add 2001:db8::1/64 dev %s nodad",
+		    l->gw_ns, l->gw_if, l->gw_ns, l->gw_if, l->gw_ns, l->gw_if, l->gw_ns,
+		    l->gw_if) ||
+	    tenv_sh("ip -n %s addr add 192.0.2.10/24 dev %s", l->cl_ns, l->cl_if) ||
+	    tenv_sh("ip -n %s link set %s up && ip -n %s link set %s up", l->gw_ns, l->gw_if,
+		    l->cl_ns, l->cl_if) ||
+	    tenv_sh("ip netns exec %s ethtool -K %s tx off >/dev/null && "
+		    "ip netns exec %s ethtool -K %s tx off >/dev/null",
+		    l->cl_ns, l->cl_if, l->gw_ns, l->gw_if) ||
 	    /* The client end must run XDP for XDP_TX replies to reach it (see
 	     * tests/lib/xdp_pass.bpf.c). */
-	    sh("ip -n %s link set dev %s xdpdrv obj %s/build/bpf/xdp_pass.bpf.o sec xdp", l->cl_ns,
-	       l->cl_if, tenv_src()))
+	    tenv_sh("ip -n %s link set dev %s xdpdrv obj %s/build/bpf/xdp_pass.bpf.o sec xdp",
+		    l->cl_ns, l->cl_if, tenv_src()))
 		return -1;
 	return 0;
 }
@@ -240,8 +239,19 @@ void lab_down(struct lab *l)
 
 int lab_addr(struct lab *l, const char *cidr)
 {
-	return sh("ip -n %s addr add %s dev %s %s", l->cl_ns, cidr, l->cl_if,
-		  strchr(cidr, ':') ? "nodad" : "");
+	return tenv_sh("ip -n %s addr add %s dev %s %s", l->cl_ns, cidr, l->cl_if,
+		       strchr(cidr, ':') ? "nodad" : "");
+}
+
+void tenv_loader(struct run *r, const char *fmt, ...)
+{
+	char args[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	tenv_run(r, "%s --pin-dir %s %s", tenv_bin("mailedge-loader"), tenv_pin_dir(), args);
 }
 
 void lab_loader(struct lab *l, struct run *r, const char *fmt, ...)

@@ -27,6 +27,9 @@ struct run {
 /* Run a shell command line (printf-style); always returns with *r filled. */
 void tenv_run(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tenv_run_free(struct run *r);
+/* Run a shell command line (printf-style) that should succeed: returns its exit
+ * status, after printing the command and its stderr on stderr if not 0. */
+int tenv_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The python3 to run helper scripts with: the system's when there is one
  * (version-manager shims cost a third of a second per start). */
@@ -66,6 +69,8 @@ void lab_down(struct lab *l);
 /* Add an address (with prefix, e.g. "198.51.100.7/24") on the client side. */
 int lab_addr(struct lab *l, const char *cidr);
 
+/* Run the loader on the host with this test's pin directory. */
+void tenv_loader(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Run the loader in the gateway namespace with this test's pin directory. */
 void lab_loader(struct lab *l, struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -130,6 +130,14 @@ long long nft_counter(const char *ns, const char *family, const char *table, con
 	return n;
 }
 
+int nft_count_saddr(const char *ns, const char *table, const char *counter, const char *saddr)
+{
+	return tenv_sh("ip netns exec %s nft 'add table inet %s; add counter inet %s %s; "
+		       "add chain inet %s pre { type filter hook prerouting priority -500 ; "
+		       "policy accept ; }; add rule inet %s pre ip saddr %s counter name %s'",
+		       ns, table, table, counter, table, table, saddr, counter);
+}
+
 long long if_stat(const char *ns, const char *ifname, const char *stat)
 {
 	struct run r;

@@ -27,6 +27,11 @@ long hping_sent(const char *output);
 
 /* Packets counted by a named nftables counter (nft list counter FAMILY TABLE NAME). */
 long long nft_counter(const char *ns, const char *family, const char *table, const char *name);
+/* Count the packets from saddr that reach namespace ns's stack: a chain "pre" in
+ * the prerouting hook at priority -500 (before anything else) of table inet
+ * TABLE, with a counter COUNTER for them. Several counters may share a table.
+ * Returns nft's exit status (see tenv_sh). */
+int nft_count_saddr(const char *ns, const char *table, const char *counter, const char *saddr);
 /* /sys/class/net/IF/statistics/STAT inside namespace ns. */
 long long if_stat(const char *ns, const char *ifname, const char *stat);
 
