@@ -53,7 +53,11 @@ cleanup() {
 	[ -n "$web" ] && kill "$web" 2>/dev/null
 	gw "$loader" --pin-dir "$pin" -q destroy >/dev/null 2>&1
 	rm -rf "$pin"
-	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+	if [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null; then
+		# SIGTERM drains: give it a moment, so the lab is gone when we are.
+		for _ in $(seq 50); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$proxy_pid" 2>/dev/null
+	fi
 	for p in $sink_pids; do kill "$p" 2>/dev/null; done
 	ip netns del "$cns" 2>/dev/null
 	ip netns del "$gns" 2>/dev/null
