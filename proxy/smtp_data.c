@@ -10,13 +10,18 @@
  *   TEXT    anything else
  *   CR      a line that ended in "\r", waiting to see if "\n" follows
  *
- * Once a message has failed nothing more is forwarded. In SD_REJECT mode only
- * a strict <CR><LF>.<CR><LF> ends it then: the bytes a smuggler hoped would
- * end the message and start a command ("\n.\n MAIL FROM:...") stay message
- * content and are discarded with it. In SD_NORMALIZE mode a bare CR or LF is a
- * line end whether or not the message failed, so a message ends in the same
- * place when it is too big as when it is not: the client that sent "\n.\n"
- * gets its reply instead of a proxy waiting for an end that will never come.
+ * Only <CR><LF>.<CR><LF> ends a message, in both modes and whether or not the
+ * message has failed: the dot's line must start after a real CRLF and end in
+ * one. In SD_NORMALIZE mode a bare CR or LF ends a line (and goes out as CRLF),
+ * but a line of "." next to such a line end is content, not the end: it goes
+ * out dot-stuffed ("..\r\n"), so the backend cannot see an end the proxy did
+ * not. This is how Postfix's smtpd_forbid_bare_newline = normalize behaves;
+ * ending at "\n.\n" in this mode is exactly the smuggling receiver of
+ * CVE-2023-51764: the bytes after it would run as a second transaction.
+ *
+ * Once a message has failed nothing more is forwarded; the machine goes on to
+ * the strict end, so the bytes a smuggler hoped would end the message and start
+ * a command ("\n.\n MAIL FROM:...") stay message content and go with it.
  *
  * The first dot of a line is the transparency dot (RFC 5321 4.5.2): the
  * server removes it, so it counts toward neither the line limit (4.5.3.1.6)
@@ -36,6 +41,7 @@ void sd_init(struct sd_state *s, enum sd_mode mode, size_t max_line,
 	s->max_line = max_line;
 	s->max_size = max_size;
 	s->st = BOL;
+	s->after_crlf = 1; /* the DATA command's own line end */
 }
 
 static void fail(struct sd_state *s, enum sd_bad why)
@@ -95,13 +101,26 @@ static int text(struct sd_state *s, struct buf *out, const char *p, size_t n)
 	return err;
 }
 
-/* A line end (CRLF, or a bare CR/LF normalised): forward CRLF. */
-static int line_end(struct sd_state *s, struct buf *out)
+/* A line end (a real CRLF, or a bare CR/LF normalised): forward CRLF. */
+static int line_end(struct sd_state *s, struct buf *out, int real)
 {
 	count(s, 2, 0);
 	s->line_len = 0;
 	s->st = BOL;
+	s->after_crlf = real;
 	return emit(s, out, "\r\n", 2);
+}
+
+/* A line of "." that is not the end (normalize mode only: it touches a bare
+ * line end). Forwarded stuffed, so the backend reads a line of "." as content
+ * rather than its own end of data. */
+static int lone_dot(struct sd_state *s, struct buf *out, int real)
+{
+	int err = emit(s, out, ".", 1);
+
+	err = err ? err : emit(s, out, ".", 1);
+	count(s, 1, 1); /* the dot left after the server removes the stuffing */
+	return err ? err : line_end(s, out, real);
 }
 
 /* A bare CR or LF: fail the message or treat it as a line end. Returns 1 if
@@ -109,7 +128,7 @@ static int line_end(struct sd_state *s, struct buf *out)
 static int bare(struct sd_state *s, enum sd_bad why, struct buf *out, int *err)
 {
 	if (s->mode == SD_NORMALIZE) {
-		*err = line_end(s, out);
+		*err = line_end(s, out, 0);
 		return 1;
 	}
 	fail(s, why);
@@ -169,7 +188,7 @@ size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
 			break;
 		case CR:
 			if (c == '\n') {
-				err = line_end(s, out);
+				err = line_end(s, out, 1);
 				i++;
 			} else if (!bare(s, SD_BARE_CR, out, &err)) {
 				/* Failed: the CR is text; look at c again as text. */
@@ -184,9 +203,8 @@ size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
 				i++;
 			} else if (c == '\n') {
 				if (s->mode == SD_NORMALIZE) {
-					/* ".\n" normalised is ".\r\n": the end. */
-					err = emit(s, out, ".\r\n", 3);
-					s->done = 1;
+					/* ".\n": a line of "." ended by a bare LF. */
+					err = lone_dot(s, out, 0);
 				} else {
 					fail(s, SD_BARE_LF);
 					s->st = TEXT;
@@ -200,15 +218,18 @@ size_t sd_feed(struct sd_state *s, const char *in, size_t len, struct buf *out)
 			}
 			break;
 		case DOTCR:
-			if (c == '\n') {
+			if (c == '\n' && s->after_crlf) {
 				err = emit(s, out, ".\r\n", 3);
 				s->done = 1;
 				i++;
+			} else if (c == '\n') {
+				/* ".\r\n" after a bare line end (normalize only). */
+				err = lone_dot(s, out, 1);
+				i++;
 			} else if (s->mode == SD_NORMALIZE) {
-				/* ".\r" then not LF: the bare CR ends the line, and a
-				 * line of "." is the end. c belongs to what follows. */
-				err = emit(s, out, ".\r\n", 3);
-				s->done = 1;
+				/* ".\r" then not LF: a line of "." ended by a bare CR;
+				 * c belongs to what follows. */
+				err = lone_dot(s, out, 0);
 			} else {
 				fail(s, SD_BARE_CR);
 				count(s, 1, 1); /* the CR; the dot is not counted */

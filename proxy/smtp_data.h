@@ -5,9 +5,10 @@
  * SMTP smuggling (CVE-2023-51764/5/6) lives in one gap: a proxy and the server
  * behind it disagree on where a message ends. mailedge closes the gap by never
  * forwarding a line end it did not write itself: only <CR><LF>.<CR><LF> ends
- * DATA, every line reaches the backend ending in CRLF, and a bare CR or bare LF
- * either makes the message fail (SD_REJECT, the default) or is turned into
- * CRLF before it is forwarded (SD_NORMALIZE). A NUL fails the message in both
+ * DATA, in every mode, every line reaches the backend ending in CRLF, and a
+ * bare CR or bare LF either makes the message fail (SD_REJECT, the default) or
+ * is turned into CRLF before it is forwarded (SD_NORMALIZE), where a line of
+ * "." beside it is content and goes out dot-stuffed. A NUL fails the message in both
  * modes. Either way the backend sees exactly the message mailedge saw, with the
  * same end, and a failed message never reaches its end at the backend at all.
  *
@@ -41,6 +42,7 @@ struct sd_state {
 	unsigned long long max_size; /* most content bytes; 0 = no limit */
 	int st;		      /* internal machine state */
 	size_t line_len;
+	int after_crlf;	      /* the last line end was a real CRLF (or none yet) */
 	unsigned long long size; /* content bytes seen (the end marker excluded) */
 	enum sd_bad bad;
 	int done;	      /* the end marker was consumed */
