@@ -15,6 +15,8 @@ PKGS=(
 	iproute2 ethtool util-linux procps hping3 nftables ipset xdp-tools python3 time bc
 	# the proxy's peers: clients, backends, and the proxies it is measured against
 	postfix swaks haproxy nginx-light libnginx-mod-mail testssl.sh
+	# swaks --tls needs Net::SSLeay, only a Recommends of swaks
+	libnet-ssleay-perl
 )
 
 missing() {
