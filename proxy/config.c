@@ -60,6 +60,10 @@ static const struct me_conf_item limit_items[] = {
 	  "longest message line, CRLF included (RFC 5321 4.5.3.1.6); 0 = no limit" },
 	{ "recipients", ME_CONF_UINT, FIELD(px_limits, recipients), 1, 100000, "100",
 	  "recipients per message; more get 452 (RFC 5321 4.5.3.1.8 asks for 100)" },
+	{ "recipient_overshoot", ME_CONF_UINT, FIELD(px_limits, recipient_overshoot), 0, 1000000,
+	  "1000",
+	  "recipients past the limit in one message before each also counts as an error "
+	  "(Postfix's smtpd_recipient_overshoot_limit)" },
 	{ "message_size", ME_CONF_SIZE, FIELD(px_limits, message_size), 1024, 4ull << 30, "25M",
 	  "largest message, advertised as SIZE and enforced while it streams" },
 	{ "errors_soft", ME_CONF_UINT, FIELD(px_limits, errors_soft), 0, 10000, "10",

@@ -171,20 +171,27 @@ static void on_delay(struct ev_loop *loop, ev_timer *t, int revents)
 	session_release(s);
 }
 
-void session_reject(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
+/* A refusal the client hears: counted under kind, logged with reason. An
+ * error (is_error) also counts toward the session's error limits. */
+static void refuse(struct session *s, enum px_rej kind, const char *reason, int is_error,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void refuse(struct session *s, enum px_rej kind, const char *reason, int is_error,
+		   const char *fmt, va_list ap)
 {
 	char line[600];
-	va_list ap;
 
 	if (kind != REJ_NONE)
 		atomic_fetch_add(&px_stats.rejects[kind], 1);
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	s->errors++;
 	s->rejects++;
 	log_info("reject id=%llx client=%s reason=%s reply=\"%.120s\"", s->id, s->peer_text, reason,
 		 line);
+	if (!is_error) {
+		session_reply(s, "%s", line);
+		return;
+	}
+	s->errors++;
 	if (s->errors >= s->cfg->lim.errors_hard) {
 		atomic_fetch_add(&px_stats.rejects[REJ_ERRORS], 1);
 		session_reply(s, "%s", line);
@@ -209,10 +216,29 @@ void session_reject(struct session *s, enum px_rej kind, const char *reason, con
 	session_reply(s, "%s", line);
 }
 
+void session_reject(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	refuse(s, kind, reason, 1, fmt, ap);
+	va_end(ap);
+}
+
+void session_refuse(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	refuse(s, kind, reason, 0, fmt, ap);
+	va_end(ap);
+}
+
 void session_reset_tx(struct session *s)
 {
 	s->from[0] = '\0';
 	s->tx_rcpts = 0;
+	s->tx_overshoot = 0;
 	if (s->state == SS_MAIL || s->state == SS_RCPT || s->state == SS_DATA)
 		enter_state(s, SS_READY);
 }

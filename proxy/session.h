@@ -100,6 +100,7 @@ struct session {
 	/* the transaction */
 	char from[SP_PATH_MAX + 1];
 	unsigned int tx_rcpts; /* this transaction */
+	unsigned int tx_overshoot; /* refused past the recipient limit, this transaction */
 	unsigned int rcpts;    /* accepted in the whole session */
 	struct sd_state data;
 	struct buf fwd; /* DATA bytes on their way to the backend */
@@ -130,6 +131,10 @@ void session_reply(struct session *s, const char *fmt, ...) __attribute__((forma
 /* A rejection: counted under kind (unless REJ_NONE), logged with reason,
  * replied (after the error delay past errors_soft). */
 void session_reject(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same, for a refusal that is not the client's error (a recipient past
+ * the limit): it does not count toward errors_soft/errors_hard. */
+void session_refuse(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void enter_state(struct session *s, enum ss_state st);
 /* The command is done (its reply written): read the next one. */

@@ -352,9 +352,19 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		return;
 	}
 	if (s->tx_rcpts >= s->cfg->lim.recipients) {
-		/* RFC 5321 4.5.3.1.10: 452, and the accepted ones stay accepted. */
-		session_reject(s, REJ_RECIPIENTS, "recipients",
-			       "452 4.5.3 Error: too many recipients");
+		/* RFC 5321 4.5.3.1.10: 452, and the accepted ones stay accepted.
+		 * A client that sends more recipients than the limit is not
+		 * wrong (it splits the rest into another transaction), so these
+		 * are no errors, until recipient_overshoot of them in one
+		 * transaction (Postfix's smtpd_recipient_overshoot_limit): had
+		 * they counted, ~120 recipients would lose the 100 accepted to
+		 * errors_hard's 421. */
+		if (++s->tx_overshoot <= s->cfg->lim.recipient_overshoot)
+			session_refuse(s, REJ_RECIPIENTS, "recipients",
+				       "452 4.5.3 Error: too many recipients");
+		else
+			session_reject(s, REJ_RECIPIENTS, "recipients",
+				       "452 4.5.3 Error: too many recipients");
 		return;
 	}
 	if (px_relay_decide(s, &p) == PX_RELAY_DENIED) {

@@ -830,6 +830,60 @@ static const char *big_text(size_t n, char fill)
 	return text;
 }
 
+/*
+ * A client with more recipients than the limit (a mailing list): 100 are
+ * accepted, the rest get 452 and are no errors, so the default errors_hard
+ * (20) does not end the session and the message goes to the 100. Only past
+ * recipient_overshoot do they count.
+ */
+Test(proxy, limit_recipients_not_errors)
+{
+	struct pl_client c;
+	json_object *a, *m, *r;
+	int i;
+
+	fake(0, NULL);
+	start(NULL, NULL, NULL, NULL);
+	session(&c, UNTRUSTED);
+	cmd(&c, "250", "MAIL FROM:<list@example.org>");
+	for (i = 0; i < 150; i++)
+		cmd(&c, i < 100 ? "250" : "452 4.5.3", "RCPT TO:<r%d@example.org>", i);
+	cmd(&c, "354", "DATA");
+	body(&c, "Subject: many\r\n\r\nfor a hundred\r\n", "250");
+	quit(&c);
+	a = seen(0);
+	m = nth(a, "message", 0);
+	cr_assert_not_null(m, "the backend got no message, want one for 100 recipients");
+	json_object_object_get_ex(m, "rcpts", &r);
+	cr_assert_eq(json_object_array_length(r), 100, "recipients of the message: got %zu, want 100",
+		     json_object_array_length(r));
+	json_object_put(a);
+
+	finish();
+}
+
+/* Past recipient_overshoot in one message, each one is an error again. */
+Test(proxy, limit_recipient_overshoot)
+{
+	struct pl_client c;
+	int i;
+
+	fake(0, NULL);
+	start(NULL,
+	      LIM_DEFAULT "recipients = 2; recipient_overshoot = 3; errors_hard = 3; "
+			  "errors_soft = 3;",
+	      NULL, NULL);
+	session(&c, UNTRUSTED);
+	cmd(&c, "250", "MAIL FROM:<list@example.org>");
+	cmd(&c, "250", "RCPT TO:<r1@example.org>");
+	cmd(&c, "250", "RCPT TO:<r2@example.org>");
+	for (i = 0; i < 6; i++)
+		cmd(&c, "452 4.5.3", "RCPT TO:<x%d@example.org>", i);
+	expect(&c, "421 4.7.0", "after 3 free recipients past the limit and 3 more (errors_hard 3)");
+	pl_close(&c);
+	finish();
+}
+
 Test(proxy, limit_message_size)
 {
 	struct pl_client c;
