@@ -2,9 +2,11 @@
 /*
  * log.c - stderr/syslog logger with a printf-checked interface.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
@@ -36,6 +38,13 @@ void log_vmsg(enum me_log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+	/* One line, one write(2): the proxy's workers log from several threads
+	 * (and its keeper from another process), and stdio's prefix, text and
+	 * newline as three writes tear lines apart under load. A pipe keeps a
+	 * write of up to PIPE_BUF (4096) bytes whole, so lines are cut there. */
+	char line[4096];
+	size_t n, cap = sizeof(line) - 1; /* room for the newline */
+	int k;
 
 	if (level > log_level)
 		return;
@@ -43,10 +52,19 @@ void log_vmsg(enum me_log_level level, const char *fmt, va_list ap)
 		vsyslog(prio[level], fmt, ap);
 		return;
 	}
-	fprintf(stderr, "%s: %s", log_prog, tag[level]);
-	vfprintf(stderr, fmt, ap);
-	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
-		fputc('\n', stderr);
+	k = snprintf(line, cap, "%s: %s", log_prog, tag[level]);
+	n = k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+	k = vsnprintf(line + n, cap - n, fmt, ap);
+	if (k >= 0 && (size_t)k >= cap - n) {
+		n = cap - 1; /* cut: say so */
+		memcpy(line + n - 3, "...", 3);
+	} else if (k > 0) {
+		n += (size_t)k;
+	}
+	if (!n || line[n - 1] != '\n')
+		line[n++] = '\n';
+	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
+		;
 }
 
 void log_msg(enum me_log_level level, const char *fmt, ...)
