@@ -65,6 +65,20 @@ static void bk_lost(struct session *s, const char *why)
 	bk_finish(s, 0, NULL, why);
 }
 
+/* "backend id=... client=... member=POOL/MEMBER event=... error=..." */
+static void bk_log(const struct session *s, const char *what, const char *why)
+{
+	struct me_kv kv;
+
+	if (log_get_level() < ME_LOG_INFO)
+		return;
+	session_kv(s, &kv, "backend");
+	me_kv_str(&kv, "member", s->bk.name);
+	me_kv_str(&kv, "event", what);
+	me_kv_str(&kv, "error", why);
+	log_info("%s", kv.buf);
+}
+
 static void bk_connect_member(struct session *s)
 {
 	const struct px_member *m = &s->bk.pool->m[s->bk.member];
@@ -91,7 +105,7 @@ static void bk_try_next(struct session *s, const char *why)
 {
 	int next;
 
-	log_info("session %llx: backend %s failed: %s", s->id, s->bk.name, why);
+	bk_log(s, "failed", why);
 	atomic_fetch_add(&px_stats.backend_failures, 1);
 	px_member_result(s->bk.pool, s->bk.member, 0, 0, why);
 	bk_release(s);
@@ -252,7 +266,7 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 		/* Gone mid-session: the member is suspect, the session must know. */
 		atomic_fetch_add(&px_stats.backend_failures, 1);
 		px_member_result(s->bk.pool, s->bk.member, 0, 0, why);
-		log_info("session %llx: backend %s %s", s->id, s->bk.name, why);
+		bk_log(s, "lost", why);
 		bk_lost(s, why);
 		return;
 	case IO_TLSREADY:

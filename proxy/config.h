@@ -25,9 +25,9 @@ enum px_pregreet { PX_PREGREET_IGNORE, PX_PREGREET_LOG, PX_PREGREET_REJECT };
 
 /* Every limit in one place; defaults and reasons are in config.c's table. */
 struct px_limits {
-	unsigned int command_line; /* RFC 5321 4.5.3.1.4: 512 */
-	unsigned int text_line;	   /* RFC 5321 4.5.3.1.6: 1000 */
-	unsigned int recipients;   /* RFC 5321 4.5.3.1.8: at least 100 */
+	unsigned int command_line;	  /* RFC 5321 4.5.3.1.4: 512 */
+	unsigned int text_line;		  /* RFC 5321 4.5.3.1.6: 1000 */
+	unsigned int recipients;	  /* RFC 5321 4.5.3.1.8: at least 100 */
 	unsigned int recipient_overshoot; /* past recipients, before they count as errors */
 	unsigned long long message_size;
 	unsigned int errors_soft;	   /* from here, each error costs error_delay */

@@ -32,7 +32,6 @@ enum px_rej {
 	REJ_AUTH,	  /* AUTH refused here (not offered, needs TLS) */
 	REJ_BACKEND,	  /* refused or failed by the backend */
 	REJ_MAX,
-	REJ_NONE = REJ_MAX, /* session_reject(): a refusal not counted */
 };
 
 struct px_stats {

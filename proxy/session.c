@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "listfile.h"
+#include "kvlog.h"
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
@@ -41,11 +41,37 @@ double session_now(void)
 	return ev_time();
 }
 
+void session_kv(const struct session *s, struct me_kv *kv, const char *event)
+{
+	me_kv_init(kv, event);
+	me_kv_fmt(kv, "id", "%llx", s->id);
+	me_kv_str(kv, "client", s->peer_text);
+}
+
+void session_log(const struct session *s, enum me_log_level level, const char *event,
+		 const char *key, const char *value)
+{
+	struct me_kv kv;
+
+	if (log_get_level() < level)
+		return;
+	session_kv(s, &kv, event);
+	me_kv_str(&kv, key, value);
+	log_msg(level, "%s", kv.buf);
+}
+
 void enter_state(struct session *s, enum ss_state st)
 {
 	if (s->state == st)
 		return;
-	log_debug("session %llx: %s -> %s", s->id, strstate(s->state), strstate(st));
+	if (log_get_level() >= ME_LOG_DEBUG) {
+		struct me_kv kv;
+
+		session_kv(s, &kv, "state");
+		me_kv_str(&kv, "from", strstate(s->state));
+		me_kv_str(&kv, "to", strstate(st));
+		log_debug("%s", kv.buf);
+	}
 	s->state = st;
 }
 
@@ -78,22 +104,27 @@ void session_release(struct session *s)
 static void session_destroy(struct session *s)
 {
 	bk_close(s, 1);
-	/* One line per session, the way Postfix logs a connection; the escaping
-	 * is not done for a line that would not be logged. */
+	/* One line per session, the way Postfix logs a connection; it is not
+	 * built when it would not be logged. */
 	if (log_get_level() >= ME_LOG_INFO) {
-		char helo[140], from[140];
-		double dur = session_now() - s->start;
+		struct me_kv kv;
 
-		me_escape(s->helo, strlen(s->helo), helo, sizeof(helo));
-		me_escape(s->last_from, strlen(s->last_from), from, sizeof(from));
-		log_info("session id=%llx client=%s listener=%s tls=%s helo=<%.100s> from=<%.100s> "
-			 "msgs=%u failed=%u rcpts=%u rejects=%u backend=%s in=%llu out=%llu "
-			 "duration=%.3fs outcome=%s",
-			 s->id, s->peer_text, s->l->listen, s->tls ? s->tls_info : "no", helo, from,
-			 s->msgs_ok, s->msgs_failed, s->rcpts, s->rejects,
-			 s->bk.name[0] ? s->bk.name : "-", s->io ? io_bytes_in(s->io) : 0,
-			 s->io ? io_bytes_out(s->io) : 0, dur,
-			 s->outcome[0] ? s->outcome : "closed");
+		session_kv(s, &kv, "session");
+		me_kv_str(&kv, "listener", s->l->listen);
+		me_kv_str(&kv, "tls", s->tls ? s->tls_info : "no");
+		me_kv_str(&kv, "helo", s->helo);
+		me_kv_str(&kv, "from", s->last_from);
+		me_kv_fmt(&kv, "msgs", "%u", s->msgs_ok);
+		me_kv_fmt(&kv, "failed", "%u", s->msgs_failed);
+		me_kv_fmt(&kv, "rcpts", "%u", s->rcpts);
+		me_kv_fmt(&kv, "rejects", "%u", s->rejects);
+		me_kv_str(&kv, "backend", s->bk.name[0] ? s->bk.name : "-");
+		me_kv_str(&kv, "reply", s->last_reply[0] ? s->last_reply : NULL);
+		me_kv_fmt(&kv, "in", "%llu", s->io ? io_bytes_in(s->io) : 0);
+		me_kv_fmt(&kv, "out", "%llu", s->io ? io_bytes_out(s->io) : 0);
+		me_kv_fmt(&kv, "duration", "%.3fs", session_now() - s->start);
+		me_kv_str(&kv, "outcome", s->outcome[0] ? s->outcome : "closed");
+		log_info("%s", kv.buf);
 	}
 	/* Give the client's slot back before its socket closes: a client that
 	 * has seen the close may reconnect at once, and another worker may
@@ -173,20 +204,32 @@ static void on_delay(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* A refusal the client hears: counted under kind, logged with reason. An
  * error (is_error) also counts toward the session's error limits. */
-static void refuse(struct session *s, enum px_rej kind, const char *reason, int is_error,
-		   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void refuse(struct session *s, enum px_rej kind, int is_error, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
-static void refuse(struct session *s, enum px_rej kind, const char *reason, int is_error,
-		   const char *fmt, va_list ap)
+static void refuse(struct session *s, enum px_rej kind, int is_error, const char *fmt, va_list ap)
 {
 	char line[600];
 
-	if (kind != REJ_NONE)
-		atomic_fetch_add(&px_stats.rejects[kind], 1);
+	atomic_fetch_add(&px_stats.rejects[kind], 1);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	s->rejects++;
-	log_info("reject id=%llx client=%s reason=%s reply=\"%.120s\"", s->id, s->peer_text, reason,
-		 line);
+	if (log_get_level() >= ME_LOG_INFO) {
+		struct me_kv kv;
+
+		/* Everything the client said that led here, so that one line
+		 * answers "who was refused, sending what, and why". */
+		session_kv(s, &kv, "reject");
+		me_kv_str(&kv, "reason", px_rej_name(kind));
+		me_kv_str(&kv, "helo", s->helo[0] ? s->helo : NULL);
+		me_kv_str(&kv, "from",
+			  s->state == SS_MAIL || s->state == SS_RCPT || s->state == SS_DATA
+			      ? s->from
+			      : NULL);
+		me_kv_str(&kv, "to", s->cur_rcpt[0] ? s->cur_rcpt : NULL);
+		me_kv_str(&kv, "reply", line);
+		log_info("%s", kv.buf);
+	}
 	if (!is_error) {
 		session_reply(s, "%s", line);
 		return;
@@ -216,21 +259,21 @@ static void refuse(struct session *s, enum px_rej kind, const char *reason, int 
 	session_reply(s, "%s", line);
 }
 
-void session_reject(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
+void session_reject(struct session *s, enum px_rej kind, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	refuse(s, kind, reason, 1, fmt, ap);
+	refuse(s, kind, 1, fmt, ap);
 	va_end(ap);
 }
 
-void session_refuse(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
+void session_refuse(struct session *s, enum px_rej kind, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	refuse(s, kind, reason, 0, fmt, ap);
+	refuse(s, kind, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -272,8 +315,7 @@ void session_next(struct session *s)
 		}
 		if (rc == SP_TOO_LONG) {
 			io_consume(s->io, used);
-			session_reject(s, REJ_LINE, "line too long",
-				       "500 5.5.2 Error: line too long");
+			session_reject(s, REJ_LINE, "500 5.5.2 Error: line too long");
 			continue;
 		}
 		memcpy(line, buf_ptr(in), len);
@@ -316,9 +358,9 @@ static void client_event(struct session *s, enum io_event ev)
 				s->pregreet = 1;
 				atomic_fetch_add(&px_stats.rejects[REJ_PREGREET], 1);
 				if (s->l->pregreet != PX_PREGREET_IGNORE)
-					log_info(
-					    "pregreet id=%llx client=%s: talked before the banner",
-					    s->id, s->peer_text);
+					session_log(s, ME_LOG_INFO, "pregreet", "action",
+						    s->l->pregreet == PX_PREGREET_REJECT ? "reject"
+											 : "log");
 			}
 			if (s->l->pregreet == PX_PREGREET_REJECT) {
 				session_reply(s, "554 5.7.1 %s Error: talking before the greeting",
@@ -434,7 +476,7 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 	px_worker_add(w, s);
 	atomic_fetch_add(&px_stats.sessions, 1);
 	atomic_fetch_add(&px_stats.active, 1);
-	log_debug("session %llx: connect from %s on %s", s->id, s->peer_text, l->listen);
+	session_log(s, ME_LOG_DEBUG, "connect", "listener", l->listen);
 	if (s->cfg->lim.session_timeout) {
 		ev_timer_set(&s->life, s->cfg->lim.session_timeout, 0);
 		ev_timer_start(w->loop, &s->life);

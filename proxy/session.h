@@ -14,6 +14,8 @@
 #include <netinet/in.h>
 
 #include "config.h"
+#include "kvlog.h"
+#include "log.h"
 #include "io.h"
 #include "metrics.h"
 #include "reply.h"
@@ -99,9 +101,9 @@ struct session {
 
 	/* the transaction */
 	char from[SP_PATH_MAX + 1];
-	unsigned int tx_rcpts; /* this transaction */
+	unsigned int tx_rcpts;	   /* this transaction */
 	unsigned int tx_overshoot; /* refused past the recipient limit, this transaction */
-	unsigned int rcpts;    /* accepted in the whole session */
+	unsigned int rcpts;	   /* accepted in the whole session */
 	struct sd_state data;
 	struct buf fwd; /* DATA bytes on their way to the backend */
 	double data_start;
@@ -111,6 +113,8 @@ struct session {
 	unsigned int msgs_ok, msgs_failed, rejects;
 	char last_from[SP_PATH_MAX + 1];
 	char outcome[96];
+	char last_reply[128];		/* the backend's reply to the last message (its queue id) */
+	char cur_rcpt[SP_PATH_MAX + 1]; /* the RCPT being handled, for a reject line */
 
 	struct px_backend bk;
 };
@@ -128,14 +132,20 @@ void session_release(struct session *s);
 
 /* A reply to the client; "CODE TEXT" without CRLF. */
 void session_reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A rejection: counted under kind (unless REJ_NONE), logged with reason,
+/* A rejection: counted under kind, logged (reason: the kind's metric name),
  * replied (after the error delay past errors_soft). */
-void session_reject(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void session_reject(struct session *s, enum px_rej kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The same, for a refusal that is not the client's error (a recipient past
  * the limit): it does not count toward errors_soft/errors_hard. */
-void session_refuse(struct session *s, enum px_rej kind, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void session_refuse(struct session *s, enum px_rej kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A log line about the session: "EVENT id=... client=..." and, unless key is
+ * NULL, key=value; every value quoted as kvlog.h says. session_kv starts such
+ * a line for a caller that adds more fields. */
+void session_kv(const struct session *s, struct me_kv *kv, const char *event);
+void session_log(const struct session *s, enum me_log_level level, const char *event,
+		 const char *key, const char *value);
 void enter_state(struct session *s, enum ss_state st);
 /* The command is done (its reply written): read the next one. */
 void session_next(struct session *s);

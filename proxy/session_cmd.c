@@ -100,7 +100,7 @@ static void relay_reply(struct session *s, const struct px_reply *r)
 static void backend_gone(struct session *s, const char *err)
 {
 	atomic_fetch_add(&px_stats.rejects[REJ_BACKEND], 1);
-	log_info("session %llx: %s", s->id, err);
+	session_log(s, ME_LOG_INFO, "tempfail", "error", err);
 	session_reply(s, "451 4.4.1 %s Error: no mail server available, try again later",
 		      s->cfg->hostname);
 	session_reset_tx(s);
@@ -181,7 +181,7 @@ static int backend_rset(struct session *s)
 static void cmd_helo(struct session *s, const struct sp_cmd *c)
 {
 	if (!helo_name_ok(c->arg, c->arg_len)) {
-		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: %s hostname", c->name);
+		session_reject(s, REJ_SYNTAX, "501 5.5.4 Syntax: %s hostname", c->name);
 		return;
 	}
 	memcpy(s->helo, c->arg, c->arg_len);
@@ -244,21 +244,20 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 	int rc, i;
 
 	if (s->state == SS_GREETED) {
-		session_reject(s, REJ_SEQUENCE, "sequence",
-			       "503 5.5.1 Error: send HELO/EHLO first");
+		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: send HELO/EHLO first");
 		return;
 	}
 	if (s->state != SS_READY) {
-		session_reject(s, REJ_SEQUENCE, "sequence", "503 5.5.1 Error: nested MAIL command");
+		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
 	rc = sp_parse_path(c->arg, c->arg_len, 0, &p, &why);
 	if (rc) {
 		if (rc == SP_PATH_PARAM)
-			session_reject(s, REJ_SYNTAX, "syntax", "555 5.5.4 Error: %s", why);
+			session_reject(s, REJ_SYNTAX, "555 5.5.4 Error: %s", why);
 		else
-			session_reject(s, REJ_SYNTAX, "syntax",
-				       "501 5.1.7 Bad sender address syntax: %s", why);
+			session_reject(s, REJ_SYNTAX, "501 5.1.7 Bad sender address syntax: %s",
+				       why);
 		return;
 	}
 	/* The pool's lock is taken only when there are parameters to check. */
@@ -266,18 +265,17 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 		px_pool_caps(s->l->pool, &caps);
 	for (i = 0; i < p.nparams; i++)
 		if (!known_param(s, &p.params[i], caps.bits)) {
-			session_reject(s, REJ_SYNTAX, "syntax",
-				       "555 5.5.4 Unsupported option: %.40s", p.params[i].key);
+			session_reject(s, REJ_SYNTAX, "555 5.5.4 Unsupported option: %.40s",
+				       p.params[i].key);
 			return;
 		}
 	if (p.utf8 && !sp_param(&p, "SMTPUTF8", NULL)) {
-		session_reject(s, REJ_SYNTAX, "syntax",
-			       "553 5.6.7 Non-ASCII address needs SMTPUTF8");
+		session_reject(s, REJ_SYNTAX, "553 5.6.7 Non-ASCII address needs SMTPUTF8");
 		return;
 	}
 	size = sp_param(&p, "SIZE", NULL);
 	if (size && strtoull(size, NULL, 10) > s->cfg->lim.message_size) {
-		session_reject(s, REJ_SIZE, "size", "552 5.3.4 Message size exceeds fixed limit");
+		session_reject(s, REJ_SIZE, "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
 	memcpy(s->from, p.addr, sizeof(s->from));
@@ -292,7 +290,7 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 					      p.params[i].key, p.params[i].has_value ? "=" : "",
 					      p.params[i].value);
 		if (n + 3 > sizeof(s->pending)) {
-			session_reject(s, REJ_NONE, "syntax", "501 5.5.4 Error: command too long");
+			session_reject(s, REJ_SYNTAX, "501 5.5.4 Error: command too long");
 			return;
 		}
 		memcpy(line + n, "\r\n", 3);
@@ -343,12 +341,14 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 	int rc, i;
 
 	rc = sp_parse_path(c->arg, c->arg_len, 1, &p, &why);
+	if (!rc)
+		memcpy(s->cur_rcpt, p.addr, sizeof(s->cur_rcpt));
 	if (rc) {
 		if (rc == SP_PATH_PARAM)
-			session_reject(s, REJ_SYNTAX, "syntax", "555 5.5.4 Error: %s", why);
+			session_reject(s, REJ_SYNTAX, "555 5.5.4 Error: %s", why);
 		else
-			session_reject(s, REJ_SYNTAX, "syntax",
-				       "501 5.1.3 Bad recipient address syntax: %s", why);
+			session_reject(s, REJ_SYNTAX, "501 5.1.3 Bad recipient address syntax: %s",
+				       why);
 		return;
 	}
 	if (s->tx_rcpts >= s->cfg->lim.recipients) {
@@ -360,19 +360,16 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		 * they counted, ~120 recipients would lose the 100 accepted to
 		 * errors_hard's 421. */
 		if (++s->tx_overshoot <= s->cfg->lim.recipient_overshoot)
-			session_refuse(s, REJ_RECIPIENTS, "recipients",
-				       "452 4.5.3 Error: too many recipients");
+			session_refuse(s, REJ_RECIPIENTS, "452 4.5.3 Error: too many recipients");
 		else
-			session_reject(s, REJ_RECIPIENTS, "recipients",
-				       "452 4.5.3 Error: too many recipients");
+			session_reject(s, REJ_RECIPIENTS, "452 4.5.3 Error: too many recipients");
 		return;
 	}
 	if (px_relay_decide(s, &p) == PX_RELAY_DENIED) {
 		char addr[140];
 
 		me_escape(p.addr, strlen(p.addr), addr, sizeof(addr));
-		session_reject(s, REJ_RELAY, "relay", "554 5.7.1 <%.100s>: Relay access denied",
-			       addr);
+		session_reject(s, REJ_RELAY, "554 5.7.1 <%.100s>: Relay access denied", addr);
 		return;
 	}
 	if (p.nparams)
@@ -383,14 +380,14 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		    !strcasecmp(p.params[i].key, "NOTIFY") || !strcasecmp(p.params[i].key, "ORCPT");
 
 		if (!dsn || !(caps.bits & PX_CAP_DSN) || !p.params[i].has_value) {
-			session_reject(s, REJ_SYNTAX, "syntax",
-				       "555 5.5.4 Unsupported option: %.40s", p.params[i].key);
+			session_reject(s, REJ_SYNTAX, "555 5.5.4 Unsupported option: %.40s",
+				       p.params[i].key);
 			return;
 		}
 		n += (size_t)snprintf(s->pending + n, sizeof(s->pending) - n, " %s=%s",
 				      p.params[i].key, p.params[i].value);
 		if (n >= sizeof(s->pending) - 3) {
-			session_reject(s, REJ_NONE, "syntax", "501 5.5.4 Error: command too long");
+			session_reject(s, REJ_SYNTAX, "501 5.5.4 Error: command too long");
 			return;
 		}
 	}
@@ -421,11 +418,11 @@ static void data_go(struct session *s, int ok, const struct px_reply *r, const c
 static void cmd_data(struct session *s, const struct sp_cmd *c)
 {
 	if (c->arg_len) {
-		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: DATA");
+		session_reject(s, REJ_SYNTAX, "501 5.5.4 Syntax: DATA");
 		return;
 	}
 	if (!s->tx_rcpts) {
-		session_reject(s, REJ_SEQUENCE, "sequence", "554 5.5.1 Error: no valid recipients");
+		session_reject(s, REJ_SEQUENCE, "554 5.5.1 Error: no valid recipients");
 		return;
 	}
 	s->busy = 1;
@@ -437,7 +434,7 @@ static void cmd_data(struct session *s, const struct sp_cmd *c)
 static void cmd_rset(struct session *s, const struct sp_cmd *c)
 {
 	if (c->arg_len) {
-		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: RSET");
+		session_reject(s, REJ_SYNTAX, "501 5.5.4 Syntax: RSET");
 		return;
 	}
 	session_reply(s, "250 2.0.0 Ok");
@@ -475,10 +472,9 @@ static void cmd_vrfy(struct session *s, const struct sp_cmd *c)
 static void cmd_refused(struct session *s, const struct sp_cmd *c)
 {
 	if (c->verb == SP_XCLIENT || c->verb == SP_XFORWARD)
-		session_reject(s, REJ_DENIED, "denied", "550 5.7.0 Error: %s is not for clients",
-			       c->name);
+		session_reject(s, REJ_DENIED, "550 5.7.0 Error: %s is not for clients", c->name);
 	else
-		session_reject(s, REJ_DENIED, "denied", "502 5.5.1 Error: command not implemented");
+		session_reject(s, REJ_DENIED, "502 5.5.1 Error: command not implemented");
 }
 
 static void cmd_starttls(struct session *s, const struct sp_cmd *c)
@@ -486,21 +482,20 @@ static void cmd_starttls(struct session *s, const struct sp_cmd *c)
 	size_t discarded;
 
 	if (s->l->starttls == PX_TLS_OFF) {
-		session_reject(s, REJ_DENIED, "denied", "502 5.5.1 Error: command not implemented");
+		session_reject(s, REJ_DENIED, "502 5.5.1 Error: command not implemented");
 		return;
 	}
 	if (s->tls) {
 		/* RFC 3207 4.2: a second STARTTLS is refused. */
-		session_reject(s, REJ_SEQUENCE, "sequence", "554 5.5.1 Error: TLS already active");
+		session_reject(s, REJ_SEQUENCE, "554 5.5.1 Error: TLS already active");
 		return;
 	}
 	if (c->arg_len) {
-		session_reject(s, REJ_SYNTAX, "syntax", "501 5.5.4 Syntax: STARTTLS");
+		session_reject(s, REJ_SYNTAX, "501 5.5.4 Syntax: STARTTLS");
 		return;
 	}
 	if (s->state == SS_MAIL || s->state == SS_RCPT) {
-		session_reject(s, REJ_SEQUENCE, "sequence",
-			       "503 5.5.1 Error: MAIL transaction in progress");
+		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: MAIL transaction in progress");
 		return;
 	}
 	session_reply(s, "220 2.0.0 Ready to start TLS");
@@ -508,10 +503,13 @@ static void cmd_starttls(struct session *s, const struct sp_cmd *c)
 	 * client saw our 220: plaintext that must not become a command after
 	 * the handshake (CVE-2011-0411). */
 	io_starttls_server(s->io, s->l->ssl, &discarded);
-	if (discarded)
-		log_info("session %llx: client=%s discarded %zu bytes of plaintext pipelined after "
-			 "STARTTLS",
-			 s->id, s->peer_text, discarded);
+	if (discarded) {
+		char n[24];
+
+		snprintf(n, sizeof(n), "%zu", discarded);
+		/* Plaintext pipelined after STARTTLS: an injection attempt. */
+		session_log(s, ME_LOG_INFO, "starttls", "discarded", n);
+	}
 	/* A backend connection would carry state from before TLS. */
 	bk_close(s, 1);
 	enter_state(s, SS_TLS);
@@ -565,15 +563,14 @@ static void cmd_auth(struct session *s, const struct sp_cmd *c)
 
 	if (!auth_offered(s, &caps)) {
 		if (s->l->auth && s->l->auth_requires_tls && !s->tls)
-			session_reject(s, REJ_AUTH, "auth",
+			session_reject(s, REJ_AUTH,
 				       "530 5.7.0 Must issue a STARTTLS command first");
 		else
-			session_reject(s, REJ_AUTH, "auth",
-				       "503 5.5.1 Error: authentication not enabled");
+			session_reject(s, REJ_AUTH, "503 5.5.1 Error: authentication not enabled");
 		return;
 	}
 	if (s->state == SS_GREETED || s->authenticated || s->state != SS_READY) {
-		session_reject(s, REJ_SEQUENCE, "sequence", "503 5.5.1 Error: %s",
+		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: %s",
 			       s->authenticated		? "already authenticated"
 			       : s->state == SS_GREETED ? "send HELO/EHLO first"
 							: "MAIL transaction in progress");
@@ -583,7 +580,7 @@ static void cmd_auth(struct session *s, const struct sp_cmd *c)
 		if (!isalnum((unsigned char)c->arg[i]) && !strchr("-_ +/=", c->arg[i]))
 			break;
 	if (!c->arg_len || i < c->arg_len || c->arg_len > sizeof(s->pending) - 8) {
-		session_reject(s, REJ_SYNTAX, "syntax",
+		session_reject(s, REJ_SYNTAX,
 			       "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
 		return;
 	}
@@ -607,8 +604,7 @@ void session_auth_line(struct session *s, const char *line, size_t len)
 		enter_state(s, SS_READY);
 		/* The backend is mid-exchange: start over with a fresh connection. */
 		bk_close(s, 0);
-		session_reject(s, REJ_SYNTAX, "syntax",
-			       "501 5.5.2 Error: malformed authentication response");
+		session_reject(s, REJ_SYNTAX, "501 5.5.2 Error: malformed authentication response");
 		return;
 	}
 	memcpy(s->pending, line, len);
@@ -624,12 +620,13 @@ void session_command(struct session *s, const char *line, size_t len)
 	struct sp_cmd c;
 	size_t i;
 
+	s->cur_rcpt[0] = '\0';
 	if (sp_command(line, len, &c)) {
-		session_reject(s, REJ_SYNTAX, "syntax", "500 5.5.2 Error: bad syntax");
+		session_reject(s, REJ_SYNTAX, "500 5.5.2 Error: bad syntax");
 		return;
 	}
 	if (s->cfg->deny[c.verb]) {
-		session_reject(s, REJ_DENIED, "denied", "%s", s->cfg->deny_reply);
+		session_reject(s, REJ_DENIED, "%s", s->cfg->deny_reply);
 		return;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -638,12 +635,12 @@ void session_command(struct session *s, const char *line, size_t len)
 		if (k->verb != c.verb)
 			continue;
 		if (k->needs_tls && tls_required_here(s)) {
-			session_reject(s, REJ_TLS_REQUIRED, "tls required",
+			session_reject(s, REJ_TLS_REQUIRED,
 				       "530 5.7.0 Must issue a STARTTLS command first");
 			return;
 		}
 		if (!(k->states & ST(s->state))) {
-			session_reject(s, REJ_SEQUENCE, "sequence", "%s",
+			session_reject(s, REJ_SEQUENCE, "%s",
 				       k->seq_reply ? k->seq_reply
 						    : "503 5.5.1 Error: bad sequence of commands");
 			return;
@@ -651,6 +648,5 @@ void session_command(struct session *s, const char *line, size_t len)
 		k->proceed(s, &c);
 		return;
 	}
-	session_reject(s, REJ_UNKNOWN, "unknown command",
-		       "500 5.5.2 Error: command not recognized");
+	session_reject(s, REJ_UNKNOWN, "500 5.5.2 Error: command not recognized");
 }

@@ -34,8 +34,10 @@ static void data_lost(struct session *s)
 
 static void data_end_reply(struct session *s, int ok, const struct px_reply *r, const char *err)
 {
+	char last[100];
+
 	if (!ok) {
-		log_info("session %llx: no reply to the end of the message: %s", s->id, err);
+		session_log(s, ME_LOG_INFO, "tempfail", "error", err);
 		data_lost(s);
 	} else {
 		/* Counted before the client can see the reply, so the metrics
@@ -49,6 +51,8 @@ static void data_end_reply(struct session *s, int ok, const struct px_reply *r, 
 			atomic_fetch_add(&px_stats.data_failed, 1);
 		}
 		io_write(s->io, r->text, r->len);
+		snprintf(s->last_reply, sizeof(s->last_reply), "%d %s", r->code,
+			 px_reply_last(r, last, sizeof(last)));
 	}
 	/* From SS_DATA (where every message ends) this is SS_READY again. */
 	session_reset_tx(s);
@@ -81,8 +85,10 @@ static void data_done(struct session *s)
 						    : REJ_BARE_NEWLINE;
 		atomic_fetch_add(&px_stats.data_refused, 1);
 		s->msgs_failed++;
+		/* Logged with its sender, then forgotten (a 421 for too many
+		 * errors leaves the session closing, which the reset keeps). */
+		session_reject(s, why, "%s", sd_bad_reply(s->data.bad));
 		session_reset_tx(s);
-		session_reject(s, why, px_rej_name(why), "%s", sd_bad_reply(s->data.bad));
 		if (s->state != SS_CLOSING)
 			session_next(s);
 		return;

@@ -33,8 +33,7 @@
 
 enum { BOL, DOT, DOTCR, TEXT, CR };
 
-void sd_init(struct sd_state *s, enum sd_mode mode, size_t max_line,
-	     unsigned long long max_size)
+void sd_init(struct sd_state *s, enum sd_mode mode, size_t max_line, unsigned long long max_size)
 {
 	memset(s, 0, sizeof(*s));
 	s->mode = mode;
@@ -87,7 +86,8 @@ static int text(struct sd_state *s, struct buf *out, const char *p, size_t n)
 		room = (size_t)(s->max_size - s->size);
 	if (!s->bad && s->max_line) {
 		/* max_line counts the CRLF, which is not here yet */
-		size_t line_room = s->max_line > s->line_len + 2 ? s->max_line - 2 - s->line_len : 0;
+		size_t line_room =
+		    s->max_line > s->line_len + 2 ? s->max_line - 2 - s->line_len : 0;
 
 		if (line_room < room)
 			room = line_room;

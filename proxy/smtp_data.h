@@ -22,8 +22,8 @@
 #include "buf.h"
 
 enum sd_mode {
-	SD_REJECT = 0,	/* a bare CR or LF fails the message */
-	SD_NORMALIZE,	/* a bare CR or LF becomes CRLF */
+	SD_REJECT = 0, /* a bare CR or LF fails the message */
+	SD_NORMALIZE,  /* a bare CR or LF becomes CRLF */
 };
 
 /* Why a message failed (the first reason seen). */
@@ -38,18 +38,17 @@ enum sd_bad {
 
 struct sd_state {
 	enum sd_mode mode;
-	size_t max_line;      /* longest text line, CRLF included; 0 = no limit */
+	size_t max_line;	     /* longest text line, CRLF included; 0 = no limit */
 	unsigned long long max_size; /* most content bytes; 0 = no limit */
-	int st;		      /* internal machine state */
+	int st;			     /* internal machine state */
 	size_t line_len;
-	int after_crlf;	      /* the last line end was a real CRLF (or none yet) */
+	int after_crlf;		 /* the last line end was a real CRLF (or none yet) */
 	unsigned long long size; /* content bytes seen (the end marker excluded) */
 	enum sd_bad bad;
-	int done;	      /* the end marker was consumed */
+	int done; /* the end marker was consumed */
 };
 
-void sd_init(struct sd_state *s, enum sd_mode mode, size_t max_line,
-	     unsigned long long max_size);
+void sd_init(struct sd_state *s, enum sd_mode mode, size_t max_line, unsigned long long max_size);
 
 /*
  * Consume DATA content from in[0..len). What must go to the backend is

@@ -31,427 +31,15 @@
 #include <openssl/evp.h>
 
 #include "lib/proxylab.h"
+#include "lib/pxcase.h"
 #include "lib/testenv.h"
 #include "lib/traffic.h"
 
-#define TRUSTED	  "127.0.0.2"
-#define UNTRUSTED "127.0.0.3"
-
-/* What most tests run with; each test may give its own. */
-#define TOP_DEFAULT                                                                                \
-	"relay_domains = [ \"example.org\", \".sub.example.org\" ];\n"                             \
-	"relay_networks = [ \"127.0.0.2/32\" ];\n"
-#define LIM_DEFAULT "connect_timeout = \"2s\"; "
-#define LISTEN0	    "{ listen = \"127.0.0.1:@P0@\"; auth_requires_tls = false; }"
-#define HEALTH	    "health = { interval = 200; timeout = 1000; rise = 1; fall = 2; };"
-#define POOL_F0	    "{ name = \"main\"; members = ( \"127.0.0.1:@F0@\" ); " HEALTH " }"
-
-static struct pl lab;
-static char msg[131072]; /* assertion text, built before freeing what it quotes */
-static char rbuf[16384]; /* the last reply */
-
-/* ---- fixtures ---- */
-
-/* From the LeakSanitizer runtime when there is one (SAN=1 builds). */
-void __lsan_disable(void) __attribute__((weak));
-
-static void setup(void)
-{
-	int rc;
-
-	/* What is under test is the proxy, whose leaks its own LeakSanitizer
-	 * reports (and finish() turns into failures). A failed assertion here
-	 * leaves the test's buffers unfreed: not worth a report of their own. */
-	if (__lsan_disable && !getenv("PL_LSAN"))
-		__lsan_disable();
-	rc = pl_init(&lab);
-
-	if (rc) {
-		pl_fini(&lab);
-		cr_assert_fail("setup: pl_init: got %d, want 0", rc);
-	}
-}
-
-static void teardown(void)
-{
-	char *log = lab.dir[0] ? pl_read_file(lab.proxy_log) : NULL;
-
-	/* Not an assertion (those do not count in .fini): shown for the record. */
-	if (pl_sanitizer(log))
-		fprintf(stderr, "test_proxy: sanitizer report in the proxy's log:\n%s\n", log);
-	free(log);
-	pl_fini(&lab);
-}
-
-TestSuite(proxy, .init = setup, .fini = teardown, .timeout = 40);
-TestSuite(proxy_cfg, .init = setup, .fini = teardown, .timeout = 30);
-TestSuite(proxy_tls, .init = setup, .fini = teardown, .timeout = 40);
-TestSuite(proxy_pool, .init = setup, .fini = teardown, .timeout = 60);
-TestSuite(proxy_load, .init = setup, .fini = teardown, .timeout = 120);
-
-/* The proxy's log, for a failure message (static, truncated at the front). */
-static const char *proxy_log(void)
-{
-	static char tail[8192];
-	char *log = pl_read_file(lab.proxy_log);
-	size_t n = log ? strlen(log) : 0;
-
-	snprintf(tail, sizeof(tail), "%s", log ? log + (n > 8000 ? n - 8000 : 0) : "(none)");
-	free(log);
-	return tail;
-}
-
-static void fake(int i, const char *args)
-{
-	int rc = pl_fake_start(&lab, i, "%s", args ? args : "");
-
-	cr_assert_eq(rc, 0, "starting fakesmtp.py %d (%s): got %d, want 0", i, args ? args : "",
-		     rc);
-}
-
-static void sink(int i)
-{
-	int rc = pl_sink_start(&lab, i, NULL);
-
-	cr_assert_eq(rc, 0, "starting smtp-sink %d: got %d, want 0", i, rc);
-}
-
-static void start_conf(const char *conf)
-{
-	int rc = pl_proxy_start(&lab, conf);
-
-	if (rc) {
-		snprintf(
-		    msg, sizeof(msg),
-		    "starting mailedge-proxy: got %d (exit status %d), want it ready; log:\n%s", rc,
-		    lab.proxy_status, proxy_log());
-		cr_assert_fail("%s", msg);
-	}
-}
-
-/* A configuration from its parts (NULL: the default part). */
-static void make_conf(char *out, size_t len, const char *top, const char *limits,
-		      const char *listeners, const char *pools)
-{
-	snprintf(out, len,
-		 "# written by test_proxy\nhostname = \"mx.test\";\nuser = \"nobody\";\n"
-		 "workers = 2;\nmetrics = \"127.0.0.1:@M@\";\n%s\nlimits = { %s };\n"
-		 "listeners = ( %s );\npools = ( %s );\n",
-		 top ? top : TOP_DEFAULT, limits ? limits : LIM_DEFAULT,
-		 listeners ? listeners : LISTEN0, pools ? pools : POOL_F0);
-}
-
-static void start(const char *top, const char *limits, const char *listeners, const char *pools)
-{
-	char conf[16384];
-
-	make_conf(conf, sizeof(conf), top, limits, listeners, pools);
-	start_conf(conf);
-}
-
-/* The end of every test: the proxy drains on SIGTERM, exits 0, and its log
- * holds no sanitizer report. */
-static void finish(void)
-{
-	int st = lab.proxy_status;
-	char *log;
-
-	if (lab.proxy > 0) {
-		pl_proxy_signal(&lab, SIGTERM);
-		st = pl_proxy_wait(&lab, 1500);
-		/* A session still open (draining itself is sigterm_drains' to test):
-		 * the second signal closes them all. */
-		if (st == -ETIMEDOUT) {
-			pl_proxy_signal(&lab, SIGTERM);
-			st = pl_proxy_wait(&lab, 10000);
-		}
-	}
-	log = pl_read_file(lab.proxy_log);
-	if (pl_sanitizer(log)) {
-		snprintf(msg, sizeof(msg), "proxy log: got a sanitizer report, want none:\n%s",
-			 log);
-		free(log);
-		cr_assert_fail("%s", msg);
-	}
-	free(log);
-	cr_assert_eq(st, 0, "proxy exit status after SIGTERM: got %d, want 0; log:\n%s", st,
-		     proxy_log());
-}
-
-/* ---- the client side ---- */
-
-static void open_at(struct pl_client *c, const char *src, int port)
-{
-	int rc = pl_connect(c, src, port), code;
-
-	cr_assert_eq(rc, 0, "connecting to 127.0.0.1:%d from %s: got %d (%s), want 0", port,
-		     src ? src : "127.0.0.1", rc, c->err);
-	code = pl_reply(c, rbuf, sizeof(rbuf), 10000);
-	cr_assert_eq(code, 220, "banner on port %d: got %d '%s', want 220", port, code, rbuf);
-}
-
-static void open_client(struct pl_client *c, const char *src)
-{
-	open_at(c, src, lab.port[0]);
-}
-
-static int starts(const char *text, const char *want)
-{
-	return !strncmp(text, want, strlen(want));
-}
-
-/* Read a reply; it must start with want ("250", "554 5.7.1"). */
-static const char *expect(struct pl_client *c, const char *want, const char *what)
-{
-	int code = pl_reply(c, rbuf, sizeof(rbuf), 10000);
-
-	if (code < 0)
-		snprintf(rbuf, sizeof(rbuf), "%s",
-			 code == -EPIPE ? "(connection closed)" : "(no reply)");
-	cr_assert(starts(rbuf, want), "%s: got '%s', want '%s ...'", what, rbuf, want);
-	return rbuf;
-}
-
-/* Send a command (CRLF added); its reply must start with want. */
-static const char *cmd(struct pl_client *c, const char *want, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static const char *cmd(struct pl_client *c, const char *want, const char *fmt, ...)
-{
-	char line[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(pl_send(c, "%s\r\n", line), 0, "sending '%.60s': got a closed connection",
-		     line);
-	snprintf(msg, sizeof(msg), "reply to '%.200s'", line);
-	return expect(c, want, msg);
-}
-
-static void ehlo(struct pl_client *c, const char *name)
-{
-	cmd(c, "250", "EHLO %s", name);
-}
-
-/* What most tests begin with: a connection from src, greeted as client.test. */
-static void session(struct pl_client *c, const char *src)
-{
-	open_client(c, src);
-	ehlo(c, "client.test");
-}
-
-/* The rest of a message after the 354, then its end: the reply must start
- * with want. */
-static void body(struct pl_client *c, const char *text, const char *want)
-{
-	cr_assert_eq(pl_send(c, "%s.\r\n", text), 0, "sending a message: connection closed");
-	expect(c, want, "reply to the end of the message");
-}
-
-/* A whole transaction that must be accepted. */
-/* MAIL (with params such as "SIZE=100" after it, unless NULL), RCPT and
- * DATA, each accepted: the client may send the message. */
-static void start_data_params(struct pl_client *c, const char *from, const char *params,
-			      const char *to)
-{
-	cmd(c, "250", "MAIL FROM:<%s>%s%s", from, params ? " " : "", params ? params : "");
-	cmd(c, "250", "RCPT TO:<%s>", to);
-	cmd(c, "354", "DATA");
-}
-
-static void start_data(struct pl_client *c, const char *from, const char *to)
-{
-	start_data_params(c, from, NULL, to);
-}
-
-static void deliver(struct pl_client *c, const char *from, const char *to, const char *text)
-{
-	start_data(c, from, to);
-	body(c, text, "250");
-}
-
-static void quit(struct pl_client *c)
-{
-	cmd(c, "221", "QUIT");
-	pl_close(c);
-}
-
-/* Every reply until a 221 or the connection closes (or ms pass), as text. */
-static const char *read_all(struct pl_client *c, int ms)
-{
-	static char all[65536];
-	long long deadline = now_ms() + ms;
-	size_t o = 0;
-	int code = 0;
-
-	all[0] = '\0';
-	while (code != 221 && now_ms() < deadline) {
-		code = pl_reply(c, rbuf, sizeof(rbuf), (int)(deadline - now_ms()));
-		if (code < 0)
-			break;
-		o += (size_t)snprintf(all + o, sizeof(all) - o, "%s", rbuf);
-		if (o >= sizeof(all))
-			o = sizeof(all) - 1;
-	}
-	if (code < 0 && c->len) /* a partial reply before the close */
-		snprintf(all + o, sizeof(all) - o, "%.*s", (int)c->len, c->in);
-	c->len = 0;
-	return all;
-}
-
-/* Replies in a transcript: lines "CODE " (the last line of each reply). */
-static int final_replies(const char *all)
-{
-	int n = 0;
-
-	for (const char *l = all; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l))
-		if (strlen(l) >= 4 && l[0] >= '2' && l[0] <= '5' && l[3] == ' ')
-			n++;
-	return n;
-}
-
-/* ---- what the backends saw ---- */
-
-/* The fake's events once its connections are over (json_object_put them). */
-static json_object *seen(int i)
-{
-	int rc = pl_fake_settle(&lab, i, 5000);
-
-	cr_assert_eq(rc, 0, "fake %d: got connections still open after 5 s, want all closed", i);
-	return pl_fake_events(&lab, i);
-}
-
-static int seen_count(int i, const char *ev, const char *key, const char *needle)
-{
-	json_object *a = seen(i);
-	int n = pl_count(a, ev, key, needle);
-
-	json_object_put(a);
-	return n;
-}
-
-/* The n-th (0-based) event of kind ev, or NULL; borrowed from a. */
-static json_object *nth(json_object *a, const char *ev, int n)
-{
-	size_t i, len = json_object_array_length(a);
-
-	for (i = 0; i < len; i++) {
-		json_object *o = json_object_array_get_idx(a, i), *v;
-
-		if (json_object_object_get_ex(o, "ev", &v) &&
-		    !strcmp(json_object_get_string(v), ev) && n-- == 0)
-			return o;
-	}
-	return NULL;
-}
-
-static const char *field(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "";
-}
-
-static long long ifield(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) && v ? json_object_get_int64(v) : -1;
-}
-
-/* Wait until the proxy offers cap in EHLO (the first health check is in). */
-static void wait_cap(const char *cap)
-{
-	long long deadline = now_ms() + 5000;
-	char want[64];
-
-	snprintf(want, sizeof(want), "250-%s", cap);
-	for (;;) {
-		struct pl_client c;
-		int ok = 0;
-
-		open_client(&c, NULL);
-		if (pl_cmd(&c, rbuf, sizeof(rbuf), "EHLO wait.test") == 250) {
-			ok = strstr(rbuf, want) != NULL;
-			want[3] = ' ';
-			ok = ok || strstr(rbuf, want);
-			want[3] = '-';
-		}
-		pl_close(&c);
-		if (ok)
-			return;
-		cr_assert_lt(now_ms(), deadline, "EHLO: got '%s', want %s offered within 5 s", rbuf,
-			     cap);
-		usleep(50 * 1000);
-	}
-}
-
-static char *metrics(void)
-{
-	char *m = pl_http_get(lab.metrics_port, "/metrics");
-
-	cr_assert_not_null(m, "GET /metrics on 127.0.0.1:%d: got no answer, want metrics",
-			   lab.metrics_port);
-	return m;
-}
-
-static long long metric(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static long long metric(const char *fmt, ...)
-{
-	char series[512], *m = metrics();
-	long long v;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(series, sizeof(series), fmt, ap);
-	va_end(ap);
-	v = pl_metric(m, series);
-	free(m);
-	return v;
-}
-
-/* Wait until the series has the value; returns the last value seen. */
-static long long metric_wait(long long want, int ms, const char *series)
-{
-	long long deadline = now_ms() + ms, v;
-
-	for (;;) {
-		v = metric("%s", series);
-		if (v == want || now_ms() >= deadline)
-			return v;
-		usleep(50 * 1000);
-	}
-}
-
-static const char *b64_plain(const char *user, const char *pass)
-{
-	static char out[256];
-	static const char tbl[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned char in[200];
-	size_t n = 0, i, o = 0;
-
-	in[n++] = 0;
-	memcpy(in + n, user, strlen(user));
-	n += strlen(user);
-	in[n++] = 0;
-	memcpy(in + n, pass, strlen(pass));
-	n += strlen(pass);
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-			     (i + 2 < n ? in[i + 2] : 0);
-
-		out[o++] = tbl[v >> 18 & 63];
-		out[o++] = tbl[v >> 12 & 63];
-		out[o++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return out;
-}
+TestSuite(proxy, .init = pxc_setup, .fini = pxc_teardown, .timeout = 40);
+TestSuite(proxy_cfg, .init = pxc_setup, .fini = pxc_teardown, .timeout = 30);
+TestSuite(proxy_tls, .init = pxc_setup, .fini = pxc_teardown, .timeout = 40);
+TestSuite(proxy_pool, .init = pxc_setup, .fini = pxc_teardown, .timeout = 60);
+TestSuite(proxy_load, .init = pxc_setup, .fini = pxc_teardown, .timeout = 120);
 
 /* ====================================================================== */
 /* Relay control: the truth table                                          */
@@ -855,8 +443,8 @@ Test(proxy, limit_recipients_not_errors)
 	m = nth(a, "message", 0);
 	cr_assert_not_null(m, "the backend got no message, want one for 100 recipients");
 	json_object_object_get_ex(m, "rcpts", &r);
-	cr_assert_eq(json_object_array_length(r), 100, "recipients of the message: got %zu, want 100",
-		     json_object_array_length(r));
+	cr_assert_eq(json_object_array_length(r), 100,
+		     "recipients of the message: got %zu, want 100", json_object_array_length(r));
 	json_object_put(a);
 
 	finish();
@@ -879,7 +467,8 @@ Test(proxy, limit_recipient_overshoot)
 	cmd(&c, "250", "RCPT TO:<r2@example.org>");
 	for (i = 0; i < 6; i++)
 		cmd(&c, "452 4.5.3", "RCPT TO:<x%d@example.org>", i);
-	expect(&c, "421 4.7.0", "after 3 free recipients past the limit and 3 more (errors_hard 3)");
+	expect(&c, "421 4.7.0",
+	       "after 3 free recipients past the limit and 3 more (errors_hard 3)");
 	pl_close(&c);
 	finish();
 }
@@ -1218,9 +807,9 @@ Test(proxy, pregreet_reject_and_log)
 	cr_assert_null(strstr(c.in, "220"), "a rejected pre-greeter also got a banner: '%.*s'",
 		       (int)c.len, c.in);
 	pl_close(&c);
-	cr_assert_eq(pl_log_wait(&lab, "talked before the banner", 2, 2000), 2,
+	cr_assert_eq(pl_log_wait(&lab, "pregreet id=", 2, 2000), 2,
 		     "pregreet log lines: got %d, want 2; log:\n%s",
-		     pl_log_wait(&lab, "talked before the banner", 2, 0), proxy_log());
+		     pl_log_wait(&lab, "pregreet id=", 2, 0), proxy_log());
 	cr_assert_eq(seen_count(0, "message", NULL, NULL), 1, "messages: got %d, want 1",
 		     seen_count(0, "message", NULL, NULL));
 	cr_assert(closed, "after the 554 to a pre-greeter: got the connection open 2 s later, "
@@ -1369,8 +958,8 @@ ParameterizedTest(const struct smuggle_case *t, proxy, smuggling_normalized)
 		     0, "%s: the backend got the smuggled MAIL/RCPT as commands; client:\n%s",
 		     t->name, all);
 	cr_assert_eq(pl_count(a, "message", NULL, NULL), nul ? 0 : 1,
-		     "%s: the backend stored %d messages, want %d; client transcript:\n%s",
-		     t->name, pl_count(a, "message", NULL, NULL), nul ? 0 : 1, all);
+		     "%s: the backend stored %d messages, want %d; client transcript:\n%s", t->name,
+		     pl_count(a, "message", NULL, NULL), nul ? 0 : 1, all);
 	cr_assert_eq(pl_count_str(all, "queued as"), pl_count(a, "message", NULL, NULL),
 		     "%s: the client heard 'queued as' %d times, the backend stored %d messages; "
 		     "client transcript:\n%s",
@@ -1386,8 +975,7 @@ ParameterizedTest(const struct smuggle_case *t, proxy, smuggling_normalized)
 			  t->name, all);
 	else
 		cr_assert_eq(pl_count(a, "message", "data", "smuggled body"), 1,
-			     "%s: the smuggled text is not content of the stored message",
-			     t->name);
+			     "%s: the smuggled text is not content of the stored message", t->name);
 	for (i = 0; i < len; i++) {
 		json_object *o = json_object_array_get_idx(a, i);
 
@@ -1414,16 +1002,17 @@ Test(proxy, bare_newline_normalize_bytes)
 	start(TOP_DEFAULT "bare_newline = \"normalize\";\n", NULL, NULL, NULL);
 	session(&c, UNTRUSTED);
 	start_data(&c, "alice@example.org", "bob@example.org");
-	pl_send(&c,
-		"Subject: mixed\nX-A: cr\rX-B: crlf\r\n\r\nline1\nline2\rline3\r\n..dot\n.\r\n");
+	pl_send(&c, "Subject: mixed\nX-A: cr\rX-B: crlf\r\n\r\nline1\nline2\rline3\r\n..dot\n"
+		    ".\nlast\r\n.\r\n");
 	expect(&c, "250", "a message with bare line ends (normalize)");
 	quit(&c);
 	a = seen(0);
-	cr_assert_str_eq(
-	    field(nth(a, "message", 0), "data"),
-	    "Subject: mixed\r\nX-A: cr\r\nX-B: crlf\r\n\r\nline1\r\nline2\r\nline3\r\n..dot\r\n",
-	    "bytes at the backend: got '%s', want every line end CRLF, dot-stuffing kept",
-	    field(nth(a, "message", 0), "data"));
+	cr_assert_str_eq(field(nth(a, "message", 0), "data"),
+			 "Subject: mixed\r\nX-A: cr\r\nX-B: crlf\r\n\r\nline1\r\nline2\r\nline3\r\n"
+			 "..dot\r\n..\r\nlast\r\n",
+			 "bytes at the backend: got '%s', want every line end CRLF, dot-stuffing "
+			 "kept, and the lone dot after a bare LF content",
+			 field(nth(a, "message", 0), "data"));
 	json_object_put(a);
 	finish();
 }
@@ -1546,36 +1135,6 @@ Test(proxy, pipelining_rset)
 /* STARTTLS                                                                */
 /* ====================================================================== */
 
-#define TLS_FILES "cert = \"@TLS@/srv.pem\"; key = \"@TLS@/srv.key\";"
-#define LISTEN_TLS                                                                                 \
-	"{ listen = \"127.0.0.1:@P0@\"; starttls = \"optional\"; " TLS_FILES " },"                 \
-	"{ listen = \"127.0.0.1:@P1@\"; starttls = \"required\"; " TLS_FILES " },"                 \
-	"{ listen = \"127.0.0.1:@P2@\"; starttls = \"optional\"; auth_requires_tls = "             \
-	"false; " TLS_FILES " }"
-
-static char ca_path[256];
-
-static void start_tls(const char *fake_args, const char *limits)
-{
-	int rc = pl_make_certs(&lab);
-
-	cr_assert_eq(rc, 0, "making the test CA and certificate: got %d, want 0", rc);
-	snprintf(ca_path, sizeof(ca_path), "%s/ca.pem", lab.tls);
-	fake(0, fake_args);
-	start(NULL, limits, LISTEN_TLS, NULL);
-}
-
-/* STARTTLS on an open client: 220, handshake (verified), EHLO again. */
-static void starttls(struct pl_client *c)
-{
-	int rc;
-
-	cmd(c, "220", "STARTTLS");
-	cr_assert_eq(c->len, 0, "plaintext after the 220 to STARTTLS: '%.*s'", (int)c->len, c->in);
-	rc = pl_tls(c, ca_path, 0);
-	cr_assert_eq(rc, 0, "TLS handshake: got %d (%s), want 0", rc, c->err);
-}
-
 Test(proxy_tls, optional_swaks_plain_and_tls)
 {
 	char *out = NULL;
@@ -1692,7 +1251,7 @@ ParameterizedTest(const struct inject_case *t, proxy_tls, starttls_injection)
 	if (t->marker[0])
 		cr_assert_eq(seen_count(0, NULL, "line", t->marker), 0,
 			     "%s: injected commands reached the backend", t->name);
-	cr_assert_geq(pl_log_wait(&lab, "pipelined after STARTTLS", 1, 2000), 1,
+	cr_assert_geq(pl_log_wait(&lab, "starttls id=", 1, 2000), 1,
 		      "%s: proxy log: got no line about discarded plaintext; log:\n%s", t->name,
 		      proxy_log());
 	finish();

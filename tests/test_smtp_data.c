@@ -289,20 +289,16 @@ static const struct vcase vcases[] = {
 	VEC("cr.cr", N, PRE "\r.\r" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED, QUIT),
 	/* \n.\r\n */
 	VEC("lf.crlf", R, PRE "\n.\r\n" SMUGGLED QUIT, 1, SD_BARE_LF, PRE, QUIT),
-	VEC("lf.crlf", N, PRE "\n.\r\n" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED,
-	    QUIT),
+	VEC("lf.crlf", N, PRE "\n.\r\n" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED, QUIT),
 	/* \r\n.\n */
 	VEC("crlf.lf", R, PRE "\r\n.\n" SMUGGLED QUIT, 1, SD_BARE_LF, PRE "\r\n", QUIT),
-	VEC("crlf.lf", N, PRE "\r\n.\n" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED,
-	    QUIT),
+	VEC("crlf.lf", N, PRE "\r\n.\n" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED, QUIT),
 	/* \r\n.\r */
 	VEC("crlf.cr", R, PRE "\r\n.\r" SMUGGLED QUIT, 1, SD_BARE_CR, PRE "\r\n", QUIT),
-	VEC("crlf.cr", N, PRE "\r\n.\r" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED,
-	    QUIT),
+	VEC("crlf.cr", N, PRE "\r\n.\r" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED, QUIT),
 	/* \r.\r\n */
 	VEC("cr.crlf", R, PRE "\r.\r\n" SMUGGLED QUIT, 1, SD_BARE_CR, PRE, QUIT),
-	VEC("cr.crlf", N, PRE "\r.\r\n" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED,
-	    QUIT),
+	VEC("cr.crlf", N, PRE "\r.\r\n" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED, QUIT),
 	/* \n.\r */
 	VEC("lf.cr", R, PRE "\n.\r" SMUGGLED QUIT, 1, SD_BARE_LF, PRE, QUIT),
 	VEC("lf.cr", N, PRE "\n.\r" SMUGGLED QUIT, 1, SD_OK, PRE "\r\n..\r\n" SMUGGLED, QUIT),
@@ -363,8 +359,7 @@ static const struct vcase vcases[] = {
 	VEC("cr cr lf", N, "a\r\r\n.\r\n" QUIT, 1, SD_OK, "a\r\n\r\n.\r\n", QUIT),
 	VEC("lf cr", N, "a\n\rb\r\n.\r\n" QUIT, 1, SD_OK, "a\r\n\r\nb\r\n.\r\n", QUIT),
 	VEC("empty lines", R, "\r\n\r\n.\r\n" QUIT, 1, SD_OK, "\r\n\r\n.\r\n", QUIT),
-	VEC("empty lines", N, "\n\r\n\r.\r\n.\r\n" QUIT, 1, SD_OK, "\r\n\r\n\r\n..\r\n.\r\n",
-	    QUIT),
+	VEC("empty lines", N, "\n\r\n\r.\r\n.\r\n" QUIT, 1, SD_OK, "\r\n\r\n\r\n..\r\n.\r\n", QUIT),
 
 	/* not ended yet: everything taken, nothing ended early */
 	VEC("no end yet", R, PRE, 0, SD_OK, PRE, ""),
@@ -401,7 +396,7 @@ ParameterizedTest(const struct vcase *c, smtp_data, vectors)
 
 	/* Smuggled commands are never left for the command parser, in either mode. */
 	cr_assert(!contains(c->in + want.consumed, c->restlen, EVIL),
-			  "%s: got the smuggled MAIL left as a command", name);
+		  "%s: got the smuggled MAIL left as a command", name);
 }
 
 /* ---- limits ---- */
