@@ -282,6 +282,7 @@ void session_reset_tx(struct session *s)
 	s->from[0] = '\0';
 	s->tx_rcpts = 0;
 	s->tx_overshoot = 0;
+	s->smtputf8 = 0;
 	if (s->state == SS_MAIL || s->state == SS_RCPT || s->state == SS_DATA)
 		enter_state(s, SS_READY);
 }

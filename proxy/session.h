@@ -101,6 +101,7 @@ struct session {
 
 	/* the transaction */
 	char from[SP_PATH_MAX + 1];
+	int smtputf8;		   /* MAIL said SMTPUTF8 */
 	unsigned int tx_rcpts;	   /* this transaction */
 	unsigned int tx_overshoot; /* refused past the recipient limit, this transaction */
 	unsigned int rcpts;	   /* accepted in the whole session */

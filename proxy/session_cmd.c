@@ -279,6 +279,7 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 		return;
 	}
 	memcpy(s->from, p.addr, sizeof(s->from));
+	s->smtputf8 = sp_param(&p, "SMTPUTF8", NULL) != NULL;
 	/* The command the backend gets is rebuilt from what was checked, never
 	 * the client's bytes: its parameters pass only if the pool offers them. */
 	{
@@ -363,6 +364,12 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 			session_refuse(s, REJ_RECIPIENTS, "452 4.5.3 Error: too many recipients");
 		else
 			session_reject(s, REJ_RECIPIENTS, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	if (p.utf8 && !s->smtputf8) {
+		/* RFC 6531 3.4: only a transaction that said SMTPUTF8 may name a
+		 * non-ASCII mailbox, for every recipient as for the sender. */
+		session_reject(s, REJ_SYNTAX, "553 5.6.7 Non-ASCII address needs SMTPUTF8");
 		return;
 	}
 	if (px_relay_decide(s, &p) == PX_RELAY_DENIED) {

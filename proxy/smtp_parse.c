@@ -125,6 +125,52 @@ static int atext(unsigned char c)
 	return isalnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c)) || c >= 0x80;
 }
 
+/* Well-formed UTF-8 (RFC 3629 4): no overlong forms, no surrogates, nothing
+ * past U+10FFFF, no truncated sequence. */
+static int utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		unsigned char lo = 0x80, hi = 0xbf;
+		size_t k, more;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			more = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			more = 2;
+			if (c == 0xe0)
+				lo = 0xa0; /* overlong */
+			else if (c == 0xed)
+				hi = 0x9f; /* surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			more = 3;
+			if (c == 0xf0)
+				lo = 0x90; /* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f; /* past U+10FFFF */
+		} else {
+			return 0; /* 0x80-0xc1 (continuation or overlong lead), 0xf5-0xff */
+		}
+		if (i + more >= n)
+			return 0; /* truncated */
+		for (k = 1; k <= more; k++) {
+			unsigned char b = s[i + k];
+
+			if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf))
+				return 0;
+		}
+		i += more + 1;
+	}
+	return 1;
+}
+
 /* Dot-string = Atom *("." Atom) */
 static int dot_string(const char *s, size_t n)
 {
@@ -382,13 +428,20 @@ int sp_parse_path(const char *arg, size_t len, int is_rcpt, struct sp_path *p, c
 			return SP_PATH_TOO_LONG;
 		}
 	}
+	for (i = 0; i < mlen; i++)
+		if ((unsigned char)mbox[i] >= 0x80)
+			p->utf8 = 1;
+	/* RFC 6531 3.3: non-ASCII must be UTF-8. A backend that is handed
+	 * malformed bytes may cut, map or misroute them; nobody downstream
+	 * should have to guess. */
+	if (p->utf8 && !utf8_valid(mbox, mlen)) {
+		*why = "invalid UTF-8 in the address";
+		return SP_PATH_SYNTAX;
+	}
 	memcpy(p->addr, mbox, mlen);
 	p->addr[mlen] = '\0';
 	p->local_len = local_len;
 	p->domain = at < mlen ? p->addr + at + 1 : p->addr + mlen;
-	for (i = 0; i < mlen; i++)
-		if ((unsigned char)mbox[i] >= 0x80)
-			p->utf8 = 1;
 	return SP_PATH_OK;
 }
 

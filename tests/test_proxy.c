@@ -2689,6 +2689,46 @@ Test(proxy_tls, sighup_reload_with_root_only_key)
  * default) resolves these to the remote domain, and a backend that trusts the
  * proxy's address would relay them. The proxy must judge them the way the
  * backend's own reject_unauth_destination would: as relaying. */
+/*
+ * RFC 6531: a non-ASCII mailbox only in a transaction that said SMTPUTF8 (for
+ * the recipients as for the sender), and then only as well-formed UTF-8;
+ * neither kind of refusal reaches the backend.
+ */
+Test(proxy, smtputf8_addresses)
+{
+	struct pl_client c;
+	json_object *a;
+
+	fake(0, "--smtputf8");
+	start(NULL, NULL, NULL, NULL);
+	wait_cap("SMTPUTF8");
+	session(&c, UNTRUSTED);
+	cmd(&c, "553 5.6.7", "MAIL FROM:<j\xc3\xb6rg@example.org>");
+	cmd(&c, "250", "MAIL FROM:<alice@example.org>");
+	cmd(&c, "553 5.6.7",
+	    "RCPT TO:<b\xc3\xa9"
+	    "a@example.org>");
+	cmd(&c, "250", "RSET");
+	cmd(&c, "250", "MAIL FROM:<j\xc3\xb6rg@example.org> SMTPUTF8");
+	cmd(&c, "501 5.1.3",
+	    "RCPT TO:<b\xe9"
+	    "a@example.org>");					    /* latin-1 */
+	cmd(&c, "501 5.1.3", "RCPT TO:<\xc0\xafx@example.org>");    /* overlong */
+	cmd(&c, "501 5.1.3", "RCPT TO:<\xed\xa0\x80@example.org>"); /* surrogate */
+	cmd(&c, "250",
+	    "RCPT TO:<b\xc3\xa9"
+	    "a@example.org>");
+	cmd(&c, "354", "DATA");
+	body(&c, "Subject: utf8\r\n\r\nok\r\n", "250");
+	quit(&c);
+	a = seen(0);
+	cr_assert_eq(pl_count(a, "rcpt", NULL, NULL), 1,
+		     "RCPTs at the backend: got %d, want 1 (the well-formed one, in SMTPUTF8)",
+		     pl_count(a, "rcpt", NULL, NULL));
+	json_object_put(a);
+	finish();
+}
+
 Test(proxy, relay_routing_in_local_part_denied)
 {
 	static const char *const rcpts[] = {

@@ -705,6 +705,23 @@ static const struct path_case path_cases[] = {
 	BAD("param value with tab", RCPT, "TO:<a@example.org> NOTIFY=NEVER\tX=1", SP_PATH_PARAM),
 	BADN("param value with nul", MAIL, "FROM:<a@example.org> ENVID=a\0b", SP_PATH_PARAM),
 	BAD("tab between params", MAIL, "FROM:<a@example.org> SIZE=1\tBODY=7BIT", SP_PATH_PARAM),
+	/* RFC 6531 addresses must be well-formed UTF-8 (RFC 3629) */
+	OK("utf-8, 4 bytes", RCPT, "TO:<\xf0\x9f\x93\xa7@example.org>", "\xf0\x9f\x93\xa7@example.org",
+	   4, "example.org", .utf8 = 1),
+	OK("utf-8, U+10FFFF", RCPT, "TO:<\xf4\x8f\xbf\xbf@example.org>", "\xf4\x8f\xbf\xbf@example.org",
+	   4, "example.org", .utf8 = 1),
+	BAD("lone continuation byte", RCPT, "TO:<a\x80@example.org>", SP_PATH_SYNTAX),
+	BAD("latin-1, not utf-8", RCPT, "TO:<j\xf6rg@example.org>", SP_PATH_SYNTAX),
+	BAD("overlong /", RCPT, "TO:<\xc0\xaf@example.org>", SP_PATH_SYNTAX),
+	BAD("overlong 3 bytes", RCPT, "TO:<\xe0\x80\xaf@example.org>", SP_PATH_SYNTAX),
+	BAD("overlong 4 bytes", RCPT, "TO:<\xf0\x80\x80\xaf@example.org>", SP_PATH_SYNTAX),
+	BAD("surrogate", RCPT, "TO:<\xed\xa0\x80@example.org>", SP_PATH_SYNTAX),
+	BAD("past U+10FFFF", RCPT, "TO:<\xf4\x90\x80\x80@example.org>", SP_PATH_SYNTAX),
+	BAD("0xff", MAIL, "FROM:<a\xff@example.org>", SP_PATH_SYNTAX),
+	BAD("truncated at the @", RCPT, "TO:<a\xc3@example.org>", SP_PATH_SYNTAX),
+	BAD("truncated at the end", RCPT, "TO:<a@example.or\xe2\x82>", SP_PATH_SYNTAX),
+	BAD("bad utf-8 in the domain", RCPT, "TO:<a@b\xfc" "cher.example>", SP_PATH_SYNTAX),
+	BAD("bad utf-8 in quotes", RCPT, "TO:<\"\xc3\x28\"@example.org>", SP_PATH_SYNTAX),
 };
 
 ParameterizedTestParameters(smtp_parse, path)

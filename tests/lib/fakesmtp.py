@@ -43,6 +43,7 @@ mailedge-proxy tests. Python 3 standard library only.
                           refuse others (535)
       --chunking          advertise CHUNKING (BDAT is answered 250 and logged)
       --dsn               advertise DSN
+      --smtputf8          advertise SMTPUTF8
       --expect-proxy      read a PROXY v1/v2 header before greeting
       --lenient-dot       also end DATA at a bare-LF/bare-CR dot line, the way
                           a vulnerable server would (smuggling tests)
@@ -222,6 +223,8 @@ class Server:
         lines = [NAME, "PIPELINING", "SIZE %d" % SIZE, "8BITMIME"]
         if a.dsn:
             lines.append("DSN")
+        if a.smtputf8:
+            lines.append("SMTPUTF8")
         if a.xclient:
             lines.append("XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT")
         if a.auth:
@@ -590,6 +593,7 @@ def main():
     s.add_argument("--auth", default="")
     s.add_argument("--chunking", action="store_true")
     s.add_argument("--dsn", action="store_true")
+    s.add_argument("--smtputf8", action="store_true")
     s.add_argument("--expect-proxy", action="store_true")
     s.add_argument("--lenient-dot", action="store_true")
     s.add_argument("--reject-rcpt", default="")
