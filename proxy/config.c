@@ -102,6 +102,9 @@ static const struct me_conf_item limit_items[] = {
 	  "pre-greeter (see the listeners' pregreet); 0 = greet at once" },
 	{ "tls_handshake_timeout", ME_CONF_DURATION, FIELD(px_limits, tls_handshake_timeout), 1,
 	  600, "30s", "a TLS handshake must finish in this time" },
+	{ "drain_timeout", ME_CONF_DURATION, FIELD(px_limits, drain_timeout), 0, 3600, "30s",
+	  "after SIGTERM, running sessions get this long to finish; then each hears "
+	  "421 4.3.2 and is closed" },
 	ME_CONF_END,
 };
 

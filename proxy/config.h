@@ -46,6 +46,7 @@ struct px_limits {
 	unsigned int connect_timeout;	   /* seconds to connect to a backend */
 	unsigned int greet_delay;	   /* milliseconds before the banner (pre-greet test) */
 	unsigned int tls_handshake_timeout; /* seconds */
+	unsigned int drain_timeout;	    /* seconds sessions get to finish after SIGTERM */
 };
 
 struct px_member {

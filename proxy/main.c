@@ -27,8 +27,6 @@
 #include "pool.h"
 #include "worker.h"
 
-#define DRAIN_SECONDS 30
-
 static const char usage[] =
     "usage: mailedge-proxy [-c FILE] [-t] [--listen ADDR:PORT]... [--backend ADDR:PORT]...\n"
     "                      [--starttls off|optional|required] [--cert FILE --key FILE]\n"
@@ -55,7 +53,8 @@ static const char usage[] =
     "\n"
     "Signals: SIGHUP reloads the configuration (running sessions keep theirs;\n"
     "listeners need a restart), SIGTERM drains: no new sessions, running ones get\n"
-    "30 s to finish. Exit status 0, or 2 for a configuration error.\n";
+    "limits.drain_timeout (30 s) to finish, then 421 4.3.2. A second SIGTERM closes\n"
+    "them at once. Exit status 0, or 2 for a configuration error.\n";
 
 static struct px_server srv;
 static struct px_health *health;
@@ -174,10 +173,10 @@ static void on_term(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	notify("STOPPING=1");
-	log_info("%s: draining %zu sessions (at most %d s)", strsignal(w->signum),
-		 px_server_sessions(&srv), DRAIN_SECONDS);
+	log_info("%s: draining %zu sessions (at most %u s)", strsignal(w->signum),
+		 px_server_sessions(&srv), srv.cfg->lim.drain_timeout);
 	px_server_drain(&srv, 0);
-	ev_timer_init(&drain_timer, on_drain_timeout, DRAIN_SECONDS, 0);
+	ev_timer_init(&drain_timer, on_drain_timeout, srv.cfg->lim.drain_timeout, 0);
 	ev_timer_start(loop, &drain_timer);
 }
 

@@ -237,7 +237,7 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
 	}
 	if (atomic_load(&w->srv->force_close))
 		while (w->sessions)
-			session_close(w->sessions, "closed: shutting down");
+			session_shutdown(w->sessions);
 	if (w->draining && !w->nsessions)
 		ev_break(loop, EVBREAK_ALL);
 }

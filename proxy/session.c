@@ -162,6 +162,16 @@ void session_close(struct session *s, const char *outcome)
 	session_free(s);
 }
 
+void session_shutdown(struct session *s)
+{
+	/* Mid-handshake nothing plaintext may be said; a closing session has
+	 * said its last word already. */
+	if (s->state != SS_TLS && s->state != SS_CLOSING && !s->dying)
+		session_reply(s, "421 4.3.2 %s Service shutting down, try again later",
+			      s->cfg->hostname);
+	session_close(s, "closed: shutting down");
+}
+
 void session_reply(struct session *s, const char *fmt, ...)
 {
 	char line[1024];

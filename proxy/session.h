@@ -125,6 +125,10 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 		   const struct sockaddr_storage *peer);
 /* Close now (after the last reply is written if there is one). */
 void session_close(struct session *s, const char *outcome);
+/* The end of a drain: 421 4.3.2 where a reply can still be said, and close.
+ * Called twice for a session whose 421 could not leave at once: the second
+ * call frees it. */
+void session_shutdown(struct session *s);
 /* Every callback into a session (its connections' events, its timers) holds
  * it for the duration: a close requested inside frees it only when the
  * outermost callback returns, so no code runs on a freed session. */

@@ -2302,6 +2302,31 @@ Test(proxy, sigterm_drains)
 
 /* The metrics endpoint answers and closes ("Connection: close"): a scrape
  * does not hold a connection open. */
+/* At the end of the drain, a session still open hears why it is closed:
+ * 421 4.3.2, in plain SMTP and inside TLS alike, and the proxy exits 0. */
+Test(proxy, sigterm_drain_deadline_says_421)
+{
+	struct pl_client a, b;
+	int st;
+
+	start_tls(NULL, LIM_DEFAULT "drain_timeout = \"1s\";");
+	session(&a, UNTRUSTED);
+	session(&b, UNTRUSTED);
+	starttls(&b);
+	ehlo(&b, "client.test");
+	cmd(&a, "250", "MAIL FROM:<alice@example.org>");
+	pl_proxy_signal(&lab, SIGTERM);
+	expect(&a, "421 4.3.2", "an idle session at the drain deadline");
+	expect(&b, "421 4.3.2", "a TLS session at the drain deadline");
+	cr_assert(pl_wait_close(&a, 2000), "after the 421: got the connection open, want it closed");
+	pl_close(&a);
+	pl_close(&b);
+	st = pl_proxy_wait(&lab, 5000);
+	cr_assert_eq(st, 0, "exit status after the drain: got %d, want 0; log:\n%s", st,
+		     proxy_log());
+	finish();
+}
+
 Test(proxy_pool, metrics_close)
 {
 	struct pl_client c;
