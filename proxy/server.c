@@ -128,6 +128,32 @@ void px_client_leave(const struct sockaddr_storage *peer)
 
 /* ---- listening ---- */
 
+/*
+ * Is another process listening on l's address? SO_REUSEPORT lets every
+ * process of the same user bind a listening address, so a second proxy
+ * started by mistake (or any other root daemon) would silently share the
+ * port and take half its connections. A probe bound without SO_REUSEPORT
+ * fails with EADDRINUSE when anyone listens there; the workers' own sockets
+ * are only bound after it, so they never trip it.
+ */
+static int port_taken(const struct px_listener *l, char *why, size_t why_len)
+{
+	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc = 0;
+
+	if (fd < 0)
+		return 0; /* bind_one says why */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) && errno == EADDRINUSE) {
+		snprintf(why, why_len, "%s: %s (another process listens there)", l->listen,
+			 strerror(EADDRINUSE));
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
 static int bind_one(const struct px_listener *l, char *why, size_t why_len)
 {
 	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
@@ -189,6 +215,9 @@ int px_server_bind(struct px_server *srv, struct px_config *cfg, int workers, ch
 	int i;
 	size_t j;
 
+	for (j = 0; j < cfg->nls; j++)
+		if (port_taken(&cfg->ls[j], why, why_len))
+			return -1;
 	srv->nw = workers;
 	srv->w = calloc((size_t)workers, sizeof(*srv->w));
 	if (!srv->w)

@@ -2327,6 +2327,28 @@ Test(proxy, sigterm_drain_deadline_says_421)
 	finish();
 }
 
+/* A second proxy on a port the first one listens on refuses to start, as
+ * nginx and Postfix do, instead of sharing it through SO_REUSEPORT; the
+ * first one's workers still share theirs (it runs with two). */
+Test(proxy, second_instance_refused)
+{
+	struct pl_client c;
+	char *out = NULL;
+	int st;
+
+	fake(0, NULL);
+	start(NULL, NULL, NULL, NULL);
+	st = pl_sh(&out, 20000, "%s -c %s 2>&1", tenv_bin("mailedge-proxy"), lab.conf);
+	cr_assert_eq(st, 2, "a second proxy on the same port: got status %d, want 2; output:\n%s",
+		     st, out);
+	cr_assert(strstr(out, "Address already in use"),
+		  "a second proxy: got '%s', want 'Address already in use'", out);
+	free(out);
+	session(&c, UNTRUSTED); /* the first one still serves */
+	quit(&c);
+	finish();
+}
+
 Test(proxy_pool, metrics_close)
 {
 	struct pl_client c;
