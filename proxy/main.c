@@ -320,6 +320,15 @@ int main(int argc, char **argv)
 		log_err("%s", why);
 		return 2;
 	}
+	/* The user is only switched to when started as root, but -t is asked
+	 * before a start: a user nobody created fails then, not later. */
+	if ((test || !getuid()) && cfg->user[0] && !getpwnam(cfg->user)) {
+		log_err("%s: user '%s' does not exist: create it (adduser --system --group "
+			"--no-create-home %s) or set 'user'",
+			flags.config ? flags.config : "--user", cfg->user, cfg->user);
+		px_config_put(cfg);
+		return 2;
+	}
 	if (test) {
 		printf("%s: %zu listeners, %zu pools, %zu relay domains: configuration OK\n",
 		       flags.config ? flags.config : "flags", cfg->nls, cfg->npools, cfg->ndomains);

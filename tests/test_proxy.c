@@ -2091,6 +2091,27 @@ Test(proxy_cfg, check_valid)
 	free(out);
 }
 
+/* The user the proxy runs as must exist: -t says so rather than OK, and a
+ * start fails before it binds anything. */
+Test(proxy_cfg, user_must_exist)
+{
+	char *out;
+	int st, mode;
+
+	for (mode = 0; mode < 2; mode++) {
+		st = run_proxy(&out,
+			       "hostname = \"mx.test\";\nuser = \"no-such-user-mailedge\";\n"
+			       "listeners = ( { listen = \"127.0.0.1:@P0@\"; } );\n"
+			       "pools = ( { name = \"p\"; members = ( \"127.0.0.1:25\" ); } );\n",
+			       mode ? "" : "-t");
+		cr_assert(st == 2 && strstr(out, "user 'no-such-user-mailedge' does not exist"),
+			  "%s with a missing user: got status %d and '%s', want 2 and 'does not "
+			  "exist'",
+			  mode ? "a start" : "-t", st, out);
+		free(out);
+	}
+}
+
 struct cfg_case {
 	char name[24];
 	char conf[768]; /* a whole configuration; @TLS@ etc. expanded */
