@@ -58,9 +58,21 @@ static void hc_io(struct io *io, enum io_event ev, void *arg)
 
 	switch (ev) {
 	case IO_CONNECTED: {
-		unsigned char hdr[PP_V2_MAX];
-		int n = px_pool_proxy_header(c->pool, NULL, NULL, 1, hdr, sizeof(hdr));
+		/* A v1 header names the check's own connection (from this socket
+		 * to the member): "PROXY UNKNOWN" is refused by Postfix, so a
+		 * pool of Postfix members would stay down for ever. v2 has a
+		 * command for the proxy's own connections: LOCAL. */
+		const struct px_member *m = &c->pool->m[c->member];
+		unsigned char hdr[PP_V2_MAX + PP_V1_MAX];
+		struct sockaddr_storage self;
+		int n = -1;
 
+		if (c->pool->pass == PX_PASS_PROXY_V1 && !io_local_addr(io, &self))
+			n = px_pool_proxy_header(c->pool, (struct sockaddr *)&self,
+						 (const struct sockaddr *)&m->addr, 0, hdr,
+						 sizeof(hdr));
+		else
+			n = px_pool_proxy_header(c->pool, NULL, NULL, 1, hdr, sizeof(hdr));
 		if (n > 0)
 			io_write(io, hdr, (size_t)n);
 	}

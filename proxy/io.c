@@ -572,6 +572,13 @@ const char *io_strerror(const struct io *io)
 	return io->err;
 }
 
+int io_local_addr(const struct io *io, struct sockaddr_storage *ss)
+{
+	socklen_t len = sizeof(*ss);
+
+	return getsockname(io->fd, (struct sockaddr *)ss, &len);
+}
+
 unsigned long long io_bytes_in(const struct io *io)
 {
 	return io->nin;

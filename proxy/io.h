@@ -67,6 +67,8 @@ const char *io_tls_version(const struct io *io);
 const char *io_tls_cipher(const struct io *io);
 
 const char *io_strerror(const struct io *io);
+/* The connection's own address (getsockname): 0, or -1 with errno. */
+int io_local_addr(const struct io *io, struct sockaddr_storage *ss);
 unsigned long long io_bytes_in(const struct io *io);
 unsigned long long io_bytes_out(const struct io *io);
 
