@@ -114,7 +114,7 @@ $(OUT)/mailedge-listsync: $(LISTSYNC_OBJS) $(LIBCOMMON)
 
 PROXY_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard proxy/*.c))
 PROXY_LIB  := $(filter-out $(OUT)/proxy/main.o,$(PROXY_OBJS))
-LIBS_PROXY := -lev -lssl -lcrypto -lconfig -lpthread
+LIBS_PROXY := -lev -lssl -lcrypto -lconfig -lcares -lpthread
 
 $(OUT)/mailedge-proxy: $(PROXY_OBJS) $(LIBCOMMON)
 	$(call msg,LINK,$@)
@@ -175,7 +175,7 @@ FUZZ_SRCS_fuzz_listsync_config := listsync/config.c
 FUZZ_SRCS_fuzz_smtp_command    := proxy/smtp_parse.c
 FUZZ_SRCS_fuzz_smtp_data       := proxy/smtp_data.c proxy/buf.c
 FUZZ_SRCS_fuzz_passclient      := proxy/passclient.c
-FUZZ_SRCS_fuzz_smtp_reply      := proxy/reply.c proxy/buf.c
+FUZZ_SRCS_fuzz_smtp_reply      := proxy/reply.c proxy/buf.c proxy/passclient.c
 
 build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h listsync/*.c listsync/*.h proxy/*.c proxy/*.h) $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(@D)

@@ -21,6 +21,7 @@
 #include "passclient.h"
 #include "pool.h"
 #include "session.h"
+#include "tls.h"
 #include "worker.h"
 
 #define BK_IN_LIMIT (64 * 1024)
@@ -44,6 +45,7 @@ static void bk_release(struct session *s)
 		s->bk.counted = 0;
 	}
 	s->bk.step = BK_NONE;
+	s->bk.tls = 0;
 }
 
 /* Hand the pending callback its result (it may issue the next command). */
@@ -139,8 +141,106 @@ void bk_open(struct session *s, bk_cb cb)
 
 static void bk_send_ehlo(struct session *s, enum bk_step next)
 {
-	io_printf(s->bk.io, "EHLO %s\r\n", s->cfg->hostname);
+	if (next == BK_EHLO2 && s->helo[0])
+		/* After XCLIENT, Postfix expects the client's own HELO/EHLO
+		 * (XCLIENT_README): with ours, the backend would log and stamp
+		 * the gateway's name in place of the HELO it was just told. */
+		io_printf(s->bk.io, "%s %s\r\n", s->esmtp ? "EHLO" : "HELO", s->helo);
+	else
+		io_printf(s->bk.io, "EHLO %s\r\n", s->cfg->hostname);
 	s->bk.step = next;
+}
+
+/* TLS toward the member, with the pool's context and the member's name to
+ * verify; the handshake follows (IO_TLSREADY or IO_ERROR). 0 or -1. */
+static int bk_tls_start(struct session *s)
+{
+	SSL *ssl = SSL_new(s->bk.pool->tls_ctx);
+
+	if (ssl && px_tls_client_attach(ssl, s->bk.pool, &s->bk.pool->m[s->bk.member])) {
+		SSL_free(ssl);
+		ssl = NULL;
+	}
+	return io_starttls_client(s->bk.io, ssl) ? -1 : 0;
+}
+
+/* After the EHLO reply: STARTTLS to the member when the pool wants TLS.
+ * 1 when it was sent, 0 to go on in plaintext, -1 when the member cannot
+ * give the TLS the pool requires (why says so). */
+static int bk_want_starttls(struct session *s, char *why, size_t why_len)
+{
+	const struct px_pool *p = s->bk.pool;
+
+	if (p->tls == PX_BTLS_NONE || p->tls_implicit || s->bk.tls)
+		return 0;
+	if (!(s->bk.caps.bits & PX_CAP_STARTTLS)) {
+		if (p->tls == PX_BTLS_OPTIONAL)
+			return 0;
+		snprintf(why, why_len, "does not offer STARTTLS (backend_tls %s)",
+			 p->tls == PX_BTLS_VERIFY ? "verify" : "required");
+		return -1;
+	}
+	io_write(s->bk.io, "STARTTLS\r\n", 10);
+	s->bk.step = BK_STARTTLS;
+	return 1;
+}
+
+/* What XCLIENT says of the client's name, from the session's lookup. */
+static void rdns_attrs(const struct session *s, struct xclient_attrs *a)
+{
+	switch (s->rdns.status) {
+	case PX_RDNS_OK:
+		a->name = s->rdns.name;
+		a->reverse = s->rdns.reverse;
+		break;
+	case PX_RDNS_TEMPFAIL:
+		a->name = a->reverse = "[TEMPUNAVAIL]";
+		break;
+	default: /* unknown, or never looked up */
+		a->name = "[UNAVAILABLE]";
+		a->reverse = s->rdns.reverse[0] ? s->rdns.reverse : "[UNAVAILABLE]";
+		break;
+	}
+}
+
+/* XCLIENT to the member (step BK_XCLIENT), or wait for the client's name
+ * (BK_RDNS) first. 0 when there is nothing to send: go on without it. */
+static int bk_send_xclient(struct session *s)
+{
+	char line[XCLIENT_MAX + 1];
+	struct xclient_attrs a = {
+		.offered = s->bk.caps.xclient,
+		.addr = (struct sockaddr *)&s->peer,
+		.helo = s->helo,
+		.proto = s->esmtp ? "ESMTP" : "SMTP",
+	};
+
+	if (s->rdns_q) {
+		s->bk.step = BK_RDNS; /* session_rdns_done() comes back here */
+		return 1;
+	}
+	rdns_attrs(s, &a);
+	if (xclient_line(&a, line, sizeof(line)) <= 0)
+		return 0;
+	io_write(s->bk.io, line, strlen(line));
+	s->bk.step = BK_XCLIENT;
+	return 1;
+}
+
+static void bk_opened(struct session *s, const struct px_reply *r)
+{
+	s->bk.step = BK_READY;
+	io_set_timeout(s->bk.io, 0);
+	px_member_result(s->bk.pool, s->bk.member, 1, 0, NULL);
+	bk_finish(s, 1, r, NULL);
+}
+
+void bk_rdns_done(struct session *s)
+{
+	static const struct px_reply none = { .code = 250 };
+
+	if (s->bk.step == BK_RDNS && !bk_send_xclient(s))
+		bk_opened(s, &none);
 }
 
 static void bk_send_pass(struct session *s)
@@ -172,26 +272,30 @@ static void bk_opening_reply(struct session *s, const struct px_reply *r)
 			bk_try_next(s, why);
 			return;
 		}
-		px_caps_parse(r, &s->bk.caps);
-		if (s->bk.step == BK_EHLO && s->bk.pool->pass == PX_PASS_XCLIENT &&
-		    (s->bk.caps.bits & PX_CAP_XCLIENT)) {
-			char line[XCLIENT_MAX + 1];
-			struct xclient_attrs a = {
-				.addr = (struct sockaddr *)&s->peer,
-				.helo = s->helo,
-				.proto = s->esmtp ? "ESMTP" : "SMTP",
-			};
+		/* A HELO after XCLIENT (the client's choice) answers with no
+		 * capabilities: those of the first EHLO stand. */
+		if (s->bk.step == BK_EHLO || s->esmtp)
+			px_caps_parse(r, &s->bk.caps);
+		if (s->bk.step == BK_EHLO) {
+			int t = bk_want_starttls(s, why, sizeof(why));
 
-			if (xclient_line(&a, line, sizeof(line)) > 0) {
-				io_write(s->bk.io, line, strlen(line));
-				s->bk.step = BK_XCLIENT;
+			if (t < 0)
+				bk_try_next(s, why);
+			if (t)
 				return;
-			}
 		}
-		s->bk.step = BK_READY;
-		io_set_timeout(s->bk.io, 0);
-		px_member_result(s->bk.pool, s->bk.member, 1, 0, NULL);
-		bk_finish(s, 1, r, NULL);
+		if (s->bk.step == BK_EHLO && s->bk.pool->pass == PX_PASS_XCLIENT &&
+		    (s->bk.caps.bits & PX_CAP_XCLIENT) && bk_send_xclient(s))
+			return;
+		bk_opened(s, r);
+		return;
+	case BK_STARTTLS:
+		if (px_reply_expect(r, 220, "STARTTLS answered", why, sizeof(why))) {
+			bk_try_next(s, why);
+			return;
+		}
+		if (bk_tls_start(s))
+			bk_try_next(s, "TLS: out of memory");
 		return;
 	case BK_XCLIENT:
 		/* XCLIENT answers with a new greeting (220); the session starts over. */
@@ -217,8 +321,10 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 	switch (ev) {
 	case IO_CONNECTED:
 		s->bk.step = BK_GREETING;
-		bk_send_pass(s);
+		bk_send_pass(s); /* a PROXY header precedes even implicit TLS */
 		io_set_timeout(s->bk.io, s->cfg->lim.backend_timeout);
+		if (s->bk.pool->tls != PX_BTLS_NONE && s->bk.pool->tls_implicit && bk_tls_start(s))
+			bk_try_next(s, "TLS: out of memory");
 		return;
 	case IO_DATAIN:
 		while (!s->dying && s->bk.io && (rc = px_reply_take(io_in(s->bk.io), &r)) != 0) {
@@ -270,6 +376,11 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 		bk_lost(s, why);
 		return;
 	case IO_TLSREADY:
+		s->bk.tls = 1;
+		/* Implicit: the greeting follows. STARTTLS: the session starts
+		 * over, so EHLO again (RFC 3207 4.2), now inside TLS. */
+		if (s->bk.step == BK_STARTTLS)
+			bk_send_ehlo(s, BK_EHLO);
 		return;
 	}
 }

@@ -11,8 +11,8 @@
 
 struct buf {
 	char *data;
-	size_t off;   /* first unconsumed byte */
-	size_t len;   /* end of data */
+	size_t off; /* first unconsumed byte */
+	size_t len; /* end of data */
 	size_t cap;
 	size_t limit; /* most bytes it may hold unconsumed; 0 = no limit */
 };

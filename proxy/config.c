@@ -27,15 +27,13 @@
 #include <unistd.h>
 #include <libconfig.h>
 
-#include "conf.h"
-#include "config.h"
+#include "config_int.h"
+#include "material.h"
 #include "log.h"
 #include "passclient.h"
 #include "pool.h"
 #include "str.h"
 #include "tls.h"
-
-#define FIELD(t, f) offsetof(struct t, f), sizeof(((struct t *)0)->f)
 
 static const struct me_conf_item top_items[] = {
 	{ "hostname", ME_CONF_STR, FIELD(px_config, hostname), 0, 0, "",
@@ -48,6 +46,11 @@ static const struct me_conf_item top_items[] = {
 	  "ADDR:PORT for Prometheus text metrics (keep it local); empty = off" },
 	{ "bare_newline", ME_CONF_STR, FIELD(px_config, bare_newline), 0, 0, "reject",
 	  "a bare CR or LF in DATA: reject the message, or normalize it to CRLF" },
+	{ "tls_ticket_rotation", ME_CONF_DURATION, FIELD(px_config, tls_ticket_rotation), 60,
+	  7 * 86400, "1h",
+	  "a new key for TLS session tickets this often; a ticket stays good for two "
+	  "periods. The keys live in the process: every worker and every reload shares "
+	  "them, a restart makes new ones" },
 	{ "deny_reply", ME_CONF_STR, FIELD(px_config, deny_reply), 0, 0,
 	  "502 5.5.1 Command not implemented", "reply to a denied command" },
 	ME_CONF_END,
@@ -108,59 +111,15 @@ static const struct me_conf_item limit_items[] = {
 	ME_CONF_END,
 };
 
-struct listener_text {
-	char listen[128], starttls[16], cert[256], key[256], chain[256], pool[32], banner[256],
-	    pregreet[16];
-	int auth, auth_requires_tls;
+struct dns_text {
+	unsigned int timeout, tries;
 };
 
-static const struct me_conf_item listener_items[] = {
-	{ "listen", ME_CONF_STR, FIELD(listener_text, listen), 0, 0, NULL,
-	  "ADDR:PORT or [IPv6]:PORT to accept on" },
-	{ "starttls", ME_CONF_STR, FIELD(listener_text, starttls), 0, 0, "",
-	  "off, optional or required; default optional with a cert, off without. A "
-	  "public MX on port 25 must not require TLS (RFC 3207)" },
-	{ "cert", ME_CONF_STR, FIELD(listener_text, cert), 0, 0, "", "certificate (PEM)" },
-	{ "key", ME_CONF_STR, FIELD(listener_text, key), 0, 0, "", "its private key (PEM)" },
-	{ "chain", ME_CONF_STR, FIELD(listener_text, chain), 0, 0, "",
-	  "intermediate certificates (PEM); may also follow the certificate in cert" },
-	{ "pool", ME_CONF_STR, FIELD(listener_text, pool), 0, 0, "",
-	  "backend pool; default the only (or first) pool" },
-	{ "banner", ME_CONF_STR, FIELD(listener_text, banner), 0, 0, "",
-	  "text after '220 ' ; default 'HOSTNAME ESMTP'" },
-	{ "pregreet", ME_CONF_STR, FIELD(listener_text, pregreet), 0, 0, "log",
-	  "a client that talks before the banner: ignore, log, or reject (554 and close)" },
-	{ "auth", ME_CONF_BOOL, FIELD(listener_text, auth), 0, 1, "true",
-	  "offer AUTH (relayed to the pool) when the pool offers it" },
-	{ "auth_requires_tls", ME_CONF_BOOL, FIELD(listener_text, auth_requires_tls), 0, 1, "true",
-	  "offer and accept AUTH only inside TLS" },
-	ME_CONF_END,
-};
-
-struct pool_text {
-	char name[32], balance[16], pass_client[16];
-	unsigned int hc_interval, hc_timeout, rise, fall;
-};
-
-static const struct me_conf_item pool_items[] = {
-	{ "name", ME_CONF_STR, FIELD(pool_text, name), 0, 0, NULL, "the pool's name" },
-	{ "balance", ME_CONF_STR, FIELD(pool_text, balance), 0, 0, "roundrobin",
-	  "roundrobin or leastconn, both weighted by the members' weight" },
-	{ "pass_client", ME_CONF_STR, FIELD(pool_text, pass_client), 0, 0, "none",
-	  "tell members the client's address: none, xclient (when a member offers "
-	  "it), proxy-v1 or proxy-v2" },
-	ME_CONF_END,
-};
-
-static const struct me_conf_item health_items[] = {
-	{ "interval", ME_CONF_UINT, FIELD(pool_text, hc_interval), 100, 3600000, "5000",
-	  "milliseconds between health checks of a member" },
-	{ "timeout", ME_CONF_UINT, FIELD(pool_text, hc_timeout), 100, 600000, "5000",
-	  "milliseconds a check may take" },
-	{ "rise", ME_CONF_UINT, FIELD(pool_text, rise), 1, 100, "2",
-	  "good checks in a row that bring a member up" },
-	{ "fall", ME_CONF_UINT, FIELD(pool_text, fall), 1, 100, "3",
-	  "failures in a row (checks or real connections) that take it down" },
+static const struct me_conf_item dns_items[] = {
+	{ "timeout", ME_CONF_UINT, FIELD(dns_text, timeout), 100, 60000, "2000",
+	  "milliseconds to wait for a DNS server's answer, per try" },
+	{ "tries", ME_CONF_UINT, FIELD(dns_text, tries), 1, 10, "2",
+	  "tries per query (each server in turn)" },
 	ME_CONF_END,
 };
 
@@ -177,14 +136,9 @@ static void config_free(struct px_config *c)
 		free(c->domains[i]);
 	free(c->domains);
 	free(c->relay_nets);
-	for (i = 0; i < c->nls; i++)
-		SSL_CTX_free(c->ls[i].ssl);
 	free(c->ls);
-	for (i = 0; i < c->npools; i++) {
-		px_pool_fini(&c->pools[i]);
-		free(c->pools[i].m);
-	}
-	free(c->pools);
+	px_free_pools(c);
+	px_free_tls(c);
 	free(c);
 }
 
@@ -246,9 +200,7 @@ void px_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 	snprintf(buf, len, sa->sa_family == AF_INET ? "%s:%u" : "[%s]:%u", a, port);
 }
 
-/* Is s a list of strings, [ "a", "b" ] or ( "a", "b" )? Checked whole before
- * any element is used, so a bad element anywhere is reported first. */
-static int string_list_ok(config_setting_t *s, char *why, size_t why_len)
+int px_conf_string_list(const config_setting_t *s, char *why, size_t why_len)
 {
 	int i, len = config_setting_is_aggregate(s) ? config_setting_length(s) : -1;
 
@@ -262,47 +214,45 @@ static int string_list_ok(config_setting_t *s, char *why, size_t why_len)
 	return -EINVAL;
 }
 
-struct name_value {
-	const char *name;
-	int value;
-};
+int px_conf_strings(const config_setting_t *s, char *out, size_t len, int max, char *why,
+		    size_t why_len)
+{
+	const char *one = config_setting_get_string(s);
+	int i, n;
 
-/* The value named name in the table t (ending with a NULL name), or -1. */
-static int lookup_name(const struct name_value *t, const char *name)
+	if (one) {
+		n = 1;
+	} else {
+		if (px_conf_string_list(s, why, why_len))
+			return -EINVAL;
+		n = config_setting_length(s);
+	}
+	if (n < 1 || n > max) {
+		snprintf(why, why_len, "%s:%d: %s: 1 to %d names", config_setting_source_file(s),
+			 config_setting_source_line(s), config_setting_name(s), max);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		const char *v = one ? one : config_setting_get_string_elem(s, i);
+
+		if (!*v || strlen(v) >= len) {
+			snprintf(why, why_len, "%s:%d: %s: '%.40s' is empty or too long",
+				 config_setting_source_file(s), config_setting_source_line(s),
+				 config_setting_name(s), v);
+			return -EINVAL;
+		}
+		memcpy(out + (size_t)i * len, v, strlen(v) + 1);
+	}
+	return n;
+}
+
+int px_conf_lookup(const struct name_value *t, const char *name)
 {
 	for (; t->name; t++)
 		if (!strcmp(t->name, name))
 			return t->value;
 	return -1;
 }
-
-static const struct name_value balance_names[] = {
-	{ "roundrobin", PX_BAL_ROUNDROBIN },
-	{ "leastconn", PX_BAL_LEASTCONN },
-	{ NULL, 0 },
-};
-
-static const struct name_value pass_names[] = {
-	{ "none", PX_PASS_NONE },
-	{ "xclient", PX_PASS_XCLIENT },
-	{ "proxy-v1", PX_PASS_PROXY_V1 },
-	{ "proxy-v2", PX_PASS_PROXY_V2 },
-	{ NULL, 0 },
-};
-
-static const struct name_value starttls_names[] = {
-	{ "off", PX_TLS_OFF },
-	{ "optional", PX_TLS_OPTIONAL },
-	{ "required", PX_TLS_REQUIRED },
-	{ NULL, 0 },
-};
-
-static const struct name_value pregreet_names[] = {
-	{ "ignore", PX_PREGREET_IGNORE },
-	{ "log", PX_PREGREET_LOG },
-	{ "reject", PX_PREGREET_REJECT },
-	{ NULL, 0 },
-};
 
 static const struct name_value bare_newline_names[] = {
 	{ "reject", SD_REJECT },
@@ -353,211 +303,60 @@ static int add_net(struct px_config *c, const char *s, char *why, size_t why_len
 	return 0;
 }
 
-static int add_member(struct px_pool *p, const char *addr, unsigned int weight, char *why,
-		      size_t why_len)
+/* dns = { servers = [ "ADDR", "[V6]:PORT" ]; timeout = MS; tries = N; } */
+static int read_dns(struct px_config *c, config_setting_t *g, char *why, size_t why_len)
 {
-	struct px_member *g = realloc(p->m, (p->nm + 1) * sizeof(*g));
+	static const char *const skip[] = { "servers", NULL };
+	config_setting_t *list;
+	struct dns_text t;
+	size_t n = 0;
+	int rc, i;
 
-	if (!g)
-		return -ENOMEM;
-	p->m = g;
-	memset(&g[p->nm], 0, sizeof(g[0]));
-	if (px_parse_hostport(addr, &g[p->nm].addr, &g[p->nm].addrlen)) {
-		snprintf(why, why_len, "pool %s: member '%.80s' is not ADDR:PORT", p->name, addr);
-		return -EINVAL;
-	}
-	me_strlcpy(g[p->nm].name, addr, sizeof(g[p->nm].name));
-	g[p->nm].weight = weight ? weight : 1;
-	p->nm++;
-	return 0;
-}
+	me_conf_defaults(dns_items, &t);
+	rc = me_conf_read(g, dns_items, skip, &t, why, why_len);
+	if (rc)
+		return rc;
+	c->dns_timeout = t.timeout;
+	c->dns_tries = t.tries;
+	list = config_setting_get_member(g, "servers");
+	if (!list)
+		return 0;
+	rc = px_conf_string_list(list, why, why_len);
+	for (i = 0; !rc && i < config_setting_length(list); i++) {
+		const char *srv = config_setting_get_string_elem(list, i);
+		struct sockaddr_storage ss;
+		socklen_t len;
+		char probe[160];
 
-static struct px_pool *new_pool(struct px_config *c)
-{
-	struct px_pool *g = realloc(c->pools, (c->npools + 1) * sizeof(*g));
-
-	if (!g)
-		return NULL;
-	c->pools = g;
-	memset(&g[c->npools], 0, sizeof(g[0]));
-	return &g[c->npools++];
-}
-
-static struct px_listener *new_listener(struct px_config *c)
-{
-	struct px_listener *g = realloc(c->ls, (c->nls + 1) * sizeof(*g));
-
-	if (!g)
-		return NULL;
-	c->ls = g;
-	memset(&g[c->nls], 0, sizeof(g[0]));
-	return &g[c->nls++];
-}
-
-static int pool_from_text(struct px_pool *p, const struct pool_text *t, char *why, size_t why_len)
-{
-	int v;
-
-	me_strlcpy(p->name, t->name, sizeof(p->name));
-	if ((v = lookup_name(balance_names, t->balance)) < 0) {
-		snprintf(why, why_len, "pool %s: balance must be roundrobin or leastconn", p->name);
-		return -EINVAL;
-	}
-	p->balance = (enum px_balance)v;
-	if ((v = lookup_name(pass_names, t->pass_client)) < 0) {
-		snprintf(why, why_len,
-			 "pool %s: pass_client must be none, xclient, proxy-v1 or proxy-v2",
-			 p->name);
-		return -EINVAL;
-	}
-	p->pass = (enum px_pass)v;
-	p->hc_interval = t->hc_interval;
-	p->hc_timeout = t->hc_timeout;
-	p->rise = t->rise;
-	p->fall = t->fall;
-	return 0;
-}
-
-static int read_pools(struct px_config *c, config_setting_t *list, char *why, size_t why_len)
-{
-	int i, n = config_setting_length(list), rc;
-
-	for (i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(list, (unsigned int)i);
-		config_setting_t *ms, *hc;
-		static const char *const skip[] = { "members", "health", NULL };
-		struct pool_text t;
-		struct px_pool *p;
-		int k, nm;
-
-		if (!config_setting_is_group(g)) {
-			snprintf(why, why_len, "%s:%d: each pool must be a group { ... }", c->path,
-				 config_setting_source_line(g));
-			return -EINVAL;
-		}
-		me_conf_defaults(pool_items, &t);
-		me_conf_defaults(health_items, &t);
-		rc = me_conf_read(g, pool_items, skip, &t, why, why_len);
-		if (!rc && (hc = config_setting_get_member(g, "health")))
-			rc = me_conf_read(hc, health_items, NULL, &t, why, why_len);
-		if (rc)
-			return rc;
-		if (!t.name[0]) {
-			snprintf(why, why_len, "%s:%d: a pool needs a name", c->path,
-				 config_setting_source_line(g));
-			return -EINVAL;
-		}
-		p = new_pool(c);
-		if (!p)
-			return -ENOMEM;
-		rc = pool_from_text(p, &t, why, why_len);
-		if (rc)
-			return rc;
-		ms = config_setting_get_member(g, "members");
-		nm = ms ? config_setting_length(ms) : 0;
-		for (k = 0; k < nm; k++) {
-			config_setting_t *m = config_setting_get_elem(ms, (unsigned int)k);
-			const char *addr = config_setting_get_string(m);
-			int weight = 1;
-
-			if (!addr && config_setting_is_group(m)) {
-				if (!config_setting_lookup_string(m, "address", &addr))
-					addr = NULL;
-				config_setting_lookup_int(m, "weight", &weight);
-			}
-			if (!addr || weight < 1 || weight > 1000) {
+		/* c-ares takes "ADDR" or "ADDR:PORT" ("[V6]:PORT"): check the
+		 * form here, where the error can name the setting. */
+		snprintf(probe, sizeof(probe), "%s", srv);
+		if (px_parse_hostport(probe, &ss, &len)) {
+			snprintf(probe, sizeof(probe), strchr(srv, ':') ? "[%s]:53" : "%s:53", srv);
+			if (px_parse_hostport(probe, &ss, &len)) {
 				snprintf(why, why_len,
-					 "%s:%d: a member is \"ADDR:PORT\" or { address = "
-					 "\"ADDR:PORT\"; "
-					 "weight = 1-1000; }",
-					 c->path, config_setting_source_line(m));
+					 "%s:%d: dns server '%.60s' is not ADDR, ADDR:PORT or "
+					 "[IPv6]:PORT",
+					 c->path, config_setting_source_line(list), srv);
 				return -EINVAL;
 			}
-			rc = add_member(p, addr, (unsigned int)weight, why, why_len);
-			if (rc)
-				return rc;
 		}
-	}
-	return 0;
-}
-
-static int listener_from_text(struct px_listener *l, const struct listener_text *t, char *why,
-			      size_t why_len)
-{
-	int v;
-
-	me_strlcpy(l->listen, t->listen, sizeof(l->listen));
-	if (px_parse_hostport(t->listen, &l->addr, &l->addrlen)) {
-		snprintf(why, why_len, "listener '%.60s': not ADDR:PORT or [IPv6]:PORT", t->listen);
-		return -EINVAL;
-	}
-	me_strlcpy(l->cert, t->cert, sizeof(l->cert));
-	me_strlcpy(l->key, t->key, sizeof(l->key));
-	me_strlcpy(l->chain, t->chain, sizeof(l->chain));
-	if (!t->starttls[0])
-		l->starttls = t->cert[0] ? PX_TLS_OPTIONAL : PX_TLS_OFF;
-	else if ((v = lookup_name(starttls_names, t->starttls)) >= 0)
-		l->starttls = (enum px_starttls)v;
-	else {
-		snprintf(why, why_len, "listener %s: starttls must be off, optional or required",
-			 l->listen);
-		return -EINVAL;
-	}
-	if (l->starttls != PX_TLS_OFF && (!l->cert[0] || !l->key[0])) {
-		snprintf(why, why_len, "listener %s: starttls needs cert and key", l->listen);
-		return -EINVAL;
-	}
-	if ((v = lookup_name(pregreet_names, t->pregreet)) < 0) {
-		snprintf(why, why_len, "listener %s: pregreet must be ignore, log or reject",
-			 l->listen);
-		return -EINVAL;
-	}
-	l->pregreet = (enum px_pregreet)v;
-	me_strlcpy(l->pool_name, t->pool, sizeof(l->pool_name));
-	me_strlcpy(l->banner, t->banner, sizeof(l->banner));
-	l->auth = t->auth;
-	l->auth_requires_tls = t->auth_requires_tls;
-	return 0;
-}
-
-static int read_listeners(struct px_config *c, config_setting_t *list, char *why, size_t why_len)
-{
-	int i, n = config_setting_length(list), rc;
-
-	for (i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(list, (unsigned int)i);
-		struct listener_text t;
-		struct px_listener *l;
-
-		if (!config_setting_is_group(g)) {
-			snprintf(why, why_len, "%s:%d: each listener must be a group { ... }",
-				 c->path, config_setting_source_line(g));
+		n += (size_t)snprintf(c->dns_servers + n, sizeof(c->dns_servers) - n, "%s%s",
+				      n ? "," : "", srv);
+		if (n >= sizeof(c->dns_servers)) {
+			snprintf(why, why_len, "dns servers: too many");
 			return -EINVAL;
 		}
-		me_conf_defaults(listener_items, &t);
-		rc = me_conf_read(g, listener_items, NULL, &t, why, why_len);
-		if (rc)
-			return rc;
-		if (!t.listen[0]) {
-			snprintf(why, why_len, "%s:%d: a listener needs listen = \"ADDR:PORT\"",
-				 c->path, config_setting_source_line(g));
-			return -EINVAL;
-		}
-		l = new_listener(c);
-		if (!l)
-			return -ENOMEM;
-		rc = listener_from_text(l, &t, why, why_len);
-		if (rc)
-			return rc;
 	}
-	return 0;
+	return rc;
 }
 
-static int read_file(struct px_config *c, const char *path, char *why, size_t why_len)
+static int read_file(struct px_config *c, const char *path, const char *text, char *why,
+		     size_t why_len)
 {
 	static const char *const skip[] = {
-		"limits",	  "listeners",	   "pools", "relay_domains",
-		"relay_networks", "deny_commands", NULL
+		"limits", "listeners", "pools", "relay_domains", "relay_networks", "deny_commands",
+		"dns",	  "tls",       NULL
 	};
 	config_setting_t *root, *s;
 	config_t cf;
@@ -565,7 +364,7 @@ static int read_file(struct px_config *c, const char *path, char *why, size_t wh
 
 	me_strlcpy(c->path, path, sizeof(c->path));
 	config_init(&cf);
-	if (!config_read_file(&cf, path)) {
+	if (!(text ? config_read_string(&cf, text) : config_read_file(&cf, path))) {
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
 			snprintf(why, why_len, "cannot read %s: %s", path, strerror(errno));
 		else
@@ -580,18 +379,18 @@ static int read_file(struct px_config *c, const char *path, char *why, size_t wh
 	if (!rc && (s = config_setting_get_member(root, "limits")))
 		rc = me_conf_read(s, limit_items, NULL, &c->lim, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "relay_domains"))) {
-		rc = string_list_ok(s, why, why_len);
+		rc = px_conf_string_list(s, why, why_len);
 		for (i = 0; !rc && i < config_setting_length(s); i++)
 			rc = add_domain(c, config_setting_get_string_elem(s, i), why, why_len);
 	}
 	if (!rc && (s = config_setting_get_member(root, "relay_networks"))) {
-		rc = string_list_ok(s, why, why_len);
+		rc = px_conf_string_list(s, why, why_len);
 		for (i = 0; !rc && i < config_setting_length(s); i++)
 			rc = add_net(c, config_setting_get_string_elem(s, i), why, why_len);
 	}
 	if (!rc && (s = config_setting_get_member(root, "deny_commands"))) {
 		memset(c->deny, 0, sizeof(c->deny));
-		rc = string_list_ok(s, why, why_len);
+		rc = px_conf_string_list(s, why, why_len);
 		for (i = 0; !rc && i < config_setting_length(s); i++) {
 			const char *name = config_setting_get_string_elem(s, i);
 			enum sp_verb v = sp_verb_lookup(name);
@@ -605,18 +404,21 @@ static int read_file(struct px_config *c, const char *path, char *why, size_t wh
 			}
 		}
 	}
+	if (!rc && (s = config_setting_get_member(root, "dns")))
+		rc = read_dns(c, s, why, why_len);
+	/* Profiles first: listeners name them. */
+	if (!rc && (s = config_setting_get_member(root, "tls")))
+		rc = px_read_tls(c, s, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "pools")))
-		rc = read_pools(c, s, why, why_len);
+		rc = px_read_pools(c, s, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "listeners")))
-		rc = read_listeners(c, s, why, why_len);
+		rc = px_read_listeners(c, s, why, why_len);
 	config_destroy(&cf);
 	return rc;
 }
 
 static int apply_flags(struct px_config *c, const struct px_flags *f, char *why, size_t why_len)
 {
-	struct listener_text t;
-	struct px_pool *p = NULL;
 	int i, rc;
 
 	if (f->hostname)
@@ -628,54 +430,18 @@ static int apply_flags(struct px_config *c, const struct px_flags *f, char *why,
 	for (i = 0; i < f->ndomain; i++)
 		if ((rc = add_domain(c, f->domain[i], why, why_len)))
 			return rc;
-	if (f->nbackend) {
-		struct pool_text pt;
-
-		me_conf_defaults(pool_items, &pt);
-		me_conf_defaults(health_items, &pt);
-		snprintf(pt.name, sizeof(pt.name), "default");
-		p = new_pool(c);
-		if (!p)
-			return -ENOMEM;
-		if ((rc = pool_from_text(p, &pt, why, why_len)))
-			return rc;
-		for (i = 0; i < f->nbackend; i++)
-			if ((rc = add_member(p, f->backend[i], 1, why, why_len)))
-				return rc;
-	}
-	for (i = 0; i < f->nlisten; i++) {
-		struct px_listener *l;
-
-		me_conf_defaults(listener_items, &t);
-		me_strlcpy(t.listen, f->listen[i], sizeof(t.listen));
-		if (f->starttls)
-			me_strlcpy(t.starttls, f->starttls, sizeof(t.starttls));
-		if (f->cert)
-			me_strlcpy(t.cert, f->cert, sizeof(t.cert));
-		if (f->key)
-			me_strlcpy(t.key, f->key, sizeof(t.key));
-		if (f->chain)
-			me_strlcpy(t.chain, f->chain, sizeof(t.chain));
-		if (p)
-			me_strlcpy(t.pool, p->name, sizeof(t.pool));
-		l = new_listener(c);
-		if (!l)
-			return -ENOMEM;
-		if ((rc = listener_from_text(l, &t, why, why_len)))
-			return rc;
-	}
-	return 0;
+	rc = px_flags_pool(c, f, why, why_len);
+	return rc ? rc : px_flags_listeners(c, f, why, why_len);
 }
 
-/* Cross-checks, and the TLS contexts. */
+/* Cross-checks: everything that needs the whole configuration. */
 static int finish(struct px_config *c, char *why, size_t why_len)
 {
-	size_t i, j;
-	int v;
+	int v, rc;
 
 	if (!c->hostname[0] && gethostname(c->hostname, sizeof(c->hostname) - 1))
 		snprintf(c->hostname, sizeof(c->hostname), "localhost");
-	if ((v = lookup_name(bare_newline_names, c->bare_newline)) < 0) {
+	if ((v = px_conf_lookup(bare_newline_names, c->bare_newline)) < 0) {
 		snprintf(why, why_len, "bare_newline must be reject or normalize");
 		return -EINVAL;
 	}
@@ -702,53 +468,12 @@ static int finish(struct px_config *c, char *why, size_t why_len)
 		snprintf(why, why_len, "no listener: configure listeners or give --listen");
 		return -EINVAL;
 	}
-	for (i = 0; i < c->npools; i++) {
-		if (!c->pools[i].nm || c->pools[i].nm > PX_POOL_MAX_MEMBERS) {
-			snprintf(why, why_len, "pool %s has %zu members (1-%d)", c->pools[i].name,
-				 c->pools[i].nm, PX_POOL_MAX_MEMBERS);
-			return -EINVAL;
-		}
-		if (px_pool_init(&c->pools[i]))
-			return -ENOMEM;
-		for (j = 0; j < i; j++)
-			if (!strcmp(c->pools[i].name, c->pools[j].name)) {
-				snprintf(why, why_len, "two pools are named %s", c->pools[i].name);
-				return -EINVAL;
-			}
-	}
-	for (i = 0; i < c->nls; i++) {
-		struct px_listener *l = &c->ls[i];
-
-		if (!l->pool_name[0]) {
-			l->pool = &c->pools[0];
-		} else {
-			for (j = 0; j < c->npools; j++)
-				if (!strcmp(c->pools[j].name, l->pool_name))
-					l->pool = &c->pools[j];
-			if (!l->pool) {
-				snprintf(why, why_len, "listener %s: no pool named %s", l->listen,
-					 l->pool_name);
-				return -EINVAL;
-			}
-		}
-		if (!l->banner[0])
-			snprintf(l->banner, sizeof(l->banner), "%.240s ESMTP", c->hostname);
-		if (l->starttls != PX_TLS_OFF) {
-			l->ssl = px_tls_server_ctx(l->cert, l->key, l->chain, why, why_len);
-			if (!l->ssl)
-				return -EINVAL;
-		}
-		for (j = 0; j < i; j++)
-			if (c->ls[j].addrlen == l->addrlen &&
-			    !memcmp(&c->ls[j].addr, &l->addr, l->addrlen)) {
-				snprintf(why, why_len, "two listeners on %s", l->listen);
-				return -EINVAL;
-			}
-	}
-	return 0;
+	rc = px_finish_listeners(c, why, why_len);
+	return rc ? rc : px_finish_pools(c, why, why_len);
 }
 
-struct px_config *px_config_load(const struct px_flags *f, char *why, size_t why_len)
+struct px_config *px_config_parse(const struct px_flags *f, const char *text, char *why,
+				  size_t why_len)
 {
 	struct px_config *c = calloc(1, sizeof(*c));
 	static const char *const def_deny[] = { "VRFY", "EXPN", "TURN", "ETRN" };
@@ -762,10 +487,17 @@ struct px_config *px_config_load(const struct px_flags *f, char *why, size_t why
 	atomic_init(&c->refs, 1);
 	me_conf_defaults(top_items, c);
 	me_conf_defaults(limit_items, &c->lim);
+	{
+		struct dns_text t;
+
+		me_conf_defaults(dns_items, &t);
+		c->dns_timeout = t.timeout;
+		c->dns_tries = t.tries;
+	}
 	for (i = 0; i < sizeof(def_deny) / sizeof(def_deny[0]); i++)
 		c->deny[sp_verb_lookup(def_deny[i])] = 1;
-	if (f->config)
-		rc = read_file(c, f->config, why, why_len);
+	if (f->config || text)
+		rc = read_file(c, f->config ? f->config : "(text)", text, why, why_len);
 	if (!rc)
 		rc = apply_flags(c, f, why, why_len);
 	if (!rc)
@@ -774,6 +506,29 @@ struct px_config *px_config_load(const struct px_flags *f, char *why, size_t why
 		if (rc == -ENOMEM)
 			snprintf(why, why_len, "out of memory");
 		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct px_config *px_config_load(const struct px_flags *f, char *why, size_t why_len)
+{
+	struct px_material m = { 0 };
+	struct px_config *c = px_config_parse(f, NULL, why, why_len);
+	int rc;
+
+	if (!c)
+		return NULL;
+	rc = px_config_tls_paths(c, &m);
+	if (rc)
+		snprintf(why, why_len, "TLS files: %s", strerror(-rc));
+	else
+		rc = px_material_read(&m, why, why_len);
+	if (!rc)
+		rc = px_config_tls(c, &m, why, why_len);
+	px_material_free(&m);
+	if (rc) {
+		px_config_put(c);
 		return NULL;
 	}
 	return c;
@@ -816,14 +571,13 @@ void px_config_help(FILE *f)
 		   "domain; default none\n");
 	fprintf(f, "  deny_commands = [ \"VRFY\", \"EXPN\", \"TURN\", \"ETRN\" ];\n      "
 		   "commands answered with deny_reply and never forwarded\n");
+	fprintf(f, "\ndns = { ... }: the resolver for client names (XCLIENT NAME)\n\n");
+	fprintf(f, "  servers = [ \"ADDR[:PORT]\", ... ];\n      DNS servers; default those of "
+		   "/etc/resolv.conf\n");
+	me_conf_print(f, dns_items, "  ");
 	fprintf(f, "\nlimits = { ... }:\n\n");
 	me_conf_print(f, limit_items, "  ");
-	fprintf(f, "\nlisteners = ( { ... }, ... ):\n\n");
-	me_conf_print(f, listener_items, "  ");
-	fprintf(
-	    f,
-	    "\npools = ( { ... }, ... ), members = ( \"ADDR:PORT\" | { address; weight; } ):\n\n");
-	me_conf_print(f, pool_items, "  ");
-	fprintf(f, "  health = { ... }:\n");
-	me_conf_print(f, health_items, "    ");
+	px_help_tls(f);
+	px_help_listeners(f);
+	px_help_pools(f);
 }

@@ -18,7 +18,16 @@
 #include "smtp_data.h"
 #include "smtp_parse.h"
 
-enum px_starttls { PX_TLS_OFF, PX_TLS_OPTIONAL, PX_TLS_REQUIRED };
+/* TLS toward clients, per listener: STARTTLS offered, required before mail,
+ * or (implicit, RFC 8314) from the first byte. */
+enum px_starttls { PX_TLS_OFF, PX_TLS_OPTIONAL, PX_TLS_REQUIRED, PX_TLS_IMPLICIT };
+/* What a listener speaks: SMTP (checked command by command) or bytes relayed
+ * as they are, after TLS (IMAP/POP offload). */
+enum px_protocol { PX_PROTO_SMTP, PX_PROTO_TCP };
+/* How a pool's members are health-checked. */
+enum px_check { PX_CHECK_SMTP, PX_CHECK_IMAP, PX_CHECK_POP3, PX_CHECK_CONNECT };
+/* TLS toward a pool's members. */
+enum px_btls { PX_BTLS_NONE, PX_BTLS_OPTIONAL, PX_BTLS_REQUIRED, PX_BTLS_VERIFY };
 enum px_pass { PX_PASS_NONE, PX_PASS_XCLIENT, PX_PASS_PROXY_V1, PX_PASS_PROXY_V2 };
 enum px_balance { PX_BAL_ROUNDROBIN, PX_BAL_LEASTCONN };
 enum px_pregreet { PX_PREGREET_IGNORE, PX_PREGREET_LOG, PX_PREGREET_REJECT };
@@ -62,27 +71,81 @@ struct px_pool {
 	char name[32];
 	enum px_balance balance;
 	enum px_pass pass;
+	enum px_check check;
 	struct px_member *m;
 	size_t nm;
 	unsigned int hc_interval; /* milliseconds between health checks */
 	unsigned int hc_timeout;  /* milliseconds for one check */
 	unsigned int rise, fall;
+	/* TLS to the members: STARTTLS (SMTP) or from the first byte */
+	enum px_btls tls;
+	int tls_implicit;
+	char tls_ca[256];     /* PEM: the CAs "verify" trusts */
+	char tls_name[256];   /* the name a member's certificate must carry; "" = its address */
+	SSL_CTX *tls_ctx;     /* built from the above */
 	struct px_pstate *st; /* run-time state (pool.h) */
+};
+
+#define PX_TLS_CERTS	   2  /* an ECDSA and an RSA pair, say */
+#define PX_TLS_NAMES	   16 /* server names a profile is chosen by (SNI) */
+#define PX_LISTEN_PROFILES 8  /* profiles on one listener */
+
+struct px_tls_cert {
+	char cert[256];	 /* PEM: the certificate, its chain may follow */
+	char key[256];	 /* PEM: its private key */
+	char chain[256]; /* PEM: intermediates, when not in cert */
+};
+
+/* A named TLS profile ("SSL template"): what a listener presents. */
+struct px_tls_profile {
+	char name[64];
+	struct px_tls_cert certs[PX_TLS_CERTS];
+	int ncerts;
+	int min_proto, max_proto; /* TLS1_2_VERSION... */
+	char ciphers[512];	  /* TLS 1.2, OpenSSL syntax */
+	char ciphersuites[256];	  /* TLS 1.3 */
+	char groups[128];
+	unsigned int session_cache;    /* sessions kept for resumption; 0 = none */
+	unsigned int session_timeout;  /* seconds a session (or ticket) is good for */
+	int tickets;		       /* RFC 5077 tickets, keys rotated by the proxy */
+	char ocsp[256];		       /* DER OCSP response to staple; "" = none */
+	char names[PX_TLS_NAMES][256]; /* server_names; none: the certificates' */
+	int nnames;
+	/* built by px_config_tls() */
+	SSL_CTX *ctx;
+	char **sni; /* the names it is chosen by, lower case ("*.example.org") */
+	size_t nsni;
+	char *report;		 /* what -t prints about it */
+	unsigned char *ocsp_der; /* the response stapled, for ocsp_cert */
+	size_t ocsp_len;
+	X509 *ocsp_cert, *ocsp_issuer;
+};
+
+/* One listener's TLS: its profiles, the first the default, and the names
+ * that choose the others (given to every SSL of the listener, see tls.h). */
+struct px_tls_server {
+	SSL_CTX *def;
+	struct px_tls_profile *const *profiles;
+	size_t nprofiles;
 };
 
 struct px_listener {
 	char listen[128];
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
+	enum px_protocol protocol;
 	enum px_starttls starttls;
-	char cert[256], key[256], chain[256];
+	int profile[PX_LISTEN_PROFILES]; /* indexes into the configuration's tls */
+	int nprofiles;
 	char pool_name[32];
 	struct px_pool *pool;
 	char banner[256];
 	enum px_pregreet pregreet;
 	int auth; /* offer AUTH (relayed to the pool) */
 	int auth_requires_tls;
-	SSL_CTX *ssl; /* built from cert/key/chain */
+	unsigned int idle_timeout; /* protocol tcp: seconds without a byte either way */
+	struct px_tls_profile *profiles[PX_LISTEN_PROFILES];
+	struct px_tls_server tls; /* built: tls.def is NULL without TLS */
 };
 
 #define PX_MAX_DENY 32
@@ -111,6 +174,13 @@ struct px_config {
 	size_t nls;
 	struct px_pool *pools;
 	size_t npools;
+	struct px_tls_profile *tls;
+	size_t ntls;
+	/* the resolver: "ADDR[:PORT],..." for c-ares ("" = resolv.conf) */
+	char dns_servers[512];
+	unsigned int dns_timeout; /* milliseconds per try */
+	unsigned int dns_tries;
+	unsigned int tls_ticket_rotation; /* seconds between new session ticket keys */
 };
 
 /* What the command line says; applied over (or instead of) the file. */
@@ -129,7 +199,21 @@ struct px_flags {
 	int workers;
 };
 
-/* Load and check a configuration; on failure why says what and where. */
+/*
+ * A configuration comes in two steps. px_config_parse reads the file (or
+ * text, when not NULL) and the flags and checks them: pure, no other file is
+ * opened and nothing is built. px_config_tls then builds the TLS contexts
+ * from the bytes of the files it names (tls_paths), which the caller reads
+ * as whoever may: root at start, the keeper on a reload.
+ * px_config_load does both, reading the files itself.
+ */
+struct px_config *px_config_parse(const struct px_flags *f, const char *text, char *why,
+				  size_t why_len);
+struct px_material;
+/* Every TLS file the configuration names (certificates, keys, chains, OCSP
+ * responses, CAs), each once; 0 or -ENOMEM. */
+int px_config_tls_paths(const struct px_config *c, struct px_material *m);
+int px_config_tls(struct px_config *c, const struct px_material *m, char *why, size_t why_len);
 struct px_config *px_config_load(const struct px_flags *f, char *why, size_t why_len);
 void px_config_get(struct px_config *c);
 void px_config_put(struct px_config *c);

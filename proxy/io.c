@@ -46,7 +46,9 @@ struct io {
 	int fd;
 	enum io_state st;
 	SSL *ssl;
-	SSL_CTX *pending_ctx;
+	SSL *pending;	/* given by io_starttls_*, until the output has left */
+	int tls_client; /* the handshake is ours to start */
+	int tls_eof;	/* the peer ended TLS properly (close_notify) */
 	struct buf in, out;
 	io_cb cb;
 	void *arg;
@@ -145,6 +147,7 @@ static int do_read(struct io *io)
 				}
 				if (e == SSL_ERROR_ZERO_RETURN) {
 					io->st = ST_CLOSED;
+					io->tls_eof = 1;
 					return emit(io, IO_DISCONNECTED);
 				}
 				return fail(io, "TLS read: %s", ssl_reason());
@@ -172,6 +175,12 @@ static int do_read(struct io *io)
 		if (io->st != ST_PLAIN && io->st != ST_TLS)
 			break; /* STARTTLS or close from the callback */
 		if (io->paused)
+			break;
+		/* A short read drained the socket (and OpenSSL holds nothing
+		 * decrypted): asking again would only fetch EAGAIN, one wasted
+		 * syscall per event, a third of a proxied command's syscalls.
+		 * Whatever arrives later wakes the (level-triggered) watcher. */
+		if ((size_t)n < room && (!io->ssl || !SSL_pending(io->ssl)))
 			break;
 	}
 	/* Nothing left unread: an idle connection holds no buffer. */
@@ -267,15 +276,18 @@ static void write_through(struct io *io)
 
 static int start_handshake(struct io *io)
 {
-	io->ssl = SSL_new(io->pending_ctx);
-	if (!io->ssl)
-		return fail(io, "TLS: %s", ssl_reason());
+	io->ssl = io->pending;
+	io->pending = NULL;
 	/* The output buffer compacts between retries of a write; idle
 	 * connections give their record buffers back (some 30 kB each). */
 	SSL_set_mode(io->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
-	SSL_set_fd(io->ssl, io->fd);
-	SSL_set_accept_state(io->ssl); /* TLS is spoken to clients only */
+	if (!SSL_set_fd(io->ssl, io->fd))
+		return fail(io, "TLS: %s", ssl_reason());
+	if (io->tls_client)
+		SSL_set_connect_state(io->ssl);
+	else
+		SSL_set_accept_state(io->ssl);
 	io->st = ST_HANDSHAKE;
 	return 0;
 }
@@ -298,6 +310,12 @@ static int do_handshake(struct io *io)
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		io->tls_want_write = e == SSL_ERROR_WANT_WRITE;
 		return 0;
+	}
+	if (io->tls_client && SSL_get_verify_result(io->ssl) != X509_V_OK) {
+		/* Say which check failed, not just that one did. */
+		ERR_clear_error();
+		return fail(io, "TLS handshake: certificate verify failed: %s",
+			    X509_verify_cert_error_string(SSL_get_verify_result(io->ssl)));
 	}
 	return fail(io, "TLS handshake: %s", ssl_reason());
 }
@@ -454,9 +472,18 @@ void io_free(struct io *io)
 	ev_timer_stop(io->loop, &io->t);
 	ev_idle_stop(io->loop, &io->lowat); /* takes back a pending IO_LOWAT */
 	if (io->ssl) {
-		SSL_shutdown(io->ssl); /* best effort close_notify */
+		/* Best effort close_notify, after a finished handshake only
+		 * (OpenSSL refuses otherwise). A session that did not end so is
+		 * dropped from the cache by SSL_free, a guard against truncation:
+		 * a peer that ended it properly keeps it resumable. */
+		if (io->st == ST_TLS)
+			SSL_shutdown(io->ssl);
+		else if (io->tls_eof)
+			SSL_set_shutdown(io->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 		SSL_free(io->ssl);
+		ERR_clear_error();
 	}
+	SSL_free(io->pending);
 	close(io->fd);
 	buf_free(&io->in);
 	buf_free(&io->out);
@@ -492,6 +519,19 @@ int io_write(struct io *io, const void *p, size_t n)
 		update(io);
 	}
 	return rc;
+}
+
+struct buf *io_out(struct io *io)
+{
+	return &io->out;
+}
+
+void io_flush(struct io *io)
+{
+	if (io->st != ST_CLOSED && !io->in_cb) {
+		write_through(io);
+		update(io);
+	}
 }
 
 int io_printf(struct io *io, const char *fmt, ...)
@@ -544,17 +584,35 @@ void io_set_timeout(struct io *io, double secs)
 	}
 }
 
-int io_starttls_server(struct io *io, SSL_CTX *ctx, size_t *discarded)
+static int tls_pending(struct io *io, SSL *ssl, int client)
 {
-	if (io->ssl || io->st != ST_PLAIN)
+	if (!ssl)
+		return -ENOMEM;
+	if (io->ssl || io->pending || io->st != ST_PLAIN) {
+		SSL_free(ssl);
 		return -EINVAL;
-	*discarded = buf_avail(&io->in);
-	buf_reset(&io->in);
-	io->pending_ctx = ctx;
+	}
+	io->pending = ssl;
+	io->tls_client = client;
 	io->st = ST_TLS_PENDING;
 	if (!io->in_cb)
 		update(io);
 	return 0;
+}
+
+int io_starttls_server(struct io *io, SSL *ssl, size_t *discarded)
+{
+	*discarded = buf_avail(&io->in);
+	buf_reset(&io->in);
+	return tls_pending(io, ssl, 0);
+}
+
+int io_starttls_client(struct io *io, SSL *ssl)
+{
+	/* A server that sent more than its 220 before the handshake: that is
+	 * not TLS, and never a reply to anything of ours. */
+	buf_reset(&io->in);
+	return tls_pending(io, ssl, 1);
 }
 
 const char *io_tls_version(const struct io *io)

@@ -44,6 +44,11 @@ struct buf *io_in(struct io *io);
 /* Drop n bytes of input (and read again if the buffer was full). */
 void io_consume(struct io *io, size_t n);
 int io_write(struct io *io, const void *p, size_t n);
+/* Append to the output buffer directly (a producer that writes into it in
+ * place, saving the copy io_write makes), then io_flush(). Never NULL. */
+struct buf *io_out(struct io *io);
+/* Send what io_out() gained, as io_write would have. */
+void io_flush(struct io *io);
 int io_printf(struct io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t io_pending(const struct io *io);
 /* Try once, without waiting, to write what is pending (before io_free, for a
@@ -56,12 +61,17 @@ void io_resume_read(struct io *io);
 void io_set_timeout(struct io *io, double secs);
 
 /*
- * Become the TLS server side: every byte of input buffered so far is discarded
- * (returned in *discarded; after "220 Ready to start TLS" any plaintext is an
- * injection attempt, RFC 3207 and CVE-2011-0411), nothing more is read as
- * plaintext, and the handshake starts once the pending output has left.
+ * Become the TLS server side with ssl (made by the caller from the listener's
+ * context; the io owns it from here, whatever happens): every byte of input
+ * buffered so far is discarded (returned in *discarded; after "220 Ready to
+ * start TLS" any plaintext is an injection attempt, RFC 3207 and
+ * CVE-2011-0411), nothing more is read as plaintext, and the handshake starts
+ * once the pending output has left. For implicit TLS, call it at once.
  */
-int io_starttls_server(struct io *io, SSL_CTX *ctx, size_t *discarded);
+int io_starttls_server(struct io *io, SSL *ssl, size_t *discarded);
+/* The same as the client (toward a backend): after its 220 to STARTTLS, or
+ * right after IO_CONNECTED for implicit TLS. IO_TLSREADY, or IO_ERROR. */
+int io_starttls_client(struct io *io, SSL *ssl);
 
 const char *io_tls_version(const struct io *io);
 const char *io_tls_cipher(const struct io *io);

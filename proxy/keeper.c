@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * keeper.c - the privileged key reader for reloads (see keeper.h).
+ * keeper.c - the privileged reader of TLS files for reloads (see keeper.h).
  *
  * The proxy and the keeper share a socketpair. The proxy writes one byte, "R";
  * the keeper answers with a status word and then either a message (status 1)
- * or a count of records, each a key file's path and contents. Every length is
- * a 32-bit word in host order (both ends are the same binary) and bounded on
+ * or a count of records, each a file's path and contents. Every length is a
+ * 32-bit word in host order (both ends are the same binary) and bounded on
  * reading, so neither end trusts the other's sizes.
  */
 #include <errno.h>
@@ -24,24 +24,15 @@
 #include <openssl/crypto.h>
 
 #include "keeper.h"
+#include "material.h"
 #include "log.h"
 #include "str.h"
 
-#define KEY_MAX	  (1u << 20) /* a key file; real ones are a few kB */
 #define PATH_MAX_ 4096
-#define KEYS_MAX  256 /* listeners, and so keys, in one configuration */
-#define WAIT_SECS 15  /* loading a configuration resolves backend names */
-
-struct key {
-	char *path;
-	char *pem;
-	uint32_t len;
-};
+#define WAIT_SECS 15 /* reading a configuration and its files */
 
 static int kfd = -1;
 static pid_t kpid;
-static struct key *keys;
-static size_t nkeys;
 
 static int put_all(int fd, const void *p, size_t n)
 {
@@ -103,34 +94,6 @@ static int get_blob(int fd, uint32_t max, char **out, uint32_t *len)
 
 /* ---- the keeper ---- */
 
-static int read_key(const char *path, char **pem, uint32_t *len, char *why, size_t why_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-
-	*pem = NULL;
-	if (fd < 0) {
-		snprintf(why, why_len, "key %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (off_t)KEY_MAX) {
-		snprintf(why, why_len, "key %s: not a regular file of at most 1 MiB", path);
-		close(fd);
-		return -1;
-	}
-	*len = (uint32_t)st.st_size;
-	*pem = malloc(*len ? *len : 1);
-	if (!*pem || get_all(fd, *pem, *len)) {
-		snprintf(why, why_len, "key %s: cannot read it", path);
-		free(*pem);
-		*pem = NULL;
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 static void answer_error(int fd, const char *why)
 {
 	uint32_t status = 1;
@@ -139,42 +102,39 @@ static void answer_error(int fd, const char *why)
 		put_blob(fd, why, (uint32_t)strlen(why));
 }
 
-/* Load the configuration as it is on disk now and send its keys. */
+/* Parse the configuration as it is on disk now (pure: nothing is built, no
+ * name resolved) and send the bytes of every TLS file it names. */
 static void answer(int fd, const struct px_flags *flags)
 {
 	char why[512];
-	struct px_config *c = px_config_load(flags, why, sizeof(why));
-	uint32_t status = 0, n = 0;
-	char *pem[KEYS_MAX] = { 0 };
-	uint32_t len[KEYS_MAX];
+	struct px_config *c = px_config_parse(flags, NULL, why, sizeof(why));
+	struct px_material m = { 0 };
+	uint32_t status = 0, n;
 	size_t i;
-	int bad = 0;
+	int rc;
 
 	if (!c) {
 		answer_error(fd, why);
 		return;
 	}
-	for (i = 0; i < c->nls && i < KEYS_MAX && !bad; i++)
-		if (c->ls[i].ssl)
-			bad = read_key(c->ls[i].key, &pem[i], &len[i], why, sizeof(why));
-	if (bad) {
-		answer_error(fd, why);
-	} else {
-		for (i = 0; i < c->nls && i < KEYS_MAX; i++)
-			n += pem[i] != NULL;
-		if (!put_all(fd, &status, sizeof(status)) && !put_all(fd, &n, sizeof(n)))
-			for (i = 0; i < c->nls && i < KEYS_MAX; i++)
-				if (pem[i] &&
-				    (put_blob(fd, c->ls[i].key, (uint32_t)strlen(c->ls[i].key)) ||
-				     put_blob(fd, pem[i], len[i])))
-					break;
-	}
-	for (i = 0; i < KEYS_MAX; i++)
-		if (pem[i]) {
-			OPENSSL_cleanse(pem[i], len[i]);
-			free(pem[i]);
-		}
+	rc = px_config_tls_paths(c, &m);
 	px_config_put(c);
+	if (rc)
+		snprintf(why, sizeof(why), "TLS files: %s", strerror(-rc));
+	else
+		rc = px_material_read(&m, why, sizeof(why));
+	if (rc) {
+		answer_error(fd, why);
+		px_material_free(&m);
+		return;
+	}
+	n = (uint32_t)m.n;
+	if (!put_all(fd, &status, sizeof(status)) && !put_all(fd, &n, sizeof(n)))
+		for (i = 0; i < m.n; i++)
+			if (put_blob(fd, m.f[i].path, (uint32_t)strlen(m.f[i].path)) ||
+			    put_blob(fd, m.f[i].data, (uint32_t)m.f[i].len))
+				break;
+	px_material_free(&m);
 }
 
 static void __attribute__((noreturn))
@@ -241,12 +201,11 @@ static void gone(void)
 	kfd = -1;
 }
 
-int px_keeper_fetch(char *why, size_t why_len)
+int px_keeper_fetch(struct px_material *m, char *why, size_t why_len)
 {
-	uint32_t status, n, len;
-	char *msg;
+	uint32_t status, n, len, i;
+	char *msg, *path, *data;
 
-	px_keeper_forget();
 	if (kfd < 0) {
 		snprintf(why, why_len, "no key keeper (the proxy was not started as root)");
 		return -1;
@@ -260,48 +219,32 @@ int px_keeper_fetch(char *why, size_t why_len)
 		free(msg);
 		return -1;
 	}
-	if (get_all(kfd, &n, sizeof(n)) || n > KEYS_MAX)
+	if (get_all(kfd, &n, sizeof(n)) || n > PX_MATERIAL_FILES)
 		goto lost;
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (!keys)
-		goto lost;
-	for (nkeys = 0; nkeys < n; nkeys++) {
-		struct key *k = &keys[nkeys];
+	for (i = 0; i < n; i++) {
+		uint32_t dlen;
+		int rc;
 
-		if (get_blob(kfd, PATH_MAX_, &k->path, &len) ||
-		    get_blob(kfd, KEY_MAX, &k->pem, &k->len)) {
-			free(k->path);
+		if (get_blob(kfd, PATH_MAX_, &path, &len))
 			goto lost;
+		if (get_blob(kfd, PX_MATERIAL_FILE_MAX, &data, &dlen)) {
+			free(path);
+			goto lost;
+		}
+		rc = px_material_set(m, path, data, dlen);
+		OPENSSL_cleanse(data, dlen);
+		free(data);
+		free(path);
+		if (rc) {
+			snprintf(why, why_len, "out of memory");
+			return -1;
 		}
 	}
 	return 0;
 lost:
-	px_keeper_forget();
 	gone();
 	snprintf(why, why_len, "the key keeper stopped answering");
 	return -1;
-}
-
-const char *px_keeper_key(const char *path, size_t *len)
-{
-	for (size_t i = 0; i < nkeys; i++)
-		if (!strcmp(keys[i].path, path)) {
-			*len = keys[i].len;
-			return keys[i].pem;
-		}
-	return NULL;
-}
-
-void px_keeper_forget(void)
-{
-	for (size_t i = 0; i < nkeys; i++) {
-		OPENSSL_cleanse(keys[i].pem, keys[i].len);
-		free(keys[i].pem);
-		free(keys[i].path);
-	}
-	free(keys);
-	keys = NULL;
-	nkeys = 0;
 }
 
 void px_keeper_stop(void)

@@ -22,6 +22,8 @@
 #include "config.h"
 #include "health.h"
 #include "keeper.h"
+#include "material.h"
+#include "tls.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
@@ -118,6 +120,48 @@ static int same_listeners(const struct px_config *a, const struct px_config *b)
 	return 1;
 }
 
+/*
+ * The configuration on disk, for a reload: parsed here (the proxy may read its
+ * configuration), its TLS files from the keeper (root may read them), or,
+ * without a keeper, read as the proxy's own user.
+ */
+static struct px_config *load_again(char *why, size_t why_len)
+{
+	struct px_material m = { 0 };
+	struct px_config *n = px_config_parse(&flags, NULL, why, why_len);
+	int rc;
+
+	if (!n)
+		return NULL;
+	if (keeper) {
+		rc = px_keeper_fetch(&m, why, why_len);
+	} else {
+		rc = px_config_tls_paths(n, &m);
+		if (rc)
+			snprintf(why, why_len, "TLS files: %s", strerror(-rc));
+		else
+			rc = px_material_read(&m, why, why_len);
+	}
+	/* The keeper read the configuration again: a file it did not send
+	 * (it changed in between) is reported by px_config_tls as not read. */
+	if (!rc)
+		rc = px_config_tls(n, &m, why, why_len);
+	px_material_free(&m);
+	if (rc) {
+		px_config_put(n);
+		return NULL;
+	}
+	return n;
+}
+
+static void on_tickets(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)t;
+	(void)revents;
+	px_tls_tickets_rotate();
+}
+
 static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct px_config *n, *old = srv.cfg;
@@ -127,10 +171,7 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)w;
 	(void)revents;
 	notify("RELOADING=1");
-	if (keeper && px_keeper_fetch(why, sizeof(why)))
-		log_warn("reload: %s; reading the keys as %s", why, old->user);
-	n = px_config_load(&flags, why, sizeof(why));
-	px_keeper_forget();
+	n = load_again(why, sizeof(why));
 	if (!n) {
 		log_err("reload refused, keeping the running configuration: %s", why);
 		notify("READY=1");
@@ -225,7 +266,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	ev_signal hup, term, intr;
-	ev_timer idle;
+	ev_timer idle, tickets;
 	struct px_config *cfg;
 	struct ev_loop *loop;
 	char why[512];
@@ -330,10 +371,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (test) {
-		printf("%s: %zu listeners, %zu pools, %zu relay domains: configuration OK\n",
-		       flags.config ? flags.config : "flags", cfg->nls, cfg->npools, cfg->ndomains);
+		for (size_t i = 0; i < cfg->ntls; i++)
+			if (cfg->tls[i].report)
+				fputs(cfg->tls[i].report, stdout);
+		printf("%s: %zu listeners, %zu pools, %zu TLS profiles, %zu relay domains: "
+		       "configuration OK\n",
+		       flags.config ? flags.config : "flags", cfg->nls, cfg->npools, cfg->ntls,
+		       cfg->ndomains);
 		px_config_put(cfg);
 		return 0;
+	}
+	if (px_tls_tickets_init()) {
+		log_err("TLS session tickets: no random bytes for a key");
+		return 2;
 	}
 	/* Before binding (the keeper holds no socket) and before any thread. */
 	if (!getuid() && cfg->user[0]) {
@@ -374,6 +424,8 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &intr);
 	ev_timer_init(&idle, on_idle_check, 0.2, 0.2);
 	ev_timer_start(loop, &idle);
+	ev_timer_init(&tickets, on_tickets, cfg->tls_ticket_rotation, cfg->tls_ticket_rotation);
+	ev_timer_start(loop, &tickets);
 	log_info("ready: %zu listeners, %d workers, pools:%s", cfg->nls, nworkers,
 		 cfg->pools[0].name);
 	notify("READY=1");

@@ -95,6 +95,24 @@ static void per_member(struct buf *b, const struct px_config *c, const char *nam
 		}
 }
 
+/* Only members that are down have a sample: the series says which and why. */
+static void down_reasons(struct buf *b, const struct px_config *c)
+{
+	char why[160];
+
+	for (size_t i = 0; i < c->npools; i++)
+		for (size_t j = 0; j < c->pools[i].nm; j++) {
+			if (atomic_load(&c->pools[i].st->m[j].up))
+				continue;
+			px_member_why(&c->pools[i], (int)j, why, sizeof(why));
+			buf_printf(b, "mailedge_backend_down_reason{pool=\"");
+			label(b, c->pools[i].name);
+			buf_printf(b, "\",member=\"");
+			label(b, c->pools[i].m[j].name);
+			buf_printf(b, "\",reason=\"%s\"} 1\n", px_fail_class(why));
+		}
+}
+
 static void render(struct px_metrics *m, struct buf *b)
 {
 	struct px_config *c = m->cfg;
@@ -139,6 +157,10 @@ static void render(struct px_metrics *m, struct buf *b)
 	metric(b, "mailedge_backend_check_failures_total", "counter",
 	       "Failed health checks and connections per member.");
 	per_member(b, c, "mailedge_backend_check_failures_total", MV_FAILURES);
+	metric(b, "mailedge_backend_down_reason", "gauge",
+	       "1 for each member that is down, labelled with why (connect, timeout, greeting, "
+	       "starttls, tls, tls_verify, protocol).");
+	down_reasons(b, c);
 }
 
 struct http_conn {

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "passclient.h"
 
@@ -135,13 +136,47 @@ static size_t attr(char *out, size_t len, size_t cap, const char *name, const ch
 	return len + (size_t)n;
 }
 
+unsigned int xclient_attr_bits(const char *list, size_t len)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+	} names[] = {
+		{ "NAME", XA_NAME },
+		{ "ADDR", XA_ADDR },
+		{ "PORT", XA_PORT },
+		{ "PROTO", XA_PROTO },
+		{ "HELO", XA_HELO },
+		{ "LOGIN", XA_LOGIN },
+		{ "REVERSE_NAME", XA_REVERSE_NAME },
+		{ "DESTADDR", XA_DESTADDR },
+		{ "DESTPORT", XA_DESTPORT },
+	};
+	unsigned int bits = 0;
+	size_t i = 0, k;
+
+	while (i < len) {
+		size_t n;
+
+		while (i < len && list[i] == ' ')
+			i++;
+		for (n = 0; i + n < len && list[i + n] != ' '; n++)
+			;
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (strlen(names[k].name) == n && !strncasecmp(list + i, names[k].name, n))
+				bits |= names[k].bit;
+		i += n;
+	}
+	return bits ? bits : XA_NAME | XA_ADDR | XA_PROTO | XA_HELO;
+}
+
 int xclient_line(const struct xclient_attrs *a, char *out, size_t outlen)
 {
 	char addr[INET6_ADDRSTRLEN + 5], ip[INET6_ADDRSTRLEN], port[8];
 	size_t cap = outlen < XCLIENT_MAX ? outlen : XCLIENT_MAX, len;
-	unsigned int pn;
+	unsigned int pn, ok = a->offered;
 
-	if (cap < 3 || !a->addr ||
+	if (cap < 3 || !a->addr || !(ok & XA_ADDR) ||
 	    (a->addr->sa_family != AF_INET && a->addr->sa_family != AF_INET6))
 		return -1;
 	cap -= 2; /* room for CRLF */
@@ -154,14 +189,19 @@ int xclient_line(const struct xclient_attrs *a, char *out, size_t outlen)
 	len = attr(out, 7, cap, "ADDR", addr);
 	if (len == 7)
 		return -1; /* an XCLIENT without ADDR says nothing useful */
-	len = attr(out, len, cap, "PORT", port);
-	/* No reverse DNS here: the backend is told so rather than given a guess. */
-	len = attr(out, len, cap, "NAME", "[UNAVAILABLE]");
-	if (a->proto)
+	if (ok & XA_PORT)
+		len = attr(out, len, cap, "PORT", port);
+	/* Without a lookup, the backend is told the name is unknown rather than
+	 * left with the gateway's. */
+	if (ok & XA_NAME)
+		len = attr(out, len, cap, "NAME", a->name ? a->name : "[UNAVAILABLE]");
+	if ((ok & XA_REVERSE_NAME) && a->reverse)
+		len = attr(out, len, cap, "REVERSE_NAME", a->reverse);
+	if ((ok & XA_PROTO) && a->proto)
 		len = attr(out, len, cap, "PROTO", a->proto);
-	if (a->login && *a->login)
+	if ((ok & XA_LOGIN) && a->login && *a->login)
 		len = attr(out, len, cap, "LOGIN", a->login);
-	if (a->helo && *a->helo)
+	if ((ok & XA_HELO) && a->helo && *a->helo)
 		len = attr(out, len, cap, "HELO", a->helo); /* last: the first to go */
 	memcpy(out + len, "\r\n", 3);
 	return (int)len + 2;

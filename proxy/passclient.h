@@ -38,18 +38,38 @@ void px_addr_port(const struct sockaddr *sa, char *buf, size_t len, unsigned int
 
 int xtext_encode(const char *in, char *out, size_t outlen);
 
+/* The attributes a server names after XCLIENT in its EHLO reply: only those
+ * may be sent (Postfix answers 501 to any other). */
+enum {
+	XA_NAME = 1 << 0,
+	XA_ADDR = 1 << 1,
+	XA_PORT = 1 << 2,
+	XA_PROTO = 1 << 3,
+	XA_HELO = 1 << 4,
+	XA_LOGIN = 1 << 5,
+	XA_REVERSE_NAME = 1 << 6,
+	XA_DESTADDR = 1 << 7,
+	XA_DESTPORT = 1 << 8,
+};
+/* "NAME ADDR PORT ..." (the capability's argument, len bytes) as XA_ bits;
+ * an empty list means the original set, NAME ADDR PROTO HELO. */
+unsigned int xclient_attr_bits(const char *list, size_t len);
+
 struct xclient_attrs {
+	unsigned int offered;	     /* XA_ bits the server accepts */
 	const struct sockaddr *addr; /* the client */
+	const char *name;	     /* verified name, "[UNAVAILABLE]" or "[TEMPUNAVAIL]" */
+	const char *reverse;	     /* PTR name (unverified), or one of those */
 	const char *helo;	     /* NULL or "" when not known yet */
 	const char *proto;	     /* "SMTP" or "ESMTP" */
 	const char *login;	     /* NULL unless authenticated */
 };
 
 /*
- * The XCLIENT command line, "XCLIENT ADDR=... PORT=... NAME=[UNAVAILABLE] ...
- * \r\n", at most XCLIENT_MAX bytes: attributes that would not fit are left out
- * (the HELO name first). IPv6 addresses get the "IPV6:" prefix. Returns the
- * length, or -1.
+ * The XCLIENT command line, "XCLIENT ADDR=... PORT=... NAME=... ...\r\n", with
+ * the attributes the server offers, at most XCLIENT_MAX bytes: attributes that
+ * would not fit are left out (the HELO name first). IPv6 addresses get the
+ * "IPV6:" prefix. Returns the length, or -1 (no ADDR to send).
  */
 int xclient_line(const struct xclient_attrs *a, char *out, size_t outlen);
 

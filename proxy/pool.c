@@ -8,6 +8,7 @@
 #include "log.h"
 #include "passclient.h"
 #include "pool.h"
+#include "str.h"
 
 int px_pool_init(struct px_pool *p)
 {
@@ -128,12 +129,45 @@ int px_member_result(struct px_pool *p, int i, int ok, int from_check, const cha
 	}
 	atomic_fetch_add(&m->failures, 1);
 	atomic_store(&m->ok_run, 0);
+	pthread_mutex_lock(&p->st->lock);
+	me_strlcpy(m->why, why ? why : "failed", sizeof(m->why));
+	pthread_mutex_unlock(&p->st->lock);
 	if (atomic_fetch_add(&m->fail_run, 1) + 1 >= (int)p->fall && atomic_exchange(&m->up, 0)) {
 		changed = 1;
 		log_warn("pool %s: member %s is down: %s", p->name, p->m[i].name,
 			 why ? why : "failed");
 	}
 	return changed;
+}
+
+void px_member_why(struct px_pool *p, int i, char *out, size_t len)
+{
+	pthread_mutex_lock(&p->st->lock);
+	me_strlcpy(out, p->st->m[i].why, len);
+	pthread_mutex_unlock(&p->st->lock);
+}
+
+const char *px_fail_class(const char *why)
+{
+	/* The texts are the io layer's and the checks' own (io.c, health.c,
+	 * backend.c): one place maps them to the few classes a dashboard
+	 * shows. */
+	static const struct {
+		const char *prefix, *cls;
+	} t[] = {
+		{ "TLS handshake: certificate verify failed", "tls_verify" },
+		{ "TLS", "tls" },
+		{ "does not offer STARTTLS", "starttls" },
+		{ "STARTTLS", "starttls" },
+		{ "connect", "connect" },
+		{ "timed out", "timeout" },
+		{ "greeting", "greeting" },
+	};
+
+	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
+		if (!strncmp(why, t[k].prefix, strlen(t[k].prefix)))
+			return t[k].cls;
+	return "protocol";
 }
 
 void px_member_set_caps(struct px_pool *p, int i, const struct px_caps *c)

@@ -26,6 +26,7 @@ struct px_mstate {
 	int cw;		     /* smooth weighted round robin, under the pool lock */
 	struct px_caps caps; /* from the last good health check, under the lock */
 	int have_caps;
+	char why[160]; /* the last failure, under the lock (health status) */
 };
 
 struct px_pstate {
@@ -52,6 +53,11 @@ void px_member_conn(struct px_pool *p, int i, int delta);
  * changed the member's up/down state. */
 int px_member_result(struct px_pool *p, int i, int ok, int from_check, const char *why);
 void px_member_set_caps(struct px_pool *p, int i, const struct px_caps *c);
+/* Why member i last failed ("" if it has not), into out. */
+void px_member_why(struct px_pool *p, int i, char *out, size_t len);
+/* That reason as a short class for a metric label: connect, timeout, tls,
+ * tls_verify, starttls, greeting or protocol. */
+const char *px_fail_class(const char *why);
 
 /* What the pool offers clients: capabilities every up member has (all members
  * when none is up; pipelining and 8BITMIME when nothing is known yet). */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "passclient.h"
 #include "reply.h"
 
 #define REPLY_LINE_MAX 1000
@@ -93,9 +94,11 @@ void px_caps_parse(const struct px_reply *r, struct px_caps *c)
 			c->bits |= PX_CAP_ENHANCED;
 		else if (!strcmp(kw, "STARTTLS"))
 			c->bits |= PX_CAP_STARTTLS;
-		else if (!strcmp(kw, "XCLIENT"))
+		else if (!strcmp(kw, "XCLIENT")) {
 			c->bits |= PX_CAP_XCLIENT;
-		else if (!strcmp(kw, "CHUNKING"))
+			c->xclient =
+			    xclient_attr_bits(k < n ? arg + k + 1 : "", k < n ? n - k - 1 : 0);
+		} else if (!strcmp(kw, "CHUNKING"))
 			c->bits |= PX_CAP_CHUNKING;
 		else if (!strcmp(kw, "AUTH") && k < n) {
 			size_t m = n - k - 1;

@@ -46,6 +46,7 @@ struct px_caps {
 	unsigned int bits;
 	unsigned long long size; /* SIZE value; 0 = none given */
 	char auth[128];		 /* AUTH mechanisms, space-separated */
+	unsigned int xclient;	 /* XCLIENT attributes offered (passclient.h XA_) */
 };
 
 void px_caps_parse(const struct px_reply *r, struct px_caps *c);

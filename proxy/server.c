@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
+#include "tunnel.h"
 #include "worker.h"
 
 #define LISTEN_BACKLOG 1024
@@ -84,7 +85,8 @@ static struct client_slot *client_find(const unsigned char *k, int create)
 	}
 	if (!clients_cap)
 		return NULL;
-	for (i = client_hash(k) & (clients_cap - 1); clients[i].used; i = (i + 1) & (clients_cap - 1))
+	for (i = client_hash(k) & (clients_cap - 1); clients[i].used;
+	     i = (i + 1) & (clients_cap - 1))
 		if (!memcmp(clients[i].key, k, 16))
 			return &clients[i];
 	if (!create)
@@ -185,7 +187,8 @@ static void on_accept(struct ev_loop *loop, ev_io *a, int revents)
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		int fd = accept4(a->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd =
+		    accept4(a->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
@@ -194,7 +197,8 @@ static void on_accept(struct ev_loop *loop, ev_io *a, int revents)
 		}
 		if ((unsigned long long)atomic_load(&px_stats.active) >= c->lim.max_sessions ||
 		    px_client_enter(&peer, c->lim.max_per_client)) {
-			static const char msg[] = "421 4.7.0 Too many connections, try again later\r\n";
+			static const char msg[] =
+			    "421 4.7.0 Too many connections, try again later\r\n";
 			char who[64];
 
 			px_format_addr((struct sockaddr *)&peer, who, sizeof(who));
@@ -205,7 +209,10 @@ static void on_accept(struct ev_loop *loop, ev_io *a, int revents)
 			close(fd);
 			continue;
 		}
-		session_start(w, fd, &c->ls[li], &peer);
+		if (c->ls[li].protocol == PX_PROTO_TCP)
+			tunnel_start(w, fd, &c->ls[li], &peer);
+		else
+			session_start(w, fd, &c->ls[li], &peer);
 	}
 }
 
@@ -251,6 +258,11 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
 	pthread_mutex_lock(&w->srv->lock);
 	c = w->srv->cfg;
 	if (c != w->cfg) {
+		char why[200];
+
+		if (w->dns && strcmp(c->dns_servers, w->cfg->dns_servers) && c->dns_servers[0] &&
+		    px_dns_set_servers(w->dns, c->dns_servers, why, sizeof(why)))
+			log_warn("reload: %s", why);
 		px_config_get(c);
 		px_config_put(w->cfg);
 		w->cfg = c;
@@ -264,11 +276,13 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
 			w->fds[j] = -1;
 		}
 	}
-	if (atomic_load(&w->srv->force_close))
+	if (atomic_load(&w->srv->force_close)) {
 		while (w->sessions)
 			session_shutdown(w->sessions);
-	if (w->draining && !w->nsessions)
-		ev_break(loop, EVBREAK_ALL);
+		while (w->tunnels)
+			tunnel_close(w->tunnels, "closed: shutting down");
+	}
+	px_worker_check_drained(w);
 }
 
 static void *worker_main(void *arg)
@@ -280,6 +294,9 @@ static void *worker_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	ev_run(w->loop, 0);
+	/* Every session is gone: no query has an owner left. */
+	px_dns_free(w->dns);
+	w->dns = NULL;
 	return NULL;
 }
 
@@ -296,6 +313,17 @@ int px_server_start(struct px_server *srv)
 			return -1;
 		px_config_get(srv->cfg);
 		w->cfg = srv->cfg;
+		{
+			char why[200];
+
+			/* Created here, used only on the worker's thread. */
+			w->dns = px_dns_new(w->loop, w->cfg->dns_servers, w->cfg->dns_timeout,
+					    w->cfg->dns_tries, why, sizeof(why));
+			if (!w->dns)
+				log_warn("worker %d: no resolver (%s): client names are not "
+					 "looked up",
+					 i, why);
+		}
 		ev_async_init(&w->wake, on_wake);
 		w->wake.data = w;
 		ev_async_start(w->loop, &w->wake);
@@ -377,6 +405,11 @@ void px_worker_del(struct px_worker *w, struct session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	w->nsessions--;
-	if (w->draining && !w->nsessions)
+	px_worker_check_drained(w);
+}
+
+void px_worker_check_drained(struct px_worker *w)
+{
+	if (w->draining && !w->nsessions && !w->ntunnels)
 		ev_break(w->loop, EVBREAK_ALL);
 }

@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "session.h"
 #include "str.h"
+#include "tls.h"
 #include "worker.h"
 
 /* Input buffered per client: a few pipelined groups, and DATA in flight. */
@@ -77,6 +78,8 @@ void enter_state(struct session *s, enum ss_state st)
 
 static void client_io(struct io *io, enum io_event ev, void *arg);
 static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents);
+static void on_rdns(void *arg, const struct px_rdns_result *r);
+static void greet(struct session *s);
 
 static void session_destroy(struct session *s);
 
@@ -103,6 +106,7 @@ void session_release(struct session *s)
 
 static void session_destroy(struct session *s)
 {
+	px_dns_cancel(s->rdns_q);
 	bk_close(s, 1);
 	/* One line per session, the way Postfix logs a connection; it is not
 	 * built when it would not be logged. */
@@ -287,6 +291,16 @@ void session_refuse(struct session *s, enum px_rej kind, const char *fmt, ...)
 	va_end(ap);
 }
 
+int session_tls_begin(struct session *s, size_t *discarded)
+{
+	SSL *ssl = SSL_new(s->l->tls.def);
+
+	*discarded = 0;
+	if (ssl)
+		px_tls_server_attach(ssl, &s->l->tls);
+	return io_starttls_server(s->io, ssl, discarded) ? -1 : 0;
+}
+
 void session_reset_tx(struct session *s)
 {
 	s->from[0] = '\0';
@@ -403,6 +417,10 @@ static void client_event(struct session *s, enum io_event ev)
 		s->esmtp = 0;
 		s->authenticated = 0;
 		session_reset_tx(s);
+		if (s->l->starttls == PX_TLS_IMPLICIT) {
+			greet(s); /* nothing was said yet: the banner comes now */
+			return;
+		}
 		enter_state(s, SS_GREETED);
 		session_next(s);
 		return;
@@ -449,6 +467,23 @@ static void client_io(struct io *io, enum io_event ev, void *arg)
 	session_release(s);
 }
 
+/* The banner, now or after the greet delay (time for a pre-greeter to show
+ * itself). */
+static void greet(struct session *s)
+{
+	if (s->cfg->lim.greet_delay) {
+		s->state = SS_CONNECTED;
+		s->busy = 1;
+		ev_timer_set(&s->delay, s->cfg->lim.greet_delay / 1000.0, 0);
+		ev_timer_start(s->w->loop, &s->delay);
+		io_set_timeout(s->io, s->cfg->lim.command_timeout);
+		return;
+	}
+	s->state = SS_GREETED;
+	session_reply(s, "220 %s", s->l->banner);
+	io_set_timeout(s->io, s->cfg->lim.command_timeout);
+}
+
 void session_start(struct px_worker *w, int fd, struct px_listener *l,
 		   const struct sockaddr_storage *peer)
 {
@@ -488,21 +523,39 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 	atomic_fetch_add(&px_stats.sessions, 1);
 	atomic_fetch_add(&px_stats.active, 1);
 	session_log(s, ME_LOG_DEBUG, "connect", "listener", l->listen);
+	/* The client's name is only needed where a backend is told it (XCLIENT
+	 * NAME): looked up while the client greets, not before the banner. */
+	if (l->pool->pass == PX_PASS_XCLIENT && w->dns)
+		s->rdns_q = px_dns_reverse(w->dns, (const struct sockaddr *)peer, on_rdns, s);
 	if (s->cfg->lim.session_timeout) {
 		ev_timer_set(&s->life, s->cfg->lim.session_timeout, 0);
 		ev_timer_start(w->loop, &s->life);
 	}
-	if (s->cfg->lim.greet_delay) {
-		s->state = SS_CONNECTED;
-		s->busy = 1;
-		ev_timer_set(&s->delay, s->cfg->lim.greet_delay / 1000.0, 0);
-		ev_timer_start(w->loop, &s->delay);
-		io_set_timeout(s->io, s->cfg->lim.command_timeout);
+	if (l->starttls == PX_TLS_IMPLICIT) {
+		size_t none;
+
+		/* RFC 8314: TLS first; the banner once it is up. */
+		s->state = SS_TLS;
+		if (session_tls_begin(s, &none)) {
+			session_close(s, "TLS: out of memory");
+			return;
+		}
+		io_set_timeout(s->io, s->cfg->lim.tls_handshake_timeout);
 		return;
 	}
-	s->state = SS_GREETED;
-	session_reply(s, "220 %s", l->banner);
-	io_set_timeout(s->io, s->cfg->lim.command_timeout);
+	greet(s);
+}
+
+static void on_rdns(void *arg, const struct px_rdns_result *r)
+{
+	struct session *s = arg;
+
+	session_hold(s);
+	s->rdns_q = NULL;
+	s->rdns = *r;
+	session_log(s, ME_LOG_DEBUG, "rdns", "status", px_rdns_name(r->status));
+	bk_rdns_done(s);
+	session_release(s);
 }
 
 static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents)

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include "config.h"
+#include "dns.h"
 #include "kvlog.h"
 #include "log.h"
 #include "io.h"
@@ -49,6 +50,8 @@ enum bk_step {
 	BK_CONNECTING,
 	BK_GREETING,
 	BK_EHLO,
+	BK_STARTTLS, /* STARTTLS sent (backend_tls); then the handshake */
+	BK_RDNS,     /* XCLIENT waits for the client's name */
 	BK_XCLIENT,
 	BK_EHLO2,
 	BK_READY,
@@ -67,6 +70,7 @@ struct px_backend {
 	char name[192]; /* pool/member, for logs */
 	int failed;	/* went away mid-transaction */
 	int counted;	/* counted in the member's connections */
+	int tls;	/* the connection is TLS (backend_tls) */
 };
 
 struct session {
@@ -93,6 +97,8 @@ struct session {
 	char helo[256];
 	int tls;
 	char tls_info[96];
+	struct px_dns_query *rdns_q; /* the client's name, being looked up */
+	struct px_rdns_result rdns;
 	int authenticated;
 	int relay_ok; /* client inside relay_networks */
 	int pregreet;
@@ -106,7 +112,7 @@ struct session {
 	unsigned int tx_overshoot; /* refused past the recipient limit, this transaction */
 	unsigned int rcpts;	   /* accepted in the whole session */
 	struct sd_state data;
-	struct buf fwd; /* DATA bytes on their way to the backend */
+	struct buf fwd; /* DATA bytes dropped: the backend is gone mid-message */
 	double data_start;
 	int data_paused;
 
@@ -152,6 +158,10 @@ void session_kv(const struct session *s, struct me_kv *kv, const char *event);
 void session_log(const struct session *s, enum me_log_level level, const char *event,
 		 const char *key, const char *value);
 void enter_state(struct session *s, enum ss_state st);
+/* Start the TLS handshake with the listener's profiles (STARTTLS, or at once
+ * for implicit TLS); what was buffered is discarded (count in *discarded).
+ * 0, or -1 when no TLS session could be made. */
+int session_tls_begin(struct session *s, size_t *discarded);
 /* The command is done (its reply written): read the next one. */
 void session_next(struct session *s);
 void session_reset_tx(struct session *s);
@@ -172,6 +182,8 @@ void bk_command(struct session *s, const char *line, bk_cb cb, double timeout);
 /* Wait for a reply to what was already sent (the end of a message). */
 void bk_wait_reply(struct session *s, bk_cb cb, double timeout);
 void bk_close(struct session *s, int quit);
+/* The client's name lookup is over: an XCLIENT waiting for it goes. */
+void bk_rdns_done(struct session *s);
 int bk_ready(const struct session *s);
 
 /* relay.c */

@@ -509,7 +509,10 @@ static void cmd_starttls(struct session *s, const struct sp_cmd *c)
 	/* Whatever followed STARTTLS in the same read was sent before the
 	 * client saw our 220: plaintext that must not become a command after
 	 * the handshake (CVE-2011-0411). */
-	io_starttls_server(s->io, s->l->ssl, &discarded);
+	if (session_tls_begin(s, &discarded)) {
+		session_close(s, "TLS: out of memory");
+		return;
+	}
 	if (discarded) {
 		char n[24];
 

@@ -107,24 +107,28 @@ static void data_done(struct session *s)
 
 void session_data_in(struct session *s)
 {
-	struct buf *in = io_in(s->io);
+	struct buf *in = io_in(s->io), *out;
 	double elapsed;
 	size_t used;
 
 	if (s->state != SS_DATA || s->data_paused)
 		return;
-	used = sd_feed(&s->data, buf_ptr(in), buf_avail(in), &s->fwd);
+	/* The message goes straight into the backend connection's output: one
+	 * copy from the client's input, the one the line-end machine must make
+	 * anyway. With the backend gone it goes nowhere (the client hears 451
+	 * at its end). */
+	out = s->bk.io && !s->bk.failed ? io_out(s->bk.io) : &s->fwd;
+	used = sd_feed(&s->data, buf_ptr(in), buf_avail(in), out);
 	if (used == (size_t)-1) {
 		session_reply(s, "451 4.3.0 %s Error: out of memory", s->cfg->hostname);
 		session_close(s, "out of memory");
 		return;
 	}
 	io_consume(s->io, used);
-	if (buf_avail(&s->fwd)) {
-		if (s->bk.io && !s->bk.failed)
-			io_write(s->bk.io, buf_ptr(&s->fwd), buf_avail(&s->fwd));
+	if (out == &s->fwd)
 		buf_reset(&s->fwd);
-	}
+	else
+		io_flush(s->bk.io);
 	if (s->data.done) {
 		data_done(s);
 		return;

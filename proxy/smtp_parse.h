@@ -15,15 +15,15 @@
 /* ---- framing ---- */
 
 enum sp_frame_rc {
-	SP_AGAIN = 0,	   /* need more input */
-	SP_LINE = 1,	   /* a complete line */
-	SP_TOO_LONG = -1,  /* a line over the limit; its rest is being skipped */
+	SP_AGAIN = 0,	  /* need more input */
+	SP_LINE = 1,	  /* a complete line */
+	SP_TOO_LONG = -1, /* a line over the limit; its rest is being skipped */
 };
 
 struct sp_framer {
-	size_t max;	   /* longest line, line end included (RFC 5321: 512) */
-	size_t scanned;	   /* bytes of the pending input already searched */
-	int skipping;	   /* inside the rest of an over-long line */
+	size_t max;	/* longest line, line end included (RFC 5321: 512) */
+	size_t scanned; /* bytes of the pending input already searched */
+	int skipping;	/* inside the rest of an over-long line */
 };
 
 void sp_framer_init(struct sp_framer *f, size_t max);
@@ -36,8 +36,7 @@ void sp_framer_init(struct sp_framer *f, size_t max);
  * next call (the line and its end, or skipped bytes of an over-long line).
  * SP_TOO_LONG is returned once per over-long line.
  */
-int sp_frame(struct sp_framer *f, const char *in, size_t len, size_t *line_len,
-	     size_t *consumed);
+int sp_frame(struct sp_framer *f, const char *in, size_t len, size_t *line_len, size_t *consumed);
 
 /* ---- commands ---- */
 
@@ -102,9 +101,9 @@ struct sp_path {
 
 enum sp_path_err {
 	SP_PATH_OK = 0,
-	SP_PATH_SYNTAX,	   /* 501 5.5.4 / 5.1.7 */
-	SP_PATH_TOO_LONG,  /* 501 5.5.4 (local part, domain or path) */
-	SP_PATH_PARAM,	   /* 555 5.5.4 bad parameter syntax */
+	SP_PATH_SYNTAX,	  /* 501 5.5.4 / 5.1.7 */
+	SP_PATH_TOO_LONG, /* 501 5.5.4 (local part, domain or path) */
+	SP_PATH_PARAM,	  /* 555 5.5.4 bad parameter syntax */
 };
 
 /*

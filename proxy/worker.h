@@ -13,6 +13,7 @@
 #include "config.h"
 
 struct session;
+struct tunnel;
 struct px_server;
 
 struct px_worker {
@@ -25,10 +26,13 @@ struct px_worker {
 	size_t nfds;
 	ev_async wake;	       /* configuration changed, or drain */
 	struct px_config *cfg; /* for new sessions; sessions hold their own reference */
+	struct px_dns *dns;    /* this loop's resolver; NULL if it could not start */
 	unsigned long long next_id;
 	int draining;
 	size_t nsessions;
 	struct session *sessions; /* all of this worker's sessions, for drain */
+	size_t ntunnels;
+	struct tunnel *tunnels; /* and its protocol = tcp connections */
 };
 
 struct px_server {
@@ -57,5 +61,7 @@ void px_client_leave(const struct sockaddr_storage *peer);
 
 void px_worker_add(struct px_worker *w, struct session *s);
 void px_worker_del(struct px_worker *w, struct session *s);
+/* A session or tunnel of a draining worker ended: stop when none is left. */
+void px_worker_check_drained(struct px_worker *w);
 
 #endif

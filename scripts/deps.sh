@@ -10,7 +10,7 @@ PKGS=(
 	# build
 	make gcc libc6-dev clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	linux-libc-dev libjson-c-dev libcriterion-dev libclang-rt-14-dev libcurl4-openssl-dev
-	libconfig-dev libev-dev libssl-dev openssl
+	libconfig-dev libev-dev libssl-dev openssl libc-ares-dev
 	# tests, demo and benchmarks: namespaces, traffic, peers
 	iproute2 ethtool util-linux procps hping3 nftables ipset xdp-tools python3 time bc
 	# the proxy's peers: clients, backends, and the proxies it is measured against

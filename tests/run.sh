@@ -13,8 +13,10 @@ shift || true
 src=$(cd "$(dirname "$0")/.." && pwd)
 case $build in /*) ;; *) build=$src/$build ;; esac
 
+pki=
 sweep() {
 	local ns
+	[ -n "$pki" ] && rm -rf "$pki"
 	for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^met[0-9]/ {print $1}'); do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -32,6 +34,11 @@ if ! mountpoint -q /sys/fs/bpf; then
 fi
 sweep
 
+# One throwaway PKI for every TLS test of the run (tests/lib/mkpki.sh).
+pki=$(mktemp -d /tmp/mailedge-test-pki-XXXXXX)
+chmod 755 "$pki"
+bash "$src/tests/lib/mkpki.sh" "$pki" || exit 1
+export MAILEDGE_PKI=$pki
 export MAILEDGE_BUILD=$build MAILEDGE_SRC=$src
 # Leaks are errors; a sanitizer report fails the test that triggered it.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1

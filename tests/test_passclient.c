@@ -344,6 +344,11 @@ static void xclient_ok(const char *line, int n)
 	cr_assert_eq(strcspn(line, "\r\n"), (size_t)n - 2, "got a CR or LF inside '%s'", line);
 }
 
+/* What Postfix 3.7 offers. */
+#define XA_ALL                                                                                     \
+	(XA_NAME | XA_ADDR | XA_PORT | XA_PROTO | XA_HELO | XA_LOGIN | XA_REVERSE_NAME |           \
+	 XA_DESTADDR | XA_DESTPORT)
+
 static void xclient_is(const struct xclient_attrs *a, const char *want)
 {
 	size_t wl = strlen(want);
@@ -362,7 +367,11 @@ static void xclient_is(const struct xclient_attrs *a, const char *want)
 Test(passclient, xclient_ipv4)
 {
 	struct sockaddr_in s = v4("192.0.2.10", 40000);
-	struct xclient_attrs a = { SA(s), "client.example.org", "ESMTP", NULL };
+	struct xclient_attrs a = { .offered = XA_ALL,
+				   .addr = SA(s),
+				   .helo = "client.example.org",
+				   .proto = "ESMTP",
+				   .login = NULL };
 
 	xclient_is(&a, "XCLIENT ADDR=192.0.2.10 PORT=40000 NAME=[UNAVAILABLE] PROTO=ESMTP "
 		       "HELO=client.example.org\r\n");
@@ -371,7 +380,11 @@ Test(passclient, xclient_ipv4)
 Test(passclient, xclient_ipv6)
 {
 	struct sockaddr_in6 s = v6("2001:db8::10", 2525);
-	struct xclient_attrs a = { SA(s), "[IPv6:2001:db8::10]", "SMTP", NULL };
+	struct xclient_attrs a = { .offered = XA_ALL,
+				   .addr = SA(s),
+				   .helo = "[IPv6:2001:db8::10]",
+				   .proto = "SMTP",
+				   .login = NULL };
 
 	xclient_is(&a, "XCLIENT ADDR=IPV6:2001:db8::10 PORT=2525 NAME=[UNAVAILABLE] PROTO=SMTP "
 		       "HELO=[IPv6:2001:db8::10]\r\n");
@@ -380,7 +393,11 @@ Test(passclient, xclient_ipv6)
 Test(passclient, xclient_login)
 {
 	struct sockaddr_in s = v4("192.0.2.10", 40000);
-	struct xclient_attrs a = { SA(s), "h", "ESMTP", "user+x@example.org" };
+	struct xclient_attrs a = { .offered = XA_ALL,
+				   .addr = SA(s),
+				   .helo = "h",
+				   .proto = "ESMTP",
+				   .login = "user+x@example.org" };
 
 	xclient_is(&a, "XCLIENT ADDR=192.0.2.10 PORT=40000 NAME=[UNAVAILABLE] PROTO=ESMTP "
 		       "LOGIN=user+2Bx@example.org HELO=h\r\n");
@@ -399,7 +416,11 @@ Test(passclient, xclient_login)
 Test(passclient, xclient_helo_encoded)
 {
 	struct sockaddr_in s = v4("192.0.2.10", 40000);
-	struct xclient_attrs a = { SA(s), "x\r\nRCPT TO:<a@b> =+", "ESMTP", "a b\n" };
+	struct xclient_attrs a = { .offered = XA_ALL,
+				   .addr = SA(s),
+				   .helo = "x\r\nRCPT TO:<a@b> =+",
+				   .proto = "ESMTP",
+				   .login = "a b\n" };
 
 	xclient_is(&a, "XCLIENT ADDR=192.0.2.10 PORT=40000 NAME=[UNAVAILABLE] PROTO=ESMTP "
 		       "LOGIN=a+20b+0A HELO=x+0D+0ARCPT+20TO:<a@b>+20+3D+2B\r\n");
@@ -410,7 +431,11 @@ Test(passclient, xclient_long_helo_dropped)
 {
 	struct sockaddr_in6 s = v6("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
 	static char helo[600], line[1024];
-	struct xclient_attrs a = { SA(s), helo, "ESMTP", "someone@example.org" };
+	struct xclient_attrs a = { .offered = XA_ALL,
+				   .addr = SA(s),
+				   .helo = helo,
+				   .proto = "ESMTP",
+				   .login = "someone@example.org" };
 	static const char base[] = "XCLIENT ADDR=IPV6:2001:db8:ffff:ffff:ffff:ffff:ffff:ffff "
 				   "PORT=65535 NAME=[UNAVAILABLE] PROTO=ESMTP "
 				   "LOGIN=someone@example.org";
@@ -449,10 +474,40 @@ Test(passclient, xclient_long_helo_dropped)
 	cr_assert(strstr(line, " LOGIN=someone@example.org\r\n"), "got LOGIN lost: '%s'", line);
 }
 
+/* Only what the server offers: Postfix answers 501 to an attribute it does
+ * not know. A verified name and the PTR name go as NAME and REVERSE_NAME. */
+Test(passclient, xclient_offered_only)
+{
+	struct sockaddr_in s = v4("192.0.2.10", 40000);
+	struct xclient_attrs a = { .offered = XA_ALL,
+				   .addr = SA(s),
+				   .name = "client.example",
+				   .reverse = "client.example",
+				   .helo = "h",
+				   .proto = "ESMTP" };
+	const char *list = "NAME ADDR PORT PROTO HELO REVERSE_NAME LOGIN DESTADDR DESTPORT";
+
+	cr_assert_eq(xclient_attr_bits(list, strlen(list)), XA_ALL, "got %#x for Postfix's list",
+		     xclient_attr_bits(list, strlen(list)));
+	xclient_is(&a, "XCLIENT ADDR=192.0.2.10 PORT=40000 NAME=client.example "
+		       "REVERSE_NAME=client.example PROTO=ESMTP HELO=h\r\n");
+	list = "name  addr helo";
+	a.offered = xclient_attr_bits(list, strlen(list));
+	xclient_is(&a, "XCLIENT ADDR=192.0.2.10 NAME=client.example HELO=h\r\n");
+	/* an old server that lists nothing: the original four */
+	a.offered = xclient_attr_bits("", 0);
+	xclient_is(&a, "XCLIENT ADDR=192.0.2.10 NAME=client.example PROTO=ESMTP HELO=h\r\n");
+	/* without ADDR, nothing worth saying */
+	a.offered = XA_NAME | XA_HELO;
+	cr_assert_eq(xclient_line(&a, (char[600]){ 0 }, 600), -1, "got a line without ADDR");
+}
+
 Test(passclient, xclient_refused)
 {
 	struct sockaddr un = { .sa_family = AF_UNIX };
-	struct xclient_attrs a = { NULL, "h", "ESMTP", NULL };
+	struct xclient_attrs a = {
+		.offered = XA_ALL, .addr = NULL, .helo = "h", .proto = "ESMTP", .login = NULL
+	};
 	char out[600];
 
 	cr_assert_eq(xclient_line(&a, out, sizeof(out)), -1, "got a line without an address");
@@ -469,7 +524,11 @@ Test(passclient, xclient_refused)
 Test(passclient, xclient_any_outlen)
 {
 	struct sockaddr_in6 s = v6("2001:db8::10", 2525);
-	struct xclient_attrs a = { SA(s), "client.example.org", "ESMTP", "user" };
+	struct xclient_attrs a = { .offered = XA_ALL,
+				   .addr = SA(s),
+				   .helo = "client.example.org",
+				   .proto = "ESMTP",
+				   .login = "user" };
 
 	for (size_t outlen = 0; outlen <= XCLIENT_MAX + 2; outlen++) {
 		char *out = th_hold(&held, NULL, outlen);

@@ -2154,7 +2154,7 @@ static const struct cfg_case cfg_cases[] = {
 	{ "starttls no cert",
 	  "listeners = ( { listen = \"127.0.0.1:@P0@\"; starttls = \"required\"; } );\n"
 	  "pools = ( { name = \"p\"; members = ( \"127.0.0.1:25\" ); } );\n",
-	  "starttls needs cert and key", 0 },
+	  "TLS needs tls_profile, or cert and key", 0 },
 	{ "missing cert",
 	  "listeners = ( { listen = \"127.0.0.1:@P0@\"; starttls = \"optional\"; "
 	  "cert = \"/nonexistent/mx.pem\"; key = \"/nonexistent/mx.key\"; } );\n"

@@ -4,9 +4,11 @@
  * encoders: pp_v1, pp_v2, xtext_encode, xclient_line.
  *
  * Input: byte 0 flags (bit 0: source IPv6, bit 1: destination IPv6, bit 2:
- * local, bit 3: no source, bit 4: no destination, bit 5: source AF_UNIX),
- * 16 + 16 address bytes, 2 + 2 port bytes, 2 bytes of an XCLIENT buffer size
- * (0..699), then HELO, LOGIN and PROTO strings separated by NUL bytes.
+ * local, bit 3: no source, bit 4: no destination, bit 5: source AF_UNIX,
+ * bit 6: a verified NAME, bit 7: a REVERSE_NAME), 16 + 16 address bytes,
+ * 2 + 2 port bytes, 2 bytes of an XCLIENT buffer size (0..699), 2 bytes of
+ * the XCLIENT attributes the server offers, then HELO, LOGIN and PROTO
+ * strings separated by NUL bytes.
  *
  * Every result is written into an exact-size heap buffer (ASan sees a write past
  * it) and checked (violations abort):
@@ -18,9 +20,10 @@
  *   - xtext: the length predicted byte by byte, decodes back to its input,
  *     -1 with one byte less of room;
  *   - XCLIENT: with XCLIENT_MAX + 1 bytes of room a line of at most 512 bytes,
- *     "XCLIENT ADDR=... PORT=... NAME=[UNAVAILABLE] ...", CRLF at its end and
- *     nowhere else, every value xtext that decodes to what was given; with any
- *     other room, -1 or such a line that fits (and still says ADDR).
+ *     "XCLIENT ADDR=... PORT=... NAME=... ...", only attributes the server
+ *     offered, CRLF at its end and nowhere else, every value xtext that
+ *     decodes to what was given; with any other room, -1 or such a line that
+ *     fits (and still says ADDR); -1 when ADDR is not offered.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -33,7 +36,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define HDR 39
+#define HDR 41
 
 static void fail(const char *what)
 {
@@ -227,7 +230,10 @@ static void check_xtext(const char *s)
 /* Check an XCLIENT line: shape, attributes, values. */
 static void check_xclient_line(const char *line, int n, const struct xclient_attrs *a)
 {
-	static const char *const order[] = { "ADDR", "PORT", "NAME", "PROTO", "LOGIN", "HELO" };
+	static const char *const order[] = { "ADDR",  "PORT",  "NAME", "REVERSE_NAME",
+					     "PROTO", "LOGIN", "HELO" };
+	static const unsigned int bit[] = { XA_ADDR,  XA_PORT,	XA_NAME, XA_REVERSE_NAME,
+					    XA_PROTO, XA_LOGIN, XA_HELO };
 	char ip[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN + 8], val[XCLIENT_MAX + 1];
 	const char *p, *end;
 	unsigned int port;
@@ -260,11 +266,13 @@ static void check_xclient_line(const char *line, int n, const struct xclient_att
 		if (!eq)
 			fail("xclient: an attribute without '='");
 		k = (size_t)(eq - p);
-		for (i = next; i < 6; i++)
+		for (i = next; i < 7; i++)
 			if (strlen(order[i]) == k && !memcmp(p, order[i], k))
 				break;
-		if (i == 6)
+		if (i == 7)
 			fail("xclient: an unknown, repeated or misplaced attribute");
+		if (!(a->offered & bit[i]))
+			fail("xclient: an attribute the server did not offer");
 		next = i + 1;
 		vl = xtext_decode(eq + 1, (size_t)(sp - eq - 1), val);
 		if (vl < 0)
@@ -283,18 +291,22 @@ static void check_xclient_line(const char *line, int n, const struct xclient_att
 				fail("xclient: PORT is not the client's");
 			break;
 		case 2:
-			if (strcmp(val, "[UNAVAILABLE]"))
-				fail("xclient: NAME is not [UNAVAILABLE]");
+			if (strcmp(val, a->name ? a->name : "[UNAVAILABLE]"))
+				fail("xclient: NAME is not the one given, or [UNAVAILABLE]");
 			break;
 		case 3:
+			if (!a->reverse || strcmp(val, a->reverse))
+				fail("xclient: REVERSE_NAME is not the one given");
+			break;
+		case 4:
 			if (!a->proto || strcmp(val, a->proto))
 				fail("xclient: PROTO is not the one given");
 			break;
-		case 4:
+		case 5:
 			if (!a->login || !*a->login || strcmp(val, a->login))
 				fail("xclient: LOGIN is not the one given");
 			break;
-		case 5:
+		case 6:
 			if (!a->helo || !*a->helo || strcmp(val, a->helo))
 				fail("xclient: HELO is not the one given");
 			break;
@@ -310,18 +322,20 @@ static void check_xclient(const struct xclient_attrs *a, size_t outlen)
 	char *big = xmalloc(XCLIENT_MAX + 1), *exact;
 	int n = xclient_line(a, big, XCLIENT_MAX + 1);
 
-	if (!is_inet(a->addr)) {
+	if (!is_inet(a->addr) || !(a->offered & XA_ADDR)) {
 		if (n != -1)
-			fail("xclient: a line for a client that is not IPv4 or IPv6");
+			fail("xclient: a line without an IPv4 or IPv6 ADDR to send");
 		free(big);
 		return;
 	}
 	check_xclient_line(big, n, a);
 	/* what fits in 512 is kept: the first attributes are always there */
-	if (strncmp(big, "XCLIENT ADDR=", 13) || !strstr(big, " PORT=") ||
-	    !strstr(big, " NAME=[UNAVAILABLE]"))
+	if (strncmp(big, "XCLIENT ADDR=", 13) ||
+	    (!strstr(big, " PORT=") && (a->offered & XA_PORT)) ||
+	    (!strstr(big, " NAME=") && (a->offered & XA_NAME)))
 		fail("xclient: ADDR, PORT or NAME left out of a 512-byte line");
-	if (a->proto && strlen(a->proto) < 100 && !strstr(big, " PROTO="))
+	if (a->proto && strlen(a->proto) < 100 && (a->offered & XA_PROTO) &&
+	    !strstr(big, " PROTO="))
 		fail("xclient: a short PROTO left out");
 	/* exactly its size */
 	exact = xmalloc((size_t)n + 1);
@@ -407,6 +421,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (str[i])
 			check_xtext(str[i]);
 
+	/* Which attributes the server offers, and names known or not. */
+	a.offered = hdr[39] & 1 ? 0x1ff : (unsigned int)(hdr[39] | hdr[40] << 8) & 0x1ff;
+	a.name = flags & 64 ? "client.example" : NULL;
+	a.reverse = flags & 128 ? "[TEMPUNAVAIL]" : NULL;
 	a.addr = flags & 8 ? NULL : src;
 	a.helo = str[0];
 	a.login = str[1];

@@ -443,3 +443,46 @@ void starttls(struct pl_client *c)
 	rc = pl_tls(c, ca_path, 0);
 	cr_assert_eq(rc, 0, "TLS handshake: got %d (%s), want 0", rc, c->err);
 }
+
+const char *pki(void)
+{
+	static char path[256];
+	const char *env = getenv("MAILEDGE_PKI");
+	char *out = NULL, probe[300];
+	int rc;
+
+	if (env && *env) {
+		snprintf(probe, sizeof(probe), "%s/root.pem", env);
+		if (!access(probe, R_OK))
+			return env;
+	}
+	snprintf(path, sizeof(path), "%s/pki", lab.dir);
+	snprintf(probe, sizeof(probe), "%s/root.pem", path);
+	if (!access(probe, R_OK))
+		return path;
+	rc = pl_sh(&out, 60000, "bash %s/tests/lib/mkpki.sh %s 2>&1", tenv_src(), path);
+	cr_assert_eq(rc, 0, "mkpki.sh: got status %d, want 0: %s", rc, out ? out : "");
+	free(out);
+	return path;
+}
+
+const char *sclient(int *status, const char *input, const char *fmt, ...)
+{
+	static char *out;
+	char args[2048];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	free(out);
+	out = NULL;
+	st = pl_sh(&out, 20000,
+		   "(sleep 0.4; printf '%s'; sleep 0.4) | timeout 10 openssl s_client %s "
+		   "-CAfile %s/root.pem 2>&1",
+		   input ? input : "", args, pki());
+	if (status)
+		*status = st;
+	return out ? out : "";
+}

@@ -103,6 +103,14 @@ long long metric_wait(long long want, int ms, const char *series);
 const char *b64_plain(const char *user, const char *pass);
 
 /* ---- TLS ---- */
+/* The PKI of tests/lib/mkpki.sh: tests/run.sh makes one for the whole run
+ * ($MAILEDGE_PKI); without it, one in this test's directory. Its path. */
+const char *pki(void);
+/* openssl s_client ARGS (plus -CAfile of the PKI root), fed input (after a
+ * moment, so that the handshake and greeting come first): its output
+ * (static), and its exit status in *status unless NULL. */
+const char *sclient(int *status, const char *input, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The lab's CA and certificate, fake 0, and the proxy on LISTEN_TLS. */
 void start_tls(const char *fake_args, const char *limits);
 /* STARTTLS on an open client: 220, then a verified handshake. */

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dns.c - c-ares on a libev loop, and the forward-confirmed reverse lookup.
+ *
+ * c-ares tells us which sockets it wants watched (ARES_OPT_SOCK_STATE_CB) and
+ * when its next timeout is (ares_timeout); the loop watches them and hands
+ * events back with ares_process_fd. Nothing here ever blocks.
+ *
+ * A query's result is always delivered from the loop, never from inside the
+ * call that started it (c-ares may fail a query on the spot): callers can
+ * start a lookup without their state being changed under them.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <ares.h>
+
+#include "dns.h"
+#include "log.h"
+#include "str.h"
+
+struct sock_watch {
+	struct sock_watch *next;
+	struct px_dns *d;
+	ev_io w;
+};
+
+struct px_dns {
+	struct ev_loop *loop;
+	ares_channel ch;
+	ev_timer timer;
+	struct sock_watch *socks;
+	struct px_dns_query *queries; /* every live query, for px_dns_free */
+};
+
+struct px_dns_query {
+	struct px_dns_query *next, *prev;
+	struct px_dns *d;
+	struct sockaddr_storage addr;
+	px_rdns_cb cb;
+	void *arg;
+	int cancelled;
+	int running; /* c-ares still holds a callback of ours */
+	ev_timer deliver;
+	struct px_rdns_result r;
+};
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_rc;
+
+static void lib_init(void)
+{
+	lib_rc = ares_library_init(ARES_LIB_INIT_ALL);
+}
+
+const char *px_rdns_name(enum px_rdns s)
+{
+	switch (s) {
+	case PX_RDNS_OK:
+		return "ok";
+	case PX_RDNS_UNKNOWN:
+		return "unknown";
+	case PX_RDNS_TEMPFAIL:
+		return "tempfail";
+	default:
+		return "pending";
+	}
+}
+
+/* ---- the loop side ---- */
+
+static void reschedule(struct px_dns *d)
+{
+	struct timeval tv, *tvp = ares_timeout(d->ch, NULL, &tv);
+
+	ev_timer_stop(d->loop, &d->timer);
+	if (tvp) {
+		ev_timer_set(&d->timer, (double)tv.tv_sec + (double)tv.tv_usec / 1e6, 0);
+		ev_timer_start(d->loop, &d->timer);
+	}
+}
+
+static void on_sock(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sock_watch *s = w->data;
+	struct px_dns *d = s->d;
+	int fd = w->fd;
+
+	(void)loop;
+	ares_process_fd(d->ch, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
+			(revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	reschedule(d);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct px_dns *d = t->data;
+
+	(void)loop;
+	(void)revents;
+	ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	reschedule(d);
+}
+
+/* c-ares: watch fd for these events, or (both 0) stop watching it. */
+static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct px_dns *d = data;
+	struct sock_watch **pp, *s;
+
+	for (pp = &d->socks; (s = *pp); pp = &s->next)
+		if (s->w.fd == fd)
+			break;
+	if (!readable && !writable) {
+		if (s) {
+			ev_io_stop(d->loop, &s->w);
+			*pp = s->next;
+			free(s);
+		}
+		return;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return; /* the query times out instead */
+		s->d = d;
+		s->w.data = s;
+		ev_io_init(&s->w, on_sock, fd, 0);
+		s->next = d->socks;
+		d->socks = s;
+	}
+	ev_io_stop(d->loop, &s->w);
+	ev_io_set(&s->w, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+	ev_io_start(d->loop, &s->w);
+}
+
+struct px_dns *px_dns_new(struct ev_loop *loop, const char *servers, unsigned int timeout_ms,
+			  unsigned int tries, char *why, size_t why_len)
+{
+	struct ares_options o;
+	struct px_dns *d;
+	int rc, mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+		       ARES_OPT_LOOKUPS | ARES_OPT_FLAGS | ARES_OPT_DOMAINS;
+
+	pthread_once(&lib_once, lib_init);
+	if (lib_rc != ARES_SUCCESS) {
+		snprintf(why, why_len, "c-ares: %s", ares_strerror(lib_rc));
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	memset(&o, 0, sizeof(o));
+	o.sock_state_cb = sock_state;
+	o.sock_state_cb_data = d;
+	o.timeout = (int)timeout_ms;
+	o.tries = (int)tries;
+	o.lookups = (char *)"b"; /* DNS only: not /etc/hosts */
+	o.flags = ARES_FLAG_NOSEARCH;
+	o.domains = NULL;
+	o.ndomains = 0;
+	rc = ares_init_options(&d->ch, &o, mask);
+	if (rc != ARES_SUCCESS) {
+		snprintf(why, why_len, "c-ares: %s", ares_strerror(rc));
+		free(d);
+		return NULL;
+	}
+	if (servers && *servers &&
+	    (rc = ares_set_servers_ports_csv(d->ch, servers)) != ARES_SUCCESS) {
+		snprintf(why, why_len, "dns servers '%.100s': %s", servers, ares_strerror(rc));
+		ares_destroy(d->ch);
+		free(d);
+		return NULL;
+	}
+	d->loop = loop;
+	ev_timer_init(&d->timer, on_timer, 0, 0);
+	d->timer.data = d;
+	return d;
+}
+
+int px_dns_set_servers(struct px_dns *d, const char *servers, char *why, size_t why_len)
+{
+	/* "" is resolv.conf's servers, which c-ares read at init: a channel
+	 * keeps them, so going back to them needs a restart. */
+	int rc = ares_set_servers_ports_csv(d->ch, servers);
+
+	if (rc != ARES_SUCCESS) {
+		snprintf(why, why_len, "dns servers '%.100s': %s", servers, ares_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- queries ---- */
+
+static void query_unlink(struct px_dns_query *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		q->d->queries = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+}
+
+static void query_free(struct px_dns_query *q)
+{
+	ev_timer_stop(q->d->loop, &q->deliver);
+	query_unlink(q);
+	free(q);
+}
+
+static void on_deliver(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct px_dns_query *q = t->data;
+
+	(void)loop;
+	(void)revents;
+	if (!q->cancelled)
+		q->cb(q->arg, &q->r);
+	query_free(q);
+}
+
+/* The lookup is over: deliver from the loop (a zero timer), since c-ares may
+ * be inside px_dns_reverse() still. */
+static void finish(struct px_dns_query *q, enum px_rdns status)
+{
+	q->running = 0;
+	q->r.status = status;
+	if (q->cancelled) {
+		query_free(q);
+		return;
+	}
+	ev_timer_start(q->d->loop, &q->deliver);
+}
+
+static enum px_rdns from_status(int status)
+{
+	/* No such name or no record of the type: an answer, and a definite no.
+	 * Everything else (timeout, SERVFAIL, refused...) may be better later. */
+	return status == ARES_ENOTFOUND || status == ARES_ENODATA ? PX_RDNS_UNKNOWN
+								  : PX_RDNS_TEMPFAIL;
+}
+
+static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	if (a->sa_family != b->ss_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+			       &((const struct sockaddr_in *)b)->sin_addr, 4);
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+static void on_forward(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
+{
+	struct px_dns_query *q = arg;
+	struct ares_addrinfo_node *n;
+
+	(void)timeouts;
+	if (status == ARES_EDESTRUCTION) {
+		query_free(q);
+		return;
+	}
+	if (status != ARES_SUCCESS) {
+		finish(q, from_status(status));
+		return;
+	}
+	for (n = ai->nodes; n; n = n->ai_next)
+		if (same_addr(n->ai_addr, &q->addr)) {
+			me_strlcpy(q->r.name, q->r.reverse, sizeof(q->r.name));
+			ares_freeaddrinfo(ai);
+			finish(q, PX_RDNS_OK);
+			return;
+		}
+	ares_freeaddrinfo(ai);
+	finish(q, PX_RDNS_UNKNOWN); /* a name that is not the client's */
+}
+
+/* A name as a DNS answer may hold it, made safe to pass on: letters, digits,
+ * '-', '_', '.', and no more than one label separator in a row. */
+static int name_ok(const char *n)
+{
+	size_t i, len = strlen(n);
+
+	if (!len || len >= PX_DNS_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = n[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || (c == '.' && i && n[i - 1] != '.')))
+			return 0;
+	}
+	return 1;
+}
+
+static void on_ptr(void *arg, int status, int timeouts, struct hostent *h)
+{
+	struct px_dns_query *q = arg;
+	struct ares_addrinfo_hints hints = { .ai_family = AF_UNSPEC };
+
+	(void)timeouts;
+	if (status == ARES_EDESTRUCTION) {
+		query_free(q);
+		return;
+	}
+	if (status != ARES_SUCCESS || !h || !h->h_name) {
+		finish(q, status == ARES_SUCCESS ? PX_RDNS_UNKNOWN : from_status(status));
+		return;
+	}
+	/* A PTR that is not a host name (spaces, quotes, control bytes: DNS
+	 * carries any octets) is no name at all. */
+	if (!name_ok(h->h_name)) {
+		finish(q, PX_RDNS_UNKNOWN);
+		return;
+	}
+	me_strlcpy(q->r.reverse, h->h_name, sizeof(q->r.reverse));
+	ares_getaddrinfo(q->d->ch, q->r.reverse, NULL, &hints, on_forward, q);
+}
+
+struct px_dns_query *px_dns_reverse(struct px_dns *d, const struct sockaddr *addr, px_rdns_cb cb,
+				    void *arg)
+{
+	struct px_dns_query *q;
+	struct sockaddr_in v4;
+	const void *a;
+	int len;
+
+	if (!d || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+		return NULL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->d = d;
+	q->cb = cb;
+	q->arg = arg;
+	ev_timer_init(&q->deliver, on_deliver, 0, 0);
+	q->deliver.data = q;
+	q->next = d->queries;
+	if (d->queries)
+		d->queries->prev = q;
+	d->queries = q;
+	memcpy(&q->addr, addr,
+	       addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+					  : sizeof(struct sockaddr_in6));
+	if (addr->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)addr)->sin6_addr)) {
+		/* A v4 client on a dual-stack socket: its name is under in-addr.arpa. */
+		memset(&v4, 0, sizeof(v4));
+		v4.sin_family = AF_INET;
+		memcpy(&v4.sin_addr, ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr + 12,
+		       4);
+		memcpy(&q->addr, &v4, sizeof(v4));
+	}
+	if (q->addr.ss_family == AF_INET) {
+		a = &((struct sockaddr_in *)&q->addr)->sin_addr;
+		len = 4;
+	} else {
+		a = &((struct sockaddr_in6 *)&q->addr)->sin6_addr;
+		len = 16;
+	}
+	q->running = 1;
+	ares_gethostbyaddr(d->ch, a, len, q->addr.ss_family, on_ptr, q);
+	reschedule(d);
+	return q;
+}
+
+void px_dns_cancel(struct px_dns_query *q)
+{
+	if (!q)
+		return;
+	q->cancelled = 1;
+	if (!q->running)
+		query_free(q); /* done, waiting for its delivery: no more */
+}
+
+void px_dns_free(struct px_dns *d)
+{
+	struct px_dns_query *q;
+	struct sock_watch *s;
+
+	if (!d)
+		return;
+	for (q = d->queries; q; q = q->next)
+		q->cancelled = 1;
+	/* Running queries hear ARES_EDESTRUCTION and free themselves... */
+	ares_destroy(d->ch);
+	/* ...and those that finished wait for a delivery that will not come. */
+	while (d->queries)
+		query_free(d->queries);
+	ev_timer_stop(d->loop, &d->timer);
+	while ((s = d->socks)) {
+		d->socks = s->next;
+		ev_io_stop(d->loop, &s->w);
+		free(s);
+	}
+	free(d);
+}
