@@ -17,7 +17,15 @@ PKGS=(
 	postfix swaks haproxy nginx-light libnginx-mod-mail testssl.sh
 	# swaks --tls needs Net::SSLeay, only a Recommends of swaks
 	libnet-ssleay-perl
+	# real servers the proxy tests run behind it, and their clients: Dovecot
+	# (IMAP/POP offload), unbound (a DNS zone on loopback), curl, dig
+	dovecot-imapd dovecot-pop3d unbound curl bind9-dnsutils
 )
+
+# Packages whose service the tests run their own instances of: when this
+# script is what installed them, their system service is not left enabled
+# (a test machine must not grow a resolver or an IMAP server at its next boot).
+SERVICES=(dovecot unbound unbound-resolvconf)
 
 missing() {
 	local p
@@ -37,8 +45,20 @@ install() {
 	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 	chmod +x /usr/sbin/policy-rc.d
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	local had_dovecot had_unbound s
+	had_dovecot=$(dpkg-query -W -f='${Status}' dovecot-core 2>/dev/null || true)
+	had_unbound=$(dpkg-query -W -f='${Status}' unbound 2>/dev/null || true)
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		for s in "${SERVICES[@]}"; do
+			case $s in
+			dovecot) [ "$had_dovecot" = "install ok installed" ] && continue ;;
+			*) [ "$had_unbound" = "install ok installed" ] && continue ;;
+			esac
+			systemctl disable --now "$s" >/dev/null 2>&1 || true
+		done
+	fi
 }
 
 case "${1:-ensure}" in

@@ -49,6 +49,10 @@ subjectKeyIdentifier = hash
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
+# Where a client would check revocation (nothing answers there: the tests
+# staple responses), so that scanners find revocation information.
+authorityInfoAccess = OCSP;URI:http://ocsp.test/
+crlDistributionPoints = URI:http://crl.test/int.crl
 EOF
 mkdir -p newcerts
 : >index.txt
