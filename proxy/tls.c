@@ -330,6 +330,29 @@ static int set_params(const struct px_tls_profile *p, SSL_CTX *ctx, char *why, s
 	return 0;
 }
 
+/* A cipher string may allow what no admin means to: say so (the audit of
+ * testssl rates anonymous ciphers critical), but it is the admin's call. */
+static void weak_ciphers(const struct px_tls_profile *p, SSL_CTX *ctx, struct buf *rep)
+{
+	STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx);
+	int anon = 0, nofs = 0;
+
+	for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
+		int kx = SSL_CIPHER_get_kx_nid(c);
+
+		anon += SSL_CIPHER_get_auth_nid(c) == NID_auth_null;
+		nofs += kx == NID_kx_rsa || kx == NID_kx_psk;
+	}
+	if (anon) {
+		buf_printf(rep, "  WARNING: %d anonymous ciphers allowed (no server authentication)\n",
+			   anon);
+		log_warn("tls profile %s: ciphers allow %d anonymous ciphers", p->name, anon);
+	}
+	if (nofs)
+		buf_printf(rep, "  note: %d ciphers without forward secrecy allowed\n", nofs);
+}
+
 int px_tls_profile_build(struct px_tls_profile *p, const struct px_material *m, char *why,
 			 size_t why_len)
 {
@@ -350,6 +373,7 @@ int px_tls_profile_build(struct px_tls_profile *p, const struct px_material *m, 
 		   p->max_proto == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2", p->session_cache,
 		   p->tickets ? "on" : "off");
 	buf_printf(&rep, "  ciphers:   %s\n", p->ciphers);
+	weak_ciphers(p, ctx, &rep);
 	if (p->ciphersuites[0])
 		buf_printf(&rep, "  TLS 1.3:   %s\n", p->ciphersuites);
 	if (p->groups[0])

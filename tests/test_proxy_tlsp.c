@@ -288,6 +288,25 @@ Test(proxy_tlsp, check_reports_profiles)
 	free(out);
 }
 
+/* A cipher string that lets anonymous ciphers in is the admin's to choose,
+ * and -t says what it means. */
+Test(proxy_tlsp, check_warns_anonymous_ciphers)
+{
+	const char *d = pki();
+	char prof[1024], *out;
+	int st;
+
+	snprintf(prof, sizeof(prof),
+		 "cert = \"%s/mx-rsa.pem\"; key = \"%s/mx-rsa.key\"; max_protocol = \"TLSv1.2\"; "
+		 "ciphers = \"ADH-AES128-GCM-SHA256:AES128-SHA:HIGH:@SECLEVEL=0\";",
+		 d, d);
+	st = check(&out, prof);
+	cr_assert_eq(st, 0, "-t: got status %d:\n%s", st, out);
+	want_in(out, "anonymous ciphers allowed (no server authentication)", "-t, aNULL");
+	want_in(out, "without forward secrecy", "-t, static RSA");
+	free(out);
+}
+
 struct bad_case {
 	char name[32];
 	char profile[200]; /* %s: the PKI directory, every time */
