@@ -2646,8 +2646,6 @@ ParameterizedTest(const struct v6_case *t, proxy_pool, ipv6_client)
 	json_object *a, *p = NULL, *attrs;
 	size_t i, n;
 
-	close(lab.hold[3]); /* [::1]:P3 is the proxy's */
-	lab.hold[3] = -1;
 	fake(0, xclient ? "--xclient" : "--expect-proxy");
 	snprintf(pools, sizeof(pools), POOL_PASS("%s"), t->pass);
 	start("relay_domains = [ \"example.org\" ];\nrelay_networks = [ \"::1/128\" ];\n", NULL,

@@ -172,6 +172,28 @@ static void close_tracked(void)
 
 /* ---- ports ---- */
 
+/* The same port on [::1] too (a test may listen there): its socket, or
+ * -errno when the port is taken on IPv6. */
+static int reserve_v6(int port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+				   .sin6_port = htons((unsigned short)port) };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
 /* A port nobody else will get: bound (not listening) with SO_REUSEPORT, so
  * that the proxy, also root and also SO_REUSEPORT, can bind it too. */
 static int reserve_port(int *port)
@@ -225,7 +247,7 @@ int pl_init(struct pl *l)
 	for (i = 0; i < PL_NSINK; i++)
 		l->sink[i].pid = -1, l->sink[i].in_fd = -1;
 	for (i = 0; i < PL_NLISTEN; i++)
-		l->hold[i] = -1;
+		l->hold[i] = l->hold6[i] = -1;
 	snprintf(l->dir, sizeof(l->dir), "/tmp/mailedge-test-px-XXXXXX");
 	if (!mkdtemp(l->dir)) {
 		l->dir[0] = '\0';
@@ -236,10 +258,23 @@ int pl_init(struct pl *l)
 	snprintf(l->proxy_log, sizeof(l->proxy_log), "%s/proxy.log", l->dir);
 	snprintf(l->tls, sizeof(l->tls), "%s/tls", l->dir);
 	for (i = 0; i < PL_NLISTEN; i++) {
-		rc = reserve_port(&l->port[i]);
-		if (rc < 0)
-			return rc;
-		l->hold[i] = rc;
+		int tries;
+
+		/* Free on 127.0.0.1 and on [::1] alike: a test may listen on
+		 * either, and nothing else may have it meanwhile. */
+		for (tries = 0; tries < 20; tries++) {
+			rc = reserve_port(&l->port[i]);
+			if (rc < 0)
+				return rc;
+			l->hold[i] = rc;
+			l->hold6[i] = reserve_v6(l->port[i]);
+			if (l->hold6[i] >= 0)
+				break;
+			close(l->hold[i]);
+			l->hold[i] = -1;
+		}
+		if (l->hold6[i] < 0)
+			return -EADDRINUSE;
 	}
 	l->metrics_port = free_port();
 	return l->metrics_port > 0 ? 0 : -EADDRINUSE;
@@ -282,11 +317,13 @@ void pl_fini(struct pl *l)
 		pl_child_kill(&l->fake[i], SIGKILL);
 	for (i = 0; i < PL_NSINK; i++)
 		pl_child_kill(&l->sink[i], SIGKILL);
-	for (i = 0; i < PL_NLISTEN; i++)
-		if (l->hold[i] >= 0) {
+	for (i = 0; i < PL_NLISTEN; i++) {
+		if (l->hold[i] >= 0)
 			close(l->hold[i]);
-			l->hold[i] = -1;
-		}
+		if (l->hold6[i] >= 0)
+			close(l->hold6[i]);
+		l->hold[i] = l->hold6[i] = -1;
+	}
 	if (l->dir[0] && !getenv("PL_KEEP")) {
 		pl_sh(&out, 10000, "rm -rf %s", l->dir);
 		free(out);

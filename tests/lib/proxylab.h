@@ -37,7 +37,8 @@ struct pl {
 	char dir[64]; /* "" when there is none */
 	struct pl_child fake[PL_NFAKE], sink[PL_NSINK];
 	int port[PL_NLISTEN]; /* reserved for listeners (@P0@ ...) */
-	int hold[PL_NLISTEN]; /* the SO_REUSEPORT sockets that reserve them */
+	int hold[PL_NLISTEN];  /* the SO_REUSEPORT sockets that reserve them */
+	int hold6[PL_NLISTEN]; /* and the same ports on [::1] */
 	int metrics_port;     /* @M@ */
 	pid_t proxy;
 	int proxy_status; /* exit status once stopped (128+signal), or -1 */
