@@ -176,13 +176,17 @@ FUZZ_SRCS_fuzz_smtp_command    := proxy/smtp_parse.c
 FUZZ_SRCS_fuzz_smtp_data       := proxy/smtp_data.c proxy/buf.c
 FUZZ_SRCS_fuzz_passclient      := proxy/passclient.c
 FUZZ_SRCS_fuzz_smtp_reply      := proxy/reply.c proxy/buf.c proxy/passclient.c
+FUZZ_SRCS_fuzz_proxy_config    := proxy/config.c proxy/config_listen.c proxy/config_pool.c \
+	proxy/config_tls.c proxy/material.c proxy/pool.c proxy/passclient.c proxy/smtp_parse.c \
+	proxy/tls.c proxy/tls_check.c proxy/tls_tickets.c proxy/tls_client.c proxy/buf.c
+FUZZ_LIBS_fuzz_proxy_config    := -lssl -lcrypto -lpthread
 
 build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h listsync/*.c listsync/*.h proxy/*.c proxy/*.h) $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(BPFOUT) -Ilistsync -Iproxy -o $@ $< \
 		$(filter-out common/edge_load.c,$(COMMON_SRCS)) $(FUZZ_SRCS_$*) \
-		$(LIBS_BPF) $(LIBS_JSON) -lconfig
+		$(LIBS_BPF) $(LIBS_JSON) -lconfig $(FUZZ_LIBS_$*)
 
 fuzzers: $(FUZZ_BINS)
 

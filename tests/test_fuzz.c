@@ -132,3 +132,8 @@ Test(fuzz, fuzz_smtp_reply)
 {
 	run_target("fuzz_smtp_reply");
 }
+
+Test(fuzz, fuzz_proxy_config)
+{
+	run_target("fuzz_proxy_config");
+}
