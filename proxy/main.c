@@ -31,7 +31,8 @@
 
 static const char usage[] =
     "usage: mailedge-proxy [-c FILE] [-t] [--listen ADDR:PORT]... [--backend ADDR:PORT]...\n"
-    "                      [--starttls off|optional|required] [--cert FILE --key FILE]\n"
+    "                      [--starttls off|optional|required|implicit]\n"
+    "                      [--cert FILE --key FILE [--chain FILE]]\n"
     "                      [--hostname NAME] [--domain NAME]... [--user USER]\n"
     "                      [--workers N] [-v|-q] [--syslog]\n"
     "\n"
@@ -40,11 +41,14 @@ static const char usage[] =
     "pools, with no change to the backend servers.\n"
     "\n"
     "  -c, --config FILE    configuration (libconfig); --help-config lists it all\n"
-    "  -t, --test           check the configuration (and keys) and exit\n"
+    "  -t, --test           check the configuration, read every TLS file, report on\n"
+    "                       each certificate (names, chain, key, days left) and exit\n"
     "  --listen ADDR:PORT   accept on this address; repeatable ([::]:25 for IPv6)\n"
     "  --backend ADDR:PORT  a member of the pool 'default'; repeatable\n"
-    "  --starttls MODE      for --listen listeners: off, optional, required\n"
-    "  --cert, --key FILE   their certificate (with chain) and key\n"
+    "  --starttls MODE      for --listen listeners: off, optional, required, or\n"
+    "                       implicit (TLS from the first byte, port 465)\n"
+    "  --cert, --key FILE   their certificate (with chain) and key; --chain FILE\n"
+    "                       for intermediates kept apart\n"
     "  --hostname NAME      name in the banner and EHLO\n"
     "  --domain NAME        accept mail for this domain; repeatable. With flags\n"
     "                       alone, no client may relay to any other domain\n"
@@ -53,8 +57,9 @@ static const char usage[] =
     "  --syslog             log to syslog (mail facility) instead of stderr\n"
     "  -v, -q               more, or less, logging\n"
     "\n"
-    "Signals: SIGHUP reloads the configuration (running sessions keep theirs;\n"
-    "listeners need a restart), SIGTERM drains: no new sessions, running ones get\n"
+    "Signals: SIGHUP reloads the configuration and every TLS file, read again as\n"
+    "root by the keeper (running sessions keep theirs; new listen addresses need a\n"
+    "restart), SIGTERM drains: no new sessions, running ones get\n"
     "limits.drain_timeout (30 s) to finish, then 421 4.3.2. A second SIGTERM closes\n"
     "them at once. Exit status 0, or 2 for a configuration error.\n";
 
@@ -64,6 +69,7 @@ static struct px_metrics *metrics;
 static struct px_flags flags = { .workers = -1 };
 static int keeper; /* a key keeper was started (keeper.h) */
 static ev_timer drain_timer;
+static ev_timer tickets; /* rotates the TLS session ticket keys */
 
 /* systemd's sd_notify, without libsystemd: a datagram to $NOTIFY_SOCKET. */
 static void notify(const char *msg)
@@ -189,6 +195,11 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 				px_pool_inherit(&n->pools[i], &old->pools[j]);
 	px_health_stop(health);
 	health = px_health_start(loop, n);
+	if (n->tls_ticket_rotation != old->tls_ticket_rotation) {
+		ev_timer_stop(loop, &tickets);
+		ev_timer_set(&tickets, n->tls_ticket_rotation, n->tls_ticket_rotation);
+		ev_timer_start(loop, &tickets);
+	}
 	px_metrics_set_config(metrics, n);
 	px_server_set_config(&srv, n);
 	log_info("configuration reloaded");
@@ -266,7 +277,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	ev_signal hup, term, intr;
-	ev_timer idle, tickets;
+	ev_timer idle;
 	struct px_config *cfg;
 	struct ev_loop *loop;
 	char why[512];
