@@ -47,7 +47,7 @@ if [ $(((hard - 1000) / 2)) -lt "$idle" ]; then
 	echo "note: descriptor limit $hard: measuring $idle idle sessions instead of 10,000"
 fi
 chmod 755 "$tmp"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 \
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 60 \
 	-subj "/CN=mx.bench.example" 2>/dev/null
 chmod 644 "$tmp/key.pem"
 
@@ -187,14 +187,31 @@ kv() { # summary key
 load_send() { # port sessions messages [--tls]
 	"$load" send --server "127.0.0.1:$1" ${4:-} --sessions "$2" --messages "$3" --size "$size"
 }
-load_run() { # label port [--tls]
-	local out
+# CPU ticks (utime+stime) of a process and its children (nginx's workers).
+ticks() { # pid
+	local t=0 p
+	for p in $1 $(pgrep -P "$1"); do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo $t
+}
+hz=$(getconf CLK_TCK)
+declare -A cpu_us
+# On this machine the load generator, the sink and the proxy share the
+# cores, so messages/s through a proxy is bounded by everyone's CPU: the
+# proxy's own CPU per message is the figure a bigger machine would scale by.
+load_run() { # label port [--tls] [server-pid]
+	local out t0 t1 pid=${4:-}
+	[ -n "$pid" ] && t0=$(ticks "$pid")
 	out=$(load_send "$2" "$sessions" "$msgs" ${3:-})
+	[ -n "$pid" ] && t1=$(ticks "$pid") &&
+		cpu_us[$1]=$(echo "($t1 - $t0) * 1000000 / $hz / $msgs" | bc -l)
 	rate[$1]=$(kv "$out" rate)
 	med[$1]=$(kv "$out" median_ms)
-	printf '%-30s %10.0f msg/s   median %6.2f ms  p99 %6.2f ms  failures=%s\n' \
+	printf '%-30s %10.0f msg/s   median %6.2f ms  p99 %6.2f ms  failures=%s%s\n' \
 		"smtpload -> $1" "${rate[$1]}" "${med[$1]}" "$(kv "$out" p99_ms)" \
-		"$(kv "$out" failures)"
+		"$(kv "$out" failures)" \
+		"${cpu_us[$1]:+$(printf '  proxy CPU %.0f us/msg' "${cpu_us[$1]}")}"
 }
 
 echo "== SMTP proxy: $msgs messages of ${size} B over $sessions concurrent sessions, one smtp-sink =="
@@ -203,11 +220,11 @@ source_run mailedge $me
 source_run nginx $ng
 source_run haproxy $ha
 load_run direct $sink
-load_run mailedge $me
-load_run nginx $ng
-load_run haproxy $ha
-load_run "mailedge STARTTLS" $me --tls
-load_run "nginx STARTTLS" $ng --tls
+load_run mailedge $me "" "$me_pid"
+load_run nginx $ng "" "$ng_pid"
+load_run haproxy $ha "" "$ha_pid"
+load_run "mailedge STARTTLS" $me --tls "$me_pid"
+load_run "nginx STARTTLS" $ng --tls "$ng_pid"
 
 # Latency without queueing: one session at a time, so a median is the path's
 # own cost and not the sink's backlog.
@@ -272,12 +289,15 @@ idle_run "nginx STARTTLS" $ng ng --tls
 echo
 python3 - "${rate[direct]}" "${rate[mailedge]}" "${rate[nginx]}" "${rate[haproxy]}" \
 	"${lat1[direct]}" "${lat1[mailedge]}" "${lat1[nginx]}" "${lat1[haproxy]}" \
-	"${rate[mailedge STARTTLS]}" "${rate[nginx STARTTLS]}" <<'EOF'
+	"${rate[mailedge STARTTLS]}" "${rate[nginx STARTTLS]}" \
+	"${cpu_us[mailedge]}" "${cpu_us[haproxy]}" "${cpu_us[nginx]}" <<'EOF'
 import sys
-rd, rm, rn, rh, md, mm, mn, mh, tm, tn = map(float, sys.argv[1:])
+rd, rm, rn, rh, md, mm, mn, mh, tm, tn, cm, ch, cn = map(float, sys.argv[1:])
 print("ratios (same run, smtpload): mailedge %.2fx the messages/s of direct, %.2fx of nginx, "
       "%.2fx of haproxy" % (rm / rd, rm / rn, rm / rh))
 print("  added latency (one session, median): mailedge %+.3f ms, nginx %+.3f ms, haproxy %+.3f ms"
       % (mm - md, mn - md, mh - md))
 print("  STARTTLS: mailedge %.2fx the messages/s of nginx" % (tm / tn))
+print("  proxy CPU per message (plain): mailedge %.0f us, haproxy %.0f us (%.2fx), nginx %.0f us"
+      % (cm, ch, cm / ch, cn))
 EOF

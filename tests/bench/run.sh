@@ -29,5 +29,7 @@ out=$src/bench-results/bench-$(hostname -s)-$(date +%Y%m%d-%H%M%S).txt
 	bash "$src/tests/bench/listsync.sh" "$build"
 	echo
 	bash "$src/tests/bench/proxy.sh" "$build"
+	echo
+	bash "$src/tests/bench/tls.sh" "$build"
 } 2>&1 | tee "$out"
 echo "written to $out"
