@@ -361,10 +361,7 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 	case IO_TIMEOUT:
 	case IO_DISCONNECTED:
 	case IO_ERROR:
-		snprintf(why, sizeof(why), "%s",
-			 ev == IO_TIMEOUT	 ? "timed out"
-			 : ev == IO_DISCONNECTED ? "closed the connection"
-						 : io_strerror(io));
+		snprintf(why, sizeof(why), "%s", io_end_text(io, ev));
 		if (s->bk.step < BK_READY) {
 			bk_try_next(s, why);
 			return;

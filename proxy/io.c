@@ -630,6 +630,13 @@ const char *io_strerror(const struct io *io)
 	return io->err;
 }
 
+const char *io_end_text(const struct io *io, enum io_event ev)
+{
+	return ev == IO_TIMEOUT	       ? "timed out"
+	       : ev == IO_DISCONNECTED ? "closed the connection"
+				       : io->err;
+}
+
 int io_local_addr(const struct io *io, struct sockaddr_storage *ss)
 {
 	socklen_t len = sizeof(*ss);

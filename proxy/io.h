@@ -77,6 +77,9 @@ const char *io_tls_version(const struct io *io);
 const char *io_tls_cipher(const struct io *io);
 
 const char *io_strerror(const struct io *io);
+/* Why a connection ended, for a log: "timed out", "closed the connection",
+ * or io_strerror() (for IO_TIMEOUT, IO_DISCONNECTED, IO_ERROR). */
+const char *io_end_text(const struct io *io, enum io_event ev);
 /* The connection's own address (getsockname): 0, or -1 with errno. */
 int io_local_addr(const struct io *io, struct sockaddr_storage *ss);
 unsigned long long io_bytes_in(const struct io *io);

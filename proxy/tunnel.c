@@ -264,10 +264,7 @@ static void member_event(struct tunnel *t, struct io *io, enum io_event ev)
 	case IO_TIMEOUT:
 	case IO_DISCONNECTED:
 	case IO_ERROR:
-		snprintf(why, sizeof(why), "%s",
-			 ev == IO_TIMEOUT	 ? "timed out"
-			 : ev == IO_DISCONNECTED ? "closed the connection"
-						 : io_strerror(io));
+		snprintf(why, sizeof(why), "%s", io_end_text(io, ev));
 		if (!t->up) {
 			member_failed(t, why);
 			return;

@@ -27,15 +27,9 @@ sink=$base me=$((base + 1)) ng=$((base + 2)) ha=$((base + 3)) auth=$((base + 4))
 tmp=$(mktemp -d)
 pids=()
 
-cleanup() {
-	set +e
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	pkill -f "nginx: .*$tmp" 2>/dev/null
-	sleep 0.3
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+trap bench_cleanup EXIT INT TERM
 
 # As many descriptors as allowed. A TCP proxy (haproxy) holds two per session,
 # so the idle count is what two per session fit into, the same for every proxy.
@@ -143,17 +137,6 @@ start_ha() {
 	ha_pid=$!
 	pids+=($ha_pid)
 }
-# Until something listens on 127.0.0.1:PORT; a peer that failed to start
-# stops the run here, named, rather than as a refused connection later.
-wait_port() { # port name
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench: $2 is not listening on 127.0.0.1:$1 after 10 s" >&2
-	exit 1
-}
 start_me
 start_ng
 start_ha
@@ -187,15 +170,6 @@ kv() { # summary key
 load_send() { # port sessions messages [--tls]
 	"$load" send --server "127.0.0.1:$1" ${4:-} --sessions "$2" --messages "$3" --size "$size"
 }
-# CPU ticks (utime+stime) of a process and its children (nginx's workers).
-ticks() { # pid
-	local t=0 p
-	for p in $1 $(pgrep -P "$1"); do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	echo $t
-}
-hz=$(getconf CLK_TCK)
 declare -A cpu_us
 # On this machine the load generator, the sink and the proxy share the
 # cores, so messages/s through a proxy is bounded by everyone's CPU: the

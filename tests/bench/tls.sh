@@ -29,15 +29,9 @@ blob=$((base + 4)) me_imap=$((base + 5)) ha_imap=$((base + 6)) sink=$((base + 7)
 tmp=$(mktemp -d)
 pids=()
 
-cleanup() {
-	set +e
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	pkill -f "nginx: .*$tmp" 2>/dev/null
-	sleep 0.3
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+trap bench_cleanup EXIT INT TERM
 chmod 755 "$tmp"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/ec.key" \
@@ -124,30 +118,12 @@ EOF
 haproxy -q -f "$tmp/haproxy.cfg" &
 pids+=($!)
 
-wait_port() { # port name
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench: $2 is not listening on 127.0.0.1:$1 after 10 s" >&2
-	exit 1
-}
 wait_port $me_ec mailedge-proxy
 wait_port $ng_ec nginx
 wait_port $ha_imap haproxy
 wait_port $blob blob.py
 sleep 0.5
 
-# CPU ticks (utime+stime) of a process and its children (nginx's workers).
-ticks() { # pid
-	local t=0 p
-	for p in $1 $(pgrep -P "$1"); do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	echo $t
-}
-hz=$(getconf CLK_TCK)
 
 declare -A per_core
 hs_run() { # label server-pid port args...

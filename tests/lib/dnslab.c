@@ -37,14 +37,6 @@
 #define DNS_TERM_MS  2000  /* for it to exit on SIGTERM before SIGKILL */
 #define DNS_CONF_MAX 65536 /* the configuration: ~100 bytes a record */
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* A port free right now on 127.0.0.1 for both TCP and UDP, or -errno. */
 static int free_port(void)
 {
@@ -234,26 +226,6 @@ static void print_log(const struct dns_lab *d, const char *why)
 	free(log);
 }
 
-static pid_t spawn(const char *conf, const char *err)
-{
-	pid_t parent = getpid(), pid = fork();
-
-	if (pid == 0) {
-		int fd = open(err, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent) /* the test died before prctl */
-			_exit(1);
-		dup2(devnull, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execlp("unbound", "unbound", "-d", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
-	return pid < 0 ? -errno : pid;
-}
-
 /* One start on a fresh port: 0, -EADDRINUSE (try again), or -errno. */
 static int start_once(struct dns_lab *d, const char *conf, const char *err,
 		      const char *const *records, int n)
@@ -268,7 +240,11 @@ static int start_once(struct dns_lab *d, const char *conf, const char *err,
 	rc = write_conf(d, conf, records, n);
 	if (rc)
 		return rc;
-	d->pid = spawn(conf, err);
+	{
+		char *argv[] = { "unbound", "-d", "-c", (char *)conf, NULL };
+
+		d->pid = pl_spawn_logged(err, argv);
+	}
 	if (d->pid < 0) {
 		rc = d->pid;
 		d->pid = -1;
@@ -377,7 +353,7 @@ void dns_stop(struct dns_lab *d)
 			waitpid(d->pid, NULL, 0);
 			break;
 		}
-		sleep_ms(2);
+		pl_sleep_ms(2);
 	}
 	d->pid = -1;
 }

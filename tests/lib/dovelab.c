@@ -40,31 +40,6 @@
 #define DL_GONE_MS    2000  /* for the children to exit once the master is gone */
 #define DL_PARENT_MAX 64    /* a longer parent path: socket paths too long */
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* A port free right now on 127.0.0.1 (TCP), or -errno. */
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -EADDRINUSE;
-
-	if (fd < 0)
-		return -errno;
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* Paths go into Dovecot's configuration unquoted, where '%' expands and
  * spaces split: only plain characters are accepted. */
 static int plain_path(const char *p)
@@ -180,27 +155,6 @@ static int greets(int port, const char *want, int haproxy)
 	return ok;
 }
 
-static pid_t spawn(const char *conf, const char *log)
-{
-	pid_t parent = getpid(), pid = fork();
-
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent) /* the test died before prctl */
-			_exit(1);
-		/* Errors before Dovecot's log process is up go to stderr. */
-		dup2(devnull, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execlp("dovecot", "dovecot", "-F", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
-	return pid < 0 ? -errno : pid;
-}
-
 static void print_log(const struct dl *d, const char *why)
 {
 	char *log = pl_read_file(d->log);
@@ -216,8 +170,8 @@ static int start_once(struct dl *d, const char *conf, const struct dl_opts *o)
 	long long deadline;
 	char *log;
 
-	d->imap_port = free_port();
-	d->pop3_port = free_port();
+	d->imap_port = pl_free_port();
+	d->pop3_port = pl_free_port();
 	if (d->imap_port < 0 || d->pop3_port < 0)
 		return -EADDRINUSE;
 	if (d->imap_port == d->pop3_port)
@@ -225,7 +179,12 @@ static int start_once(struct dl *d, const char *conf, const struct dl_opts *o)
 	rc = write_conf(d, conf, o);
 	if (rc)
 		return rc;
-	d->pid = spawn(conf, d->log);
+	{
+		/* Errors before Dovecot's log process is up go to stderr: the log. */
+		char *argv[] = { "dovecot", "-F", "-c", (char *)conf, NULL };
+
+		d->pid = pl_spawn_logged(d->log, argv);
+	}
 	if (d->pid < 0) {
 		rc = d->pid;
 		d->pid = -1;
@@ -246,7 +205,7 @@ static int start_once(struct dl *d, const char *conf, const struct dl_opts *o)
 		}
 		if (greets(d->imap_port, "* OK", haproxy) && greets(d->pop3_port, "+OK", haproxy))
 			return 0;
-		sleep_ms(10);
+		pl_sleep_ms(10);
 	}
 	print_log(d, "no greeting in time");
 	return -ETIMEDOUT;
@@ -422,9 +381,9 @@ void dl_stop(struct dl *d)
 			if (!scan(d, DL_BUSY, NULL, 0))
 				break;
 			end_sessions(d);
-			sleep_ms(5);
+			pl_sleep_ms(5);
 		}
-		sleep_ms(DL_DRAIN_MS);
+		pl_sleep_ms(DL_DRAIN_MS);
 		kill(d->pid, SIGKILL);
 		waitpid(d->pid, NULL, 0);
 		d->pid = -1;
@@ -434,7 +393,7 @@ void dl_stop(struct dl *d)
 	deadline = now_ms() + DL_GONE_MS;
 	while ((n = scan(d, DL_ALL, pids, 64)) && now_ms() < deadline) {
 		end_sessions(d);
-		sleep_ms(10);
+		pl_sleep_ms(10);
 	}
 	for (i = 0; i < n && i < 64; i++)
 		kill(pids[i], SIGKILL);

@@ -18,7 +18,7 @@
  * one). If the test dies (a crash, Criterion's timeout), the keeper gets
  * SIGTERM (PR_SET_PDEATHSIG) and kills master's group before it goes.
  *
- * Master's own start-up errors (a port taken between free_port() and its
+ * Master's own start-up errors (a port taken between pl_free_port() and its
  * bind) go to syslog, not to the maillog: postlogd is not running yet, and
  * /dev/log may not exist. When master exits before answering, pfx_start
  * therefore tries the port itself and starts again on another one if it is
@@ -63,33 +63,6 @@
 /* A PROXY v2 header with the LOCAL command and no addresses: what a health
  * check sends; Postfix then uses the connection's own addresses. */
 static const char v2_local[16] = "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00";
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* A port free right now on 127.0.0.1 (master binds it without SO_REUSEPORT,
- * so it cannot share one of proxylab's reserved ports). Another process may
- * take it before master binds it: pfx_start retries. */
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return -errno;
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
 
 /* Can a listener bind the port now (as master does, with SO_REUSEADDR)? */
 static int port_taken(int port)
@@ -425,7 +398,7 @@ static int wait_ready(struct pfx *p, const struct pfx_opts *o)
 			return 0;
 		if (pfx_log_wait(p, "fatal: ", 1, 0))
 			return -EIO;
-		sleep_ms(5);
+		pl_sleep_ms(5);
 	}
 	return -ETIMEDOUT;
 }
@@ -519,7 +492,7 @@ void pfx_stop(struct pfx *p)
 		while (!gone && now_ms() < deadline) {
 			gone = waitpid(p->keeper, NULL, WNOHANG) == p->keeper;
 			if (!gone)
-				sleep_ms(5);
+				pl_sleep_ms(5);
 		}
 		if (!gone) {
 			fprintf(stderr,
@@ -588,7 +561,7 @@ int pfx_start(struct pfx *p, const char *parent_dir, const struct pfx_opts *o)
 	if (rc)
 		goto fail;
 	for (try = 0; try < PFX_PORT_TRIES; try++) {
-		p->port = free_port();
+		p->port = pl_free_port();
 		if (p->port <= 0) {
 			rc = -EADDRNOTAVAIL;
 			goto fail;
@@ -640,7 +613,7 @@ int pfx_log_wait(const struct pfx *p, const char *needle, int n, int ms)
 		free(log);
 		if (k >= n || now_ms() >= deadline)
 			return k;
-		sleep_ms(20);
+		pl_sleep_ms(20);
 	}
 }
 

@@ -26,7 +26,7 @@
 #include "testenv.h"
 #include "traffic.h"
 
-static void sleep_ms(int ms)
+void pl_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -115,7 +115,7 @@ int pl_sh(char **out, int ms, const char *fmt, ...)
 			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			break;
 		}
-		sleep_ms(10);
+		pl_sleep_ms(10);
 	}
 	if (pid > 0 && rc == -ETIMEDOUT) {
 		kill(-pid, SIGKILL);
@@ -176,7 +176,8 @@ static void close_tracked(void)
  * -errno when the port is taken on IPv6. */
 static int reserve_v6(int port)
 {
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT,
 				   .sin6_port = htons((unsigned short)port) };
 	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
@@ -218,8 +219,7 @@ static int reserve_port(int *port)
 	return fd;
 }
 
-/* A free port for a program that binds without SO_REUSEPORT. */
-static int free_port(void)
+int pl_free_port(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -233,6 +233,26 @@ static int free_port(void)
 		port = ntohs(sa.sin_port);
 	close(fd);
 	return port;
+}
+
+pid_t pl_spawn_logged(const char *log, char *const argv[])
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent) /* the test died before prctl */
+			_exit(1);
+		dup2(devnull, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid < 0 ? -errno : pid;
 }
 
 int pl_init(struct pl *l)
@@ -276,7 +296,7 @@ int pl_init(struct pl *l)
 		if (l->hold6[i] < 0)
 			return -EADDRINUSE;
 	}
-	l->metrics_port = free_port();
+	l->metrics_port = pl_free_port();
 	return l->metrics_port > 0 ? 0 : -EADDRINUSE;
 }
 
@@ -288,7 +308,7 @@ void pl_child_kill(struct pl_child *c, int sig)
 			int k;
 
 			for (k = 0; k < 200 && waitpid(c->pid, NULL, WNOHANG) == 0; k++)
-				sleep_ms(10);
+				pl_sleep_ms(10);
 			if (k == 200) {
 				kill(c->pid, SIGKILL);
 				waitpid(c->pid, NULL, 0);
@@ -496,7 +516,7 @@ int pl_fake_settle(const struct pl *l, int i, int ms)
 			return 0;
 		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
-		sleep_ms(20);
+		pl_sleep_ms(20);
 	}
 }
 
@@ -512,7 +532,7 @@ int pl_fake_wait(const struct pl *l, int i, const char *ev, int n, int ms)
 		json_object_put(a);
 		if (k >= n || now_ms() >= deadline)
 			return k;
-		sleep_ms(20);
+		pl_sleep_ms(20);
 	}
 }
 
@@ -544,7 +564,7 @@ int pl_sink_start(struct pl *l, int i, const char *extra)
 		return -errno;
 	chmod(c->dir, 0777); /* smtp-sink writes as nobody */
 	for (try = 0; try < 5; try++) {
-		c->port = free_port();
+		c->port = pl_free_port();
 		if (c->port <= 0)
 			return -EADDRINUSE;
 		snprintf(cmd, sizeof(cmd),
@@ -570,7 +590,7 @@ int pl_sink_start(struct pl *l, int i, const char *extra)
 			}
 			if (smtp_up(c->port, 500))
 				return 0;
-			sleep_ms(20);
+			pl_sleep_ms(20);
 		}
 		if (c->pid > 0)
 			pl_child_kill(c, SIGKILL);
@@ -606,7 +626,7 @@ int pl_log_wait(const struct pl *l, const char *needle, int n, int ms)
 		free(log);
 		if (k >= n || now_ms() >= deadline)
 			return k;
-		sleep_ms(20);
+		pl_sleep_ms(20);
 	}
 }
 
@@ -661,7 +681,7 @@ static int proxy_exec(struct pl *l, const char *args)
 		}
 		if (pl_log_wait(l, "ready:", 1, 0))
 			return 0;
-		sleep_ms(10);
+		pl_sleep_ms(10);
 	}
 	return -ETIMEDOUT;
 }
@@ -688,7 +708,7 @@ int pl_proxy_wait(struct pl *l, int ms)
 		}
 		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
-		sleep_ms(10);
+		pl_sleep_ms(10);
 	}
 }
 

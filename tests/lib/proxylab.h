@@ -36,10 +36,10 @@ struct pl_child {
 struct pl {
 	char dir[64]; /* "" when there is none */
 	struct pl_child fake[PL_NFAKE], sink[PL_NSINK];
-	int port[PL_NLISTEN]; /* reserved for listeners (@P0@ ...) */
+	int port[PL_NLISTEN];  /* reserved for listeners (@P0@ ...) */
 	int hold[PL_NLISTEN];  /* the SO_REUSEPORT sockets that reserve them */
 	int hold6[PL_NLISTEN]; /* and the same ports on [::1] */
-	int metrics_port;     /* @M@ */
+	int metrics_port;      /* @M@ */
 	pid_t proxy;
 	int proxy_status; /* exit status once stopped (128+signal), or -1 */
 	char conf[128], proxy_log[128], tls[128];
@@ -96,6 +96,16 @@ int pl_sanitizer(const char *text);
 /* The throwaway CA and a server certificate for mx.test / 127.0.0.1 in @TLS@
  * (ca.pem, srv.pem, srv.key); 0, or the openssl status. */
 int pl_make_certs(struct pl *l);
+
+/* Sleep, whatever signals come. */
+void pl_sleep_ms(int ms);
+/* A TCP port free right now on 127.0.0.1 (for a program that binds without
+ * SO_REUSEPORT; another may take it first: callers retry), or -errno. */
+int pl_free_port(void);
+/* Start argv[0] (from PATH) with argv: standard input /dev/null, output and
+ * errors appended to log, killed with the test (PR_SET_PDEATHSIG). Its pid,
+ * or -errno. */
+pid_t pl_spawn_logged(const char *log, char *const argv[]);
 
 /* Run a shell command with a time limit; its status, output in *out (malloc). */
 int pl_sh(char **out, int ms, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
