@@ -8,9 +8,11 @@
 
 #include "kvlog.h"
 
+/* '=' is quoted too, as logfmt encoders do: a value "a=b" read by a loose
+ * parser must not look like a key. */
 static int bare_ok(unsigned char c)
 {
-	return c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
 }
 
 size_t me_kv_value(const char *in, size_t len, char *out, size_t outlen)
@@ -33,7 +35,9 @@ size_t me_kv_value(const char *in, size_t len, char *out, size_t outlen)
 		out[o++] = '"';
 	for (i = 0; i < take; i++) {
 		unsigned char c = (unsigned char)in[i];
-		size_t need = bare_ok(c) || c == ' ' ? 1 : c == '"' || c == '\\' ? 2 : 4;
+		size_t need = bare_ok(c) || c == ' ' || c == '=' ? 1
+			      : c == '"' || c == '\\'		 ? 2
+								 : 4;
 
 		if (o + need + 5 > outlen)
 			break;
@@ -59,24 +63,38 @@ size_t me_kv_value(const char *in, size_t len, char *out, size_t outlen)
 	return o;
 }
 
+#define CUT_MARK " truncated=yes"
+
 void me_kv_init(struct me_kv *kv, const char *event)
 {
-	int n = snprintf(kv->buf, sizeof(kv->buf), "%s", event);
+	int n = snprintf(kv->buf, sizeof(kv->buf) - sizeof(CUT_MARK), "%s", event);
 
-	kv->n = n < 0 ? 0 : (size_t)n < sizeof(kv->buf) ? (size_t)n : sizeof(kv->buf) - 1;
+	kv->cut = 0;
+	kv->n = n < 0 ? 0 : (size_t)n < sizeof(kv->buf) - sizeof(CUT_MARK) ? (size_t)n : 0;
+	kv->buf[kv->n] = '\0';
 }
 
 void me_kv_mem(struct me_kv *kv, const char *key, const char *value, size_t len)
 {
-	size_t room = sizeof(kv->buf) - kv->n, k = strlen(key);
+	/* The longest a value can be written: each byte as \xHH, quotes, "...". */
+	char v[ME_KV_VALUE_MAX * 4 + 8];
+	size_t k = strlen(key), vlen;
 
-	if (!value || room < k + 10)
+	if (!value || kv->cut)
 		return;
+	vlen = me_kv_value(value, len, v, sizeof(v));
+	if (kv->n + 2 + k + vlen + sizeof(CUT_MARK) > sizeof(kv->buf)) {
+		memcpy(kv->buf + kv->n, CUT_MARK, sizeof(CUT_MARK));
+		kv->n += sizeof(CUT_MARK) - 1;
+		kv->cut = 1;
+		return;
+	}
 	kv->buf[kv->n++] = ' ';
 	memcpy(kv->buf + kv->n, key, k);
 	kv->n += k;
 	kv->buf[kv->n++] = '=';
-	kv->n += me_kv_value(value, len, kv->buf + kv->n, sizeof(kv->buf) - kv->n);
+	memcpy(kv->buf + kv->n, v, vlen + 1);
+	kv->n += vlen;
 }
 
 void me_kv_str(struct me_kv *kv, const char *key, const char *value)

@@ -7,8 +7,8 @@
  * part may hold spaces, quotes and "=") and the replies that quote them. Pasted
  * into a line as it came, such text can forge fields (`" reason=ok
  * client=10.9.9.9`) or whole lines. Here every value is written bare only when
- * it is plain printable ASCII without space, quote or backslash; anything else
- * is quoted, with \" and \\ escaped and other bytes (controls, DEL, non-ASCII)
+ * it is plain printable ASCII without space, quote, backslash or "="; anything
+ * else is quoted, with \" and \\ escaped and other bytes (controls, DEL, non-ASCII)
  * as \xHH, so a parser (or grep for ' client=') reads back exactly the fields
  * that were written. Values are bounded; a cut one ends in "...".
  */
@@ -17,12 +17,15 @@
 
 #include <stddef.h>
 
-#define ME_KV_LINE	2048 /* one line; the logger cuts at 4096 anyway */
+#define ME_KV_LINE	4000 /* one line; the logger cuts at 4096 */
 #define ME_KV_VALUE_MAX 256  /* bytes of one value taken before it is cut */
 
+/* A line keeps whole fields only: one that does not fit any more is left
+ * out, with every later one, and the line ends in " truncated=yes". */
 struct me_kv {
 	char buf[ME_KV_LINE];
 	size_t n;
+	int cut;
 };
 
 /* Start a line with its event word ("session", "reject"). */

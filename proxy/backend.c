@@ -155,13 +155,7 @@ static void bk_send_ehlo(struct session *s, enum bk_step next)
  * verify; the handshake follows (IO_TLSREADY or IO_ERROR). 0 or -1. */
 static int bk_tls_start(struct session *s)
 {
-	SSL *ssl = SSL_new(s->bk.pool->tls_ctx);
-
-	if (ssl && px_tls_client_attach(ssl, s->bk.pool, &s->bk.pool->m[s->bk.member])) {
-		SSL_free(ssl);
-		ssl = NULL;
-	}
-	return io_starttls_client(s->bk.io, ssl) ? -1 : 0;
+	return px_tls_client_start(s->bk.io, s->bk.pool, &s->bk.pool->m[s->bk.member]);
 }
 
 /* After the EHLO reply: STARTTLS to the member when the pool wants TLS.
@@ -215,8 +209,11 @@ static int bk_send_xclient(struct session *s)
 		.proto = s->esmtp ? "ESMTP" : "SMTP",
 	};
 
-	if (s->rdns_q) {
-		s->bk.step = BK_RDNS; /* session_rdns_done() comes back here */
+	if (s->rdns_q && (s->bk.caps.xclient & (XA_NAME | XA_REVERSE_NAME))) {
+		/* session_rdns_done() comes back here; a DNS that never answers
+		 * costs the budget of two lookups, not the member its health. */
+		s->bk.step = BK_RDNS;
+		io_set_timeout(s->bk.io, s->cfg->dns_timeout / 1000.0 * s->cfg->dns_tries * 2 + 1);
 		return 1;
 	}
 	rdns_attrs(s, &a);
@@ -235,7 +232,7 @@ static void bk_opened(struct session *s, const struct px_reply *r)
 	bk_finish(s, 1, r, NULL);
 }
 
-void bk_rdns_done(struct session *s)
+static void bk_rdns_done_now(struct session *s)
 {
 	static const struct px_reply none = { .code = 250 };
 
@@ -243,14 +240,17 @@ void bk_rdns_done(struct session *s)
 		bk_opened(s, &none);
 }
 
+void bk_rdns_done(struct session *s)
+{
+	if (s->bk.io && s->bk.step == BK_RDNS)
+		io_set_timeout(s->bk.io, s->cfg->lim.backend_timeout);
+	bk_rdns_done_now(s);
+}
+
 static void bk_send_pass(struct session *s)
 {
-	unsigned char hdr[PP_V2_MAX + PP_V1_MAX];
-	int n = px_pool_proxy_header(s->bk.pool, (struct sockaddr *)&s->peer,
-				     (struct sockaddr *)&s->local, 0, hdr, sizeof(hdr));
-
-	if (n > 0)
-		io_write(s->bk.io, hdr, (size_t)n);
+	px_pool_send_proxy_header(s->bk.pool, s->bk.member, s->bk.io, (struct sockaddr *)&s->peer,
+				  (struct sockaddr *)&s->local);
 }
 
 /* A reply arrived while opening: move on, or give up on this member. */
@@ -362,6 +362,15 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 	case IO_DISCONNECTED:
 	case IO_ERROR:
 		snprintf(why, sizeof(why), "%s", io_end_text(io, ev));
+		if (ev == IO_TIMEOUT && s->bk.step == BK_RDNS) {
+			/* The name did not come in time: XCLIENT says so. */
+			px_dns_cancel(s->rdns_q);
+			s->rdns_q = NULL;
+			s->rdns.status = PX_RDNS_TEMPFAIL;
+			io_set_timeout(s->bk.io, s->cfg->lim.backend_timeout);
+			bk_rdns_done_now(s);
+			return;
+		}
 		if (s->bk.step < BK_READY) {
 			bk_try_next(s, why);
 			return;

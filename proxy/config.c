@@ -246,6 +246,18 @@ int px_conf_strings(const config_setting_t *s, char *out, size_t len, int max, c
 	return n;
 }
 
+void *px_conf_grow(void *arr, size_t *n, size_t size)
+{
+	void **a = arr;
+	char *g = realloc(*a, (*n + 1) * size);
+
+	if (!g)
+		return NULL;
+	*a = g;
+	memset(g + *n * size, 0, size);
+	return g + (*n)++ * size;
+}
+
 int px_conf_lookup(const struct name_value *t, const char *name)
 {
 	for (; t->name; t++)
@@ -521,7 +533,7 @@ struct px_config *px_config_load(const struct px_flags *f, char *why, size_t why
 		return NULL;
 	rc = px_config_tls_paths(c, &m);
 	if (rc)
-		snprintf(why, why_len, "TLS files: %s", strerror(-rc));
+		px_material_strerror(rc, why, why_len);
 	else
 		rc = px_material_read(&m, why, why_len);
 	if (!rc)

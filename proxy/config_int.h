@@ -26,6 +26,10 @@ struct name_value {
 	int value;
 };
 
+/* One more zeroed element of size at the end of the array *arr of *n: a
+ * pointer to it, or NULL (the array as it was) when memory runs out. */
+void *px_conf_grow(void *arr, size_t *n, size_t size);
+
 /* The value named name in the table t (ending with a NULL name), or -1. */
 int px_conf_lookup(const struct name_value *t, const char *name);
 /* Is s a list of strings, [ "a", "b" ] or ( "a", "b" )? -EINVAL with why. */

@@ -86,13 +86,7 @@ struct profile_names {
 
 static struct px_listener *new_listener(struct px_config *c)
 {
-	struct px_listener *g = realloc(c->ls, (c->nls + 1) * sizeof(*g));
-
-	if (!g)
-		return NULL;
-	c->ls = g;
-	memset(&g[c->nls], 0, sizeof(g[0]));
-	return &g[c->nls++];
+	return px_conf_grow(&c->ls, &c->nls, sizeof(*c->ls));
 }
 
 static int listener_from_text(struct px_config *c, struct px_listener *l,

@@ -114,13 +114,7 @@ static int add_member(struct px_pool *p, const char *addr, unsigned int weight, 
 
 static struct px_pool *new_pool(struct px_config *c)
 {
-	struct px_pool *g = realloc(c->pools, (c->npools + 1) * sizeof(*g));
-
-	if (!g)
-		return NULL;
-	c->pools = g;
-	memset(&g[c->npools], 0, sizeof(g[0]));
-	return &g[c->npools++];
+	return px_conf_grow(&c->pools, &c->npools, sizeof(*c->pools));
 }
 
 static int pool_from_text(struct px_pool *p, const struct pool_text *t, char *why, size_t why_len)
@@ -289,10 +283,14 @@ int px_finish_pools(struct px_config *c, char *why, size_t why_len)
 			    p->name);
 			return -EINVAL;
 		}
-		if (p->tls != PX_BTLS_NONE && !p->tls_implicit && p->check != PX_CHECK_SMTP) {
+		/* STARTTLS is SMTP's: a tunnel speaks TLS from the first byte,
+		 * so does an IMAP or POP3 check. */
+		if (p->tls != PX_BTLS_NONE && !p->tls_implicit &&
+		    (used_by(c, p, PX_PROTO_TCP) || p->check != PX_CHECK_SMTP)) {
 			snprintf(why, why_len,
-				 "pool %s: STARTTLS to the members is for SMTP; set "
-				 "backend_tls_implicit = true (993, 995) or check = \"smtp\"",
+				 "pool %s: TLS to its members is by STARTTLS, which only SMTP "
+				 "sessions speak; a tcp listener or an imap/pop3 check needs "
+				 "backend_tls_implicit = true (993, 995)",
 				 p->name);
 			return -EINVAL;
 		}

@@ -23,6 +23,7 @@
 #include <openssl/tls1.h>
 
 #include "config_int.h"
+#include "log.h"
 #include "material.h"
 #include "str.h"
 #include "tls.h"
@@ -84,13 +85,7 @@ static int proto_version(const char *s)
 
 static struct px_tls_profile *new_profile(struct px_config *c)
 {
-	struct px_tls_profile *g = realloc(c->tls, (c->ntls + 1) * sizeof(*g));
-
-	if (!g)
-		return NULL;
-	c->tls = g;
-	memset(&g[c->ntls], 0, sizeof(g[0]));
-	return &g[c->ntls++];
+	return px_conf_grow(&c->tls, &c->ntls, sizeof(*c->tls));
 }
 
 int px_tls_find(const struct px_config *c, const char *name)
@@ -233,25 +228,6 @@ int px_tls_add_simple(struct px_config *c, const char *owner, const char *cert, 
 	return rc ? rc : (int)(c->ntls - 1);
 }
 
-int px_config_tls_paths(const struct px_config *c, struct px_material *m)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < c->ntls && !rc; i++) {
-		const struct px_tls_profile *p = &c->tls[i];
-
-		for (int k = 0; k < p->ncerts && !rc; k++) {
-			rc = px_material_want(m, p->certs[k].cert);
-			rc = rc ? rc : px_material_want(m, p->certs[k].key);
-			rc = rc ? rc : px_material_want(m, p->certs[k].chain);
-		}
-		rc = rc ? rc : px_material_want(m, p->ocsp);
-	}
-	for (size_t i = 0; i < c->npools && !rc; i++)
-		rc = px_material_want(m, c->pools[i].tls_ca);
-	return rc;
-}
-
 /* Is the profile used by a listener that speaks TLS? Others are not built:
  * a profile kept for later must not stop a start. */
 static int profile_used(const struct px_config *c, size_t k)
@@ -263,13 +239,55 @@ static int profile_used(const struct px_config *c, size_t k)
 	return 0;
 }
 
+int px_config_tls_paths(const struct px_config *c, struct px_material *m)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->ntls && !rc; i++) {
+		const struct px_tls_profile *p = &c->tls[i];
+
+		if (!profile_used(c, i))
+			continue; /* kept for later: its files need not exist yet */
+		for (int k = 0; k < p->ncerts && !rc; k++) {
+			rc = px_material_want(m, p->certs[k].cert);
+			rc = rc ? rc : px_material_want(m, p->certs[k].key);
+			rc = rc ? rc : px_material_want(m, p->certs[k].chain);
+		}
+		rc = rc ? rc : px_material_want(m, p->ocsp);
+	}
+	for (size_t i = 0; i < c->npools && !rc; i++)
+		if (c->pools[i].tls == PX_BTLS_VERIFY)
+			rc = px_material_want(m, c->pools[i].tls_ca);
+	return rc;
+}
+
+/* Settings fixed before SNI is read: a profile chosen by SNI cannot change
+ * them, so one that sets them otherwise misleads whoever wrote it. */
+static int negotiation_differs(const struct px_tls_profile *a, const struct px_tls_profile *b)
+{
+	return a->min_proto != b->min_proto || a->max_proto != b->max_proto ||
+	       strcmp(a->ciphers, b->ciphers) || strcmp(a->ciphersuites, b->ciphersuites) ||
+	       strcmp(a->groups, b->groups) || a->tickets != b->tickets ||
+	       a->session_cache != b->session_cache;
+}
+
 int px_config_tls(struct px_config *c, const struct px_material *m, char *why, size_t why_len)
 {
 	size_t i;
 
-	for (i = 0; i < c->ntls; i++)
-		if (profile_used(c, i) && px_tls_profile_build(&c->tls[i], m, why, why_len))
+	for (i = 0; i < c->ntls; i++) {
+		if (!profile_used(c, i)) {
+			char note[160];
+
+			snprintf(note, sizeof(note),
+				 "tls profile %s: not used by a listener with TLS (not checked)\n",
+				 c->tls[i].name);
+			c->tls[i].report = strdup(note);
+			continue;
+		}
+		if (px_tls_profile_build(&c->tls[i], m, why, why_len))
 			return -EINVAL;
+	}
 	for (i = 0; i < c->nls; i++) {
 		struct px_listener *l = &c->ls[i];
 
@@ -280,6 +298,11 @@ int px_config_tls(struct px_config *c, const struct px_material *m, char *why, s
 		l->tls.def = l->profiles[0]->ctx;
 		l->tls.profiles = l->profiles;
 		l->tls.nprofiles = (size_t)l->nprofiles;
+		for (int j = 1; j < l->nprofiles; j++)
+			if (negotiation_differs(l->profiles[0], l->profiles[j]))
+				log_warn("listener %s: profile %s is chosen by SNI, but protocols, "
+					 "ciphers and resumption are its default profile %s's",
+					 l->listen, l->profiles[j]->name, l->profiles[0]->name);
 	}
 	for (i = 0; i < c->npools; i++) {
 		struct px_pool *p = &c->pools[i];

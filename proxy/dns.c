@@ -35,6 +35,9 @@ struct px_dns {
 	ev_timer timer;
 	struct sock_watch *socks;
 	struct px_dns_query *queries; /* every live query, for px_dns_free */
+	int retiring;		      /* replaced: freed when its queries are over */
+	ev_timer reap;		      /* ...from the loop, not from c-ares */
+	struct px_dns *older, *newer; /* the resolvers a reload replaced, not reaped yet */
 };
 
 struct px_dns_query {
@@ -70,6 +73,8 @@ const char *px_rdns_name(enum px_rdns s)
 		return "pending";
 	}
 }
+
+static void on_reap(struct ev_loop *loop, ev_timer *t, int revents);
 
 /* ---- the loop side ---- */
 
@@ -181,20 +186,9 @@ struct px_dns *px_dns_new(struct ev_loop *loop, const char *servers, unsigned in
 	d->loop = loop;
 	ev_timer_init(&d->timer, on_timer, 0, 0);
 	d->timer.data = d;
+	ev_timer_init(&d->reap, on_reap, 0, 0);
+	d->reap.data = d;
 	return d;
-}
-
-int px_dns_set_servers(struct px_dns *d, const char *servers, char *why, size_t why_len)
-{
-	/* "" is resolv.conf's servers, which c-ares read at init: a channel
-	 * keeps them, so going back to them needs a restart. */
-	int rc = ares_set_servers_ports_csv(d->ch, servers);
-
-	if (rc != ARES_SUCCESS) {
-		snprintf(why, why_len, "dns servers '%.100s': %s", servers, ares_strerror(rc));
-		return -1;
-	}
-	return 0;
 }
 
 /* ---- queries ---- */
@@ -211,9 +205,33 @@ static void query_unlink(struct px_dns_query *q)
 
 static void query_free(struct px_dns_query *q)
 {
-	ev_timer_stop(q->d->loop, &q->deliver);
+	struct px_dns *d = q->d;
+
+	ev_timer_stop(d->loop, &q->deliver);
 	query_unlink(q);
 	free(q);
+	if (d->retiring && !d->queries && !ev_is_active(&d->reap))
+		ev_timer_start(d->loop, &d->reap);
+}
+
+static void on_reap(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	px_dns_free(t->data);
+}
+
+void px_dns_retire(struct px_dns *d, struct px_dns *by)
+{
+	if (!d)
+		return;
+	/* Kept on the new one's chain, so that a worker that stops before it
+	 * is reaped still frees it. */
+	by->older = d;
+	d->newer = by;
+	d->retiring = 1;
+	if (!d->queries)
+		ev_timer_start(d->loop, &d->reap);
 }
 
 static void on_deliver(struct ev_loop *loop, ev_timer *t, int revents)
@@ -389,6 +407,11 @@ void px_dns_free(struct px_dns *d)
 
 	if (!d)
 		return;
+	px_dns_free(d->older); /* the chain of retired ones, oldest first */
+	if (d->newer)
+		d->newer->older = NULL;
+	ev_timer_stop(d->loop, &d->reap);
+	d->retiring = 0; /* query_free below must not schedule another reap */
 	for (q = d->queries; q; q = q->next)
 		q->cancelled = 1;
 	/* Running queries hear ARES_EDESTRUCTION and free themselves... */

@@ -56,8 +56,9 @@ struct px_dns_query *px_dns_reverse(struct px_dns *d, const struct sockaddr *add
  * is freed) when c-ares is done with it. */
 void px_dns_cancel(struct px_dns_query *q);
 
-/* New servers for the queries from now on (a reload); 0 or -1 with why. */
-int px_dns_set_servers(struct px_dns *d, const char *servers, char *why, size_t why_len);
+/* A reload made a new resolver, by: d takes no more queries and frees itself
+ * once those it has are over (never inside c-ares's own calls), or with by. */
+void px_dns_retire(struct px_dns *d, struct px_dns *by);
 
 const char *px_rdns_name(enum px_rdns s);
 

@@ -68,29 +68,12 @@ static void hc_done(struct hc *c, int ok, const char *why)
  * members would stay down for ever); v2 has LOCAL for exactly this. */
 static void send_pass(struct hc *c)
 {
-	const struct px_member *m = &c->pool->m[c->member];
-	unsigned char hdr[PP_V2_MAX + PP_V1_MAX];
-	struct sockaddr_storage self;
-	int n;
-
-	if (c->pool->pass == PX_PASS_PROXY_V1 && !io_local_addr(c->io, &self))
-		n = px_pool_proxy_header(c->pool, (struct sockaddr *)&self,
-					 (const struct sockaddr *)&m->addr, 0, hdr, sizeof(hdr));
-	else
-		n = px_pool_proxy_header(c->pool, NULL, NULL, 1, hdr, sizeof(hdr));
-	if (n > 0)
-		io_write(c->io, hdr, (size_t)n);
+	px_pool_send_proxy_header(c->pool, c->member, c->io, NULL, NULL);
 }
 
 static int start_tls(struct hc *c)
 {
-	SSL *ssl = SSL_new(c->pool->tls_ctx);
-
-	if (ssl && px_tls_client_attach(ssl, c->pool, &c->pool->m[c->member])) {
-		SSL_free(ssl);
-		ssl = NULL;
-	}
-	return io_starttls_client(c->io, ssl);
+	return px_tls_client_start(c->io, c->pool, &c->pool->m[c->member]);
 }
 
 /* After the connection (and TLS, when implicit) is up. */

@@ -61,6 +61,7 @@ struct io {
 };
 
 static void update(struct io *io);
+static void write_through(struct io *io);
 
 /* Deliver an event; returns 1 if the io is gone afterwards. */
 static int emit(struct io *io, enum io_event ev)
@@ -180,7 +181,7 @@ static int do_read(struct io *io)
 		 * decrypted): asking again would only fetch EAGAIN, one wasted
 		 * syscall per event, a third of a proxied command's syscalls.
 		 * Whatever arrives later wakes the (level-triggered) watcher. */
-		if ((size_t)n < room && (!io->ssl || !SSL_pending(io->ssl)))
+		if ((size_t)n < room && (!io->ssl || !SSL_has_pending(io->ssl)))
 			break;
 	}
 	/* Nothing left unread: an idle connection holds no buffer. */
@@ -245,8 +246,14 @@ static void on_lowat(struct ev_loop *loop, ev_idle *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if ((io->st == ST_PLAIN || io->st == ST_TLS) && !buf_avail(&io->out))
-		emit(io, IO_LOWAT);
+	if ((io->st == ST_PLAIN || io->st == ST_TLS) && !buf_avail(&io->out) &&
+	    !emit(io, IO_LOWAT)) {
+		/* The handler may have written (the next DATA chunk, say), and
+		 * io_flush() waits for callbacks to return: send it now. */
+		if (buf_avail(&io->out))
+			write_through(io);
+		update(io);
+	}
 }
 
 /*
@@ -282,8 +289,10 @@ static int start_handshake(struct io *io)
 	 * connections give their record buffers back (some 30 kB each). */
 	SSL_set_mode(io->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
-	if (!SSL_set_fd(io->ssl, io->fd))
-		return fail(io, "TLS: %s", ssl_reason());
+	if (!SSL_set_fd(io->ssl, io->fd)) {
+		fail(io, "TLS: %s", ssl_reason());
+		return -1; /* gone or closed: nothing more to drive either way */
+	}
 	if (io->tls_client)
 		SSL_set_connect_state(io->ssl);
 	else
@@ -399,13 +408,18 @@ static void update(struct io *io)
 	case ST_CLOSED:
 		break;
 	}
-	if (ev_is_active(&io->w) && (io->w.events & (EV_READ | EV_WRITE)) == ev)
-		return;
-	ev_io_stop(io->loop, &io->w);
-	if (ev) {
-		ev_io_set(&io->w, io->fd, ev);
-		ev_io_start(io->loop, &io->w);
+	if (!ev_is_active(&io->w) || (io->w.events & (EV_READ | EV_WRITE)) != ev) {
+		ev_io_stop(io->loop, &io->w);
+		if (ev) {
+			ev_io_set(&io->w, io->fd, ev);
+			ev_io_start(io->loop, &io->w);
+		}
 	}
+	/* Bytes OpenSSL already holds (a record read in part while reading was
+	 * paused or the buffer full) make no socket readable: without this
+	 * they would wait for the peer to send something more. */
+	if ((ev & EV_READ) && io->ssl && SSL_has_pending(io->ssl))
+		ev_feed_event(io->loop, &io->w, EV_READ);
 }
 
 static struct io *io_alloc(struct ev_loop *loop, int fd, io_cb cb, void *arg, size_t in_limit)
@@ -609,10 +623,13 @@ int io_starttls_server(struct io *io, SSL *ssl, size_t *discarded)
 
 int io_starttls_client(struct io *io, SSL *ssl)
 {
+	int rc = tls_pending(io, ssl, 1);
+
 	/* A server that sent more than its 220 before the handshake: that is
 	 * not TLS, and never a reply to anything of ours. */
-	buf_reset(&io->in);
-	return tls_pending(io, ssl, 1);
+	if (!rc)
+		buf_reset(&io->in);
+	return rc;
 }
 
 const char *io_tls_version(const struct io *io)

@@ -33,6 +33,7 @@
 
 static int kfd = -1;
 static pid_t kpid;
+static int klost; /* it was there, and stopped answering */
 
 static int put_all(int fd, const void *p, size_t n)
 {
@@ -120,19 +121,22 @@ static void answer(int fd, const struct px_flags *flags)
 	rc = px_config_tls_paths(c, &m);
 	px_config_put(c);
 	if (rc)
-		snprintf(why, sizeof(why), "TLS files: %s", strerror(-rc));
+		px_material_strerror(rc, why, sizeof(why));
 	else
-		rc = px_material_read(&m, why, sizeof(why));
+		rc = px_material_read_root(&m, why, sizeof(why));
 	if (rc) {
 		answer_error(fd, why);
 		px_material_free(&m);
 		return;
 	}
-	n = (uint32_t)m.n;
+	/* root's files only: the proxy reads the rest itself */
+	for (i = n = 0; i < m.n; i++)
+		n += m.f[i].data != NULL;
 	if (!put_all(fd, &status, sizeof(status)) && !put_all(fd, &n, sizeof(n)))
 		for (i = 0; i < m.n; i++)
-			if (put_blob(fd, m.f[i].path, (uint32_t)strlen(m.f[i].path)) ||
-			    put_blob(fd, m.f[i].data, (uint32_t)m.f[i].len))
+			if (m.f[i].data &&
+			    (put_blob(fd, m.f[i].path, (uint32_t)strlen(m.f[i].path)) ||
+			     put_blob(fd, m.f[i].data, (uint32_t)m.f[i].len)))
 				break;
 	px_material_free(&m);
 }
@@ -195,10 +199,15 @@ int px_keeper_start(const struct px_flags *flags)
 
 /* ---- the proxy's side ---- */
 
+/* The keeper is of no more use: it may be stuck (a read that never ends), so
+ * it is killed, not asked. */
 static void gone(void)
 {
 	close(kfd);
 	kfd = -1;
+	kill(kpid, SIGKILL);
+	waitpid(kpid, NULL, 0);
+	klost = 1;
 }
 
 int px_keeper_fetch(struct px_material *m, char *why, size_t why_len)
@@ -207,7 +216,10 @@ int px_keeper_fetch(struct px_material *m, char *why, size_t why_len)
 	char *msg, *path, *data;
 
 	if (kfd < 0) {
-		snprintf(why, why_len, "no key keeper (the proxy was not started as root)");
+		snprintf(why, why_len, "%s",
+			 klost ? "the key keeper stopped answering earlier; restart the proxy to "
+				 "have one again"
+			       : "no key keeper (the proxy was not started as root)");
 		return -1;
 	}
 	if (put_all(kfd, "R", 1) || get_all(kfd, &status, sizeof(status)))
@@ -235,10 +247,8 @@ int px_keeper_fetch(struct px_material *m, char *why, size_t why_len)
 		OPENSSL_cleanse(data, dlen);
 		free(data);
 		free(path);
-		if (rc) {
-			snprintf(why, why_len, "out of memory");
-			return -1;
-		}
+		if (rc)
+			goto lost; /* the rest of the answer is still in the pipe */
 	}
 	return 0;
 lost:
@@ -251,6 +261,7 @@ void px_keeper_stop(void)
 {
 	if (kfd < 0)
 		return;
-	gone(); /* the keeper reads the end of the stream and exits */
+	close(kfd); /* the keeper reads the end of the stream and exits */
+	kfd = -1;
 	waitpid(kpid, NULL, 0);
 }

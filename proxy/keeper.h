@@ -11,9 +11,11 @@
  * configuration on disk now": it parses that configuration itself, as root
  * (a pure parse: no file but the configuration is opened, nothing is built),
  * and sends back the bytes of the certificates, keys, chains, OCSP responses
- * and CAs it names, nothing else. A compromised proxy can therefore read the
- * files it was configured with, whose contents it holds in memory anyway, and
- * no other file.
+ * and CAs it names, nothing else, and of those only the ones root owns,
+ * reached through no link but root's (material.c): the proxy reads the
+ * others itself. A compromised proxy can therefore read the root-owned files
+ * it was configured with, whose contents it holds in memory anyway, and no
+ * other file, even with a link planted in a directory it may write to.
  */
 #ifndef PX_KEEPER_H
 #define PX_KEEPER_H

@@ -139,17 +139,15 @@ static struct px_config *load_again(char *why, size_t why_len)
 
 	if (!n)
 		return NULL;
-	if (keeper) {
+	rc = px_config_tls_paths(n, &m);
+	if (rc)
+		px_material_strerror(rc, why, why_len);
+	/* root's files from the keeper, the rest read with the proxy's own
+	 * rights (a file the proxy cannot read then says why). */
+	if (!rc && keeper)
 		rc = px_keeper_fetch(&m, why, why_len);
-	} else {
-		rc = px_config_tls_paths(n, &m);
-		if (rc)
-			snprintf(why, why_len, "TLS files: %s", strerror(-rc));
-		else
-			rc = px_material_read(&m, why, why_len);
-	}
-	/* The keeper read the configuration again: a file it did not send
-	 * (it changed in between) is reported by px_config_tls as not read. */
+	if (!rc)
+		rc = px_material_read(&m, why, why_len);
 	if (!rc)
 		rc = px_config_tls(n, &m, why, why_len);
 	px_material_free(&m);

@@ -32,10 +32,17 @@ int px_material_want(struct px_material *m, const char *path);
 /* Read every named file: 0, or -1 with why naming the file and the error.
  * A file must be a regular file of at most PX_MATERIAL_FILE_MAX bytes. */
 int px_material_read(struct px_material *m, char *why, size_t why_len);
+/* The keeper's reading, as root: every file not read yet that root owns,
+ * reached only through links root made; the others are left for the proxy
+ * to read with its own rights. 0, or -1 with why (a link that is not
+ * root's, a file that cannot be opened). */
+int px_material_read_root(struct px_material *m, char *why, size_t why_len);
 /* Set a file's bytes (from the keeper); 0 or -ENOMEM. */
 int px_material_set(struct px_material *m, const char *path, const char *data, size_t len);
 /* The bytes of path, or NULL when it was not read. */
 const struct px_file *px_material_get(const struct px_material *m, const char *path);
+/* What px_material_want's error means, for a message. */
+void px_material_strerror(int rc, char *why, size_t why_len);
 /* Wipe (keys are in here) and free. */
 void px_material_free(struct px_material *m);
 

@@ -154,6 +154,7 @@ unsigned int xclient_attr_bits(const char *list, size_t len)
 	};
 	unsigned int bits = 0;
 	size_t i = 0, k;
+	int any = 0;
 
 	while (i < len) {
 		size_t n;
@@ -162,12 +163,15 @@ unsigned int xclient_attr_bits(const char *list, size_t len)
 			i++;
 		for (n = 0; i + n < len && list[i + n] != ' '; n++)
 			;
+		any |= n > 0;
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 			if (strlen(names[k].name) == n && !strncasecmp(list + i, names[k].name, n))
 				bits |= names[k].bit;
 		i += n;
 	}
-	return bits ? bits : XA_NAME | XA_ADDR | XA_PROTO | XA_HELO;
+	/* A bare "XCLIENT" (the first servers) means the original four; a list
+	 * of names all unknown means none of ours. */
+	return any ? bits : XA_NAME | XA_ADDR | XA_PROTO | XA_HELO;
 }
 
 int xclient_line(const struct xclient_attrs *a, char *out, size_t outlen)

@@ -52,7 +52,8 @@ enum {
 	XA_DESTPORT = 1 << 8,
 };
 /* "NAME ADDR PORT ..." (the capability's argument, len bytes) as XA_ bits;
- * an empty list means the original set, NAME ADDR PROTO HELO. */
+ * an empty list means the original set, NAME ADDR PROTO HELO; names not
+ * known here count for nothing. */
 unsigned int xclient_attr_bits(const char *list, size_t len);
 
 struct xclient_attrs {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "io.h"
 #include "passclient.h"
 #include "pool.h"
 #include "str.h"
@@ -218,12 +219,32 @@ void px_pool_caps(struct px_pool *p, struct px_caps *out)
 		out->bits &= ~(unsigned int)PX_CAP_AUTH;
 }
 
-int px_pool_proxy_header(const struct px_pool *p, const struct sockaddr *src,
-			 const struct sockaddr *dst, int local, unsigned char *out, size_t outlen)
+static int header(const struct px_pool *p, const struct sockaddr *src, const struct sockaddr *dst,
+		  int local, unsigned char *out, size_t outlen)
 {
 	if (p->pass == PX_PASS_PROXY_V1)
 		return pp_v1(src, dst, local, (char *)out, outlen);
 	if (p->pass == PX_PASS_PROXY_V2)
 		return pp_v2(src, dst, local, out, outlen);
 	return -1;
+}
+
+void px_pool_send_proxy_header(const struct px_pool *p, int i, struct io *io,
+			       const struct sockaddr *src, const struct sockaddr *dst)
+{
+	unsigned char hdr[PP_V2_MAX + PP_V1_MAX];
+	struct sockaddr_storage self;
+	int n;
+
+	if (p->pass != PX_PASS_PROXY_V1 && p->pass != PX_PASS_PROXY_V2)
+		return;
+	if (src)
+		n = header(p, src, dst, 0, hdr, sizeof(hdr));
+	else if (p->pass == PX_PASS_PROXY_V1 && !io_local_addr(io, &self))
+		n = header(p, (struct sockaddr *)&self, (const struct sockaddr *)&p->m[i].addr, 0,
+			   hdr, sizeof(hdr));
+	else
+		n = header(p, NULL, NULL, 1, hdr, sizeof(hdr));
+	if (n > 0)
+		io_write(io, hdr, (size_t)n);
 }

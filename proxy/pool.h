@@ -63,10 +63,13 @@ const char *px_fail_class(const char *why);
  * when none is up; pipelining and 8BITMIME when nothing is known yet). */
 void px_pool_caps(struct px_pool *p, struct px_caps *out);
 
-/* The PROXY header (v1 or v2) the pool's pass_client asks for, into out: its
- * length, or -1 when the pool wants none (or it does not fit). src/dst/local
- * as for pp_v1(). */
-int px_pool_proxy_header(const struct px_pool *p, const struct sockaddr *src,
-			 const struct sockaddr *dst, int local, unsigned char *out, size_t outlen);
+struct io;
+/* Send on io, a new connection to member i, the PROXY header (v1 or v2) the
+ * pool's pass_client asks for, if any: for the client src (and the address
+ * dst it connected to), or, src NULL, for the proxy's own connection (a
+ * health check): v2 LOCAL, and in v1 the connection itself ("PROXY UNKNOWN"
+ * is refused by Postfix, so a pool of Postfix members would stay down). */
+void px_pool_send_proxy_header(const struct px_pool *p, int i, struct io *io,
+			       const struct sockaddr *src, const struct sockaddr *dst);
 
 #endif

@@ -258,11 +258,22 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
 	pthread_mutex_lock(&w->srv->lock);
 	c = w->srv->cfg;
 	if (c != w->cfg) {
-		char why[200];
+		if (strcmp(c->dns_servers, w->cfg->dns_servers) ||
+		    c->dns_timeout != w->cfg->dns_timeout || c->dns_tries != w->cfg->dns_tries) {
+			/* A new resolver for the new settings; the old one finishes
+			 * the lookups running sessions wait for (c-ares cannot change
+			 * servers under pending queries). */
+			char why[200];
+			struct px_dns *d = px_dns_new(loop, c->dns_servers, c->dns_timeout,
+						      c->dns_tries, why, sizeof(why));
 
-		if (w->dns && strcmp(c->dns_servers, w->cfg->dns_servers) && c->dns_servers[0] &&
-		    px_dns_set_servers(w->dns, c->dns_servers, why, sizeof(why)))
-			log_warn("reload: %s", why);
+			if (d) {
+				px_dns_retire(w->dns, d);
+				w->dns = d;
+			} else {
+				log_warn("reload: worker %d keeps its resolver: %s", w->id, why);
+			}
+		}
 		px_config_get(c);
 		px_config_put(w->cfg);
 		w->cfg = c;

@@ -293,12 +293,7 @@ void session_refuse(struct session *s, enum px_rej kind, const char *fmt, ...)
 
 int session_tls_begin(struct session *s, size_t *discarded)
 {
-	SSL *ssl = SSL_new(s->l->tls.def);
-
-	*discarded = 0;
-	if (ssl)
-		px_tls_server_attach(ssl, &s->l->tls);
-	return io_starttls_server(s->io, ssl, discarded) ? -1 : 0;
+	return px_tls_server_start(s->io, &s->l->tls, discarded);
 }
 
 void session_reset_tx(struct session *s)

@@ -20,13 +20,10 @@
 #include <openssl/x509v3.h>
 
 #include "buf.h"
+#include "io.h"
 #include "log.h"
 #include "tls.h"
 #include "tls_check.h"
-
-/* Certificates this close to their end are announced at every start and
- * reload (IronPort warns at 30 days too). */
-#define EXPIRY_WARN_DAYS 30
 
 const char *px_ssl_error(const char *fallback)
 {
@@ -61,10 +58,18 @@ static void idx_init(void)
 	srv_idx = SSL_get_ex_new_index(0, "mailedge listener", NULL, NULL, NULL);
 }
 
-void px_tls_server_attach(SSL *ssl, const struct px_tls_server *srv)
+int px_tls_server_start(struct io *io, const struct px_tls_server *srv, size_t *discarded)
 {
-	pthread_once(&idx_once, idx_init);
-	SSL_set_ex_data(ssl, srv_idx, (void *)srv);
+	SSL *ssl = SSL_new(srv->def);
+
+	*discarded = 0;
+	if (ssl) {
+		/* The listener, for on_servername(): SNI chooses among its
+		 * profiles, and only its. */
+		pthread_once(&idx_once, idx_init);
+		SSL_set_ex_data(ssl, srv_idx, (void *)srv);
+	}
+	return io_starttls_server(io, ssl, discarded) ? -1 : 0;
 }
 
 /* "*.example.org" matches one label, as RFC 6125 6.4.3 has it. */
@@ -153,9 +158,11 @@ static int read_certs(const struct px_file *f, X509 **leaf, STACK_OF(X509) * cha
 		n++;
 	}
 	BIO_free(b);
-	/* The end of the PEM stream is an "error" on the queue, not one here. */
-	if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE)
-		ERR_clear_error();
+	/* The end of the PEM stream leaves PEM_R_NO_START_LINE: anything else
+	 * is a block that did not parse, and what followed it would be lost. */
+	if (ERR_peek_last_error() && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+		return -1;
+	ERR_clear_error();
 	return n ? 0 : -1;
 }
 
@@ -211,13 +218,13 @@ static int add_cert(struct px_tls_profile *p, SSL_CTX *ctx, const struct px_tls_
 	    (c->chain[0] && !(chf = need(m, c->chain, p->name, why, why_len))))
 		goto out;
 	if (read_certs(cf, &leaf, chain)) {
-		snprintf(why, why_len, "tls profile %s: %s holds no PEM certificate", p->name,
-			 c->cert);
+		snprintf(why, why_len, "tls profile %s: %s: %s", p->name, c->cert,
+			 px_ssl_error("no PEM certificate in it"));
 		goto out;
 	}
 	if (chf && read_certs(chf, NULL, chain)) {
-		snprintf(why, why_len, "tls profile %s: chain %s holds no PEM certificate", p->name,
-			 c->chain);
+		snprintf(why, why_len, "tls profile %s: chain %s: %s", p->name, c->chain,
+			 px_ssl_error("no PEM certificate in it"));
 		goto out;
 	}
 	key = read_key(kf);
@@ -248,12 +255,13 @@ static int add_cert(struct px_tls_profile *p, SSL_CTX *ctx, const struct px_tls_
 		goto out;
 	days = px_tls_days_left(leaf);
 	if (days < 0) {
-		snprintf(why, why_len, "tls profile %s: certificate %s has expired", p->name,
-			 c->cert);
+		snprintf(why, why_len, "tls profile %s: certificate %s %s", p->name, c->cert,
+			 X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0 ? "is not valid yet"
+									      : "has expired");
 		goto out;
 	}
 	px_tls_describe(rep, c, leaf, chain, key, days);
-	if (days < EXPIRY_WARN_DAYS)
+	if (days < PX_TLS_EXPIRY_WARN_DAYS)
 		log_warn("tls profile %s: certificate %s expires in %d days", p->name, c->cert,
 			 days);
 	if (SSL_CTX_use_cert_and_key(ctx, leaf, key, chain, 1) != 1) {
@@ -284,7 +292,9 @@ out:
 /* What the profile negotiates; -1 with why. */
 static int set_params(const struct px_tls_profile *p, SSL_CTX *ctx, char *why, size_t why_len)
 {
-	unsigned char sid[SSL_MAX_SID_CTX_LENGTH];
+	unsigned char sid[EVP_MAX_MD_SIZE];
+	unsigned int sidlen = 0;
+	char ctxname[128];
 	int n;
 
 	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
@@ -293,6 +303,9 @@ static int set_params(const struct px_tls_profile *p, SSL_CTX *ctx, char *why, s
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 				     SSL_OP_CIPHER_SERVER_PREFERENCE |
 				     SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+	/* DHE suites (in Mozilla's intermediate list) need parameters:
+	 * OpenSSL's built-in RFC 7919 groups, sized to the certificate. */
+	SSL_CTX_set_dh_auto(ctx, 1);
 	if (!SSL_CTX_set_cipher_list(ctx, p->ciphers)) {
 		snprintf(why, why_len, "tls profile %s: ciphers '%.80s': %s", p->name, p->ciphers,
 			 px_ssl_error("no cipher matches"));
@@ -315,11 +328,19 @@ static int set_params(const struct px_tls_profile *p, SSL_CTX *ctx, char *why, s
 	if (p->session_cache)
 		SSL_CTX_sess_set_cache_size(ctx, p->session_cache);
 	SSL_CTX_set_timeout(ctx, (long)p->session_timeout);
-	n = snprintf((char *)sid, sizeof(sid), "mailedge %s", p->name);
-	SSL_CTX_set_session_id_context(ctx, sid,
-				       n < 0			       ? 0
-				       : (unsigned int)n < sizeof(sid) ? (unsigned int)n
-								       : sizeof(sid));
+	/* The profile's own context, whole (a name cut to 32 bytes could be
+	 * another's): a session or ticket resumes only on a listener of the
+	 * profile it was made on, never on one with another certificate or
+	 * other ciphers, though ticket keys are the process's. */
+	n = snprintf(ctxname, sizeof(ctxname), "mailedge%c%s", '\0', p->name);
+	if (n < 0 ||
+	    !EVP_Digest(ctxname, (size_t)n < sizeof(ctxname) ? (size_t)n : sizeof(ctxname), sid,
+			&sidlen, EVP_sha256(), NULL) ||
+	    !SSL_CTX_set_session_id_context(ctx, sid, sidlen)) {
+		snprintf(why, why_len, "tls profile %s: %s", p->name,
+			 px_ssl_error("no session id context"));
+		return -1;
+	}
 	if (p->tickets) {
 		px_tls_tickets_attach(ctx);
 		SSL_CTX_set_num_tickets(ctx, 1); /* one is enough for a mail client */
@@ -335,7 +356,7 @@ static int set_params(const struct px_tls_profile *p, SSL_CTX *ctx, char *why, s
 static void weak_ciphers(const struct px_tls_profile *p, SSL_CTX *ctx, struct buf *rep)
 {
 	STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx);
-	int anon = 0, nofs = 0;
+	int anon = 0, nofs = 0, clear = 0;
 
 	for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
 		const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
@@ -343,9 +364,16 @@ static void weak_ciphers(const struct px_tls_profile *p, SSL_CTX *ctx, struct bu
 
 		anon += SSL_CIPHER_get_auth_nid(c) == NID_auth_null;
 		nofs += kx == NID_kx_rsa || kx == NID_kx_psk;
+		clear += SSL_CIPHER_get_cipher_nid(c) == NID_undef;
+	}
+	if (clear) {
+		buf_printf(rep, "  WARNING: %d ciphers without encryption allowed (eNULL)\n",
+			   clear);
+		log_warn("tls profile %s: ciphers allow %d without encryption", p->name, clear);
 	}
 	if (anon) {
-		buf_printf(rep, "  WARNING: %d anonymous ciphers allowed (no server authentication)\n",
+		buf_printf(rep,
+			   "  WARNING: %d anonymous ciphers allowed (no server authentication)\n",
 			   anon);
 		log_warn("tls profile %s: ciphers allow %d anonymous ciphers", p->name, anon);
 	}

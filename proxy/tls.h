@@ -36,17 +36,20 @@ int px_tls_profile_build(struct px_tls_profile *p, const struct px_material *m, 
 			 size_t why_len);
 void px_tls_profile_fini(struct px_tls_profile *p);
 
-/* A listener's server side: SSL_new(srv->def), then this, so that the
- * client's server name can choose another of the listener's profiles. */
-void px_tls_server_attach(SSL *ssl, const struct px_tls_server *srv);
+struct io;
+/* Make io the TLS server side with the listener's profiles (its default,
+ * and SNI to choose the others): io_starttls_server, whose *discarded it
+ * passes on. 0, or -1 when no TLS session could be made. */
+int px_tls_server_start(struct io *io, const struct px_tls_server *srv, size_t *discarded);
 
 /* A pool's client context (backend_tls): TLS 1.2+, and for verify the CAs of
  * backend_tls_ca (or the system's). NULL with why. */
 SSL_CTX *px_tls_client_ctx(const struct px_pool *p, const struct px_material *m, char *why,
 			   size_t why_len);
-/* Before the handshake with member: the SNI, and for verify the name (or the
- * member's address) its certificate must carry. 0 or -1. */
-int px_tls_client_attach(SSL *ssl, const struct px_pool *p, const struct px_member *member);
+/* Make io the TLS client side toward member of pool p: the SNI, and for
+ * verify the name (or the member's address) its certificate must carry;
+ * io_starttls_client. 0 or -1. */
+int px_tls_client_start(struct io *io, const struct px_pool *p, const struct px_member *member);
 
 /* Session ticket keys, one set for the process (every worker, every reload):
  * made at start, rotated with px_tls_tickets_rotate() on a timer. 0 or -1. */

@@ -79,8 +79,10 @@ int px_tls_check_chain(X509 *leaf, STACK_OF(X509) * chain, const char *file, cha
 		}
 		if (px_tls_days_left(up) < 0) {
 			name_text(X509_get_subject_name(up), sub, sizeof(sub));
-			snprintf(why, why_len, "certificate %s: intermediate '%s' has expired",
-				 file, sub);
+			snprintf(why, why_len, "certificate %s: intermediate '%s' %s", file, sub,
+				 X509_cmp_current_time(X509_get0_notBefore(up)) > 0
+				     ? "is not valid yet"
+				     : "has expired");
 			return -1;
 		}
 		cur = up;
@@ -170,7 +172,7 @@ void px_tls_describe(struct buf *rep, const struct px_tls_cert *c, X509 *leaf,
 	}
 	buf_printf(rep, "    key:      %s matches the certificate\n", c->key);
 	buf_printf(rep, "    expires:  %s (%d days)%s\n", date, days,
-		   days < 30 ? "  WARNING: less than 30 days" : "");
+		   days < PX_TLS_EXPIRY_WARN_DAYS ? "  WARNING: less than 30 days" : "");
 }
 
 int px_tls_cert_names(X509 *x, struct px_tls_profile *p,
@@ -232,21 +234,33 @@ int px_tls_ocsp_check(struct px_tls_profile *p, const struct px_file *f, struct 
 			 p->name, p->ocsp);
 		goto out;
 	}
+	/* The certificate's id is hashed with SHA-1 by most responders, with
+	 * SHA-256 by some: either will do. */
 	id = OCSP_cert_to_id(NULL, p->ocsp_cert, p->ocsp_issuer);
-	if (!id ||
-	    !OCSP_resp_find_status(basic, id, &status, &reason, &rev, &this_upd, &next_upd)) {
+	if (id && !OCSP_resp_find_status(basic, id, &status, &reason, &rev, &this_upd, &next_upd)) {
+		OCSP_CERTID_free(id);
+		id = OCSP_cert_to_id(EVP_sha256(), p->ocsp_cert, p->ocsp_issuer);
+		if (id && !OCSP_resp_find_status(basic, id, &status, &reason, &rev, &this_upd,
+						 &next_upd)) {
+			OCSP_CERTID_free(id);
+			id = NULL;
+		}
+	}
+	if (!id) {
 		snprintf(why, why_len, "tls profile %s: ocsp %s is not about certificate %s",
 			 p->name, p->ocsp, p->certs[0].cert);
 		goto out;
 	}
 	{
 		/* Signed by the issuer (or a responder it delegated to): checked
-		 * with the issuer as the only trust, as a client would. */
+		 * with the issuer as the only trust, as a client would; the
+		 * issuer is an intermediate, not a root, hence PARTIAL_CHAIN. */
 		STACK_OF(X509) *certs = sk_X509_new_null();
 		X509_STORE *st = X509_STORE_new();
-		int ok = certs && st && sk_X509_push(certs, p->ocsp_issuer) &&
-			 X509_STORE_add_cert(st, p->ocsp_issuer) &&
-			 OCSP_basic_verify(basic, certs, st, OCSP_TRUSTOTHER) == 1;
+		int ok =
+		    certs && st && sk_X509_push(certs, p->ocsp_issuer) &&
+		    X509_STORE_add_cert(st, p->ocsp_issuer) &&
+		    OCSP_basic_verify(basic, certs, st, OCSP_TRUSTOTHER | OCSP_PARTIAL_CHAIN) == 1;
 
 		sk_X509_free(certs);
 		X509_STORE_free(st);

@@ -17,6 +17,10 @@
  * the end is allowed (pointless, not wrong). 0, or -1 with why. */
 int px_tls_check_chain(X509 *leaf, STACK_OF(X509) * chain, const char *file, char *why,
 		       size_t why_len);
+/* Certificates this close to their end are announced at every start and
+ * reload (IronPort warns at 30 days too). */
+#define PX_TLS_EXPIRY_WARN_DAYS 30
+
 /* Whole days until the certificate expires; -1 once it has (or before it is
  * valid). */
 int px_tls_days_left(X509 *x);

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "io.h"
 #include "passclient.h"
 #include "tls.h"
 
@@ -83,7 +84,7 @@ SSL_CTX *px_tls_client_ctx(const struct px_pool *p, const struct px_material *m,
 	return ctx;
 }
 
-int px_tls_client_attach(SSL *ssl, const struct px_pool *p, const struct px_member *member)
+static int attach(SSL *ssl, const struct px_pool *p, const struct px_member *member)
 {
 	char ip[INET6_ADDRSTRLEN];
 	unsigned int port;
@@ -96,4 +97,15 @@ int px_tls_client_attach(SSL *ssl, const struct px_pool *p, const struct px_memb
 		return SSL_set1_host(ssl, p->tls_name) == 1 ? 0 : -1;
 	px_addr_port((const struct sockaddr *)&member->addr, ip, sizeof(ip), &port);
 	return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip) == 1 ? 0 : -1;
+}
+
+int px_tls_client_start(struct io *io, const struct px_pool *p, const struct px_member *member)
+{
+	SSL *ssl = SSL_new(p->tls_ctx);
+
+	if (ssl && attach(ssl, p, member)) {
+		SSL_free(ssl);
+		ssl = NULL;
+	}
+	return io_starttls_client(io, ssl) ? -1 : 0;
 }

@@ -158,8 +158,10 @@ static void relay(struct tunnel *t, struct io *from, struct io *to, int *from_pa
 	io_set_timeout(to, t->l->idle_timeout);
 }
 
-/* One side ended: the other gets what is still on its way, then both close. */
-static void side_ended(struct tunnel *t, struct io *other, const char *outcome)
+/* One side ended: the other gets what is still on its way, then both close.
+ * (Half-close is not relayed: IMAP and POP3 clients end by closing, after
+ * LOGOUT or QUIT, and what the member says after that is for no one.) */
+static void side_ended(struct tunnel *t, struct io *ended, struct io *other, const char *outcome)
 {
 	if (!t->outcome[0])
 		snprintf(t->outcome, sizeof(t->outcome), "%s", outcome);
@@ -168,6 +170,7 @@ static void side_ended(struct tunnel *t, struct io *other, const char *outcome)
 		return;
 	}
 	t->closing = 1;
+	io_set_timeout(ended, 0); /* its idle timer must not cut the drain short */
 	io_pause_read(other);
 	io_set_timeout(other, 10); /* a peer that does not read is not waited for */
 }
@@ -223,21 +226,10 @@ static void member_event(struct tunnel *t, struct io *io, enum io_event ev)
 
 	switch (ev) {
 	case IO_CONNECTED: {
-		unsigned char hdr[PP_V2_MAX + PP_V1_MAX];
-		int n = px_pool_proxy_header(t->l->pool, (struct sockaddr *)&t->peer,
-					     (struct sockaddr *)&t->local, 0, hdr, sizeof(hdr));
-
-		if (n > 0)
-			io_write(io, hdr, (size_t)n);
+		px_pool_send_proxy_header(t->l->pool, t->member, io, (struct sockaddr *)&t->peer,
+					  (struct sockaddr *)&t->local);
 		if (t->l->pool->tls != PX_BTLS_NONE) {
-			SSL *ssl = SSL_new(t->l->pool->tls_ctx);
-
-			if (ssl &&
-			    px_tls_client_attach(ssl, t->l->pool, &t->l->pool->m[t->member])) {
-				SSL_free(ssl);
-				ssl = NULL;
-			}
-			if (io_starttls_client(io, ssl))
+			if (px_tls_client_start(io, t->l->pool, &t->l->pool->m[t->member]))
 				member_failed(t, "TLS: out of memory");
 			return;
 		}
@@ -278,7 +270,8 @@ static void member_event(struct tunnel *t, struct io *io, enum io_event ev)
 			return;
 		}
 		/* The io stays until the end (closed, it does nothing more). */
-		side_ended(t, t->c, ev == IO_DISCONNECTED ? "backend closed" : "backend failed");
+		side_ended(t, io, t->c,
+			   ev == IO_DISCONNECTED ? "backend closed" : "backend failed");
 		return;
 	}
 }
@@ -370,7 +363,7 @@ static void client_event(struct tunnel *t, struct io *io, enum io_event ev)
 			return;
 		}
 		/* Its io stays until the end (closed, it does nothing more). */
-		side_ended(t, t->b, "client closed");
+		side_ended(t, io, t->b, "client closed");
 		return;
 	case IO_CONNECTED:
 		return;
@@ -419,12 +412,9 @@ void tunnel_start(struct px_worker *w, int fd, struct px_listener *l,
 	atomic_fetch_add(&px_stats.sessions, 1);
 	atomic_fetch_add(&px_stats.active, 1);
 	if (l->starttls == PX_TLS_IMPLICIT) {
-		SSL *ssl = SSL_new(l->tls.def);
 		size_t none;
 
-		if (ssl)
-			px_tls_server_attach(ssl, &l->tls);
-		if (io_starttls_server(t->c, ssl, &none)) {
+		if (px_tls_server_start(t->c, &l->tls, &none)) {
 			tunnel_close(t, "TLS: out of memory");
 			return;
 		}

@@ -24,7 +24,7 @@ struct vcase {
 static const struct vcase vcases[] = {
 	V("plain", "plain"),
 	V("<a@example.org>", "<a@example.org>"),
-	V("k=v", "k=v"),
+	V("k=v", "\"k=v\""),
 	V("", "\"\""),
 	V("two words", "\"two words\""),
 	V("\" reason=ok client=10.9.9.9", "\"\\\" reason=ok client=10.9.9.9\""),
@@ -48,7 +48,7 @@ ParameterizedTest(const struct vcase *c, kvlog, values)
 	struct kv_line l;
 	size_t n = me_kv_value(c->in, c->len, out, sizeof(out));
 
-	cr_assert_str_eq(out, c->want, "value '%s': got %s, want %s", c->want, out, c->want);
+	cr_assert_str_eq(out, c->want, "value %s: got %s, want %s", c->want, out, c->want);
 	cr_assert_eq(n, strlen(c->want), "got length %zu, want %zu", n, strlen(c->want));
 	/* And read back, as one field among others. */
 	me_kv_init(&kv, "reject");
@@ -57,8 +57,10 @@ ParameterizedTest(const struct vcase *c, kvlog, values)
 	me_kv_str(&kv, "reason", "relay");
 	cr_assert_eq(kv_parse(kv.buf, &l), 0, "got an unreadable line: %s", kv.buf);
 	cr_assert_eq(l.n, 3, "got %d fields in '%s', want 3", l.n, kv.buf);
-	cr_assert_str_eq(kv_get(&l, "client"), "127.0.0.3");
-	cr_assert_str_eq(kv_get(&l, "reason"), "relay");
+	cr_assert_str_eq(kv_show(&l, "client"), "127.0.0.3", "got client %s, want 127.0.0.3",
+			 kv_show(&l, "client"));
+	cr_assert_str_eq(kv_show(&l, "reason"), "relay", "got reason %s, want relay",
+			 kv_show(&l, "reason"));
 	cr_assert(l.f[1].len == c->len && !memcmp(l.f[1].value, c->in, c->len),
 		  "got from '%s' back, want the value given", l.f[1].value);
 }
@@ -95,9 +97,20 @@ Test(kvlog, formatted_and_full_line)
 	/* A line that would overflow keeps whole fields only. */
 	memset(big, 'y', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	for (int i = 0; i < 20; i++)
+	for (int i = 0; i < 40; i++)
 		me_kv_str(&kv, "k", big);
 	cr_assert_lt(kv.n, sizeof(kv.buf));
 	cr_assert_eq(kv_parse(kv.buf, &l), 0, "got an unreadable line after overflow: %.80s",
 		     kv.buf);
+	/* Every field that made it is whole: the value cut at the value limit
+	 * and marked, never a fragment cut by the line's end; the line says it
+	 * lost the rest. */
+	cr_assert_str_eq(l.f[l.n - 1].key, "truncated", "got a last field %s, want truncated",
+			 l.f[l.n - 1].key);
+	for (int i = 2; i < l.n - 1; i++)
+		cr_assert(l.f[i].len == ME_KV_VALUE_MAX + 3 &&
+			      !strcmp(l.f[i].value + ME_KV_VALUE_MAX, "..."),
+			  "field %d: got %zu bytes ending '%s', want %d ending '...'", i,
+			  l.f[i].len, l.f[i].value + (l.f[i].len > 8 ? l.f[i].len - 8 : 0),
+			  ME_KV_VALUE_MAX + 3);
 }

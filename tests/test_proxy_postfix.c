@@ -131,11 +131,23 @@ Test(proxy_postfix, smuggling_normalize)
 		carriers += !v[i].nul;
 		quit(&c);
 	}
+	/* A last message behind them all: once it is queued, so is anything
+	 * the vectors could have made Postfix queue. */
+	{
+		struct pl_client c;
+
+		session(&c, UNTRUSTED);
+		deliver(&c, "sentinel@example.org", "bob@example.org",
+			"Subject: last\r\n\r\nx\r\n");
+		quit(&c);
+	}
+	cr_assert_eq(pfx_log_wait(&pfx, "from=<sentinel@example.org>, size=", 1, 10000), 1,
+		     "the sentinel message: got none queued, want 1");
 	cr_assert_eq(pfx_log_wait(&pfx, "from=<carrier@example.org>, size=", carriers, 10000),
 		     carriers, "carriers Postfix queued: got %d, want %d",
 		     queued_from("carrier@example.org"), carriers);
 	cr_assert_eq(queued_from("smuggler@evil.example"), 0,
-		     "Postfix queued %d forged messages from the smuggler",
+		     "forged messages Postfix queued from the smuggler: got %d, want 0",
 		     queued_from("smuggler@evil.example"));
 	finish();
 }
@@ -313,12 +325,14 @@ Test(proxy_postfix, backend_tls_verify_refuses_wrong_name)
 Test(proxy_postfix, backend_tls_verify_refuses_unknown_ca)
 {
 	char pools[1024], extra[512], *out = NULL;
+	int st;
 
 	tls_postfix(0);
-	pl_sh(&out, 20000,
-	      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
-	      "-subj /CN=another-ca -keyout %s/other-ca.key -out %s/other-ca.pem 2>&1",
-	      lab.dir, lab.dir);
+	st = pl_sh(&out, 20000,
+		   "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+		   "-subj /CN=another-ca -keyout %s/other-ca.key -out %s/other-ca.pem 2>&1",
+		   lab.dir, lab.dir);
+	cr_assert_eq(st, 0, "making another CA: got status %d, want 0: %s", st, out);
 	free(out);
 	snprintf(extra, sizeof(extra),
 		 "backend_tls = \"verify\"; backend_tls_ca = \"%s/other-ca.pem\";", lab.dir);
@@ -375,5 +389,51 @@ Test(proxy_postfix, backend_tls_implicit)
 	quit(&c);
 	cr_assert_eq(pfx_log_wait(&pfx, "from=<wrapped@example.org>, size=", 1, 5000), 1,
 		     "implicit TLS: the message was not queued; maillog:\n%s", pfx_log(&pfx));
+	finish();
+}
+
+/*
+ * A tcp listener (TLS offload) in front of an implicit-TLS Postfix: a client
+ * that speaks first, one TLS record bigger than a read (10 kB), arrives while
+ * the tunnel still waits for the member's TLS handshake, so it is paused with
+ * most of the record decrypted inside OpenSSL. Once the member is up, all of
+ * it must go on (Postfix answers the line), not wait for the client to send
+ * more.
+ */
+Test(proxy_postfix, tunnel_first_record_larger_than_a_read)
+{
+	static char line[10000];
+	char top[1024], ls[256], pools[1024], extra[512];
+	const char *d = pki();
+	struct pl_client c;
+	int rc;
+
+	tls_postfix(1);
+	snprintf(top, sizeof(top),
+		 TOP_DEFAULT "tls = ( { name = \"mx\"; cert = \"%s/mx-ec.pem\"; key = "
+			     "\"%s/mx-ec.key\"; } );\n",
+		 d, d);
+	snprintf(ls, sizeof(ls),
+		 "{ listen = \"127.0.0.1:@P0@\"; protocol = \"tcp\"; tls_profile = \"mx\"; pool = "
+		 "\"pf\"; }");
+	snprintf(extra, sizeof(extra),
+		 "check = \"connect\"; backend_tls = \"optional\"; backend_tls_implicit = true;");
+	pool_conf(pools, sizeof(pools), extra);
+	start(top, NULL, ls, pools);
+	rc = pl_connect(&c, UNTRUSTED, lab.port[0]);
+	cr_assert_eq(rc, 0, "connect: %s", c.err);
+	cr_assert_eq(pl_tls(&c, NULL, 0), 0, "handshake with the proxy: %s", c.err);
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "NOOP ", 5);
+	memcpy(line + sizeof(line) - 2, "\r\n", 2);
+	cr_assert_eq(pl_write(&c, line, sizeof(line)), 0, "writing the record");
+	rc = pl_reply(&c, rbuf, sizeof(rbuf), 5000);
+	cr_assert_eq(rc, 220, "the member's greeting through the tunnel: got %d '%s'", rc, rbuf);
+	rc = pl_reply(&c, rbuf, sizeof(rbuf), 5000);
+	cr_assert(rc >= 200 && rc < 600,
+		  "Postfix's answer to the 10 kB line: got %d '%s', want a reply (the line "
+		  "whole)",
+		  rc, rbuf);
+	pl_close(&c);
 	finish();
 }

@@ -36,8 +36,8 @@ static void teardown(void)
 
 TestSuite(testssl, .init = setup, .fini = teardown, .timeout = 600);
 
-/* Findings of one scan at MEDIUM or worse, as text; -1 if the scan did not
- * complete. */
+/* Findings of one scan at MEDIUM or worse (and checks that could not run),
+ * as text; -1 if the scan did not complete. */
 static int findings(const char *json, char *out, size_t len)
 {
 	json_object *a = json_object_from_file(json);
@@ -56,7 +56,17 @@ static int findings(const char *json, char *out, size_t len)
 
 		if (!strcmp(id, "scanTime") && strcmp(field(f, "finding"), "Scan interrupted"))
 			done = 1;
-		if (strcmp(sev, "MEDIUM") && strcmp(sev, "HIGH") && strcmp(sev, "CRITICAL"))
+		/* A check testssl could not run is a WARN or FATAL: a finding too,
+		 * but for two that say nothing of the server: the scanner's own
+		 * OpenSSL has no GOST engine, and its ticket check races itself
+		 * on STARTTLS (s_client -sess_out </dev/null exits before the TLS
+		 * 1.3 ticket, sent after the client's Finished, is read; then
+		 * -sess_in finds no file: "connect problem"). Resumption is
+		 * tested directly in test_proxy_tlsp.c. */
+		if (strcmp(sev, "MEDIUM") && strcmp(sev, "HIGH") && strcmp(sev, "CRITICAL") &&
+		    strcmp(sev, "FATAL") &&
+		    (strcmp(sev, "WARN") || !strcmp(id, "engine_problem") ||
+		     !strcmp(id, "sessionresumption_ticket")))
 			continue;
 		bad++;
 		o += (size_t)snprintf(out + o, o < len ? len - o : 0, "  %s %s: %s\n", sev, id,
@@ -87,21 +97,23 @@ Test(testssl, three_listeners)
 		 "{ listen = \"127.0.0.1:@P2@\"; protocol = \"tcp\"; tls_profile = \"mx\"; pool = "
 		 "\"imap\"; }");
 	snprintf(pools, sizeof(pools),
-		 POOL_F0 ", { name = \"imap\"; check = \"imap\"; members = ( \"127.0.0.1:%d\" ); "
-			 HEALTH " }",
+		 POOL_F0
+		 ", { name = \"imap\"; check = \"imap\"; members = ( \"127.0.0.1:%d\" ); " HEALTH
+		 " }",
 		 dove.imap_port);
 	fake(0, NULL);
 	start(top, LIM_DEFAULT "max_per_client = 1000;", ls, pools);
 	for (i = 0; i < 3; i++)
 		snprintf(json[i], sizeof(json[i]), "%s/testssl%d.json", lab.dir, i);
-	st = pl_sh(&out, 590000,
-		   "ts() { testssl -p -s -f -P -S -U --quiet --color 0 --warnings batch "
-		   "--add-ca %s/root.pem --jsonfile \"$1\" \"${@:2}\" >\"$1.out\" 2>&1; }; "
-		   "ts %s --starttls smtp 127.0.0.1:%d & ts %s 127.0.0.1:%d & "
-		   "ts %s 127.0.0.1:%d & wait",
-		   d, json[0], lab.port[0], json[1], lab.port[1], json[2], lab.port[2]);
+	st =
+	    pl_sh(&out, 590000,
+		  "ts() { timeout 480 testssl -p -s -f -P -S -U --quiet --color 0 --warnings batch "
+		  "--add-ca %s/root.pem --jsonfile \"$1\" \"${@:2}\" >\"$1.out\" 2>&1; }; "
+		  "ts %s --starttls smtp 127.0.0.1:%d & ts %s 127.0.0.1:%d & "
+		  "ts %s 127.0.0.1:%d & wait",
+		  d, json[0], lab.port[0], json[1], lab.port[1], json[2], lab.port[2]);
 	free(out);
-	cr_assert_eq(st, 0, "the scans: got status %d", st);
+	cr_assert_eq(st, 0, "the scans: got status %d, want 0", st);
 	for (i = 0; i < 3; i++) {
 		int n = findings(json[i], text, sizeof(text));
 
@@ -115,8 +127,8 @@ Test(testssl, three_listeners)
 			free(log);
 			cr_assert_fail("%s", msg);
 		}
-		cr_assert_eq(n, 0, "%s: testssl found %d issues rated MEDIUM or worse:\n%s", what[i],
-			     n, text);
+		cr_assert_eq(n, 0, "%s: testssl found %d issues rated MEDIUM or worse:\n%s",
+			     what[i], n, text);
 	}
 	finish();
 }

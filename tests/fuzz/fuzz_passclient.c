@@ -422,7 +422,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_xtext(str[i]);
 
 	/* Which attributes the server offers, and names known or not. */
-	a.offered = hdr[39] & 1 ? 0x1ff : (unsigned int)(hdr[39] | hdr[40] << 8) & 0x1ff;
+	/* byte 40 bit 7: everything offered (Postfix); else a set of bits */
+	a.offered = hdr[40] & 0x80 ? 0x1ff : (unsigned int)(hdr[39] | hdr[40] << 8) & 0x1ff;
 	a.name = flags & 64 ? "client.example" : NULL;
 	a.reverse = flags & 128 ? "[TEMPUNAVAIL]" : NULL;
 	a.addr = flags & 8 ? NULL : src;

@@ -41,7 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	why[0] = '\0';
 	c = px_config_parse(&flags, text, why, sizeof(why));
+	/* A refusal always says why, in a terminated string. */
+	if (!c && (!why[0] || !memchr(why, '\0', sizeof(why))))
+		__builtin_trap();
 	if (c) {
 		px_config_tls_paths(c, &m);
 		px_material_free(&m);

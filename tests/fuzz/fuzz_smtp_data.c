@@ -133,7 +133,7 @@ static void invariants(const struct result *r, size_t len)
 
 /* Where a message ends (both modes), and why SD_REJECT fails it without
  * limits (the first bare CR, bare LF or NUL before its end). */
-static void reject_model(const char *in, size_t len, int *done, size_t *end, int *bad)
+static void end_model(const char *in, size_t len, int *done, size_t *end, int *bad)
 {
 	const char *m;
 	size_t i;
@@ -227,7 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("chunked: other bytes forwarded");
 
 	/* Both modes: only the first strict <CR><LF>.<CR><LF> ends a message. */
-	reject_model(in, len, &done, &end, &bad);
+	end_model(in, len, &done, &end, &bad);
 	if (whole.done != done || whole.consumed != end)
 		fail("the message does not end after the first CRLF.CRLF");
 	if (mode == SD_REJECT) {

@@ -108,3 +108,10 @@ const char *kv_get(const struct kv_line *l, const char *key)
 			return l->f[i].value;
 	return NULL;
 }
+
+const char *kv_show(const struct kv_line *l, const char *key)
+{
+	const char *v = kv_get(l, key);
+
+	return v ? v : "(none)";
+}

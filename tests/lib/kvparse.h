@@ -28,5 +28,7 @@ int kv_parse(const char *text, struct kv_line *l);
 /* How many fields are named key; the first one's value, or NULL. */
 int kv_count(const struct kv_line *l, const char *key);
 const char *kv_get(const struct kv_line *l, const char *key);
+/* The same, or "(none)": for assertions and messages. */
+const char *kv_show(const struct kv_line *l, const char *key);
 
 #endif

@@ -5,10 +5,11 @@
 #   int.pem int.key           an intermediate CA, signed by the root; it signs
 #                             every leaf below (openssl ca, so index.txt knows
 #                             them and OCSP responses can be made for them)
-#   mx-ec.pem mx-ec.key       mx.test, 127.0.0.1: ECDSA P-256 (+ int in the file)
+#   mx-ec.pem mx-ec.key       mx.test, 127.0.0.1: ECDSA P-256 (+ int in the file),
+#                             89 days and a half left, as mx-rsa and other
 #   mx-rsa.pem mx-rsa.key     the same names, RSA 2048 (+ int)
 #   other.pem other.key       other.test, *.wild.test: ECDSA (+ int)
-#   soon.pem soon.key         mx.test, expires in 10 days (+ int)
+#   soon.pem soon.key         mx.test, 9 days and a half left (+ int)
 #   expired.pem expired.key   mx.test, expired in 2020 (+ int)
 #   unordered.pem             mx-ec's leaf, then the root, then int: out of order
 #   mx-ec-leaf.pem            the leaf alone; int.pem can go in a chain file
@@ -22,7 +23,15 @@ set -euo pipefail
 d=${1:?usage: mkpki.sh DIR}
 mkdir -p "$d"
 cd "$d"
-q() { "$@" >/dev/null 2>&1; }
+# Quiet unless it fails: then what openssl said, and the command.
+q() {
+	local out
+	out=$("$@" 2>&1) || {
+		echo "mkpki.sh: failed: $*" >&2
+		echo "$out" >&2
+		return 1
+	}
+}
 
 cat >ca.cnf <<'EOF'
 [ ca ]
@@ -82,10 +91,20 @@ leaf() {
 	cat "$name-leaf.pem" int.pem >"$name.pem"
 }
 
-leaf mx-ec ec "mx.test,127.0.0.1" -days 90
-leaf mx-rsa rsa "mx.test,127.0.0.1" -days 90
-leaf other ec "other.test,*.wild.test" -days 90
-leaf soon ec "mx.test,127.0.0.1" -days 10
+# Validity from a day ago to half a day short of whole days ahead: a check
+# that counts whole days left sees 89 (and 9) however long the tests run.
+valid() { # days
+	echo -startdate "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" \
+		-enddate "$(date -u -d "+$(($1 - 1)) days 12 hours" +%Y%m%d%H%M%SZ)"
+}
+# shellcheck disable=SC2046
+leaf mx-ec ec "mx.test,127.0.0.1" $(valid 90)
+# shellcheck disable=SC2046
+leaf mx-rsa rsa "mx.test,127.0.0.1" $(valid 90)
+# shellcheck disable=SC2046
+leaf other ec "other.test,*.wild.test" $(valid 90)
+# shellcheck disable=SC2046
+leaf soon ec "mx.test,127.0.0.1" $(valid 10)
 leaf expired ec "mx.test" -startdate 20200101000000Z -enddate 20200201000000Z
 cat mx-ec-leaf.pem root.pem int.pem >unordered.pem
 q openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out wrong.key

@@ -53,7 +53,8 @@ void pxc_teardown(void)
 
 	/* Not an assertion (those do not count in .fini): shown for the record. */
 	if (pl_sanitizer(log))
-		fprintf(stderr, "test_proxy: sanitizer report in the proxy's log:\n%s\n", log);
+		fprintf(stderr, "%s: sanitizer report in the proxy's log:\n%s\n",
+			criterion_current_test->name, log);
 	free(log);
 	pl_fini(&lab);
 }
@@ -478,9 +479,11 @@ const char *sclient(int *status, const char *input, const char *fmt, ...)
 	va_end(ap);
 	free(out);
 	out = NULL;
+	/* -ign_eof: s_client ends when the server closes (after the QUIT or
+	 * LOGOUT every input ends with), not when its input does, so nothing
+	 * the server says (a session ticket, the last reply) is cut off. */
 	st = pl_sh(&out, 20000,
-		   "(sleep 0.4; printf '%s'; sleep 0.4) | timeout 10 openssl s_client %s "
-		   "-CAfile %s/root.pem 2>&1",
+		   "printf '%s' | timeout 10 openssl s_client -ign_eof %s -CAfile %s/root.pem 2>&1",
 		   input ? input : "", args, pki());
 	if (status)
 		*status = st;

@@ -106,9 +106,9 @@ const char *b64_plain(const char *user, const char *pass);
 /* The PKI of tests/lib/mkpki.sh: tests/run.sh makes one for the whole run
  * ($MAILEDGE_PKI); without it, one in this test's directory. Its path. */
 const char *pki(void);
-/* openssl s_client ARGS (plus -CAfile of the PKI root), fed input (after a
- * moment, so that the handshake and greeting come first): its output
- * (static), and its exit status in *status unless NULL. */
+/* openssl s_client ARGS (plus -CAfile of the PKI root and -ign_eof), fed
+ * input, which must end with what makes the server close (QUIT, LOGOUT): its
+ * output (static), and its exit status in *status unless NULL. */
 const char *sclient(int *status, const char *input, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The lab's CA and certificate, fake 0, and the proxy on LISTEN_TLS. */
