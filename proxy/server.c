@@ -136,7 +136,9 @@ void px_client_leave(const struct sockaddr_storage *peer)
  * started by mistake (or any other root daemon) would silently share the
  * port and take half its connections. A probe bound without SO_REUSEPORT
  * fails with EADDRINUSE when anyone listens there; the workers' own sockets
- * are only bound after it, so they never trip it.
+ * are only bound after it, so they never trip it. A port that an outgoing
+ * connection holds as its local port (ephemeral range) fails the same way,
+ * and the workers' own bind would too: the message names both.
  */
 static int port_taken(const struct px_listener *l, char *why, size_t why_len)
 {
@@ -148,8 +150,10 @@ static int port_taken(const struct px_listener *l, char *why, size_t why_len)
 	if (l->addr.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) && errno == EADDRINUSE) {
-		snprintf(why, why_len, "%s: %s (another process listens there)", l->listen,
-			 strerror(EADDRINUSE));
+		snprintf(why, why_len,
+			 "%s: %s (held by another socket: another server listening,"
+			 " or a connection using it as its local port)",
+			 l->listen, strerror(EADDRINUSE));
 		rc = -1;
 	}
 	close(fd);

@@ -5,7 +5,8 @@
 # One Criterion binary holds all suites (unit, BPF_PROG_RUN tables, loader CLI,
 # namespace labs, fuzz regressions), so one summary line covers everything.
 # Whatever a crashed test left behind (namespaces met*, pin directories
-# /sys/fs/bpf/mailedge-test-*) is removed here on every exit path.
+# /sys/fs/bpf/mailedge-test-*, daemons started on a test directory's
+# configuration) is removed here on every exit path.
 set -uo pipefail
 
 build=${1:-build/san}
@@ -21,6 +22,9 @@ sweep() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf /sys/fs/bpf/mailedge-test-* 2>/dev/null
+	# A test killed outright (a Criterion timeout) cannot stop its daemons,
+	# and PR_SET_PDEATHSIG does not reach a proxy that changed its user.
+	pkill -KILL -f -- ' -c /tmp/mailedge-test-' 2>/dev/null
 	return 0
 }
 trap sweep EXIT INT TERM

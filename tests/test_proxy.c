@@ -1455,10 +1455,11 @@ Test(proxy_pool, xclient)
 	long long conn;
 	size_t i, n;
 	int order = 0;
-	char port[16];
+	char port[16], top[512];
 
 	fake(0, "--xclient");
-	start(NULL, NULL, NULL, POOL_PASS("xclient"));
+	snprintf(top, sizeof(top), "%s%s", TOP_DEFAULT, pxc_dns_none());
+	start(top, NULL, NULL, POOL_PASS("xclient"));
 	wait_cap("PIPELINING");
 	pl_fake_wait(&lab, 0, "ehlo", 1, 3000); /* checked, so XCLIENT is known */
 	one_session(&c);
@@ -2387,7 +2388,7 @@ Test(proxy, second_instance_refused)
 	st =
 	    pl_sh(&out, 20000, "sed '/^metrics/d' %s > %s/second.conf && %s -c %s/second.conf 2>&1",
 		  lab.conf, lab.dir, tenv_bin("mailedge-proxy"), lab.dir);
-	snprintf(want, sizeof(want), "127.0.0.1:%d: Address already in use (another process",
+	snprintf(want, sizeof(want), "127.0.0.1:%d: Address already in use (held by another socket",
 		 lab.port[0]);
 	cr_assert(st == 2 && strstr(out, want),
 		  "a second proxy on the same port: got status %d and '%s', want 2 and '%s'", st,
@@ -2651,15 +2652,17 @@ ParameterizedTestParameters(proxy_pool, ipv6_client)
 ParameterizedTest(const struct v6_case *t, proxy_pool, ipv6_client)
 {
 	int xclient = !strcmp(t->pass, "xclient");
-	char pools[512], port[16];
+	char pools[512], port[16], top[512];
 	struct pl_client c;
 	json_object *a, *p = NULL, *attrs;
 	size_t i, n;
 
 	fake(0, xclient ? "--xclient" : "--expect-proxy");
 	snprintf(pools, sizeof(pools), POOL_PASS("%s"), t->pass);
-	start("relay_domains = [ \"example.org\" ];\nrelay_networks = [ \"::1/128\" ];\n", NULL,
-	      LISTEN_V4_V6, pools);
+	snprintf(top, sizeof(top), "relay_domains = [ \"example.org\" ];\n"
+				   "relay_networks = [ \"::1/128\" ];\n%s",
+		 xclient ? pxc_dns_none() : "");
+	start(top, NULL, LISTEN_V4_V6, pools);
 	if (xclient)
 		pl_fake_wait(&lab, 0, "ehlo", 1, 3000);
 	/* IPv4 127.0.0.3: not in ::1/128. */

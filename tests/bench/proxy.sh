@@ -22,7 +22,9 @@ idle=${BENCH_IDLE:-10000}
 size=${BENCH_SIZE:-1024}
 proxy=$build/mailedge-proxy
 load=$build/smtpload
-base=$((20000 + ($$ % 2000) * 10))
+# Below the ephemeral range (32768-): a port an earlier connection still
+# holds in TIME_WAIT as its local port cannot be listened on.
+base=$((20000 + ($$ % 500) * 10))
 sink=$base me=$((base + 1)) ng=$((base + 2)) ha=$((base + 3)) auth=$((base + 4))
 tmp=$(mktemp -d)
 pids=()

@@ -9,7 +9,7 @@
 # and the server share this machine's cores, so wall-clock rates mostly
 # measure the client. The bound next to it is what OpenSSL's own primitives
 # allow one core (openssl speed: one signature and one X25519 key exchange
-# per full handshake).
+# per full handshake). Rounds alternate the peers; medians are compared.
 #
 # IMAP offload: blob.py (an IMAP-shaped bulk server, tests/bench/blob.py)
 # behind mailedge-proxy's protocol=tcp listener and behind haproxy in TCP mode
@@ -21,9 +21,12 @@ build=${1:?usage: tls.sh BUILD_DIR}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 proxy=$build/mailedge-proxy
 secs=${BENCH_TLS_SECONDS:-5}
+rounds=${BENCH_TLS_ROUNDS:-3}
 blob_size=${BENCH_BLOB_SIZE:-16777216}
 blob_count=${BENCH_BLOB_COUNT:-64}
-base=$((26000 + ($$ % 2000) * 10))
+# Below the ephemeral range (32768-): a port an earlier connection still
+# holds in TIME_WAIT as its local port cannot be listened on.
+base=$((25000 + ($$ % 700) * 10))
 me_ec=$base me_rsa=$((base + 1)) ng_ec=$((base + 2)) ng_rsa=$((base + 3))
 blob=$((base + 4)) me_imap=$((base + 5)) ha_imap=$((base + 6)) sink=$((base + 7))
 tmp=$(mktemp -d)
@@ -125,29 +128,54 @@ wait_port $blob blob.py
 sleep 0.5
 
 
+# One s_time run is a few seconds on a shared VM: rounds alternate the two
+# servers and the medians are compared, with the spread shown.
 declare -A per_core
 hs_run() { # label server-pid port args...
-	local label=$1 pid=$2 port=$3 t0 t1 out n
+	local label=$1 pid=$2 port=$3 t0 t1 out n v
 	shift 3
 	t0=$(ticks "$pid")
 	out=$(openssl s_time -connect "127.0.0.1:$port" -time "$secs" "$@" 2>&1 | tail -2 | head -1)
 	t1=$(ticks "$pid")
 	n=$(echo "$out" | awk '{print $1}')
-	per_core[$label]=$(echo "$n * $hz / ($t1 - $t0 + 0.0001)" | bc -l)
-	printf '%-34s %7d in %ss: %6.0f /s wall, %7.0f per server core-second (%.3f ms CPU each)\n' \
-		"$label" "$n" "$secs" "$(echo "$n / $secs" | bc -l)" "${per_core[$label]}" \
-		"$(echo "1000 / ${per_core[$label]}" | bc -l)"
+	v=$(echo "$n * $hz / ($t1 - $t0 + 0.0001)" | bc -l)
+	per_core[$label]+="$v "
+	printf '  %-32s %7d in %ss: %6.0f /s wall, %7.0f per server core-second\n' \
+		"$label" "$n" "$secs" "$(echo "$n / $secs" | bc -l)" "$v"
+}
+median() { # values...
+	printf '%s\n' "$@" | sort -g |
+		awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+}
+spread() { # values... -> "min-max"
+	printf '%s\n' "$@" | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.0f-%.0f", lo, hi}'
 }
 
-echo "== TLS handshakes: s_time against an implicit-TLS SMTP listener, ${secs} s each =="
-for k in ec rsa; do
-	mp=me_$k np=ng_$k
-	hs_run "mailedge $k TLS 1.3 full" $me_pid ${!mp} -new -tls1_3
-	hs_run "nginx    $k TLS 1.3 full" $ng_pid ${!np} -new -tls1_3
-	hs_run "mailedge $k TLS 1.2 full" $me_pid ${!mp} -new -tls1_2
-	hs_run "nginx    $k TLS 1.2 full" $ng_pid ${!np} -new -tls1_2
-	hs_run "mailedge $k TLS 1.2 resumed" $me_pid ${!mp} -reuse -tls1_2
-	hs_run "nginx    $k TLS 1.2 resumed" $ng_pid ${!np} -reuse -tls1_2
+labels=()
+echo "== TLS handshakes: s_time against an implicit-TLS SMTP listener, $rounds rounds of ${secs} s =="
+for r in $(seq "$rounds"); do
+	echo "round $r"
+	for k in ec rsa; do
+		mp=me_$k np=ng_$k
+		for v in "TLS 1.3 full:-new -tls1_3" "TLS 1.2 full:-new -tls1_2" \
+			"TLS 1.2 resumed:-reuse -tls1_2"; do
+			# shellcheck disable=SC2086 # the s_time options are words
+			hs_run "mailedge $k ${v%%:*}" $me_pid ${!mp} ${v#*:}
+			# shellcheck disable=SC2086
+			hs_run "nginx    $k ${v%%:*}" $ng_pid ${!np} ${v#*:}
+			[ "$r" = 1 ] && labels+=("mailedge $k ${v%%:*}" "nginx    $k ${v%%:*}")
+		done
+	done
+done
+echo
+echo "median of $rounds rounds              per server core-second (spread)    ms CPU each"
+declare -A med
+for l in "${labels[@]}"; do
+	# shellcheck disable=SC2086 # one value per word
+	med[$l]=$(median ${per_core[$l]})
+	# shellcheck disable=SC2086
+	printf '%-34s %9.0f  (%s)  %17.3f\n' "$l" "${med[$l]}" "$(spread ${per_core[$l]})" \
+		"$(echo "1000 / ${med[$l]}" | bc -l)"
 done
 
 # The crypto one full handshake needs on the server: one signature with the
@@ -164,27 +192,38 @@ echo
 echo "== IMAP offload: $blob_count blobs of $blob_size B over 4 connections, blob.py behind each =="
 declare -A mbps
 bulk_run() { # label port [--tls]
-	local out
+	local out v
 	out=$(python3 "$src/tests/bench/blob.py" fetch "$2" "$blob_count" 4 ${3:-})
-	mbps[$1]=$(echo "$out" | sed 's/.*mbps=\([0-9.]*\).*/\1/')
-	printf '%-34s %8.1f MB/s  (%s)\n' "$1" "${mbps[$1]}" "$out"
+	v=${out##*mbps=}
+	mbps[$1]+="$v "
+	printf '  %-32s %8.1f MB/s  (%s)\n' "$1" "$v" "$out"
 }
-bulk_run "direct (plaintext)" $blob
-bulk_run "mailedge tcp+TLS" $me_imap --tls
-bulk_run "haproxy tcp+TLS" $ha_imap --tls
+for r in $(seq "$rounds"); do
+	echo "round $r"
+	bulk_run "direct (plaintext)" $blob
+	bulk_run "mailedge tcp+TLS" $me_imap --tls
+	bulk_run "haproxy tcp+TLS" $ha_imap --tls
+done
+echo "median of $rounds rounds"
+for l in "direct (plaintext)" "mailedge tcp+TLS" "haproxy tcp+TLS"; do
+	# shellcheck disable=SC2086
+	med[$l]=$(median ${mbps[$l]})
+	# shellcheck disable=SC2086
+	printf '%-34s %8.1f MB/s  (spread %s)\n' "$l" "${med[$l]}" "$(spread ${mbps[$l]})"
+done
 
 echo
-python3 - "${per_core[mailedge ec TLS 1.3 full]}" "${per_core[nginx    ec TLS 1.3 full]}" \
-	"${per_core[mailedge rsa TLS 1.3 full]}" "${per_core[nginx    rsa TLS 1.3 full]}" \
-	"${per_core[mailedge ec TLS 1.2 resumed]}" "${per_core[nginx    ec TLS 1.2 resumed]}" \
+python3 - "${med[mailedge ec TLS 1.3 full]}" "${med[nginx    ec TLS 1.3 full]}" \
+	"${med[mailedge rsa TLS 1.3 full]}" "${med[nginx    rsa TLS 1.3 full]}" \
+	"${med[mailedge ec TLS 1.2 resumed]}" "${med[nginx    ec TLS 1.2 resumed]}" \
 	"$ec_sign" "$rsa_sign" "$x25519" \
-	"${mbps[mailedge tcp+TLS]}" "${mbps[haproxy tcp+TLS]}" "${mbps[direct (plaintext)]}" <<'EOF'
+	"${med[mailedge tcp+TLS]}" "${med[haproxy tcp+TLS]}" "${med[direct (plaintext)]}" <<'EOF'
 import sys
 me_ec, ng_ec, me_rsa, ng_rsa, me_res, ng_res, ec_sign, rsa_sign, x, m_bulk, h_bulk, d_bulk = \
     map(float, sys.argv[1:])
 bound_ec = 1 / (1 / ec_sign + 2 / x)
 bound_rsa = 1 / (1 / rsa_sign + 2 / x)
-print("ratios (same run): full TLS 1.3 handshakes per server core-second: mailedge %.2fx nginx "
+print("ratios (same run, medians): full TLS 1.3 handshakes per server core-second: mailedge %.2fx nginx "
       "(ECDSA), %.2fx (RSA)" % (me_ec / ng_ec, me_rsa / ng_rsa))
 print("  against the crypto alone (openssl speed: sign + X25519): mailedge %.0f%% (ECDSA), "
       "%.0f%% (RSA) of %.0f and %.0f per core-second"

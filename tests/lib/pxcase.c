@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 
+#include "dnslab.h"
 #include "proxylab.h"
 #include "pxcase.h"
 #include "testenv.h"
@@ -47,9 +48,27 @@ void pxc_setup(void)
 	}
 }
 
+static struct dns_lab no_names = { .pid = -1 };
+
+const char *pxc_dns_none(void)
+{
+	static char line[128];
+	int rc;
+
+	if (no_names.pid <= 0) {
+		rc = dns_start(&no_names, lab.dir, NULL, 0);
+		cr_assert_eq(rc, 0, "starting a resolver that knows no name: got %d, want 0", rc);
+	}
+	snprintf(line, sizeof(line), "dns = { servers = [ \"127.0.0.1:%d\" ]; };\n",
+		 no_names.port);
+	return line;
+}
+
 void pxc_teardown(void)
 {
 	char *log = lab.dir[0] ? pl_read_file(lab.proxy_log) : NULL;
+
+	dns_stop(&no_names);
 
 	/* Not an assertion (those do not count in .fini): shown for the record. */
 	if (pl_sanitizer(log))

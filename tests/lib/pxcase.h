@@ -102,6 +102,11 @@ long long metric_wait(long long want, int ms, const char *series);
 
 const char *b64_plain(const char *user, const char *pass);
 
+/* A "dns = { ... };" line for a resolver of this test's own that knows no
+ * name (every answer NXDOMAIN), started at the first call: for pools that
+ * pass XCLIENT, whose NAME would otherwise depend on the machine's DNS. */
+const char *pxc_dns_none(void);
+
 /* ---- TLS ---- */
 /* The PKI of tests/lib/mkpki.sh: tests/run.sh makes one for the whole run
  * ($MAILEDGE_PKI); without it, one in this test's directory. Its path. */
