@@ -31,6 +31,11 @@ static const struct me_conf_item global_items[] = {
 	{ "ca_file", ME_CONF_STR, offsetof(struct ls_config, ca_file),
 	  sizeof(((struct ls_config *)0)->ca_file), 0, 0, "",
 	  "CA bundle for https sources; empty = the system's" },
+	{ "metrics_file", ME_CONF_STR, offsetof(struct ls_config, metrics_file),
+	  sizeof(((struct ls_config *)0)->metrics_file), 0, 0, "",
+	  "after every run, write Prometheus metrics here (absolute path, written to a "
+	  "temporary file and renamed; for node exporter's textfile collector, end it in "
+	  ".prom); empty = none" },
 	{ "connect_timeout", ME_CONF_DURATION, offsetof(struct ls_config, connect_timeout), 0, 1,
 	  600, "15s", "give up connecting to a source after this long" },
 	{ "timeout", ME_CONF_DURATION, offsetof(struct ls_config, timeout), 0, 1, 3600, "120s",
@@ -97,6 +102,22 @@ static struct ls_source *new_source(struct ls_config *c)
 	return &g[c->nsrc++];
 }
 
+/* A relative metrics_file would land wherever the timer's working directory
+ * happens to be; refuse it here, where the line is still known. */
+static int check_metrics_file(const struct ls_config *c, config_setting_t *root, char *why,
+			      size_t why_len)
+{
+	config_setting_t *s = config_setting_get_member(root, "metrics_file");
+	const char *file;
+
+	if (!s || !c->metrics_file[0] || c->metrics_file[0] == '/')
+		return 0;
+	file = config_setting_source_file(s);
+	snprintf(why, why_len, "%s:%d: metrics_file must be an absolute path, got '%.100s'",
+		 file ? file : c->path, config_setting_source_line(s), c->metrics_file);
+	return -EINVAL;
+}
+
 static int load(struct ls_config *c, config_t *cf, char *why, size_t why_len)
 {
 	static const char *const skip[] = { "sources", NULL };
@@ -104,6 +125,9 @@ static int load(struct ls_config *c, config_t *cf, char *why, size_t why_len)
 	int i, n, rc;
 
 	rc = me_conf_read(root, global_items, skip, c, why, why_len);
+	if (rc)
+		return rc;
+	rc = check_metrics_file(c, root, why, why_len);
 	if (rc)
 		return rc;
 	srcs = config_setting_get_member(root, "sources");

@@ -36,6 +36,7 @@ struct ls_config {
 	char pin_dir[200];
 	char state_dir[200];
 	char ca_file[256];
+	char metrics_file[256]; /* "" = none */
 	unsigned int connect_timeout;
 	unsigned int timeout;
 	unsigned long long max_size;

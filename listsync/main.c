@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +16,31 @@
 #include "config.h"
 #include "fetch.h"
 #include "listfmt.h"
+#include "lists.h"
 #include "log.h"
 #include "run.h"
+
+#ifndef MAILEDGE_VERSION
+#define MAILEDGE_VERSION "0.1"
+#endif
 
 static const char usage[] =
 	"usage: mailedge-listsync [-c FILE] [--pin-dir DIR] [--state-dir DIR] [-v|-q] COMMAND\n"
 	"\n"
 	"Commands:\n"
-	"  run [--source [white:|black:]FORMAT:URL]... [--force] [--dry-run] [--daemon]\n"
+	"  run [--source [white:|black:]FORMAT:URL]... [--force] [--dry-run | --daemon]\n"
 	"        fetch every due source, check it, merge all lists and swap the union\n"
-	"        into the edge filter's maps in one step; --daemon repeats every\n"
-	"        'interval'; --force fetches every source now; --dry-run only reports\n"
-	"  check    read and check the configuration, then exit\n"
-	"  formats  list the list formats\n"
+	"        into the edge filter's maps in one step; --force fetches every source\n"
+	"        now.\n"
+	"        --dry-run fetches and checks as usual but changes nothing (no maps, no\n"
+	"        state, no metrics) and prints what the maps would gain and lose, a line\n"
+	"        each ('+ black 203.0.113.0/24 drop source=NAME', '- white ...'), then\n"
+	"        'diff: black +N -N, white +N -N'. Without maps, every entry is a '+'.\n"
+	"        --daemon repeats every 'interval' until SIGTERM; SIGHUP re-reads the\n"
+	"        configuration (a bad one is refused and the running one kept) and\n"
+	"        runs at once with the new one.\n"
+	"  check [--source SPEC]...   read and check the configuration, then exit\n"
+	"  formats                    list the list formats\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   configuration (default " LS_DEFAULT_CONFIG ";\n"
@@ -36,39 +49,134 @@ static const char usage[] =
 	"  --state-dir DIR     last good copies and fetch state (default /var/lib/mailedge)\n"
 	"  --help-config       every configuration setting with its default\n"
 	"  -v, --verbose / -q, --quiet\n"
+	"  -h, --help / -V, --version\n"
 	"\n"
 	"A source that fails to download, parse or pass its checks (record count,\n"
 	"'; EOF' marker, empty, shrinking past max_shrink) keeps its last good copy in\n"
 	"the maps; the others still refresh. Entries added with mailedge-loader are\n"
-	"never touched. Exit status: 0 all sources current, 1 some source failed (the\n"
-	"rest applied), 2 nothing applied (configuration, lock or maps).\n";
+	"never touched. With metrics_file set, every run (not a dry run) leaves\n"
+	"Prometheus metrics there: mailedge_listsync_source_{entries,\n"
+	"last_success_timestamp_seconds,age_seconds,failures_total}{source=\"NAME\"},\n"
+	"mailedge_listsync_last_run_{timestamp_seconds,success},\n"
+	"mailedge_listsync_run_duration_seconds.\n"
+	"Exit status: 0 all sources current, 1 some source failed (the rest applied),\n"
+	"2 nothing applied (configuration, lock, maps, or a wrong command line, which\n"
+	"gets a one-line message).\n";
 
-static volatile sig_atomic_t stop;
+/* What the command line says about the configuration: kept for SIGHUP, which
+ * builds the configuration again from the same pieces. */
+struct cfg_args {
+	const char *path; /* -c, or NULL for the default */
+	const char *pin, *state;
+	char **cli;	  /* --source specs */
+	int ncli;
+};
+
+/* The configuration file, then the command line's sources and overrides. */
+static int config_build(struct ls_config *cfg, const struct cfg_args *a, char *why,
+			size_t why_len)
+{
+	int rc, i;
+
+	ls_config_init(cfg);
+	rc = ls_config_load(cfg, a->path ? a->path : LS_DEFAULT_CONFIG, a->path != NULL || !a->ncli,
+			    why, why_len);
+	for (i = 0; !rc && i < a->ncli; i++)
+		rc = ls_config_add_cli(cfg, a->cli[i], why, why_len);
+	if (!rc && a->pin &&
+	    snprintf(cfg->pin_dir, sizeof(cfg->pin_dir), "%s", a->pin) >= (int)sizeof(cfg->pin_dir))
+		rc = -ENAMETOOLONG, snprintf(why, why_len, "--pin-dir too long");
+	if (!rc && a->state && snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", a->state) >=
+				       (int)sizeof(cfg->state_dir))
+		rc = -ENAMETOOLONG, snprintf(why, why_len, "--state-dir too long");
+	if (!rc)
+		rc = ls_config_finish(cfg, why, why_len);
+	if (rc)
+		ls_config_free(cfg);
+	return rc;
+}
+
+static volatile sig_atomic_t stop, reload;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
 }
 
-static int run_daemon(const struct ls_config *cfg, const struct ls_opts *o)
+/* SIGHUP: the new configuration replaces the running one only when it is
+ * valid as a whole. Returns 1 when it did. */
+static int reload_config(struct ls_config *cfg, const struct cfg_args *a)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	int last = LS_EXIT_OK;
+	struct ls_config fresh;
+	char why[512];
 
+	if (config_build(&fresh, a, why, sizeof(why))) {
+		log_err("SIGHUP: new configuration refused, still running the old one (%zu "
+			"sources): %s",
+			cfg->nsrc, why);
+		return 0;
+	}
+	ls_config_free(cfg);
+	*cfg = fresh;
+	log_info("SIGHUP: configuration reloaded from %s: %zu sources, every %us; running now",
+		 cfg->path, cfg->nsrc, cfg->interval);
+	return 1;
+}
+
+static int run_daemon(struct ls_config *cfg, const struct cfg_args *a, const struct ls_opts *o)
+{
+	/* SA_RESTART: a signal during a download must not fail the download;
+	 * the sleep below is cut short anyway. */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	int last = LS_EXIT_OK, due = 1;
+	double next = 0;
+
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	log_info("running every %us until stopped", cfg->interval);
+	sigaction(SIGHUP, &sa, NULL);
+	log_info("running every %us until stopped; SIGHUP reloads %s", cfg->interval, cfg->path);
 	while (!stop) {
-		struct timespec ts = { 1, 0 };
-		unsigned int slept;
+		if (reload) {
+			reload = 0;
+			due |= reload_config(cfg, a);
+		}
+		if (due) {
+			last = ls_run(cfg, o);
+			fflush(stdout);
+			next = me_mono_seconds() + cfg->interval;
+			due = 0;
+		}
+		/* Short naps: a signal that lands just before nanosleep still
+		 * gets an answer within a second. */
+		while (!stop && !reload && me_mono_seconds() < next) {
+			struct timespec ts = { 0, 250 * 1000 * 1000 };
 
-		last = ls_run(cfg, o);
-		fflush(stdout);
-		for (slept = 0; slept < cfg->interval && !stop; slept++)
 			nanosleep(&ts, NULL);
+		}
+		if (!stop && !reload)
+			due = 1;
 	}
+	log_info("stopped by a signal");
 	return last == LS_EXIT_FATAL ? LS_EXIT_FATAL : LS_EXIT_OK;
+}
+
+/* One line and exit status 2: a typo deserves a pointer, not the manual. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	char text[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_err("%s (see mailedge-listsync --help)", text);
+	return LS_EXIT_FATAL;
 }
 
 int main(int argc, char **argv)
@@ -86,88 +194,109 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *pin = NULL, *state = NULL, *cmd;
+	struct cfg_args a = { 0 };
 	struct ls_opts o = { 0 };
 	struct ls_config cfg;
+	const char *cmd, *run_only = NULL;
 	char why[512];
-	char **cli = NULL;
-	int ncli = 0, daemon = 0, opt, rc, i;
+	int daemon = 0, opt, rc;
 
 	log_init("mailedge-listsync", ME_LOG_INFO, 0);
 	log_libbpf();
-	ls_config_init(&cfg);
-	cli = calloc((size_t)argc, sizeof(*cli));
-	if (!cli)
+	a.cli = calloc((size_t)argc, sizeof(*a.cli));
+	if (!a.cli)
 		return LS_EXIT_FATAL;
-	while ((opt = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
+	opterr = 0; /* errors are ours, one line each */
+	while ((opt = getopt_long(argc, argv, "c:vqhV", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case OPT_PIN: pin = optarg; break;
-		case OPT_STATE: state = optarg; break;
-		case OPT_SOURCE: cli[ncli++] = optarg; break;
-		case OPT_FORCE: o.force = 1; break;
-		case OPT_DRY: o.dry_run = 1; break;
-		case OPT_DAEMON: daemon = 1; break;
+		case 'c': a.path = optarg; break;
+		case OPT_PIN: a.pin = optarg; break;
+		case OPT_STATE: a.state = optarg; break;
+		case OPT_SOURCE: a.cli[a.ncli++] = optarg; break;
+		case OPT_FORCE: o.force = 1; run_only = "--force"; break;
+		case OPT_DRY: o.dry_run = 1; run_only = "--dry-run"; break;
+		case OPT_DAEMON: daemon = 1; run_only = "--daemon"; break;
 		case OPT_HCFG:
 			ls_config_help(stdout);
+			free(a.cli);
 			return LS_EXIT_OK;
 		case 'v': log_set_level(ME_LOG_DEBUG); break;
 		case 'q': log_set_level(ME_LOG_ERR); break;
 		case 'h':
 			fputs(usage, stdout);
+			free(a.cli);
+			return LS_EXIT_OK;
+		case 'V':
+			printf("mailedge-listsync %s\n", MAILEDGE_VERSION);
+			free(a.cli);
 			return LS_EXIT_OK;
 		default:
-			fputs(usage, stderr);
-			return LS_EXIT_FATAL;
+			free(a.cli);
+			/* A short option is in optopt (it may sit inside "-qx"); a
+			 * long one is the word just before optind. */
+			if (optopt > 0 && optopt < 256)
+				return usage_error("unknown option, or a missing value, at '-%c'",
+						   optopt);
+			return usage_error("unknown option, or a missing value, at '%.64s'",
+					   argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		fputs(usage, stderr);
-		return LS_EXIT_FATAL;
+	rc = LS_EXIT_FATAL;
+	if (optind == argc) {
+		rc = usage_error("no command: give run, check or formats");
+		goto out_args;
 	}
 	cmd = argv[optind];
+	if (strcmp(cmd, "run") && strcmp(cmd, "check") && strcmp(cmd, "formats")) {
+		rc = usage_error("unknown command '%.64s'", cmd);
+		goto out_args;
+	}
+	if (optind + 1 < argc) {
+		rc = usage_error("unexpected argument '%.64s' after %s", argv[optind + 1], cmd);
+		goto out_args;
+	}
+	if (strcmp(cmd, "run") && run_only) {
+		rc = usage_error("%s belongs to run, not %s", run_only, cmd);
+		goto out_args;
+	}
+	if (daemon && o.dry_run) {
+		rc = usage_error("--dry-run and --daemon do not go together: a dry run changes "
+				 "nothing, so there is nothing to repeat");
+		goto out_args;
+	}
 	if (!strcmp(cmd, "formats")) {
 		const struct me_fmt *f;
 
+		if (a.ncli || a.path || a.pin || a.state) {
+			rc = usage_error("formats takes no options");
+			goto out_args;
+		}
 		for (f = me_fmt_list(); f->name; f++)
 			printf("%-14s %s\n", f->name, f->what);
-		return LS_EXIT_OK;
-	}
-	if (strcmp(cmd, "run") && strcmp(cmd, "check")) {
-		log_err("unknown command '%s' (see --help)", cmd);
-		return LS_EXIT_FATAL;
+		rc = LS_EXIT_OK;
+		goto out_args;
 	}
 
-	rc = ls_config_load(&cfg, config_path ? config_path : LS_DEFAULT_CONFIG,
-			    config_path != NULL || !ncli, why, sizeof(why));
-	for (i = 0; !rc && i < ncli; i++)
-		rc = ls_config_add_cli(&cfg, cli[i], why, sizeof(why));
-	free(cli);
-	if (!rc && pin && snprintf(cfg.pin_dir, sizeof(cfg.pin_dir), "%s", pin) >=
-				  (int)sizeof(cfg.pin_dir))
-		rc = -ENAMETOOLONG, snprintf(why, sizeof(why), "--pin-dir too long");
-	if (!rc && state && snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", state) >=
-				    (int)sizeof(cfg.state_dir))
-		rc = -ENAMETOOLONG, snprintf(why, sizeof(why), "--state-dir too long");
-	if (!rc)
-		rc = ls_config_finish(&cfg, why, sizeof(why));
-	if (rc) {
+	if (config_build(&cfg, &a, why, sizeof(why))) {
 		log_err("%s", why);
-		ls_config_free(&cfg);
-		return LS_EXIT_FATAL;
+		goto out_args;
 	}
 	if (!strcmp(cmd, "check")) {
 		printf("%s: %zu sources, configuration is valid\n", cfg.path, cfg.nsrc);
-		ls_config_free(&cfg);
-		return LS_EXIT_OK;
+		rc = LS_EXIT_OK;
+		goto out_cfg;
 	}
 	if (ls_fetch_global_init()) {
 		log_err("cannot initialise libcurl");
-		return LS_EXIT_FATAL;
+		goto out_cfg;
 	}
-	rc = daemon ? run_daemon(&cfg, &o) : ls_run(&cfg, &o);
+	rc = daemon ? run_daemon(&cfg, &a, &o) : ls_run(&cfg, &o);
+out_cfg:
 	ls_config_free(&cfg);
+out_args:
+	free(a.cli);
 	return rc;
 }

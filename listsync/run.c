@@ -18,10 +18,12 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "diff.h"
 #include "edge.h"
 #include "fetch.h"
 #include "lists.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 #include "state.h"
 #include "str.h"
@@ -178,6 +180,7 @@ static void failed(const struct ls_source *s, struct result *r, __u64 now, const
 	if (is_file(s))
 		backoff = 0; /* the admin's own file: try again next run */
 	r->st.failures++;
+	r->st.failures_total++;
 	r->st.next_try = now + backoff;
 	snprintf(r->st.last_error, sizeof(r->st.last_error), "%s", why);
 	snprintf(r->error, sizeof(r->error), "%s", why);
@@ -217,8 +220,13 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 
 	ls_state_load(cfg->state_dir, s->name, &r->st);
 	if (strcmp(r->st.url, s->url) || strcmp(r->st.format, s->format)) {
-		/* Another URL or format under this name: the old copy is not its. */
+		/* Another URL or format under this name: the old copy is not its.
+		 * The failure counter is the source's, whatever it fetches: a
+		 * Prometheus counter must not go back. */
+		unsigned long long total = r->st.failures_total;
+
 		memset(&r->st, 0, sizeof(r->st));
+		r->st.failures_total = total;
 		snprintf(r->st.url, sizeof(r->st.url), "%s", s->url);
 		snprintf(r->st.format, sizeof(r->st.format), "%s", s->format);
 	}
@@ -360,6 +368,56 @@ static int maps_hold_union(struct me_edge *e)
 	return 1;
 }
 
+static double wall_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The run's metrics (metrics_file). A source the run did not get to (it
+ * stopped early: lock, maps) is reported from its saved state. */
+static void write_metrics(const struct ls_config *cfg, const struct result *res, size_t nproc,
+			  int status, double t0)
+{
+	struct ls_metric_source *ms;
+	struct ls_metrics m = { 0 };
+	struct ls_state st;
+	size_t i;
+	int rc;
+
+	if (!cfg->metrics_file[0])
+		return;
+	ms = calloc(cfg->nsrc ? cfg->nsrc : 1, sizeof(*ms));
+	if (!ms) {
+		log_err("cannot write %s: out of memory", cfg->metrics_file);
+		return;
+	}
+	for (i = 0; i < cfg->nsrc; i++) {
+		ms[i].name = cfg->src[i].name;
+		if (res && i < nproc) {
+			ms[i].entries = res[i].data.n;
+			ms[i].last_ok = res[i].st.last_ok;
+			ms[i].failures_total = res[i].st.failures_total;
+			continue;
+		}
+		ls_state_load(cfg->state_dir, cfg->src[i].name, &st);
+		ms[i].entries = st.have_data ? st.entries : 0;
+		ms[i].last_ok = st.last_ok;
+		ms[i].failures_total = st.failures_total;
+	}
+	m.src = ms;
+	m.nsrc = cfg->nsrc;
+	m.now = wall_seconds();
+	m.success = status == LS_EXIT_OK;
+	m.duration = me_mono_seconds() - t0;
+	rc = ls_metrics_write(cfg->metrics_file, &m);
+	if (rc)
+		log_err("cannot write metrics to %s: %s", cfg->metrics_file, strerror(-rc));
+	free(ms);
+}
+
 int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 {
 	const char **names = NULL;
@@ -369,29 +427,41 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	struct me_edge e;
 	unsigned char ids[ME_SRC_MAX];
 	const char *what;
-	char why[512];
+	char why[768];
 	__u64 digest, applied = 0, now = (__u64)time(NULL);
 	double t0 = me_mono_seconds();
-	size_t i, j, merged_away, nfail = 0, nfetched = 0, nnm = 0;
-	int lock = -1, rc, status = LS_EXIT_FATAL, apply;
+	size_t i, j, merged_away, nfail = 0, nfetched = 0, nnm = 0, nproc = 0;
+	int lock = -1, rc, status = LS_EXIT_FATAL, apply = 0, have_maps = 1;
 
 	me_edge_init(&e);
 	me_union_init(&u);
 	if (!cfg->nsrc) {
 		log_err("no sources: configure some in %s or give --source", cfg->path);
-		return LS_EXIT_FATAL;
+		goto out;
 	}
-	rc = ls_state_open(cfg->state_dir, &lock, cfg->lock_timeout, why, sizeof(why));
-	if (rc) {
-		log_err("%s", why);
-		return LS_EXIT_FATAL;
+	/* A dry run writes nothing, so it needs no lock: every state file and
+	 * the maps change by an atomic swap, and it reads one or the other. */
+	if (!o->dry_run) {
+		rc = ls_state_open(cfg->state_dir, &lock, cfg->lock_timeout, why, sizeof(why));
+		if (rc) {
+			log_err("%s", why);
+			goto out;
+		}
 	}
 	rc = me_edge_open(&e, cfg->pin_dir, &what);
-	if (rc) {
+	if (rc == -ENOENT && o->dry_run) {
+		log_info("no mailedge maps at %s yet (%s missing): every entry would be added",
+			 cfg->pin_dir, what);
+		have_maps = 0;
+	} else if (rc) {
 		if (rc == -ENOENT)
 			log_err("no mailedge maps at %s (%s missing): run 'mailedge-loader attach "
 				"IFACE' or 'mailedge-loader init' first",
 				cfg->pin_dir, what);
+		else if (rc == -EPROTO && me_abi_check(cfg->pin_dir, why, sizeof(why)))
+			log_err("%s", why);
+		else if (rc == -EXDEV)
+			log_err("cannot see the maps at %s: %s", cfg->pin_dir, ME_PRIVATE_MNT_HINT);
 		else
 			log_err("cannot open the maps at %s: %s", cfg->pin_dir, strerror(-rc));
 		goto out;
@@ -402,7 +472,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		goto out;
 	for (i = 0; i < cfg->nsrc; i++)
 		names[i] = cfg->src[i].name;
-	if (!o->dry_run && ls_state_ids(cfg->state_dir, names, cfg->nsrc, ids)) {
+	if (ls_state_ids(cfg->state_dir, names, cfg->nsrc, ids, !o->dry_run)) {
 		log_err("cannot write %s/ids.json", cfg->state_dir);
 		goto out;
 	}
@@ -410,8 +480,9 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		const struct ls_source *s = &cfg->src[i];
 		struct me_entry val = s->val;
 
-		res[i].id = o->dry_run ? (unsigned char)(ME_SRC_SYNC_FIRST + i) : ids[i];
+		res[i].id = ids[i];
 		process(cfg, o, s, &res[i]);
+		nproc = i + 1;
 		val.src = res[i].id;
 		for (j = 0; j < res[i].data.n; j++)
 			if (me_union_add(&u, s->list, &res[i].data.v[j], &val, (unsigned int)i)) {
@@ -426,8 +497,9 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	now = (__u64)time(NULL); /* sources took time: ages are from now */
 	me_union_merge(&u, &merged_away);
 	digest = me_union_digest(&u);
-	apply = o->force || ls_state_applied_get(cfg->state_dir, &applied) || applied != digest ||
-		!maps_hold_union(&e);
+	if (have_maps)
+		apply = o->force || ls_state_applied_get(cfg->state_dir, &applied) ||
+			applied != digest || !maps_hold_union(&e);
 
 	/* The summary, one line per source. */
 	printf("%-24s %-13s %10s  %s\n", "SOURCE", "RESULT", "ENTRIES", "DETAIL");
@@ -468,6 +540,14 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	}
 
 	if (o->dry_run) {
+		struct ls_diff_counts dc;
+
+		rc = ls_diff_print(have_maps ? &e : NULL, &u, names, ids, cfg->nsrc, stdout, &dc);
+		if (rc) {
+			log_err("cannot read the list-sync maps at %s: %s", cfg->pin_dir,
+				strerror(-rc));
+			goto out;
+		}
 		printf("union: %zu entries (%zu merged away); dry run, maps untouched\n", u.n,
 		       merged_away);
 		status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
@@ -506,6 +586,10 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	       nfetched, nnm, nfail, me_mono_seconds() - t0);
 	status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
 out:
+	/* A dry run changes nothing, and its metrics would claim a run that
+	 * did not happen. */
+	if (!o->dry_run)
+		write_metrics(cfg, res, nproc, status, t0);
 	if (res)
 		for (i = 0; i < cfg->nsrc; i++)
 			free(res[i].data.v);

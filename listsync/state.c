@@ -149,6 +149,7 @@ int ls_state_load(const char *dir, const char *name, struct ls_state *st)
 	st->last_try = get_u64(o, "last_try");
 	st->next_try = get_u64(o, "next_try");
 	st->failures = (unsigned int)get_u64(o, "failures");
+	st->failures_total = get_u64(o, "failures_total");
 	st->entries = get_u64(o, "entries");
 	json_object_put(o);
 	path_of(path, sizeof(path), dir, name, "data");
@@ -172,6 +173,8 @@ int ls_state_save(const char *dir, const char *name, const struct ls_state *st)
 	json_object_object_add(o, "last_try", json_object_new_int64((int64_t)st->last_try));
 	json_object_object_add(o, "next_try", json_object_new_int64((int64_t)st->next_try));
 	json_object_object_add(o, "failures", json_object_new_int64(st->failures));
+	json_object_object_add(o, "failures_total",
+			       json_object_new_int64((int64_t)st->failures_total));
 	json_object_object_add(o, "entries", json_object_new_int64((int64_t)st->entries));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	path_of(path, sizeof(path), dir, name, "json");
@@ -196,7 +199,7 @@ int ls_state_data_write(const char *dir, const char *name, const char *buf, size
 	return ls_write_atomic(path, buf, len);
 }
 
-int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids)
+int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids, int save)
 {
 	unsigned char used[ME_SRC_MAX] = { 0 };
 	char path[PATH_MAX];
@@ -229,11 +232,19 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 		}
 		for (id = ME_SRC_SYNC_FIRST; id < ME_SRC_MAX && used[id]; id++)
 			;
-		if (id == ME_SRC_MAX) {
+		if (id == ME_SRC_MAX && save) {
 			/* Forget names no longer configured, then try again. */
 			json_object_put(o);
 			unlink(path);
-			return ls_state_ids(dir, names, n, ids);
+			return ls_state_ids(dir, names, n, ids, save);
+		}
+		if (id == ME_SRC_MAX) {
+			/* A dry run may not forget names: count from an empty table,
+			 * as the real run would after forgetting. */
+			json_object_put(o);
+			for (i = 0; i < n; i++)
+				ids[i] = (unsigned char)(ME_SRC_SYNC_FIRST + i);
+			return 0;
 		}
 		used[id] = 1;
 		ids[i] = (unsigned char)id;
@@ -241,7 +252,7 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 		dirty = 1;
 	}
 	/* Only a change is written: a write is an fsync, and most runs assign nothing. */
-	if (dirty) {
+	if (dirty && save) {
 		text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 		rc = ls_write_atomic(path, text, strlen(text));
 	}

@@ -26,7 +26,8 @@ struct ls_state {
 	__u64 last_ok;	   /* unix time of the last good fetch or 304 */
 	__u64 last_try;	   /* unix time of the last attempt */
 	__u64 next_try;	   /* not before this (interval or back-off) */
-	unsigned int failures;
+	unsigned int failures;	   /* in a row; the back-off grows with it */
+	unsigned long long failures_total; /* ever: a Prometheus counter, never reset */
 	unsigned long long entries; /* in the last good copy */
 	char last_error[256];
 	int have_data;	   /* a last good copy exists for this url and format */
@@ -41,8 +42,11 @@ int ls_state_save(const char *dir, const char *name, const struct ls_state *st);
 int ls_state_data_read(const char *dir, const char *name, char **buf, size_t *len);
 int ls_state_data_write(const char *dir, const char *name, const char *buf, size_t len);
 
-/* Assign stable ids to names (ME_SRC_SYNC_FIRST..255); ids[i] for names[i]. */
-int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids);
+/* Assign stable ids to names (ME_SRC_SYNC_FIRST..255); ids[i] for names[i].
+ * With save 0 (a dry run) new names get the ids they would get, and nothing is
+ * written. */
+int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids,
+		 int save);
 
 int ls_state_applied_get(const char *dir, __u64 *digest);
 int ls_state_applied_set(const char *dir, __u64 digest);

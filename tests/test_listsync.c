@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
@@ -40,6 +41,7 @@
 #include "lib/labcheck.h"
 #include "lib/testenv.h"
 #include "lib/tjson.h"
+#include "../listsync/metrics.h"
 
 /* Small maps: capacity is not under test, and two tests run at once. */
 #define SMALL_MAPS                                                                                 \
@@ -1792,6 +1794,553 @@ Test(listsync, dry_run_leaves_maps_untouched)
 		       "black 203.0.113.0/24 drop drop\n");
 }
 
+/* ---- run --dry-run: the diff ---- */
+
+/* The lines of text that start with prefix (e.g. "+ ", "- ", "diff:"),
+ * sorted, into buf. */
+static void lines_starting(const char *text, const char *prefix, char *buf, size_t len)
+{
+	char *all = malloc(strlen(text ? text : "") + 1), *sorted;
+	const char *p = text ? text : "";
+	size_t o = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (!strncmp(p, prefix, strlen(prefix))) {
+			memcpy(all + o, p, n);
+			o += n;
+			all[o++] = '\n';
+		}
+		p += n + (p[n] == '\n');
+	}
+	all[o] = '\0';
+	sorted = sort_lines(all);
+	snprintf(buf, len, "%s", sorted);
+	free(sorted);
+	free(all);
+}
+
+/* A dry run's '+' and '-' lines must be exactly want (any order), and its
+ * summary line summary. */
+static void expect_diff(struct run *r, const char *want, const char *summary, const char *what)
+{
+	char got[4096], gotsum[512], *w = sort_lines(want);
+	int same;
+
+	lines_starting(r->out, "+ ", got, sizeof(got));
+	lines_starting(r->out, "- ", got + strlen(got), sizeof(got) - strlen(got));
+	{
+		char *s = sort_lines(got);
+
+		snprintf(got, sizeof(got), "%s", s);
+		free(s);
+	}
+	lines_starting(r->out, "diff:", gotsum, sizeof(gotsum));
+	same = !strcmp(got, w) && !strncmp(gotsum, summary, strlen(summary)) &&
+	       gotsum[strlen(summary)] == '\n';
+	snprintf(msg, sizeof(msg),
+		 "%s: got diff lines\n%s(end) and summary '%s', want\n%s(end) and '%s'\n"
+		 "--- stdout:\n%s",
+		 what, got, gotsum, w, summary, r->out ? r->out : "");
+	free(w);
+	if (!same) {
+		tenv_run_free(r);
+		cr_assert_fail("%s", msg);
+	}
+}
+
+/* Suite listsync_nomaps: a publisher, but no maps at all (no loader init). */
+static void setup_nomaps(void)
+{
+	setup_with(NEED_SERVER);
+}
+
+TestSuite(listsync_nomaps, .init = setup_nomaps, .fini = teardown, .timeout = 30);
+
+Test(listsync_nomaps, dry_run_before_any_map)
+{
+	struct run r;
+
+	conf_write(NULL, SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""),
+		   SRC("white", "@HTTPS@/f/white.txt", "plain", "list = \"white\";"), NULL);
+	www_put("white.txt", "203.0.113.7\n");
+	ls_expect(&r, 0, "run --dry-run");
+	expect_diff(&r,
+		    "+ black 192.0.2.128/25 drop source=drop\n"
+		    "+ black 198.51.100.0/24 drop source=drop\n"
+		    "+ black 203.0.113.0/24 drop source=drop\n"
+		    "+ white 203.0.113.7 pass source=white\n",
+		    "diff: black +3 -0, white +1 -0", "run --dry-run without maps");
+	expect_text(&r, 1, "every entry would be added", 1, "run --dry-run without maps");
+	tenv_run_free(&r);
+	/* Nothing written: no state directory, no maps. */
+	cr_assert(access(state_dir, F_OK) && errno == ENOENT,
+		  "state directory %s after a dry run: got it (or %s), want it absent", state_dir,
+		  strerror(errno));
+	cr_assert(access(tenv_pin_dir(), F_OK) && errno == ENOENT,
+		  "pin directory %s after a dry run: got it (or %s), want it absent",
+		  tenv_pin_dir(), strerror(errno));
+}
+
+Test(listsync, dry_run_prints_the_diff)
+{
+	char before[4096], after[4096];
+	struct run r;
+
+	conf_write(NULL, SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
+	ls_ok("run");
+
+	/* Unchanged: an empty diff. */
+	ls_expect(&r, 0, "run --dry-run --force");
+	expect_diff(&r, "", "diff: black +0 -0, white +0 -0", "unchanged refresh");
+	tenv_run_free(&r);
+
+	/* Changed: one prefix goes, one host comes, a new whitelist source adds
+	 * one, and a second blacklist takes a prefix over with another action. */
+	www_put("drop.txt", "198.51.100.0/24 ; SBL000302\n203.0.113.0/24 ; SBL000303\n"
+			    "192.0.2.77/32 ; SBL000304\n; EOF\n");
+	www_put("white.txt", "192.0.2.7\n");
+	www_put("reset.txt", "198.51.100.0/24\n");
+	conf_write(NULL, SRC("reset", "@HTTPS@/f/reset.txt", "plain", "action = \"reset\";"),
+		   SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""),
+		   SRC("white", "@HTTPS@/f/white.txt", "plain", "list = \"white\";"), NULL);
+	read_into("state/sources/drop.json", before, sizeof(before));
+	ls_expect(&r, 0, "run --dry-run --force");
+	expect_diff(&r,
+		    "- black 192.0.2.128/25 drop source=drop\n"
+		    "+ black 192.0.2.77 drop source=drop\n"
+		    "- black 198.51.100.0/24 drop source=drop\n"
+		    "+ black 198.51.100.0/24 reset source=reset\n"
+		    "+ white 192.0.2.7 pass source=white\n",
+		    "diff: black +2 -2, white +1 -0", "changed lists");
+	tenv_run_free(&r);
+	read_into("state/sources/drop.json", after, sizeof(after));
+	cr_assert_str_eq(after, before, "sources/drop.json after a dry run: got\n%s\nwant\n%s",
+			 after, before);
+	snprintf(before, sizeof(before), "%s/sources/white.json", state_dir);
+	cr_assert(access(before, F_OK) && errno == ENOENT,
+		  "%s after a dry run: got it, want it absent", before);
+	expect_entries(1, NULL,
+		       "black 192.0.2.128/25 drop drop\n"
+		       "black 198.51.100.0/24 drop drop\n"
+		       "black 203.0.113.0/24 drop drop\n");
+
+	/* The real run does what the dry run said; then the diff is empty. */
+	ls_ok("run --force");
+	expect_entries(1, NULL,
+		       "black 192.0.2.77 drop drop\n"
+		       "black 198.51.100.0/24 reset reset\n"
+		       "black 203.0.113.0/24 drop drop\n"
+		       "white 192.0.2.7 pass white\n");
+	ls_expect(&r, 0, "run --dry-run --force");
+	expect_diff(&r, "", "diff: black +0 -0, white +0 -0", "after applying");
+	tenv_run_free(&r);
+}
+
+/* ---- metrics_file ---- */
+
+/* The value of the sample line that starts with "name " in the metrics file,
+ * as text; "" when there is none. */
+static void metric(const char *text, const char *name, char *val, size_t len)
+{
+	char want[256];
+	const char *p = text;
+
+	snprintf(want, sizeof(want), "%s ", name);
+	val[0] = '\0';
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		if (!strncmp(p, want, strlen(want))) {
+			snprintf(val, len, "%.*s", (int)(n - strlen(want)), p + strlen(want));
+			return;
+		}
+		p += n + (p[n] == '\n');
+	}
+}
+
+static void expect_metric(const char *text, const char *name, const char *want)
+{
+	char got[64];
+
+	metric(text, name, got, sizeof(got));
+	cr_assert_str_eq(got, want, "metrics: %s: got '%s', want '%s'\n--- file:\n%s", name, got,
+			 want, text);
+}
+
+/* A metric's value as a number, which must be present. */
+static double metric_num(const char *text, const char *name)
+{
+	char got[64], *end;
+	double v;
+
+	metric(text, name, got, sizeof(got));
+	v = strtod(got, &end);
+	cr_assert(got[0] && !*end, "metrics: %s: got '%s', want a number\n--- file:\n%s", name,
+		  got, text);
+	return v;
+}
+
+Test(listsync, metrics_file_after_every_run)
+{
+	char text[8192], path[256], globals[512], val[64];
+	double now = (double)time(NULL), t;
+	struct stat sb;
+	struct run r;
+
+	snprintf(path, sizeof(path), "%s/listsync.prom", tmp);
+	snprintf(globals, sizeof(globals), DEFAULT_GLOBALS " metrics_file = \"%s\";", path);
+	conf_write(globals, SRC("drop", "@HTTPS@/x/drop.txt", "spamhaus-text", ""),
+		   SRC("never", "@HTTPS@/status/500", "plain", ""), NULL);
+
+	/* drop fetched, never failing: the run is not a success. */
+	ls_expect(&r, 1, "run");
+	tenv_run_free(&r);
+	read_into("listsync.prom", text, sizeof(text));
+	expect_metric(text, "mailedge_listsync_source_entries{source=\"drop\"}", "3");
+	expect_metric(text, "mailedge_listsync_source_entries{source=\"never\"}", "0");
+	expect_metric(text, "mailedge_listsync_source_failures_total{source=\"drop\"}", "0");
+	expect_metric(text, "mailedge_listsync_source_failures_total{source=\"never\"}", "1");
+	expect_metric(text, "mailedge_listsync_source_age_seconds{source=\"never\"}", "+Inf");
+	expect_metric(text, "mailedge_listsync_source_last_success_timestamp_seconds"
+			    "{source=\"never\"}", "0");
+	expect_metric(text, "mailedge_listsync_last_run_success", "0");
+	t = metric_num(text, "mailedge_listsync_source_last_success_timestamp_seconds"
+			     "{source=\"drop\"}");
+	cr_assert(t >= now - 1 && t <= now + 30, "drop last success: got %.0f, want about %.0f", t,
+		  now);
+	t = metric_num(text, "mailedge_listsync_source_age_seconds{source=\"drop\"}");
+	cr_assert(t >= 0 && t <= 30, "drop age: got %.0f s, want 0-30", t);
+	t = metric_num(text, "mailedge_listsync_last_run_timestamp_seconds");
+	cr_assert(t >= now - 1 && t <= now + 30, "last run: got %.3f, want about %.0f", t, now);
+	t = metric_num(text, "mailedge_listsync_run_duration_seconds");
+	cr_assert(t > 0 && t < 30, "run duration: got %.3f s, want 0-30", t);
+	cr_assert_eq(stat(path, &sb), 0, "stat %s: %s", path, strerror(errno));
+	cr_assert_eq(sb.st_mode & 0777, 0644, "mode of %s: got %o, want 644", path,
+		     sb.st_mode & 0777);
+
+	/* Only good sources: success. */
+	conf_write(globals, SRC("drop", "@HTTPS@/x/drop.txt", "spamhaus-text", ""), NULL);
+	ls_ok("run --force");
+	read_into("listsync.prom", text, sizeof(text));
+	expect_metric(text, "mailedge_listsync_last_run_success", "1");
+	metric(text, "mailedge_listsync_source_entries{source=\"never\"}", val, sizeof(val));
+	cr_assert_str_eq(val, "", "a source no longer configured is still in the metrics:\n%s",
+			 text);
+
+	/* drop fails twice: the counter counts on across runs, the entries stay. */
+	www_put("drop.txt.mode", "status 500\n");
+	ls_expect(&r, 1, "run --force");
+	tenv_run_free(&r);
+	ls_expect(&r, 1, "run --force");
+	tenv_run_free(&r);
+	read_into("listsync.prom", text, sizeof(text));
+	expect_metric(text, "mailedge_listsync_source_failures_total{source=\"drop\"}", "2");
+	expect_metric(text, "mailedge_listsync_source_entries{source=\"drop\"}", "3");
+	expect_metric(text, "mailedge_listsync_last_run_success", "0");
+
+	/* A run that fails before fetching (no maps there) still writes them,
+	 * from the saved state. */
+	unlink(path);
+	ls_expect(&r, 2, "--pin-dir /sys/fs/bpf/mailedge-test-none run");
+	tenv_run_free(&r);
+	read_into("listsync.prom", text, sizeof(text));
+	expect_metric(text, "mailedge_listsync_last_run_success", "0");
+	expect_metric(text, "mailedge_listsync_source_entries{source=\"drop\"}", "3");
+	expect_metric(text, "mailedge_listsync_source_failures_total{source=\"drop\"}", "2");
+
+	/* A dry run leaves them alone. */
+	unlink(path);
+	ls_expect(&r, 1, "run --dry-run --force");
+	tenv_run_free(&r);
+	cr_assert(access(path, F_OK) && errno == ENOENT, "a dry run wrote %s", path);
+}
+
+/* ---- run --daemon and SIGHUP ---- */
+
+static pid_t daemon_pid = -1;
+
+/* Stop the daemon (if any); returns its wait status. */
+static int daemon_stop(void)
+{
+	int st = -1, k;
+
+	if (daemon_pid <= 0)
+		return -1;
+	kill(daemon_pid, SIGTERM);
+	for (k = 0; k < 100 && waitpid(daemon_pid, &st, WNOHANG) == 0; k++)
+		usleep(100 * 1000);
+	if (k == 100) {
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, &st, 0);
+	}
+	daemon_pid = -1;
+	return st;
+}
+
+static void teardown_daemon(void)
+{
+	daemon_stop();
+	teardown();
+}
+
+TestSuite(listsync_daemon, .init = setup_sync, .fini = teardown_daemon, .timeout = 60);
+
+/* Wait up to ms for the file tmp/name to contain needle; its text in buf. */
+static int wait_for(const char *name, const char *needle, char *buf, size_t len, int ms)
+{
+	int waited;
+
+	for (waited = 0;; waited += 50) {
+		read_into(name, buf, len);
+		if (strstr(buf, needle))
+			return 1;
+		if (waited >= ms)
+			return 0;
+		usleep(50 * 1000);
+	}
+}
+
+/* How many times needle occurs in text. */
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, needle)); text++)
+		n++;
+	return n;
+}
+
+/* Wait up to ms for needle to occur n times in tmp/name. */
+static int wait_count(const char *name, const char *needle, int n, char *buf, size_t len, int ms)
+{
+	int waited;
+
+	for (waited = 0;; waited += 50) {
+		read_into(name, buf, len);
+		if (count_of(buf, needle) >= n)
+			return 1;
+		if (waited >= ms)
+			return 0;
+		usleep(50 * 1000);
+	}
+}
+
+Test(listsync_daemon, sighup_reloads_and_refuses_a_broken_config)
+{
+	char out[16384], err[16384], path[PATH_MAX];
+	int st;
+
+	www_put("white.txt", "192.0.2.7\n");
+	conf_write("ca_file = \"@CA@\"; interval = \"1h\";",
+		   SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
+	daemon_pid = fork();
+	cr_assert_geq(daemon_pid, 0, "fork: %s", strerror(errno));
+	if (daemon_pid == 0) {
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives a dying test */
+		snprintf(path, sizeof(path), "%s/d.out", tmp);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		close(fd);
+		snprintf(path, sizeof(path), "%s/d.err", tmp);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		close(fd);
+		execl(tenv_bin("mailedge-listsync"), "mailedge-listsync", "-c", conf_path, "run",
+		      "--daemon", (char *)NULL);
+		_exit(127);
+	}
+	cr_assert(wait_for("d.out", "1 sources:", out, sizeof(out), 15000),
+		  "daemon's first run: got stdout\n%s\nwant a '1 sources:' line", out);
+	expect_entries(1, NULL,
+		       "black 192.0.2.128/25 drop drop\n"
+		       "black 198.51.100.0/24 drop drop\n"
+		       "black 203.0.113.0/24 drop drop\n");
+
+	/* A new source: reloaded, logged, and run at once (the interval is an hour). */
+	conf_write("ca_file = \"@CA@\"; interval = \"1h\";",
+		   SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""),
+		   SRC("white", "@HTTPS@/f/white.txt", "plain", "list = \"white\";"), NULL);
+	kill(daemon_pid, SIGHUP);
+	cr_assert(wait_for("d.out", "2 sources:", out, sizeof(out), 15000),
+		  "run after SIGHUP: got stdout\n%s\nwant a '2 sources:' line", out);
+	read_into("d.err", err, sizeof(err));
+	cr_assert(contains(err, "SIGHUP: configuration reloaded from") &&
+		      contains(err, "2 sources"),
+		  "stderr after SIGHUP: got\n%s\nwant 'SIGHUP: configuration reloaded from ... 2 "
+		  "sources'", err);
+	expect_entries(1, NULL,
+		       "black 192.0.2.128/25 drop drop\n"
+		       "black 198.51.100.0/24 drop drop\n"
+		       "black 203.0.113.0/24 drop drop\n"
+		       "white 192.0.2.7 pass white\n");
+
+	/* A broken configuration: refused with the reason, the old one kept, no
+	 * run, the daemon alive. */
+	{
+		static const char broken[] =
+		    "sources = ( { name = \"x\"; url = \"ftp://x\"; format = \"plain\"; } );\n";
+
+		write_file(conf_path, broken, strlen(broken));
+	}
+	kill(daemon_pid, SIGHUP);
+	cr_assert(wait_for("d.err", "new configuration refused", err, sizeof(err), 10000),
+		  "stderr after SIGHUP with a broken configuration: got\n%s\nwant 'new "
+		  "configuration refused'", err);
+	cr_assert(contains(err, "url must start with"),
+		  "the refusal does not say why: got stderr\n%s", err);
+	usleep(300 * 1000);
+	cr_assert_eq(waitpid(daemon_pid, &st, WNOHANG), 0,
+		     "daemon after a refused reload: got it gone (status %#x), want it running", st);
+	read_into("d.out", out, sizeof(out));
+	cr_assert_eq(count_of(out, " sources:"), 2, "runs after a refused reload: got stdout\n%s\n"
+		     "want still two runs", out);
+
+	/* Still the old configuration: a good reload later works again. */
+	conf_write("ca_file = \"@CA@\"; interval = \"1h\";",
+		   SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
+	kill(daemon_pid, SIGHUP);
+	cr_assert(wait_count("d.out", " sources:", 3, out, sizeof(out), 15000),
+		  "run after the second good SIGHUP: got stdout\n%s\nwant a third run", out);
+	read_into("d.err", err, sizeof(err));
+	cr_assert_eq(count_of(err, "SIGHUP: configuration reloaded"), 2,
+		     "reloads logged: got stderr\n%s\nwant two", err);
+	st = daemon_stop();
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "daemon after SIGTERM: got wait status %#x, want exit 0; stderr:\n%s", st, err);
+}
+
+/* ---- metrics: the exposition text itself ---- */
+
+TestSuite(listsync_unit, .timeout = 10);
+
+static char *metrics_text(const struct ls_metrics *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f, "open_memstream: %s", strerror(errno));
+	ls_metrics_format(f, m);
+	fclose(f);
+	return buf;
+}
+
+Test(listsync_unit, metrics_format)
+{
+	static const struct ls_metric_source src[] = {
+		{ "spamhaus-drop", 1723, 1790000000, 0 },
+		{ "a\"b\\c\nd", 0, 0, 7 }, /* never succeeded; a name that needs escaping */
+	};
+	static const char want[] =
+	    "# HELP mailedge_listsync_source_entries Entries the source contributes to the "
+	    "lists (its last good copy).\n"
+	    "# TYPE mailedge_listsync_source_entries gauge\n"
+	    "mailedge_listsync_source_entries{source=\"spamhaus-drop\"} 1723\n"
+	    "mailedge_listsync_source_entries{source=\"a\\\"b\\\\c\\nd\"} 0\n"
+	    "# HELP mailedge_listsync_source_last_success_timestamp_seconds Unix time of the "
+	    "source's last good download or not-modified answer; 0 if never.\n"
+	    "# TYPE mailedge_listsync_source_last_success_timestamp_seconds gauge\n"
+	    "mailedge_listsync_source_last_success_timestamp_seconds{source=\"spamhaus-drop\"} "
+	    "1790000000\n"
+	    "mailedge_listsync_source_last_success_timestamp_seconds{source=\"a\\\"b\\\\c\\nd\"} 0\n"
+	    "# HELP mailedge_listsync_source_age_seconds Seconds since the source's last "
+	    "success, at the end of the run (staleness); +Inf if never.\n"
+	    "# TYPE mailedge_listsync_source_age_seconds gauge\n"
+	    "mailedge_listsync_source_age_seconds{source=\"spamhaus-drop\"} 3600\n"
+	    "mailedge_listsync_source_age_seconds{source=\"a\\\"b\\\\c\\nd\"} +Inf\n"
+	    "# HELP mailedge_listsync_source_failures_total Failed fetches of the source "
+	    "(download, parse or check), since its first run.\n"
+	    "# TYPE mailedge_listsync_source_failures_total counter\n"
+	    "mailedge_listsync_source_failures_total{source=\"spamhaus-drop\"} 0\n"
+	    "mailedge_listsync_source_failures_total{source=\"a\\\"b\\\\c\\nd\"} 7\n"
+	    "# HELP mailedge_listsync_last_run_timestamp_seconds Unix time at the end of the "
+	    "last run.\n"
+	    "# TYPE mailedge_listsync_last_run_timestamp_seconds gauge\n"
+	    "mailedge_listsync_last_run_timestamp_seconds 1790003600.250\n"
+	    "# HELP mailedge_listsync_last_run_success 1 if the last run applied every source "
+	    "(exit status 0), else 0.\n"
+	    "# TYPE mailedge_listsync_last_run_success gauge\n"
+	    "mailedge_listsync_last_run_success 0\n"
+	    "# HELP mailedge_listsync_run_duration_seconds How long the last run took, in "
+	    "seconds.\n"
+	    "# TYPE mailedge_listsync_run_duration_seconds gauge\n"
+	    "mailedge_listsync_run_duration_seconds 2.500\n";
+	struct ls_metrics m = { src, 2, 1790003600.25, 0, 2.5 };
+	char *got = metrics_text(&m);
+	int same = !strcmp(got, want);
+
+	snprintf(msg, sizeof(msg), "got\n%s(end)\nwant\n%s(end)", got, want);
+	free(got);
+	cr_assert(same, "%s", msg);
+}
+
+/* A clock that went back must not make a negative age; success prints 1. */
+Test(listsync_unit, metrics_age_never_negative)
+{
+	static const struct ls_metric_source src[] = { { "x", 1, 2000, 0 } };
+	struct ls_metrics m = { src, 1, 1000, 1, 0 };
+	char *got = metrics_text(&m);
+	int ok = contains(got, "\nmailedge_listsync_source_age_seconds{source=\"x\"} 0\n") &&
+		 contains(got, "\nmailedge_listsync_last_run_success 1\n");
+
+	snprintf(msg, sizeof(msg), "got\n%s\nwant age 0 and success 1", got);
+	free(got);
+	cr_assert(ok, "%s", msg);
+}
+
+/* Written whole through a temporary file: no leftovers, mode 0644, same text. */
+Test(listsync_unit, metrics_write_atomic)
+{
+	static const struct ls_metric_source src[] = { { "x", 1, 2000, 3 } };
+	struct ls_metrics m = { src, 1, 3000, 1, 0.5 };
+	char dir[] = "/tmp/mailedge-test-lsm-XXXXXX", path[PATH_MAX], *want, *got = NULL;
+	size_t cap = 0;
+	struct stat sb;
+	struct run r;
+	FILE *f;
+	int rc;
+
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/listsync.prom", dir);
+	want = metrics_text(&m);
+	rc = ls_metrics_write(path, &m);
+	if (!rc)
+		rc = ls_metrics_write(path, &m); /* replacing an existing file */
+	f = fopen(path, "r");
+	if (f) {
+		if (getdelim(&got, &cap, '\0', f) < 0) {
+			free(got);
+			got = NULL;
+		}
+		fclose(f);
+	}
+	stat(path, &sb);
+	tenv_run(&r, "ls -A %s", dir);
+	snprintf(msg, sizeof(msg),
+		 "ls_metrics_write: got %d, file '%s', mode %o, directory '%s'; want 0, the text, "
+		 "644, only listsync.prom",
+		 rc, got ? got : "(unreadable)", sb.st_mode & 0777, r.out ? r.out : "");
+	rc = !rc && got && !strcmp(got, want) && (sb.st_mode & 0777) == 0644 && r.out &&
+	     !strcmp(r.out, "listsync.prom\n");
+	tenv_run_free(&r);
+	free(got);
+	free(want);
+	unlink(path);
+	rmdir(dir);
+	cr_assert(rc, "%s", msg);
+
+	/* A directory that is not there: an error, not a crash. */
+	snprintf(path, sizeof(path), "%s/no/such/dir/listsync.prom", dir);
+	rc = ls_metrics_write(path, &m);
+	cr_assert_eq(rc, -ENOENT, "write into a missing directory: got %d, want %d", rc, -ENOENT);
+}
+
 /* ---- configuration errors ---- */
 
 struct cfg_case {
@@ -1833,6 +2382,9 @@ static const struct cfg_case cfg_cases[] = {
 	{ "bad_scheme",
 	  "sources = ( { name = \"a\"; url = \"ftp://127.0.0.1/a\"; format = \"plain\"; } );\n", 0,
 	  "source a: url must start with" },
+	{ "metrics_file_relative", "# listsync\nstate_dir = \"/tmp/x\";\nmetrics_file = \"ls.prom\";\n",
+	  3, "metrics_file must be an absolute path" },
+	{ "metrics_file_number", "metrics_file = 5;\n", 1, "metrics_file must be a string" },
 };
 
 ParameterizedTestParameters(listsync_cfg, config_error)
@@ -1934,6 +2486,89 @@ Test(listsync_cfg, bad_source_spec)
 	check_status(&r, 2, "run --source nonsense");
 	expect_text(&r, 1, "FORMAT:URL", 1, "run --source nonsense");
 	tenv_run_free(&r);
+}
+
+Test(listsync_cfg, metrics_file_too_long)
+{
+	char text[600], where[256], line[1024];
+	struct run r;
+
+	snprintf(text, sizeof(text), "# listsync\nmetrics_file = \"/%0300d\";\n", 0);
+	write_file(conf_path, text, strlen(text));
+	tenv_run(&r, "%s -c %s check", tenv_bin("mailedge-listsync"), conf_path);
+	check_status(&r, 2, "check with a 301-character metrics_file");
+	snprintf(where, sizeof(where), "%s:2: ", conf_path);
+	if (!line_with(r.err, where, "metrics_file is longer than 255", NULL, line, sizeof(line))) {
+		snprintf(msg, sizeof(msg), "got stderr\n%s\nwant '%smetrics_file is longer than "
+			 "255 characters'", r.err, where);
+		tenv_run_free(&r);
+		cr_assert_fail("%s", msg);
+	}
+	tenv_run_free(&r);
+}
+
+/* ---- the command line ---- */
+
+Test(listsync_cfg, version_is_one_line)
+{
+	struct run r;
+	const char *nl;
+
+	tenv_run(&r, "%s --version", tenv_bin("mailedge-listsync"));
+	check_status(&r, 0, "mailedge-listsync --version");
+	nl = r.out ? strchr(r.out, '\n') : NULL;
+	snprintf(msg, sizeof(msg), "--version: got '%s', want one line 'mailedge-listsync VERSION'",
+		 r.out ? r.out : "");
+	cr_assert(nl && !nl[1] && !strncmp(r.out, "mailedge-listsync ", 18) && r.out[18] != '\n',
+		  "%s", msg);
+	tenv_run_free(&r);
+}
+
+struct cli_case {
+	char args[80];
+	char want[64]; /* the one line must say this */
+};
+
+static const struct cli_case cli_cases[] = {
+	{ "--bogus run", "'--bogus'" },
+	{ "run --dry-rn", "'--dry-rn'" },
+	{ "run -x", "'-x'" },
+	{ "-qx check", "'-x'" },
+	{ "run --source", "'--source'" },
+	{ "-c", "'-c'" },
+	{ "check --force", "--force belongs to run" },
+	{ "check --daemon", "--daemon belongs to run" },
+	{ "formats --dry-run", "--dry-run belongs to run" },
+	{ "formats --source plain:http://x/y", "formats takes no options" },
+	{ "run --dry-run --daemon", "do not go together" },
+	{ "run now", "unexpected argument 'now'" },
+	{ "sync", "unknown command 'sync'" },
+	{ "", "no command" },
+};
+
+ParameterizedTestParameters(listsync_cfg, bad_command_line)
+{
+	return cr_make_param_array(struct cli_case, cli_cases,
+				   sizeof(cli_cases) / sizeof(cli_cases[0]));
+}
+
+/* A mistake gets one line on stderr naming it, nothing on stdout, exit 2. */
+ParameterizedTest(const struct cli_case *c, listsync_cfg, bad_command_line)
+{
+	struct run r;
+	const char *nl;
+	int ok;
+
+	tenv_run(&r, "%s %s", tenv_bin("mailedge-listsync"), c->args);
+	nl = r.err ? strchr(r.err, '\n') : NULL;
+	ok = r.status == 2 && (!r.out || !r.out[0]) && nl && !nl[1] && contains(r.err, c->want) &&
+	     contains(r.err, "mailedge-listsync --help");
+	snprintf(msg, sizeof(msg),
+		 "mailedge-listsync %s: got status %d, stdout '%s', stderr '%s'; want 2, nothing, "
+		 "one line with %s and a pointer to --help",
+		 c->args, r.status, r.out ? r.out : "", r.err ? r.err : "", c->want);
+	tenv_run_free(&r);
+	cr_assert(ok, "%s", msg);
 }
 
 /* ---- namespace lab: synced lists against real connections ---- */
