@@ -7,7 +7,9 @@
 #   make demo       build the namespace lab and show the gateway at work
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make format     clang-format the sources
-#   make install    binaries, systemd units, example configuration (PREFIX, DESTDIR)
+#   make install    binaries, units, man pages, completion, example configuration
+#                   (PREFIX, DESTDIR); make uninstall removes them, never /etc
+#   make deb        a Debian package in build/deb/
 #   V=1             show full commands
 #
 # One Makefile for the whole tree (no recursion), so dependencies between the
@@ -198,25 +200,82 @@ fuzz: fuzzers
 			|| exit 1; \
 	done
 
+# ---- man pages (scdoc sources in man/) ----
+MAN_SRCS  := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(OUT)/man/%,$(MAN_SRCS))
+
+$(OUT)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	$(call msg,SCDOC,$@)
+	@# Written aside and renamed: two makes at once (tests) never see half a page.
+	$(Q)scdoc < $< > $@.$$$$ && mv -f $@.$$$$ $@
+
+man: $(MAN_PAGES)
+
 # ---- install ----
+# Source installs go under /usr/local (units in /usr/local/lib/systemd/system,
+# which systemd reads); the Debian package sets PREFIX=/usr, SBINDIR=/usr/sbin
+# and UNITDIR=/lib/systemd/system. An admin's files in /etc are never
+# overwritten, and uninstall never touches /etc.
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
-UNITDIR    ?= /etc/systemd/system
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/mailedge
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Every unit, whichever program's folder it is in.
+UNITS      := $(wildcard */systemd/*.service */systemd/*.timer)
+COMPLETIONS := $(wildcard contrib/bash-completion/mailedge-*)
+EXAMPLES   := listsync/examples/listsync.conf proxy/examples/proxy.conf \
+	loader/examples/mailedge-loader.default
+# example file -> its place under /etc
+ETC_FILES  := listsync/examples/listsync.conf:$(SYSCONFDIR)/mailedge/listsync.conf \
+	proxy/examples/proxy.conf:$(SYSCONFDIR)/mailedge/proxy.conf \
+	loader/examples/mailedge-loader.default:$(SYSCONFDIR)/default/mailedge-loader
 
-install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/mailedge
+install: all man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/mailedge $(DESTDIR)$(SYSCONFDIR)/default
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
-	sed 's|@SBINDIR@|$(SBINDIR)|g' listsync/systemd/mailedge-listsync.service \
-		> $(DESTDIR)$(UNITDIR)/mailedge-listsync.service
-	install -m 0644 listsync/systemd/mailedge-listsync.timer $(DESTDIR)$(UNITDIR)/
-	sed 's|@SBINDIR@|$(SBINDIR)|g' proxy/systemd/mailedge-proxy.service \
-		> $(DESTDIR)$(UNITDIR)/mailedge-proxy.service
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(COMPLETIONS) $(DESTDIR)$(BASHCOMPDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/
 	@# Never overwrite an admin's configuration.
-	test -e $(DESTDIR)$(SYSCONFDIR)/mailedge/listsync.conf || \
-		install -m 0644 listsync/examples/listsync.conf $(DESTDIR)$(SYSCONFDIR)/mailedge/
-	test -e $(DESTDIR)$(SYSCONFDIR)/mailedge/proxy.conf || \
-		install -m 0644 proxy/examples/proxy.conf $(DESTDIR)$(SYSCONFDIR)/mailedge/
+	for f in $(ETC_FILES); do \
+		test -e $(DESTDIR)$${f#*:} || install -m 0644 $${f%%:*} $(DESTDIR)$${f#*:} || exit 1; \
+	done
+
+# Removes what install put outside /etc; the configuration stays.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(notdir $(COMPLETIONS)))
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# ---- Debian package ----
+# dpkg-buildpackage runs on a copy of the tracked and untracked (not ignored)
+# sources in $(DEB_DIR)/src, so the working tree is never dirtied; the .deb
+# lands in $(DEB_DIR). The version is debian/changelog's.
+DEB_DIR ?= build/deb
+
+deb:
+	rm -rf $(DEB_DIR)/src && mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		tar --null -T - -cf - | tar -C $(DEB_DIR)/src -xf -
+	cd $(DEB_DIR)/src && DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=$$(nproc) $$DEB_BUILD_OPTIONS" \
+		dpkg-buildpackage -b -us -uc
+	@ls $(DEB_DIR)/*.deb
 
 # ---- top-level jobs ----
 deps:
@@ -244,6 +303,7 @@ format:
 clean:
 	$(Q)rm -rf build
 
-.PHONY: all tests benchbins fuzzers fuzz deps test bench demo format clean install
+.PHONY: all tests benchbins fuzzers fuzz deps test bench demo format clean install \
+	uninstall man deb
 
 -include $(shell find build -name '*.d' 2>/dev/null)

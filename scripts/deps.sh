@@ -20,12 +20,18 @@ PKGS=(
 	# real servers the proxy tests run behind it, and their clients: Dovecot
 	# (IMAP/POP offload), unbound (a DNS zone on loopback), curl, dig
 	dovecot-imapd dovecot-pop3d unbound curl bind9-dnsutils
+	# packaging (make deb, make man, tests/test_package.c): debhelper, lintian, man
+	# pages from scdoc, completion, unit checks with systemd-analyze, git for the copy
+	debhelper dpkg-dev fakeroot lintian scdoc man-db adduser bash-completion systemd git
+	# the metrics test: a real Prometheus (and promtool) scraping node
+	# exporter's textfile collector and the proxy
+	prometheus prometheus-node-exporter
 )
 
 # Packages whose service the tests run their own instances of: when this
 # script is what installed them, their system service is not left enabled
 # (a test machine must not grow a resolver or an IMAP server at its next boot).
-SERVICES=(dovecot unbound unbound-resolvconf)
+SERVICES=(dovecot unbound unbound-resolvconf prometheus prometheus-node-exporter)
 
 missing() {
 	local p
@@ -45,15 +51,20 @@ install() {
 	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 	chmod +x /usr/sbin/policy-rc.d
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-	local had_dovecot had_unbound s
+	local had_dovecot had_unbound had_prom had_promne s
 	had_dovecot=$(dpkg-query -W -f='${Status}' dovecot-core 2>/dev/null || true)
 	had_unbound=$(dpkg-query -W -f='${Status}' unbound 2>/dev/null || true)
+	had_prom=$(dpkg-query -W -f='${Status}' prometheus 2>/dev/null || true)
+	had_promne=$(dpkg-query -W -f='${Status}' prometheus-node-exporter 2>/dev/null || true)
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
 	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
 		for s in "${SERVICES[@]}"; do
 			case $s in
 			dovecot) [ "$had_dovecot" = "install ok installed" ] && continue ;;
+			prometheus) [ "$had_prom" = "install ok installed" ] && continue ;;
+			prometheus-node-exporter)
+				[ "$had_promne" = "install ok installed" ] && continue ;;
 			*) [ "$had_unbound" = "install ok installed" ] && continue ;;
 			esac
 			systemctl disable --now "$s" >/dev/null 2>&1 || true
