@@ -90,6 +90,63 @@ static int is_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
+/* Inode of /proc/PID/ns/mnt (PID 0: self); 0 when it cannot be read. */
+static ino_t mnt_ns_of(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/mnt");
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses,
+	 * so read from the last ')'. */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sscanf(p + 1, " %*c %d", &ppid);
+	fclose(f);
+	return (pid_t)ppid;
+}
+
+/* 1 when this process runs in another mount namespace than the system's (as
+ * under "ip netns exec", which unshares the mount namespace and mounts a fresh
+ * sysfs, or in a sandboxed service), else 0. The system's namespace is PID 1's;
+ * where that cannot be read (a PID 1 that is not dumpable, as in some
+ * sandboxes), it is the outermost readable ancestor's. */
+static int private_mount_ns(void)
+{
+	ino_t self = mnt_ns_of(0), init = mnt_ns_of(1), anc;
+	pid_t pid = getppid();
+	int hops;
+
+	if (!self)
+		return 0;
+	if (init)
+		return self != init;
+	for (hops = 0; pid > 1 && hops < 64; hops++) {
+		anc = mnt_ns_of(pid);
+		if (!anc)
+			break;
+		if (anc != self)
+			return 1;
+		pid = parent_of(pid);
+	}
+	return 0;
+}
+
 int me_pin_dir_prepare(const char *pin_dir, int create, int *created)
 {
 	char parent[PATH_MAX];
@@ -111,6 +168,11 @@ int me_pin_dir_prepare(const char *pin_dir, int create, int *created)
 		 * yet; mount it where everyone expects it, and only there. */
 		if (strcmp(parent, "/sys/fs/bpf"))
 			return -ENOTSUP;
+		/* A bpffs mounted in a mount namespace that dies with this
+		 * process would take every pin, and so the filter, with it:
+		 * the command would report success and leave nothing. */
+		if (private_mount_ns() > 0)
+			return -EXDEV;
 		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
 			return -errno;
 		log_debug("mounted bpffs on /sys/fs/bpf");
@@ -147,6 +209,71 @@ void me_edge_read_sizes(struct me_edge *e)
 	e->sizes.ban_entries = me_map_capacity(e->fd[ME_M_BANS]);
 }
 
+int me_abi_read(const char *pin_dir, __u32 *version)
+{
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int fd, rc = 0;
+
+	rc = me_pin_path(path, sizeof(path), pin_dir, ME_ABI_PIN);
+	if (rc)
+		return rc;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &key, version))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int me_abi_pin(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	__u32 key = 0, ver = ME_ABI_VERSION;
+	int fd, rc;
+
+	rc = me_pin_path(path, sizeof(path), pin_dir, ME_ABI_PIN);
+	if (rc)
+		return rc;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mailedge_abi", sizeof(key), sizeof(ver), 1,
+			    NULL);
+	if (fd < 0)
+		return -errno;
+	/* A marker left without maps (an interrupted destroy) means nothing. */
+	unlink(path);
+	/* Frozen, so that nothing can rewrite the version under a reader. */
+	if (bpf_map_update_elem(fd, &key, &ver, BPF_ANY) || bpf_map_freeze(fd) ||
+	    bpf_obj_pin(fd, path))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int me_abi_check(const char *pin_dir, char *why, size_t why_len)
+{
+	__u32 ver = 1;
+	int rc = me_abi_read(pin_dir, &ver);
+
+	if (rc && rc != -ENOENT) {
+		if (why)
+			snprintf(why, why_len, "cannot read the ABI version of the maps at %s: %s",
+				 pin_dir, strerror(-rc));
+		return rc;
+	}
+	if (ver == ME_ABI_VERSION)
+		return 0;
+	if (why)
+		snprintf(why, why_len,
+			 "the maps at %s are of mailedge ABI version %u and this program reads "
+			 "version %u: it refuses them rather than misread them. Save the manual "
+			 "lists with the mailedge that made them ('list save FILE'; before "
+			 "version 2, 'list show'), then run 'mailedge-loader destroy', attach "
+			 "again and 'mailedge-loader list restore FILE'",
+			 pin_dir, ver, ME_ABI_VERSION);
+	return -EPROTO;
+}
+
 int me_edge_open(struct me_edge *e, const char *pin_dir, const char **what)
 {
 	char path[PATH_MAX];
@@ -172,6 +299,11 @@ int me_edge_open(struct me_edge *e, const char *pin_dir, const char **what)
 			*what = map_names[i];
 			goto err;
 		}
+	}
+	rc = me_abi_check(pin_dir, NULL, 0);
+	if (rc) {
+		*what = ME_ABI_PIN;
+		goto err;
 	}
 
 	me_edge_read_sizes(e);

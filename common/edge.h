@@ -68,7 +68,9 @@ void me_edge_close(struct me_edge *e);
 
 /*
  * Open the maps pinned under pin_dir. Returns 0, -ENOENT when nothing is pinned
- * there (not attached yet), -EACCES/-EPERM without privileges, or another -errno.
+ * there (not attached yet), -EPROTO for maps of another ABI version (*what is
+ * then "abi"; me_abi_check says more), -EACCES/-EPERM without privileges, or
+ * another -errno.
  * On failure *what names the map or directory that failed (for the message).
  */
 int me_edge_open(struct me_edge *e, const char *pin_dir, const char **what);
@@ -84,11 +86,27 @@ int me_flock_wait(int fd, int timeout_ms, int pause_ms, const char *what);
 
 /* Make sure pin_dir's filesystem is bpffs, mounting /sys/fs/bpf if it is the
  * unmounted default; create the directory when create is set (then *created,
- * if given, says whether this call made it). */
+ * if given, says whether this call made it). -EXDEV when bpffs would have to be
+ * mounted in a private mount namespace, where it would not outlive the caller
+ * (ME_PRIVATE_MNT_HINT says what to do). */
+#define ME_PRIVATE_MNT_HINT                                                                \
+	"this process runs in a private mount namespace without bpffs at /sys/fs/bpf "     \
+	"(as under 'ip netns exec', which mounts a fresh /sys): a bpffs mounted here "     \
+	"would vanish when the command exits, and the filter with it. Enter only the "     \
+	"network namespace instead: nsenter --net=/var/run/netns/NS mailedge-loader ..."
 int me_pin_dir_prepare(const char *pin_dir, int create, int *created);
 
 /* The pin path of map id, or of a link on ifindex, under pin_dir. */
 int me_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
+
+/* The ABI version pinned under pin_dir: 0 and *version, -ENOENT when there is no
+ * marker (maps of version 1, or no maps), or -errno. */
+int me_abi_read(const char *pin_dir, __u32 *version);
+/* Pin the marker of ME_ABI_VERSION under pin_dir (a fresh set of maps). */
+int me_abi_pin(const char *pin_dir);
+/* 0 when the maps under pin_dir are of ME_ABI_VERSION, else -EPROTO with a
+ * one-line reason (what was found, and what to do) in why, if why is given. */
+int me_abi_check(const char *pin_dir, char *why, size_t why_len);
 
 /* max_entries of a map, 0 if it cannot be read. */
 __u32 me_map_capacity(int fd);

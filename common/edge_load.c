@@ -95,6 +95,9 @@ int me_prog_load(struct me_prog *p, const char *pin_dir, const struct me_sizes *
 
 	me_edge_init(e);
 	*created = 1;
+	if (pin_dir && !me_pin_path(path, sizeof(path), pin_dir, me_map_name(ME_M_CONFIG)) &&
+	    !access(path, F_OK) && (rc = me_abi_check(pin_dir, why, why_len)))
+		return rc;
 	p->skel = edge_bpf__open();
 	if (!p->skel) {
 		rc = -errno;
@@ -174,6 +177,14 @@ int me_prog_load(struct me_prog *p, const char *pin_dir, const struct me_sizes *
 			goto err;
 		}
 		mine[i] = 1;
+	}
+	if (pin_dir && *created) {
+		rc = me_abi_pin(pin_dir);
+		if (rc) {
+			snprintf(why, why_len, "cannot pin the ABI version under %s: %s", pin_dir,
+				 strerror(-rc));
+			goto err;
+		}
 	}
 	me_edge_read_sizes(e);
 	if (pin_dir)

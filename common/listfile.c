@@ -13,7 +13,7 @@
 #include "listfile.h"
 #include "listfmt.h"
 
-void me_escape(const char *in, size_t inlen, char *out, size_t outlen)
+static void escape(const char *in, size_t inlen, char *out, size_t outlen, int backslash)
 {
 	/* A cut is marked with "..." when the whole marker fits; a buffer too
 	 * small for it gets a plain prefix. */
@@ -24,7 +24,7 @@ void me_escape(const char *in, size_t inlen, char *out, size_t outlen)
 		return;
 	for (i = 0; i < inlen; i++) {
 		unsigned char c = (unsigned char)in[i];
-		int plain = c >= 0x20 && c < 0x7f && c != '\\';
+		int plain = c >= 0x20 && c < 0x7f && (c != '\\' || !backslash);
 		size_t need = plain ? 1 : 4;
 		/* Room for the terminator and, unless this is the last byte, for
 		 * the marker: an escape is never cut in half. */
@@ -43,6 +43,16 @@ void me_escape(const char *in, size_t inlen, char *out, size_t outlen)
 		o += 3;
 	}
 	out[o] = '\0';
+}
+
+void me_escape(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	escape(in, inlen, out, outlen, 1);
+}
+
+void me_escape_ctl(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	escape(in, inlen, out, outlen, 0);
 }
 
 static int is_blank(char c)

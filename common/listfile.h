@@ -37,6 +37,11 @@ int me_listfile_parse(const char *buf, size_t len, unsigned int flags, me_listfi
 /* Copy untrusted text into out (size outlen) with non-printables escaped. */
 void me_escape(const char *in, size_t inlen, char *out, size_t outlen);
 
+/* The same, but a backslash stays as it is: for a message that may quote text
+ * me_escape already made safe, which would otherwise show its escapes escaped
+ * again ("\x5cxe0"). Control bytes and non-ASCII still cannot get through. */
+void me_escape_ctl(const char *in, size_t inlen, char *out, size_t outlen);
+
 /* Read a whole file (at most max bytes) into a malloc'd buffer. */
 int me_read_file(const char *path, size_t max, char **buf, size_t *len);
 

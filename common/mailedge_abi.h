@@ -30,6 +30,15 @@
 
 #define ME_PIN_DIR_DEFAULT "/sys/fs/bpf/mailedge"
 
+/* The version of everything in this file, as pinned maps hold it. A pin
+ * directory carries it in a one-element array pinned as "abi" (written once,
+ * then frozen); a program that finds another number refuses the maps instead
+ * of misreading them. Bump it with any change to a map's key, value, type or
+ * meaning, or to the pin names. Version 1 had no marker; version 2 pins links
+ * per network namespace (link_<netns>_<ifindex>). */
+#define ME_ABI_VERSION 2
+#define ME_ABI_PIN     "abi"
+
 /* Default capacities. Entries of host and subnet maps are allocated on demand
  * (BPF_F_NO_PREALLOC; an LPM trie always is), but a hash map's bucket array is
  * not: 16 bytes per power-of-two bucket at creation, 134 MB for an 8M-entry map

@@ -162,6 +162,8 @@ static int lock_pin_dir(struct cli *c, struct me_edge *lk, int *created)
 	if (rc == -ENOTSUP)
 		return cli_fail("%s is not on a BPF filesystem (mount -t bpf bpf DIR)",
 				c->pin_dir);
+	if (rc == -EXDEV)
+		return cli_fail("refusing to pin under %s: %s", c->pin_dir, ME_PRIVATE_MNT_HINT);
 	if (rc)
 		return cli_fail("cannot create %s: %s", c->pin_dir, strerror(-rc));
 	lk->dir_fd = open(c->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -362,7 +364,9 @@ int cmd_init(struct cli *c, int argc, char **argv)
 
 struct find_link {
 	int ifindex;
-	char pin[PATH_MAX];
+	char pin[PATH_MAX];  /* this namespace's link on ifindex */
+	struct me_link other;	/* another namespace's link on the same ifindex */
+	int have_other;
 };
 
 static int find_link_cb(void *ctx, const struct me_link *l)
@@ -371,6 +375,11 @@ static int find_link_cb(void *ctx, const struct me_link *l)
 
 	if (l->ifindex != f->ifindex)
 		return 0;
+	if (!l->here) {
+		f->other = *l;
+		f->have_other = 1;
+		return 0;
+	}
 	snprintf(f->pin, sizeof(f->pin), "%s", l->pin);
 	return 1;
 }
@@ -412,7 +421,19 @@ int cmd_detach(struct cli *c, int argc, char **argv)
 	if (cli_open(c, &e, 1))
 		return EXIT_FAIL;
 	links_walk(c->pin_dir, find_link_cb, &f);
-	if (!f.pin[0]) {
+	if (!f.pin[0] && f.have_other) {
+		/* Same ifindex, another interface: detaching it from here is what
+		 * an ifindex-only pin used to do, silently. */
+		char where[NAME_MAX + 64];
+
+		rc = cli_fail("mailedge is not attached to %s in this network namespace; the "
+			      "link on ifindex %d is %s's in %s: detach it there (nsenter "
+			      "--net=/var/run/netns/%s mailedge-loader detach %s)",
+			      argv[optind], f.ifindex, f.other.ifname[0] ? f.other.ifname : "?",
+			      link_where(&f.other, where, sizeof(where)),
+			      f.other.ns_name[0] ? f.other.ns_name : "NS",
+			      f.other.ifname[0] ? f.other.ifname : "IFACE");
+	} else if (!f.pin[0]) {
 		rc = cli_fail("mailedge is not attached to %s", argv[optind]);
 	} else if ((rc = link_remove(f.pin))) {
 		rc = cli_fail("cannot detach from %s: %s", argv[optind], strerror(-rc));
@@ -428,12 +449,17 @@ int cmd_detach(struct cli *c, int argc, char **argv)
 
 static int remove_link_cb(void *ctx, const struct me_link *l)
 {
+	char where[NAME_MAX + 64];
 	int *n = ctx;
 
-	if (!link_remove(l->pin) && l->ifindex) {
+	if (link_remove(l->pin) || !l->ifindex)
+		return 0;
+	if (l->here)
 		printf("detached from %s\n", l->ifname);
-		(*n)++;
-	}
+	else
+		printf("detached from %s (ifindex %d) in %s\n", l->ifname[0] ? l->ifname : "?",
+		       l->ifindex, link_where(l, where, sizeof(where)));
+	(*n)++;
 	return 0;
 }
 

@@ -22,8 +22,9 @@ int cli_fail(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* Messages quote what the user typed; a newline or escape sequence in it
-	 * must not break the one-line error or reach the terminal raw. */
-	me_escape(msg, strlen(msg), safe, sizeof(safe));
+	 * must not break the one-line error or reach the terminal raw. Text quoted
+	 * from a file is already escaped by its parser, so backslashes stay. */
+	me_escape_ctl(msg, strlen(msg), safe, sizeof(safe));
 	log_err("%s", safe);
 	return EXIT_FAIL;
 }
@@ -73,6 +74,15 @@ int cli_open(struct cli *c, struct me_edge *e, int lock)
 	if (rc == -ENOTSUP)
 		return cli_fail("%s is not on a BPF filesystem (mount -t bpf bpf DIR)", c->pin_dir),
 		       rc;
+	if (rc == -EPROTO) {
+		char why[768];
+
+		me_abi_check(c->pin_dir, why, sizeof(why));
+		return cli_fail("%s", why), rc;
+	}
+	if (rc == -EXDEV)
+		return cli_fail("cannot see the maps at %s: %s", c->pin_dir, ME_PRIVATE_MNT_HINT),
+		       rc;
 	if (rc)
 		return cli_fail("cannot open %s: %s", what, strerror(-rc)), rc;
 	if (lock) {
@@ -101,11 +111,4 @@ int cli_u32(const char *s, unsigned long min, unsigned long max, __u32 *out)
 		return -1;
 	*out = (__u32)v;
 	return 0;
-}
-
-int link_pin_path(char *buf, size_t len, const char *pin_dir, int ifindex)
-{
-	int n = snprintf(buf, len, "%s/link_%d", pin_dir, ifindex);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

@@ -18,6 +18,7 @@
  * exit path.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1258,4 +1259,53 @@ Test(loader_cli, concurrent_imports)
 		cr_assert_not_null(find_entry(arr, "black", "10.2.0.0"), "got no 10.2.0.0");
 		json_object_put(arr);
 	}
+}
+
+/* A bad byte is escaped once: "\xe0", not "\x5cxe0" (the escape escaped again
+ * by the one-line error). */
+Test(loader_cli, import_error_escapes_once)
+{
+	init_maps("init " SMALL);
+	import_refused("latin.list", "192.0.2.1\n192.0.2.\xe0\n", "black %s", 2,
+		       "'192.0.2.\\xe0'");
+}
+
+/* Maps of another ABI version are refused by every verb that reads them, with
+ * what was found and what to do, and nothing is changed. */
+Test(loader_cli, abi_version_mismatch_refused)
+{
+	static const char *const verbs[] = { "list show", "status", "list add black 192.0.2.9",
+					     "attach lo", "init" };
+	char abi[PATH_MAX];
+	struct run r;
+	size_t i;
+
+	init_maps("init " SMALL);
+	snprintf(abi, sizeof(abi), "%s/abi", tenv_pin_dir());
+	/* The marker is a frozen map: put an older version's marker (none) and
+	 * a newer one's (a map holding 99) in its place. */
+	for (i = 0; i < 2; i++) {
+		const char *want = i ? "ABI version 99" : "ABI version 1";
+		size_t v;
+
+		if (!i)
+			cr_assert_eq(unlink(abi), 0, "unlink %s: %s", abi, strerror(errno));
+		else
+			cr_assert_eq(tenv_sh("bpftool map create %s type array key 4 value 4 "
+					     "entries 1 name mailedge_abi && bpftool map update "
+					     "pinned %s key 0 0 0 0 value 99 0 0 0",
+					     abi, abi),
+				     0);
+		for (v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+			loader(&r, "%s", verbs[v]);
+			cr_assert_eq(r.status, 2, "'%s' on %s: exit %d, want 2", verbs[v], want,
+				     r.status);
+			assert_one_line(&r, verbs[v]);
+			cr_assert(strstr(r.err, want) && strstr(r.err, "destroy"),
+				  "'%s': got '%s', want it to say '%s' and what to do", verbs[v],
+				  r.err, want);
+		}
+	}
+	/* destroy still works on them: it is the way out. */
+	ok("destroy");
 }
