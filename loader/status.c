@@ -2,6 +2,11 @@
 /*
  * status.c - "status" and "watch": what is attached, how full the maps are,
  * and what the filter has done.
+ *
+ * watch redraws one table in place, like top, when standard output is a
+ * terminal (cursor home, each line erased to its end, the rest of the screen
+ * cleared: no flicker and no scrolling), and prints one line per interval
+ * otherwise, so that "watch | tee log" and scripts still get plain text.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +23,7 @@
 #include "links.h"
 #include "lists.h"
 #include "log.h"
+#include "mapfill.h"
 #include "threshold_view.h"
 
 static const char status_usage[] =
@@ -27,52 +33,19 @@ static const char status_usage[] =
 	"status: attached interfaces and their mode and program, map fill levels\n"
 	"against capacity, the connection threshold, and packet counters per reason\n"
 	"and verdict and per list.\n"
-	"watch: packets per second per reason and verdict, every interval (default 1)\n"
-	"until interrupted, or N times.\n";
+	"List-sync maps (sync_*) show their entry count only: list sync sizes each one\n"
+	"to what it loads, so a fill level would always read 100%.\n"
+	"\n"
+	"watch: packets and bytes per second per reason and verdict, and hits per\n"
+	"second per list source, every interval (default 1 s) until interrupted, or N\n"
+	"times. On a terminal the table is redrawn in place; otherwise one line per\n"
+	"interval.\n"
+	"\n"
+	"  --json               (status) JSON output\n"
+	"  -i, --interval SECONDS   (watch) seconds between updates, 1-3600\n"
+	"  -n, --count N            (watch) stop after N updates\n";
 
 /* ---- gathering ---- */
-
-struct map_fill {
-	const char *name;
-	__u64 entries;
-	__u32 capacity;
-};
-
-#define FILL_MAX (ME_M_BLACK_NET6 + 1 + 8)
-
-static int fill_maps(struct me_edge *e, struct map_fill *f)
-{
-	struct me_config cfg = { 0 };
-	static const char *const sync_names[8] = {
-		"sync_white_host4", "sync_white_host6", "sync_white_net4", "sync_white_net6",
-		"sync_black_host4", "sync_black_host6", "sync_black_net4", "sync_black_net6",
-	};
-	__u32 zero = 0;
-	int i, n = 0;
-
-	for (i = ME_M_WHITE_HOST4; i <= ME_M_BLACK_NET6; i++, n++) {
-		f[n].name = me_map_name((enum me_map_id)i);
-		f[n].capacity = me_map_capacity(e->fd[i]);
-		me_map_count(e->fd[i], &f[n].entries);
-	}
-	bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &cfg);
-	for (i = 0; i < 8; i++, n++) {
-		int list = i < 4 ? ME_LIST_WHITE : ME_LIST_BLACK;
-		int fam = (i & 1) ? 10 : 2, net = (i & 2) != 0;
-		int fd = me_sync_inner_fd(e, me_sync_map(fam, net),
-					  ME_SYNC_SLOT(cfg.sync_gen & 1, list));
-
-		f[n].name = sync_names[i];
-		f[n].entries = 0;
-		f[n].capacity = 0;
-		if (fd >= 0) {
-			f[n].capacity = me_map_capacity(fd);
-			me_map_count(fd, &f[n].entries);
-			close(fd);
-		}
-	}
-	return n;
-}
 
 struct link_list {
 	struct me_link v[64];
@@ -171,7 +144,7 @@ static json_object *sources_json(struct me_edge *e)
 
 static void print_text(struct cli *c, struct me_edge *e)
 {
-	struct map_fill f[FILL_MAX];
+	struct mapfill f[MAPFILL_MAX];
 	struct link_list ll = { .n = 0 };
 	struct me_counter ctr;
 	char src[40];
@@ -182,25 +155,40 @@ static void print_text(struct cli *c, struct me_edge *e)
 	if (!ll.n)
 		printf("interfaces:    none attached\n");
 	for (i = 0; i < ll.n; i++) {
-		if (ll.v[i].ifindex)
-			printf("interface:     %s (ifindex %d), %s mode, program id %u, link id %u\n",
-			       ll.v[i].ifname, ll.v[i].ifindex, link_mode_name(ll.v[i].mode),
-			       ll.v[i].prog_id, ll.v[i].link_id);
-		else
+		const struct me_link *l = &ll.v[i];
+		char where[96];
+
+		if (!l->ifindex)
 			printf("interface:     gone (stale link %s; any attach or detach removes it)\n",
-			       ll.v[i].pin);
+			       l->pin);
+		else if (l->here)
+			printf("interface:     %s (ifindex %d), %s mode, program id %u, link id %u\n",
+			       l->ifname, l->ifindex, link_mode_name(l->mode), l->prog_id,
+			       l->link_id);
+		else
+			printf("interface:     %s (ifindex %d in %s), %s mode, program id %u, link "
+			       "id %u\n",
+			       l->ifname[0] ? l->ifname : "?", l->ifindex,
+			       link_where(l, where, sizeof(where)), link_mode_name(l->mode),
+			       l->prog_id, l->link_id);
 	}
 
 	printf("\n%-18s %12s %12s %6s\n", "MAP", "ENTRIES", "CAPACITY", "FULL");
-	n = fill_maps(e, f);
+	n = mapfill_read(e, f);
 	for (i = 0; i < n; i++) {
-		if (!f[i].capacity) {
-			printf("%-18s %12s %12s %6s\n", f[i].name, "-", "-", "-");
+		if (f[i].kind == MF_STATE) /* shown with the threshold below */
 			continue;
-		}
-		printf("%-18s %12llu %12u %5.1f%%\n", f[i].name, (unsigned long long)f[i].entries,
-		       f[i].capacity, 100.0 * (double)f[i].entries / f[i].capacity);
+		if (f[i].kind == MF_SYNCED)
+			printf("%-18s %12llu %12s %6s\n", f[i].name,
+			       (unsigned long long)f[i].entries, "synced", "-");
+		else if (!f[i].capacity)
+			printf("%-18s %12s %12s %6s\n", f[i].name, "-", "-", "-");
+		else
+			printf("%-18s %12llu %12u %5.1f%%\n", f[i].name,
+			       (unsigned long long)f[i].entries, f[i].capacity,
+			       100.0 * (double)f[i].entries / f[i].capacity);
 	}
+	printf("(synced maps are sized by list sync to what they hold: no fill level)\n");
 
 	printf("\n");
 	threshold_print_summary(e, stdout);
@@ -256,7 +244,7 @@ static void print_json(struct cli *c, struct me_edge *e)
 	json_object *verdicts = json_object_new_array();
 	json_object *lists = json_object_new_array();
 	json_object *events = json_object_new_object();
-	struct map_fill f[FILL_MAX];
+	struct mapfill f[MAPFILL_MAX];
 	struct link_list ll = { .n = 0 };
 	struct me_counter ctr;
 	char src[40];
@@ -276,12 +264,18 @@ static void print_json(struct cli *c, struct me_edge *e)
 		json_object_object_add(o, "link_id", u64_obj(ll.v[i].link_id));
 		json_object_array_add(ifs, o);
 	}
-	n = fill_maps(e, f);
+	n = mapfill_read(e, f);
 	for (i = 0; i < n; i++) {
-		json_object *o = json_object_new_object();
+		json_object *o;
 
+		if (f[i].kind == MF_STATE)
+			continue;
+		o = json_object_new_object();
 		json_object_object_add(o, "entries", u64_obj(f[i].entries));
-		json_object_object_add(o, "capacity", u64_obj(f[i].capacity));
+		/* A synced map's capacity is its content: no capacity to report. */
+		json_object_object_add(o, "capacity",
+				       f[i].kind == MF_SYNCED ? NULL : u64_obj(f[i].capacity));
+		json_object_object_add(o, "synced", json_object_new_boolean(f[i].kind == MF_SYNCED));
 		json_object_object_add(maps, f[i].name, o);
 	}
 	for (r = 0; r < ME_R_MAX; r++)
@@ -373,16 +367,145 @@ static void on_signal(int sig)
 	watch_stop = 1;
 }
 
+/* One snapshot of every counter watch shows. */
+struct snap {
+	struct me_counter stats[ME_STAT_MAX];
+	struct me_counter hits[ME_SRC_MAX];
+	double t; /* CLOCK_MONOTONIC seconds */
+};
+
+static void snap_read(struct me_edge *e, struct snap *s)
+{
+	__u32 k;
+
+	for (k = 0; k < ME_STAT_MAX; k++)
+		if (me_counter_read(e->fd[ME_M_STATS], k, &s->stats[k]))
+			s->stats[k].packets = s->stats[k].bytes = 0;
+	for (k = 0; k < ME_SRC_MAX; k++)
+		if (me_counter_read(e->fd[ME_M_LIST_HITS], k, &s->hits[k]))
+			s->hits[k].packets = s->hits[k].bytes = 0;
+	s->t = me_mono_seconds();
+}
+
+static double per_sec(__u64 now, __u64 before, double dt)
+{
+	/* A counter only goes back when the maps were recreated: show 0. */
+	return now >= before && dt > 0 ? (double)(now - before) / dt : 0.0;
+}
+
+/* 1234567 -> "1.2M": rates in a column of fixed width. */
+static const char *human(double v, char *buf, size_t len)
+{
+	static const char units[] = " kMGT";
+	int u = 0;
+
+	while (v >= 1000.0 && u < 4) {
+		v /= 1000.0;
+		u++;
+	}
+	if (u)
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+/* The list of a list-sync source, for the SOURCE table; "-" for the others
+ * (manual entries of both lists, bans). */
+static const char *src_list(struct me_edge *e, __u32 id)
+{
+	struct me_src_status st;
+
+	if (id < ME_SRC_SYNC_FIRST || bpf_map_lookup_elem(e->fd[ME_M_SOURCES], &id, &st) ||
+	    !st.in_use)
+		return "-";
+	return me_list_name(st.list);
+}
+
+/* Lines end in "erase to end of line" so that a shorter line overwrites a
+ * longer one from the previous frame. */
+#define EOL "\033[K\n"
+
+static void watch_frame(struct cli *c, struct me_edge *e, const struct snap *a,
+			const struct snap *b, __u32 interval)
+{
+	double dt = b->t - a->t;
+	char ts[16], h1[16], h2[16], name[40];
+	time_t now = time(NULL);
+	int k, any = 0;
+
+	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
+	printf("\033[H"); /* cursor home; the frame overwrites the last one */
+	printf("mailedge-loader watch   %s   every %us   %s   (Ctrl-C to quit)" EOL, ts, interval,
+	       c->pin_dir);
+	printf(EOL "%-12s %-7s %10s %10s %16s" EOL, "REASON", "VERDICT", "PKTS/S", "BYTES/S",
+	       "PACKETS");
+	for (k = 0; k < ME_STAT_MAX; k++) {
+		if (!b->stats[k].packets)
+			continue;
+		any = 1;
+		printf("%-12s %-7s %10s %10s %16llu" EOL,
+		       me_reason_name((enum me_reason)(k / ME_V_MAX)),
+		       me_verdict_name((enum me_verdict)(k % ME_V_MAX)),
+		       human(per_sec(b->stats[k].packets, a->stats[k].packets, dt), h1, sizeof(h1)),
+		       human(per_sec(b->stats[k].bytes, a->stats[k].bytes, dt), h2, sizeof(h2)),
+		       (unsigned long long)b->stats[k].packets);
+	}
+	if (!any)
+		printf("(no packets yet)" EOL);
+	printf(EOL "%-20s %-5s %10s %10s %16s" EOL, "SOURCE", "LIST", "HITS/S", "BYTES/S", "HITS");
+	any = 0;
+	for (k = 0; k < ME_SRC_MAX; k++) {
+		if (!b->hits[k].packets)
+			continue;
+		any = 1;
+		me_src_name(e, (__u8)k, name, sizeof(name));
+		printf("%-20s %-5s %10s %10s %16llu" EOL, name, src_list(e, (__u32)k),
+		       human(per_sec(b->hits[k].packets, a->hits[k].packets, dt), h1, sizeof(h1)),
+		       human(per_sec(b->hits[k].bytes, a->hits[k].bytes, dt), h2, sizeof(h2)),
+		       (unsigned long long)b->hits[k].packets);
+	}
+	if (!any)
+		printf("(no list hits yet)" EOL);
+	printf("\033[J"); /* clear what is left of a longer previous frame */
+	fflush(stdout);
+}
+
+/* Not a terminal: one line per interval with what changed. */
+static void watch_line(struct me_edge *e, const struct snap *a, const struct snap *b)
+{
+	double dt = b->t - a->t;
+	char ts[16], name[40];
+	time_t now = time(NULL);
+	int k;
+
+	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
+	printf("%s", ts);
+	for (k = 0; k < ME_STAT_MAX; k++)
+		if (b->stats[k].packets != a->stats[k].packets)
+			printf("  %s/%s %.0f pps", me_reason_name((enum me_reason)(k / ME_V_MAX)),
+			       me_verdict_name((enum me_verdict)(k % ME_V_MAX)),
+			       per_sec(b->stats[k].packets, a->stats[k].packets, dt));
+	for (k = 0; k < ME_SRC_MAX; k++)
+		if (b->hits[k].packets != a->hits[k].packets) {
+			me_src_name(e, (__u8)k, name, sizeof(name));
+			printf("  list:%s %.0f pps", name,
+			       per_sec(b->hits[k].packets, a->hits[k].packets, dt));
+		}
+	printf("\n");
+	fflush(stdout);
+}
+
 int cmd_watch(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = { { "interval", required_argument, NULL, 'i' },
 					      { "count", required_argument, NULL, 'n' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	struct me_counter prev[ME_STAT_MAX], cur;
+	static struct snap snaps[2]; /* ~10 KB: not on the stack */
 	__u32 interval = 1, count = 0, round;
 	struct me_edge e;
-	int opt, k;
+	int opt, tty, cur = 0;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "hi:n:", opts, NULL)) != -1) {
@@ -402,31 +525,24 @@ int cmd_watch(struct cli *c, int argc, char **argv)
 		return cli_fail("watch takes only options");
 	if (cli_open(c, &e, 0))
 		return EXIT_FAIL;
+	tty = isatty(STDOUT_FILENO);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	for (k = 0; k < ME_STAT_MAX; k++)
-		me_counter_read(e.fd[ME_M_STATS], (__u32)k, &prev[k]);
+	snap_read(&e, &snaps[cur]);
+	if (tty) {
+		printf("\033[2J"); /* start on a clean screen */
+		watch_frame(c, &e, &snaps[cur], &snaps[cur], interval);
+	}
 	for (round = 0; !watch_stop && (!count || round < count); round++) {
-		time_t now;
-		char ts[16];
-
 		sleep(interval);
 		if (watch_stop)
 			break;
-		now = time(NULL);
-		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
-		printf("%s", ts);
-		for (k = 0; k < ME_STAT_MAX; k++) {
-			if (me_counter_read(e.fd[ME_M_STATS], (__u32)k, &cur))
-				continue;
-			if (cur.packets != prev[k].packets)
-				printf("  %s/%s %.0f pps", me_reason_name((enum me_reason)(k / ME_V_MAX)),
-				       me_verdict_name((enum me_verdict)(k % ME_V_MAX)),
-				       (double)(cur.packets - prev[k].packets) / interval);
-			prev[k] = cur;
-		}
-		printf("\n");
-		fflush(stdout);
+		snap_read(&e, &snaps[!cur]);
+		if (tty)
+			watch_frame(c, &e, &snaps[cur], &snaps[!cur], interval);
+		else
+			watch_line(&e, &snaps[cur], &snaps[!cur]);
+		cur = !cur;
 	}
 	me_edge_close(&e);
 	return EXIT_OK;
