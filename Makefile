@@ -47,7 +47,10 @@ BPFOUT := build/bpf
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wpointer-arith
 CFLAGS   ?= -O2 -g
-XCFLAGS  := $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -I$(BPFOUT) $(SANFLAGS) \
+# The version --version prints: the newest entry of debian/changelog.
+VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+XCFLAGS  := $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -DMAILEDGE_VERSION='"$(VERSION)"' \
+	-Icommon -I$(BPFOUT) $(SANFLAGS) \
 	-MMD -MP
 XLDFLAGS := $(LDFLAGS) $(SANFLAGS)
 LIBS_BPF := -lbpf -lelf -lz

@@ -18,11 +18,9 @@
 #include "listfmt.h"
 #include "lists.h"
 #include "log.h"
+#include "version.h"
 #include "run.h"
 
-#ifndef MAILEDGE_VERSION
-#define MAILEDGE_VERSION "0.1"
-#endif
 
 static const char usage[] =
 	"usage: mailedge-listsync [-c FILE] [--pin-dir DIR] [--state-dir DIR] [-v|-q] COMMAND\n"

@@ -25,6 +25,7 @@
 #include "material.h"
 #include "tls.h"
 #include "log.h"
+#include "version.h"
 #include "metrics.h"
 #include "pool.h"
 #include "worker.h"
@@ -35,6 +36,7 @@ static const char usage[] =
     "                      [--cert FILE --key FILE [--chain FILE]]\n"
     "                      [--hostname NAME] [--domain NAME]... [--user USER]\n"
     "                      [--workers N] [-v|-q] [--syslog]\n"
+    "       mailedge-proxy -V|--version\n"
     "\n"
     "An SMTP proxy for the front of a mail system: STARTTLS termination, command\n"
     "filtering, relay control, limits, and balancing over health-checked backend\n"
@@ -56,6 +58,7 @@ static const char usage[] =
     "  --workers N          event-loop threads (default: one per CPU)\n"
     "  --syslog             log to syslog (mail facility) instead of stderr\n"
     "  -v, -q               more, or less, logging\n"
+    "  -V, --version        print the version and exit\n"
     "\n"
     "Signals: SIGHUP reloads the configuration and every TLS file, read again as\n"
     "root by the keeper (running sessions keep theirs; new listen addresses need a\n"
@@ -272,6 +275,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	ev_signal hup, term, intr;
@@ -283,7 +287,8 @@ int main(int argc, char **argv)
 	long n;
 
 	log_init("mailedge-proxy", ME_LOG_INFO, 0);
-	while ((opt = getopt_long(argc, argv, "c:tvqh", opts, NULL)) != -1) {
+	opterr = 0; /* errors are ours, one line each */
+	while ((opt = getopt_long(argc, argv, "c:tvqhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			flags.config = optarg;
@@ -324,14 +329,18 @@ int main(int argc, char **argv)
 		case O_USER:
 			flags.user = optarg;
 			break;
-		case O_WORKERS:
-			n = strtol(optarg, NULL, 10);
-			if (n < 0 || n > 256) {
-				log_err("--workers: 0-256");
+		case O_WORKERS: {
+			char *end;
+
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || n < 0 || n > 256) {
+				log_err("--workers: '%.32s' is not a number from 0 to 256", optarg);
 				return 2;
 			}
 			flags.workers = (int)n;
 			break;
+		}
 		case O_HCONF:
 			px_config_help(stdout);
 			return 0;
@@ -347,8 +356,14 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case 'V':
+			printf("mailedge-proxy %s\n", MAILEDGE_VERSION);
+			return 0;
 		default:
-			log_err("unknown option or missing value (see --help)");
+			/* getopt leaves the offending word just before optind. */
+			log_err("unknown option, or a missing value, at '%.64s' (see "
+				"mailedge-proxy --help)",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
