@@ -2262,7 +2262,7 @@ Test(listsync_unit, metrics_format)
 	    "# HELP mailedge_listsync_last_run_timestamp_seconds Unix time at the end of the "
 	    "last run.\n"
 	    "# TYPE mailedge_listsync_last_run_timestamp_seconds gauge\n"
-	    "mailedge_listsync_last_run_timestamp_seconds 1790003600.250\n"
+	    "mailedge_listsync_last_run_timestamp_seconds 1790003600.25\n"
 	    "# HELP mailedge_listsync_last_run_success 1 if the last run applied every source "
 	    "(exit status 0), else 0.\n"
 	    "# TYPE mailedge_listsync_last_run_success gauge\n"
@@ -2270,7 +2270,7 @@ Test(listsync_unit, metrics_format)
 	    "# HELP mailedge_listsync_run_duration_seconds How long the last run took, in "
 	    "seconds.\n"
 	    "# TYPE mailedge_listsync_run_duration_seconds gauge\n"
-	    "mailedge_listsync_run_duration_seconds 2.500\n";
+	    "mailedge_listsync_run_duration_seconds 2.5\n";
 	struct ls_metrics m = { src, 2, 1790003600.25, 0, 2.5 };
 	char *got = metrics_text(&m);
 	int same = !strcmp(got, want);
