@@ -98,6 +98,30 @@ int cli_open(struct cli *c, struct me_edge *e, int lock)
 	return 0;
 }
 
+int cli_json_opts(struct cli *c, int argc, char **argv, const char *usage, int *json, int *done)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	int opt;
+
+	*json = c->json;
+	*done = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
+		if (opt == 'j') {
+			*json = 1;
+			continue;
+		}
+		if (opt != 'h')
+			return cli_bad_option(argv);
+		fputs(usage, stdout);
+		*done = 1;
+		return EXIT_OK;
+	}
+	return EXIT_OK;
+}
+
 int cli_u32(const char *s, unsigned long min, unsigned long max, __u32 *out)
 {
 	unsigned long v;

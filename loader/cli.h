@@ -17,6 +17,7 @@
 
 struct cli {
 	const char *pin_dir;
+	const char *state_dir; /* --state-dir; NULL: $MAILEDGE_STATE_DIR or the default */
 	int json;
 };
 
@@ -32,11 +33,20 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_set_verb(const char *verb);
 int cli_bad_option(char **argv);
 
+/* Options of a verb that takes only --json (-j) and --help: EXIT_OK with *json
+ * set (from the global --json too), *done set when --help was printed, or
+ * EXIT_FAIL after a one-line error. */
+int cli_json_opts(struct cli *c, int argc, char **argv, const char *usage, int *json, int *done);
+
 /* Parse an unsigned decimal within [min, max]; -1 if it is not one. */
 int cli_u32(const char *s, unsigned long min, unsigned long max, __u32 *out);
 
 /* Message for a BPF permission or capability failure. */
 const char *cli_perm_hint(void);
+
+/* Fresh maps (attach/init after a reboot): load the manual lists saved under
+ * the state directory, if any. Logs what it did; failures are warnings. */
+int list_restore_state(struct cli *c, struct me_edge *e);
 
 int cmd_attach(struct cli *c, int argc, char **argv);
 int cmd_detach(struct cli *c, int argc, char **argv);
@@ -46,8 +56,8 @@ int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_threshold(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_watch(struct cli *c, int argc, char **argv);
-
-/* Pinned XDP links live in the pin directory as link_<ifindex>. */
-int link_pin_path(char *buf, size_t len, const char *pin_dir, int ifindex);
+int cmd_metrics(struct cli *c, int argc, char **argv);
+int cmd_lookup(struct cli *c, int argc, char **argv);
+int cmd_unban(struct cli *c, int argc, char **argv);
 
 #endif

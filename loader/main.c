@@ -9,10 +9,8 @@
 
 #include "cli.h"
 #include "log.h"
+#include "version.h"
 
-#ifndef MAILEDGE_VERSION
-#define MAILEDGE_VERSION "0.1"
-#endif
 
 
 static const char usage[] =
@@ -30,13 +28,21 @@ static const char usage[] =
 	"  list flush black|white|all             empty them\n"
 	"  list import black|white FILE           add a file of addresses, all or none\n"
 	"  list purge                             remove expired temporary entries\n"
-	"  threshold set|show|off                 per-source new-connection limit\n"
+	"  list save|restore FILE                 the admin's lists to/from a file\n"
+	"  threshold set|show|off|bans            per-source new-connection limit\n"
+	"  lookup ADDR [--json]                   which entry judges ADDR, and why\n"
+	"  unban ADDR                             lift a threshold ban\n"
 	"  status [--json]                        interfaces, maps, counters\n"
 	"  watch [--interval S]                   packets per second, live\n"
+	"  metrics [--output FILE]                counters for Prometheus (textfile)\n"
 	"\n"
 	"Options:\n"
 	"  --pin-dir DIR   where the maps and links are pinned\n"
 	"                  (default $MAILEDGE_PIN_DIR or /sys/fs/bpf/mailedge)\n"
+	"  --state-dir DIR where the admin's lists are saved after every change and\n"
+	"                  restored from when the maps are created afresh (default\n"
+	"                  $MAILEDGE_STATE_DIR, else /var/lib/mailedge if it exists and\n"
+	"                  the pin directory is the default; else no saving)\n"
 	"  --json          JSON output for show and status\n"
 	"  -v, --verbose   more detail, including libbpf and verifier messages\n"
 	"  -q, --quiet     errors only\n"
@@ -55,12 +61,15 @@ static const struct verb verbs[] = {
 	{ "attach", cmd_attach },	{ "detach", cmd_detach }, { "init", cmd_init },
 	{ "destroy", cmd_destroy },	{ "list", cmd_list },	  { "threshold", cmd_threshold },
 	{ "status", cmd_status },	{ "watch", cmd_watch },
+	{ "metrics", cmd_metrics },
+	{ "lookup", cmd_lookup },	{ "unban", cmd_unban },
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -84,6 +93,9 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'p':
 			c.pin_dir = optarg;
+			break;
+		case 'S':
+			c.state_dir = optarg;
 			break;
 		case 'j':
 			c.json = 1;
@@ -112,6 +124,8 @@ int main(int argc, char **argv)
 	}
 	if (c.pin_dir[0] != '/' || strlen(c.pin_dir) >= 200)
 		return cli_fail("--pin-dir must be an absolute path under 200 characters");
+	if (c.state_dir && (c.state_dir[0] != '/' || strlen(c.state_dir) >= 4000))
+		return cli_fail("--state-dir must be an absolute path under 4000 characters");
 	if (!strcmp(argv[optind], "help")) {
 		fputs(usage, stdout);
 		return EXIT_OK;

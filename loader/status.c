@@ -328,23 +328,12 @@ static void print_json(struct cli *c, struct me_edge *e)
 
 int cmd_status(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
 	struct me_edge e;
-	int opt, json = c->json;
+	int json, done, rc;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-		if (opt == 'j') {
-			json = 1;
-			continue;
-		}
-		if (opt != 'h')
-			return cli_bad_option(argv);
-		fputs(status_usage, stdout);
-		return EXIT_OK;
-	}
+	rc = cli_json_opts(c, argc, argv, status_usage, &json, &done);
+	if (rc || done)
+		return rc;
 	if (optind != argc)
 		return cli_fail("status takes no arguments");
 	if (cli_open(c, &e, 0))

@@ -18,6 +18,7 @@
 #include "lists.h"
 #include "log.h"
 #include "threshold_view.h"
+#include "verdict.h"
 
 static const char threshold_usage[] =
 	"usage: mailedge-loader threshold set [--rate N] [--burst N] [--ports P,P,...]\n"
@@ -25,6 +26,8 @@ static const char threshold_usage[] =
 	"                                     [--v6-prefix N]\n"
 	"       mailedge-loader threshold show [--json]\n"
 	"       mailedge-loader threshold off\n"
+	"       mailedge-loader threshold bans [--json]\n"
+	"       mailedge-loader threshold unban ADDR   (or: mailedge-loader unban ADDR)\n"
 	"\n"
 	"Limit new TCP connections (SYN without ACK) to the protected ports, per\n"
 	"source, at the driver. A source may open --burst connections at once and\n"
@@ -38,9 +41,16 @@ static const char threshold_usage[] =
 	"  --ban SECONDS   ban sources over the limit (0 = no ban, the default)\n"
 	"  --v4-prefix N   count IPv4 sources per /N (8-32, default 32)\n"
 	"  --v6-prefix N   count IPv6 sources per /N (32-128, default 64: one host\n"
-	"                  usually owns a /64 and could rotate through it)\n";
+	"                  usually owns a /64 and could rotate through it)\n"
+	"\n"
+	"'bans' lists the sources banned now: the prefix the source is counted\n"
+	"under (--v4-prefix/--v6-prefix), the seconds left and when the ban ends\n"
+	"(UTC), soonest first. 'unban ADDR' lifts the ban on the prefix that ADDR\n"
+	"is counted under and forgets its connection count, so its next SYN is the\n"
+	"first of a fresh burst; it fails if ADDR is not banned. 'off' lifts every\n"
+	"ban.\n";
 
-enum { OPT_RATE = 256, OPT_BURST, OPT_PORTS, OPT_BAN, OPT_V4, OPT_V6, OPT_JSON };
+enum { OPT_RATE = 256, OPT_BURST, OPT_PORTS, OPT_BAN, OPT_V4, OPT_V6 };
 
 static int parse_ports(const char *s, struct me_ports *p)
 {
@@ -170,23 +180,12 @@ out:
 
 static int thr_show(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, OPT_JSON },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
 	struct me_edge e;
-	int opt, json = c->json;
+	int json, done, rc;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == OPT_JSON) {
-			json = 1;
-			continue;
-		}
-		if (opt != 'h')
-			return cli_bad_option(argv);
-		fputs(threshold_usage, stdout);
-		return EXIT_OK;
-	}
+	rc = cli_json_opts(c, argc, argv, threshold_usage, &json, &done);
+	if (rc || done)
+		return rc;
 	if (optind != argc)
 		return cli_fail("threshold show takes no arguments");
 	if (cli_open(c, &e, 0))
@@ -240,6 +239,98 @@ out:
 	return rc;
 }
 
+static int thr_bans(struct cli *c, int argc, char **argv)
+{
+	struct me_edge e;
+	int json, done, rc;
+
+	rc = cli_json_opts(c, argc, argv, threshold_usage, &json, &done);
+	if (rc || done)
+		return rc;
+	if (optind != argc)
+		return cli_fail("threshold bans takes no arguments");
+	if (cli_open(c, &e, 0))
+		return EXIT_FAIL;
+	if (json) {
+		json_object *o = threshold_bans_json(&e);
+
+		if (!o)
+			rc = cli_fail("cannot read the bans: %s", strerror(errno));
+		else
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		int n = threshold_print_bans(&e, stdout);
+
+		if (n < 0)
+			rc = cli_fail("cannot read the bans: %s", strerror(-n));
+	}
+	me_edge_close(&e);
+	return rc;
+}
+
+/* "unban ADDR" and "threshold unban ADDR". */
+static int thr_unban(struct cli *c, int argc, char **argv)
+{
+	char text[ME_PREFIX_STRLEN + 4];
+	struct me_prefix p;
+	struct me_config cfg;
+	struct me_src_key k;
+	struct me_edge e;
+	unsigned int plen;
+	__u64 until;
+	__u32 zero = 0;
+	int rc;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(threshold_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc != 2)
+		return cli_fail("unban takes one address (see 'mailedge-loader threshold --help')");
+	rc = me_prefix_parse(argv[1], &p, 0);
+	if (rc)
+		return cli_fail("unban: '%.64s' is not an address: %s", argv[1],
+				me_addr_strerror(rc));
+	if (cli_open(c, &e, 1))
+		return EXIT_FAIL;
+	rc = EXIT_OK;
+	if (bpf_map_lookup_elem(e.fd[ME_M_CONFIG], &zero, &cfg)) {
+		rc = cli_fail("cannot read the configuration: %s", strerror(errno));
+		goto out;
+	}
+	/* A prefix names the counted prefix its address falls in, as listed. */
+	p.len = me_prefix_maxlen(p.family);
+	me_verdict_src_key(&p, &cfg, &k, &plen);
+	p.len = plen;
+	me_prefix_mask(&p);
+	me_prefix_format(&p, text, sizeof(text));
+	if (me_prefix_is_host(&p)) /* name the counted prefix, as "threshold bans" does */
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "/%u", p.len);
+	if (bpf_map_lookup_elem(e.fd[ME_M_BANS], &k, &until) || until <= me_boot_ns()) {
+		rc = cli_fail("unban: %.64s is not banned (counted as %s; see 'mailedge-loader "
+			      "threshold bans')",
+			      argv[1], text);
+		goto out;
+	}
+	if (bpf_map_delete_elem(e.fd[ME_M_BANS], &k) && errno != ENOENT) {
+		rc = cli_fail("unban: cannot delete the ban on %s: %s", text, strerror(errno));
+		goto out;
+	}
+	/* Its count too: a source still over the rate would be banned again by
+	 * its next SYN. */
+	bpf_map_delete_elem(e.fd[ME_M_RATES], &k);
+	printf("ban on %s lifted\n", text);
+out:
+	me_edge_close(&e);
+	return rc;
+}
+
+int cmd_unban(struct cli *c, int argc, char **argv)
+{
+	return thr_unban(c, argc, argv);
+}
+
 int cmd_threshold(struct cli *c, int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -252,5 +343,9 @@ int cmd_threshold(struct cli *c, int argc, char **argv)
 		return thr_show(c, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "off"))
 		return thr_off(c, argc - 1);
-	return cli_fail("unknown threshold verb '%s': use set, show or off", argv[1]);
+	if (!strcmp(argv[1], "bans"))
+		return thr_bans(c, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "unban"))
+		return thr_unban(c, argc - 1, argv + 1);
+	return cli_fail("unknown threshold verb '%s': use set, show, off, bans or unban", argv[1]);
 }

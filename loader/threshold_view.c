@@ -2,7 +2,9 @@
 /*
  * threshold_view.c - print the threshold's settings and live state.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
@@ -54,17 +56,9 @@ static int ban_cb(void *ctx, const void *key, const void *val)
 	return 0;
 }
 
-static __u64 boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 void threshold_read_state(struct me_edge *e, struct thr_state *s)
 {
-	struct ban_count b = { .now = boot_ns() };
+	struct ban_count b = { .now = me_boot_ns() };
 
 	memset(s, 0, sizeof(*s));
 	me_map_count(e->fd[ME_M_RATES], &s->tracked);
@@ -104,9 +98,8 @@ void threshold_print_state(struct me_edge *e, FILE *f)
 	fprintf(f,
 		"sources tracked: %llu of %u (%llu added, %llu evicted by newer sources)\n"
 		"sources banned:  %llu of %u\n",
-		(unsigned long long)s.tracked, e->sizes.rate_entries,
-		(unsigned long long)s.inserts, (unsigned long long)s.evicted,
-		(unsigned long long)s.banned, e->sizes.ban_entries);
+		(unsigned long long)s.tracked, e->sizes.rate_entries, (unsigned long long)s.inserts,
+		(unsigned long long)s.evicted, (unsigned long long)s.banned, e->sizes.ban_entries);
 }
 
 json_object *threshold_json(struct me_edge *e)
@@ -136,5 +129,200 @@ json_object *threshold_json(struct me_edge *e)
 	json_object_object_add(o, "sources_evicted", json_object_new_int64((int64_t)s.evicted));
 	json_object_object_add(o, "sources_banned", json_object_new_int64((int64_t)s.banned));
 	json_object_object_add(o, "bans_capacity", json_object_new_int64(e->sizes.ban_entries));
+	return o;
+}
+
+void threshold_iso_time(__u64 at_ns, __u64 now_ns, char *buf, size_t len)
+{
+	/* Boot time and wall time move together, short of a clock step. */
+	time_t at =
+	    time(NULL) + (time_t)((__s64)(at_ns / 1000000000ull) - (__s64)(now_ns / 1000000000ull));
+	struct tm tm;
+
+	if (!gmtime_r(&at, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+}
+
+/* Seconds left, rounded up: a ban with 0.4 s left is still a ban. */
+static __u64 secs_left(__u64 until, __u64 now)
+{
+	return until > now ? (until - now + 999999999ull) / 1000000000ull : 0;
+}
+
+static void ban_prefix(const struct me_src_key *k, const struct me_config *cfg, char *buf,
+		       size_t len)
+{
+	struct me_prefix p;
+
+	me_verdict_key_prefix(k, cfg, &p);
+	me_prefix_format(&p, buf, len);
+	/* A /32 or /128 prints bare; the counted prefix is what was banned. */
+	if (me_prefix_is_host(&p))
+		snprintf(buf + strlen(buf), len - strlen(buf), "/%u", p.len);
+}
+
+/* Why a live ban does not decide this source's verdict, or NULL if it does. */
+static const char *ban_moot(const struct me_vresult *r)
+{
+	if (!r->cfg.thr_ban_secs)
+		return "bans are off (threshold set --ban)";
+	if (r->reason == ME_R_WHITE_HOST || r->reason == ME_R_WHITE_NET)
+		return "whitelisted sources are never banned";
+	if (r->reason != ME_R_BANNED)
+		return "a list entry decides first";
+	return NULL;
+}
+
+void threshold_ban_text(const struct me_vresult *r, char *buf, size_t len)
+{
+	__u64 now = me_boot_ns();
+	char pfx[ME_PREFIX_STRLEN + 4], at[32];
+	const char *moot;
+
+	if (!r->ban_live) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	ban_prefix(&r->key, &r->cfg, pfx, sizeof(pfx));
+	threshold_iso_time(r->ban_until_ns, now, at, sizeof(at));
+	moot = ban_moot(r);
+	snprintf(buf, len, "%s banned by the threshold until %s (%llu s left)%s%s", pfx, at,
+		 (unsigned long long)secs_left(r->ban_until_ns, now), moot ? "; not applied: " : "",
+		 moot ? moot : "");
+}
+
+static json_object *ban_obj(const struct me_src_key *k, const struct me_config *cfg, __u64 until,
+			    __u64 now)
+{
+	json_object *o = json_object_new_object();
+	char pfx[ME_PREFIX_STRLEN + 4], at[32];
+
+	ban_prefix(k, cfg, pfx, sizeof(pfx));
+	threshold_iso_time(until, now, at, sizeof(at));
+	json_object_object_add(o, "prefix", json_object_new_string(pfx));
+	json_object_object_add(o, "until", json_object_new_string(at));
+	json_object_object_add(o, "seconds_left",
+			       json_object_new_int64((int64_t)secs_left(until, now)));
+	return o;
+}
+
+json_object *threshold_ban_json(const struct me_vresult *r)
+{
+	json_object *o;
+	const char *moot;
+
+	if (!r->ban_live)
+		return NULL;
+	o = ban_obj(&r->key, &r->cfg, r->ban_until_ns, me_boot_ns());
+	moot = ban_moot(r);
+	json_object_object_add(o, "applied", json_object_new_boolean(!moot));
+	json_object_object_add(o, "not_applied_because",
+			       moot ? json_object_new_string(moot) : NULL);
+	return o;
+}
+
+struct ban_rec {
+	struct me_src_key k;
+	__u64 until;
+};
+
+struct ban_list {
+	struct ban_rec *v;
+	size_t n, cap;
+	__u64 now;
+};
+
+static int ban_collect(void *ctx, const void *key, const void *val)
+{
+	struct ban_list *b = ctx;
+	struct ban_rec r;
+
+	memcpy(&r.k, key, sizeof(r.k));
+	memcpy(&r.until, val, sizeof(r.until));
+	if (r.until <= b->now) /* ended: the kernel ignores it, LRU will recycle it */
+		return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct ban_rec *v = realloc(b->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = r;
+	return 0;
+}
+
+/* Soonest end first: what an admin watching an attack wants to see. */
+static int ban_cmp(const void *a, const void *b)
+{
+	const struct ban_rec *x = a, *y = b;
+
+	return x->until < y->until ? -1 : x->until > y->until;
+}
+
+static int bans_read(struct me_edge *e, struct ban_list *b, struct me_config *cfg)
+{
+	__u32 zero = 0;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, cfg))
+		return -errno;
+	b->now = me_boot_ns();
+	rc = me_map_walk(e->fd[ME_M_BANS], ban_collect, b);
+	if (rc < 0) {
+		free(b->v);
+		return rc;
+	}
+	if (b->n > 1)
+		qsort(b->v, b->n, sizeof(*b->v), ban_cmp);
+	return 0;
+}
+
+int threshold_print_bans(struct me_edge *e, FILE *f)
+{
+	char pfx[ME_PREFIX_STRLEN + 4], at[32];
+	struct me_config cfg;
+	struct ban_list b;
+	size_t i;
+	int rc = bans_read(e, &b, &cfg);
+
+	if (rc)
+		return rc;
+	if (!cfg.thr_ban_secs)
+		fprintf(f, "bans are off (threshold set --ban SECONDS turns them on)%s\n",
+			b.n ? "; the bans below are not applied" : "");
+	if (!b.n)
+		fprintf(f, "no sources banned\n");
+	else
+		fprintf(f, "%-44s %8s  %s\n", "SOURCE (counted prefix)", "LEFT", "UNTIL");
+	for (i = 0; i < b.n; i++) {
+		ban_prefix(&b.v[i].k, &cfg, pfx, sizeof(pfx));
+		threshold_iso_time(b.v[i].until, b.now, at, sizeof(at));
+		fprintf(f, "%-44s %7llus  %s\n", pfx,
+			(unsigned long long)secs_left(b.v[i].until, b.now), at);
+	}
+	free(b.v);
+	return (int)b.n;
+}
+
+json_object *threshold_bans_json(struct me_edge *e)
+{
+	json_object *o, *a;
+	struct me_config cfg;
+	struct ban_list b;
+	size_t i;
+
+	if (bans_read(e, &b, &cfg))
+		return NULL;
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (i = 0; i < b.n; i++)
+		json_object_array_add(a, ban_obj(&b.v[i].k, &cfg, b.v[i].until, b.now));
+	json_object_object_add(o, "bans_enforced", json_object_new_boolean(cfg.thr_ban_secs != 0));
+	json_object_object_add(o, "bans", a);
+	free(b.v);
 	return o;
 }

@@ -8,7 +8,8 @@
  * below, next to what the fixture lists it as, so a row reads as "this kind of
  * frame from this kind of source".
  *
- * Included by test_bpf_table.c only.
+ * Included by test_bpf_table.c (the kernel's verdicts), lib/bpffix.c (the
+ * fixture), and test_loader_ops.c (the same rows judged by common/verdict.c).
  */
 #ifndef ME_TEST_BPF_TABLE_ROWS_H
 #define ME_TEST_BPF_TABLE_ROWS_H

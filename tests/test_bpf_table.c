@@ -2,11 +2,12 @@
 /*
  * test_bpf_table.c - the XDP program under BPF_PROG_RUN, as a table of rows.
  *
- * The fixture (setup_lists) loads the edge program once per test process with
- * private maps (no pin directory, small capacities), writes the default config
- * (threshold off, ports 25/465/587) and fills the lists from fixture_entries[]
- * in bpf_table_rows.h: manual entries go into the admin's maps, list-sync
- * entries into inner maps created here and put into the sync_* outer maps at
+ * The fixture (setup_lists, in lib/bpffix.c, which test_loader_ops.c shares)
+ * loads the edge program once per test process with private maps (no pin
+ * directory, small capacities), writes the default config (threshold off, ports
+ * 25/465/587) and fills the lists from fixture_entries[] in bpf_table_rows.h:
+ * manual entries go into the admin's maps, list-sync entries into inner maps
+ * created for the purpose and put into the sync_* outer maps at
  * ME_SYNC_SLOT(gen, list). Generation 0 has all four inner maps per family;
  * generation 1 only the black ones, so its white slots are empty (as before a
  * first sync). setup_empty loads the same program with no list entries.
@@ -49,142 +50,30 @@
 #include "counters.h"
 #include "edge_load.h"
 #include "lists.h"
+#include "lib/bpffix.h"
 #include "lib/pkt.h"
 #include "bpf_table_rows.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- fixture ---- */
+/* ---- fixture (lib/bpffix.c) ---- */
 
 static struct me_prog prog;
 static struct me_edge edge;
 
-/* Small maps: the default host capacities would allocate hundreds of MB of
- * hash buckets in every test process. */
-static const struct me_sizes small_sizes = {
-	.hosts = 1024,
-	.white_hosts = 1024,
-	.subnets = 1024,
-	.rate_entries = 1024,
-	.ban_entries = 1024,
-};
-
-static void load_program(void)
-{
-	char why[256] = "";
-	int created = 0, rc;
-
-	rc = me_prog_load(&prog, NULL, &small_sizes, &edge, &created, why, sizeof(why));
-	cr_assert_eq(rc, 0, "loading the XDP program: %s", why);
-	cr_assert_eq(me_edge_defaults(&edge), 0, "writing the default config: %s", strerror(errno));
-}
-
-static __u32 entry_expires(enum entry_expiry x)
-{
-	if (x == EXPIRED)
-		return me_boot_seconds() - 1;
-	if (x == IN_AN_HOUR)
-		return me_boot_seconds() + 3600;
-	return 0;
-}
-
-/* Inner maps of the list-sync slots, created on first use:
- * [family v4/v6][host/net][generation][list]. */
-static int sync_inner[2][2][2][2];
-
-static int sync_inner_fd(int v6, int is_net, int gen, int list)
-{
-	int *fd = &sync_inner[v6][is_net][gen][list];
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	__u32 key_size;
-
-	if (*fd >= 0)
-		return *fd;
-	if (is_net)
-		key_size = v6 ? sizeof(struct me_lpm6) : sizeof(struct me_lpm4);
-	else
-		key_size = v6 ? sizeof(struct me_addr6) : sizeof(__u32);
-	*fd = bpf_map_create(is_net ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH, "me_test_sync",
-			     key_size, is_net ? sizeof(struct me_net_entry) : sizeof(struct me_entry),
-			     64, &o);
-	cr_assert_geq(*fd, 0, "creating a list-sync inner map: %s", strerror(errno));
-	return *fd;
-}
-
-static void add_entry(const struct fixture_entry *fe)
-{
-	unsigned char key[ME_KEY_MAX], value[ME_VALUE_MAX];
-	struct me_prefix p;
-	struct me_entry val = {
-		.action = fe->action,
-		.src = fe->src,
-		.group = fe->group,
-		.expires = entry_expires(fe->expiry),
-	};
-	int is_net, fd;
-
-	cr_assert_eq(me_prefix_parse(fe->prefix, &p, 0), 0, "fixture prefix %s", fe->prefix);
-	is_net = me_prefix_key(&p, key);
-	if (fe->map == IN_MANUAL)
-		fd = edge.fd[me_manual_map(fe->list, p.family, is_net)];
-	else
-		fd = sync_inner_fd(p.family == AF_INET6, is_net, fe->map == IN_SYNC_GEN1, fe->list);
-	me_prefix_value(&p, &val, value);
-	cr_assert_eq(bpf_map_update_elem(fd, key, value, BPF_NOEXIST), 0, "fixture entry %s: %s",
-		     fe->prefix, strerror(errno));
-}
-
-/* Put every inner map that was created into its outer map, and let go of it. */
-static void install_sync_maps(void)
-{
-	int v6, net, gen, list;
-
-	for (v6 = 0; v6 < 2; v6++)
-		for (net = 0; net < 2; net++)
-			for (gen = 0; gen < 2; gen++)
-				for (list = 0; list < 2; list++) {
-					int *fd = &sync_inner[v6][net][gen][list];
-					int outer =
-					    edge.fd[me_sync_map(v6 ? AF_INET6 : AF_INET, net)];
-					__u32 slot = ME_SYNC_SLOT((__u32)gen, (__u32)list);
-
-					if (*fd < 0)
-						continue;
-					cr_assert_eq(bpf_map_update_elem(outer, &slot, fd, BPF_ANY),
-						     0, "installing a sync inner map: %s",
-						     strerror(errno));
-					close(*fd);
-					*fd = -1;
-				}
-}
-
 static void setup_lists(void)
 {
-	size_t i;
-	int v6, net, list;
-
-	memset(sync_inner, -1, sizeof(sync_inner));
-	load_program();
-	/* Generation 0 has all its slots filled; generation 1 only what entries need. */
-	for (v6 = 0; v6 < 2; v6++)
-		for (net = 0; net < 2; net++)
-			for (list = 0; list < 2; list++)
-				sync_inner_fd(v6, net, 0, list);
-	for (i = 0; i < ARRAY_LEN(fixture_entries); i++)
-		add_entry(&fixture_entries[i]);
-	install_sync_maps();
+	bpffix_load_lists(&prog, &edge);
 }
 
 static void setup_empty(void)
 {
-	load_program();
+	bpffix_load(&prog, &edge);
 }
 
 static void teardown(void)
 {
-	me_edge_close(&edge);
-	if (prog.skel)
-		me_prog_close(&prog);
+	bpffix_close(&prog, &edge);
 }
 
 /* ---- config ---- */
@@ -294,33 +183,6 @@ static void moved_reason(const struct snap *a, const struct snap *b, char *buf, 
 
 /* ---- frames ---- */
 
-static void frame_spec(const struct frame *f, struct pkt_spec *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->family = f->family;
-	s->ethertype = f->ethertype;
-	s->src = f->src;
-	if (f->dst[0])
-		s->dst = f->dst;
-	else
-		s->dst = f->family == AF_INET6 ? GW6 : GW4;
-	s->l4 = f->l4;
-	s->sport = f->sport ? f->sport : 40001;
-	s->dport = f->dport ? f->dport : 25;
-	s->tcp_flags = f->flags;
-	s->seq = f->seq;
-	s->ack = f->flags & TF_ACK ? 0x01000000 : 0;
-	s->tcp_opts_len = f->tcp_opts;
-	s->payload_len = f->payload;
-	s->ip_opts_len = f->ip_opts;
-	s->vlans = f->vlans;
-	memcpy(s->vlan_proto, f->vlan_proto, sizeof(s->vlan_proto));
-	s->frag_offset = f->frag_offset;
-	s->more_frags = f->more_frags;
-	s->v6_frag_hdr = f->v6_frag;
-	s->v6_ext_hdrs = f->v6_ext;
-}
-
 static __u16 get16(const __u8 *p)
 {
 	return (__u16)(p[0] << 8 | p[1]);
@@ -344,7 +206,7 @@ static size_t frame_build(const char *desc, const struct frame *f, __u8 *buf, si
 	size_t len, l3, l4;
 	__u8 *ip;
 
-	frame_spec(f, &s);
+	bpffix_frame_spec(f, &s);
 	len = pkt_build(&s, buf, cap);
 	cr_assert_gt(len, 0, "row '%s': the frame builder refused the frame", desc);
 	l3 = pkt_l3_off(&s);
@@ -590,7 +452,7 @@ static int check_row(const struct row *r)
 		return 0;
 
 	if (act == XDP_TX) {
-		frame_spec(&r->f, &s);
+		bpffix_frame_spec(&r->f, &s);
 		return check_reset_reply(r->desc, &s, in, out, out_len);
 	}
 	return row_ok(out_len == len && !memcmp(in, out, len),
@@ -598,23 +460,6 @@ static int check_row(const struct row *r)
 }
 
 /* ---- the tables ---- */
-
-struct table {
-	const char *name;
-	const struct row *rows;
-	size_t n;
-};
-
-static const struct table tables[] = {
-	{ "rows_basic", rows_basic, ARRAY_LEN(rows_basic) },
-	{ "rows_lists", rows_lists, ARRAY_LEN(rows_lists) },
-	{ "rows_sync", rows_sync, ARRAY_LEN(rows_sync) },
-	{ "rows_vlan", rows_vlan, ARRAY_LEN(rows_vlan) },
-	{ "rows_frag", rows_frag, ARRAY_LEN(rows_frag) },
-	{ "rows_truncated", rows_truncated, ARRAY_LEN(rows_truncated) },
-	{ "rows_inconsistent", rows_inconsistent, ARRAY_LEN(rows_inconsistent) },
-	{ "rows_reset", rows_reset, ARRAY_LEN(rows_reset) },
-};
 
 /* Each row against the fixture; every failing row is reported. Rows do not
  * depend on each other: each sets its sync generation and checks deltas. */
@@ -660,9 +505,9 @@ Test(bpf_table, all_rows_counters_add_up, .init = setup_lists, .fini = teardown)
 	int rc;
 
 	snap_take(&a);
-	for (t = 0; t < ARRAY_LEN(tables); t++)
-		for (i = 0; i < tables[t].n; i++) {
-			const struct row *r = &tables[t].rows[i];
+	for (t = 0; t < bpffix_ntables; t++)
+		for (i = 0; i < bpffix_tables[t].n; i++) {
+			const struct row *r = &bpffix_tables[t].rows[i];
 
 			if (r->refused)
 				continue;
@@ -673,7 +518,8 @@ Test(bpf_table, all_rows_counters_add_up, .init = setup_lists, .fini = teardown)
 			cr_assert_eq(rc, 0, "row '%s': BPF_PROG_RUN failed: %s", r->desc,
 				     strerror(-rc));
 			row_ok(act == r->want.act, "%s, row '%s' (in sequence): got %s, want %s",
-			       tables[t].name, r->desc, act_name(act), act_name(r->want.act));
+			       bpffix_tables[t].name, r->desc, act_name(act),
+			       act_name(r->want.act));
 			runs++;
 			bytes += len;
 			hits += r->want.hit != NO_HIT;

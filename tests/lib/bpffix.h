@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bpffix.h - the BPF table's fixture: the edge program loaded on private, small
+ * maps, with the list entries of fixture_entries[] (bpf_table_rows.h) in them.
+ *
+ * test_bpf_table.c runs its frames through this program, and test_loader_ops.c
+ * holds common/verdict.c to the same maps; one fixture keeps the two judging the
+ * very same lists. Each function fails the calling test on any error.
+ */
+#ifndef ME_TEST_BPFFIX_H
+#define ME_TEST_BPFFIX_H
+
+#include <stddef.h>
+
+#include "edge_load.h"
+#include "pkt.h"
+
+struct frame;
+struct row;
+
+/* Every table of rows in bpf_table_rows.h, by name, for the tests that run
+ * them all. */
+struct bpffix_table {
+	const char *name;
+	const struct row *rows;
+	size_t n;
+};
+
+extern const struct bpffix_table bpffix_tables[];
+extern const size_t bpffix_ntables;
+
+/* Load the edge program with private maps (no pin directory, small
+ * capacities) and write the default config (threshold off, ports 25/465/587). */
+void bpffix_load(struct me_prog *prog, struct me_edge *edge);
+
+/* bpffix_load, then the lists of fixture_entries[]: manual entries go into
+ * the admin's maps, list-sync entries into inner maps put into the sync_*
+ * outer maps at ME_SYNC_SLOT(gen, list). Generation 0 has all four inner maps
+ * per family; generation 1 only those its entries need, so its white slots are
+ * empty (as before a first sync). */
+void bpffix_load_lists(struct me_prog *prog, struct me_edge *edge);
+
+/* Close what bpffix_load opened; safe when it failed half-way or never ran. */
+void bpffix_close(struct me_prog *prog, struct me_edge *edge);
+
+/* The pkt_spec for a row's frame; zero fields become the defaults: TCP to the
+ * gateway (GW4/GW6), port 40001 -> 25. */
+void bpffix_frame_spec(const struct frame *f, struct pkt_spec *s);
+
+#endif /* ME_TEST_BPFFIX_H */
