@@ -212,6 +212,10 @@ static int load(struct cli *c, const struct me_sizes *sizes, struct me_prog *pro
 		me_prog_close(prog);
 		return cli_fail("cannot write the default configuration: %s", strerror(-rc));
 	}
+	/* Fresh maps, as after a reboot: bring back the admin's lists. A file that
+	 * cannot be restored is a warning; filtering without them beats none. */
+	if (created)
+		list_restore_state(c, e);
 	return EXIT_OK;
 }
 

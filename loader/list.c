@@ -13,22 +13,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "cli.h"
 #include "lists.h"
 #include "listfile.h"
+#include "listline.h"
+#include "list_io.h"
 #include "log.h"
 
 static const char list_usage[] =
 	"usage: mailedge-loader list add    black|white ADDR[/LEN]... [--action ACTION]\n"
-	"                                   [--expires SECONDS]\n"
+	"                                   [--expires SECONDS] [--force]\n"
 	"       mailedge-loader list del    black|white ADDR[/LEN]...\n"
-	"       mailedge-loader list show   [black|white] [--synced] [--json]\n"
+	"       mailedge-loader list show   [black|white] [--synced] [--source NAME]\n"
+	"                                   [--match ADDR[/LEN]] [--json]\n"
 	"       mailedge-loader list flush  black|white|all\n"
 	"       mailedge-loader list import black|white FILE [--action ACTION]\n"
-	"                                   [--expires SECONDS]\n"
+	"                                   [--expires SECONDS] [--force]\n"
 	"       mailedge-loader list purge\n"
+	"       mailedge-loader list save   FILE\n"
+	"       mailedge-loader list restore FILE [--force]\n"
 	"\n"
 	"Edit the admin's black and white lists. A whitelisted source always passes;\n"
 	"a blacklisted one gets its entry's action:\n"
@@ -41,11 +47,32 @@ static const char list_usage[] =
 	"\n"
 	"  --expires SECONDS  make the entry temporary; expired entries stop matching\n"
 	"                     at once and 'list purge' removes them\n"
+	"  --force            add, import or restore a drop or reset entry even though\n"
+	"                     it covers the client address of your SSH session\n"
+	"                     (SSH_CONNECTION) or an address or connected subnet of this\n"
+	"                     gateway's interfaces, which is refused without it\n"
 	"  --synced           with show: include the entries loaded by list sync\n"
+	"  --source NAME      with show: only entries of that source: manual, threshold,\n"
+	"                     proxy, or a list-sync source's name\n"
+	"  --match ADDR[/LEN] with show: only entries containing ADDR, or overlapping\n"
+	"                     the prefix\n"
 	"  --json             with show: one JSON array\n"
 	"\n"
 	"import reads one address or CIDR a line ('#' and ';' start comments; '-' is\n"
-	"standard input) and adds all of them or, if any line is bad, none.\n"
+	"standard input) and adds all of them or, if any line is bad, none. A line may\n"
+	"also name its list and carry options, as 'list show' and 'list save' print:\n"
+	"  [black|white] ADDR[/LEN] [action=ACTION] [expires=never|YYYY-MM-DDTHH:MM:SSZ]\n"
+	"                [source=NAME]\n"
+	"expires= is UTC wall-clock time; entries already expired are skipped. A line's\n"
+	"options win over --action and --expires; source= is informational.\n"
+	"\n"
+	"save writes the admin's entries of both lists (expired ones left out) to FILE\n"
+	"('-' for standard output), replacing it atomically. restore makes the lists\n"
+	"exactly FILE's content, all or nothing; every line must name its list.\n"
+	"After every change, the lists are saved to STATE_DIR/manual.lists (see\n"
+	"mailedge-loader --help, --state-dir), and attach or init that create the maps\n"
+	"afresh, as after a reboot, restore them from there. A failed save is a\n"
+	"warning: the change itself stands.\n"
 	"A /32 or /128 goes to the host map, anything shorter to the subnet map;\n"
 	"host bits after the prefix length are an error.\n";
 
@@ -54,9 +81,13 @@ struct list_opts {
 	int have_action;
 	int synced;
 	int json;
+	int force;
+	const char *source;
+	int have_match;
+	struct me_prefix match;
 };
 
-enum { OPT_ACTION = 256, OPT_EXPIRES, OPT_SYNCED, OPT_JSON };
+enum { OPT_ACTION = 256, OPT_EXPIRES, OPT_SYNCED, OPT_JSON, OPT_FORCE, OPT_SOURCE, OPT_MATCH };
 
 static int parse_opts(int argc, char **argv, struct list_opts *o, int *help)
 {
@@ -65,6 +96,9 @@ static int parse_opts(int argc, char **argv, struct list_opts *o, int *help)
 		{ "expires", required_argument, NULL, OPT_EXPIRES },
 		{ "synced", no_argument, NULL, OPT_SYNCED },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "match", required_argument, NULL, OPT_MATCH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -95,6 +129,18 @@ static int parse_opts(int argc, char **argv, struct list_opts *o, int *help)
 			break;
 		case OPT_JSON:
 			o->json = 1;
+			break;
+		case OPT_FORCE:
+			o->force = 1;
+			break;
+		case OPT_SOURCE:
+			o->source = optarg;
+			break;
+		case OPT_MATCH:
+			if (me_prefix_parse(optarg, &o->match, ME_PFX_CLEAR_HOST))
+				return cli_fail("--match: '%s' is not an address or prefix",
+						optarg);
+			o->have_match = 1;
 			break;
 		case 'h':
 			fputs(list_usage, stdout);
@@ -173,6 +219,20 @@ static int build_recs(int list, char **addrs, int n, const struct list_opts *o,
 	return EXIT_OK;
 }
 
+/* The lock-out guard (guard.c), unless --force or MAILEDGE_LIST_FORCE=1 (for
+ * provisioning scripts that add known entries). */
+static int guard(const struct list_opts *o, const struct me_rec *recs, size_t n)
+{
+	const char *env = getenv("MAILEDGE_LIST_FORCE");
+	char why[512];
+
+	if (o->force || (env && !strcmp(env, "1")))
+		return EXIT_OK;
+	if (guard_check(recs, n, why, sizeof(why)))
+		return cli_fail("%s; nothing was changed", why);
+	return EXIT_OK;
+}
+
 static int list_add(struct cli *c, int list, char **addrs, int n, struct list_opts *o)
 {
 	enum me_map_id full = ME_M_COUNT;
@@ -185,6 +245,10 @@ static int list_add(struct cli *c, int list, char **addrs, int n, struct list_op
 	default_action(o, list);
 	if (build_recs(list, addrs, n, o, &recs))
 		return EXIT_FAIL;
+	if (guard(o, recs, (size_t)n)) {
+		free(recs);
+		return EXIT_FAIL;
+	}
 	if (cli_open(c, &e, 1)) {
 		free(recs);
 		return EXIT_FAIL;
@@ -194,9 +258,11 @@ static int list_add(struct cli *c, int list, char **addrs, int n, struct list_op
 		rc = full_msg(&e, full);
 	else if (rc)
 		rc = write_fail(rc, "add");
-	else
+	else {
 		printf("added %d entr%s to the %s list\n", n, n == 1 ? "y" : "ies",
 		       me_list_name(list));
+		list_autosave(c, &e);
+	}
 	me_edge_close(&e);
 	free(recs);
 	return rc;
@@ -225,9 +291,11 @@ static int list_del(struct cli *c, int list, char **addrs, int n)
 			      me_list_name(list));
 	else if (rc)
 		rc = write_fail(rc, "delete");
-	else
+	else {
 		printf("deleted %d entr%s from the %s list\n", n, n == 1 ? "y" : "ies",
 		       me_list_name(list));
+		list_autosave(c, &e);
+	}
 	me_edge_close(&e);
 	free(recs);
 	return rc;
@@ -245,14 +313,29 @@ struct show_ctx {
 	struct shown *v;
 	size_t n, cap;
 	const struct me_edge *e;
+	const struct list_opts *o;
 	char src[256][32];
 	unsigned char have_src[256];
 };
+
+static const char *src_name(struct show_ctx *s, __u8 src);
+
+/* --match: r contains the address, or overlaps the prefix. */
+static int matches(const struct me_rec *r, const struct me_prefix *m)
+{
+	return r->pfx.family == m->family &&
+	       (me_prefix_contains(&r->pfx, m) || me_prefix_contains(m, &r->pfx));
+}
 
 static int show_collect(void *ctx, const struct me_rec *r, int synced)
 {
 	struct show_ctx *s = ctx;
 	struct shown *grown;
+
+	if (s->o->have_match && !matches(r, &s->o->match))
+		return 0;
+	if (s->o->source && strcmp(src_name(s, r->val.src), s->o->source))
+		return 0;
 
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 256;
@@ -286,14 +369,21 @@ static int shown_cmp(const void *pa, const void *pb)
 	return a->synced - b->synced;
 }
 
+/* The EXPIRES column: expires= as import reads it, and a comment for people. */
 static void expires_format(const struct me_entry *v, __u32 now, char *buf, size_t len)
 {
-	if (!v->expires)
-		snprintf(buf, len, "never");
-	else if (v->expires <= now)
-		snprintf(buf, len, "expired");
+	char utc[ME_UTC_STRLEN];
+
+	if (!v->expires) {
+		snprintf(buf, len, "expires=never");
+		return;
+	}
+	me_utc_format((long long)time(NULL) + (long long)v->expires - (long long)now, utc,
+		      sizeof(utc));
+	if (v->expires <= now)
+		snprintf(buf, len, "expires=%s  # expired", utc);
 	else
-		snprintf(buf, len, "in %us", v->expires - now);
+		snprintf(buf, len, "expires=%s  # in %us", utc, v->expires - now);
 }
 
 static const char *src_name(struct show_ctx *s, __u8 src)
@@ -307,19 +397,28 @@ static const char *src_name(struct show_ctx *s, __u8 src)
 
 static void show_text(struct show_ctx *s, __u32 now)
 {
-	char addr[ME_PREFIX_STRLEN], act[24], exp[24];
-	size_t i;
+	char addr[ME_PREFIX_STRLEN], act[32], exp[80], src[40];
+	size_t i, k;
 
-	printf("%-5s  %-43s  %-11s  %-16s  %s\n", "LIST", "ADDRESS", "ACTION", "SOURCE",
+	/* Each row is a line "list import" reads back (listline.h); the header
+	 * is skipped there too. */
+	printf("%-5s  %-43s  %-18s  %-23s  %s\n", "LIST", "ADDRESS", "ACTION", "SOURCE",
 	       "EXPIRES");
 	for (i = 0; i < s->n; i++) {
 		const struct me_rec *r = &s->v[i].r;
 
 		me_prefix_format(&r->pfx, addr, sizeof(addr));
-		me_action_format(&r->val, act, sizeof(act));
+		snprintf(act, sizeof(act), "action=");
+		me_action_format(&r->val, act + 7, sizeof(act) - 7);
 		expires_format(&r->val, now, exp, sizeof(exp));
-		printf("%-5s  %-43s  %-11s  %-16s  %s\n", me_list_name(r->list), addr, act,
-		       src_name(s, r->val.src), exp);
+		snprintf(src, sizeof(src), "source=%s", src_name(s, r->val.src));
+		/* A source name is one word in the file. */
+		for (k = 7; src[k]; k++)
+			if ((unsigned char)src[k] <= 0x20 || (unsigned char)src[k] >= 0x7f ||
+			    src[k] == '#' || src[k] == ';')
+				src[k] = '_';
+		printf("%-5s  %-43s  %-18s  %-23s  %s\n", me_list_name(r->list), addr, act, src,
+		       exp);
 	}
 }
 
@@ -372,6 +471,7 @@ static int list_show(struct cli *c, int argc, char **argv, const struct list_opt
 	if (cli_open(c, &e, 0))
 		return EXIT_FAIL;
 	s.e = &e;
+	s.o = o;
 	for (i = 0; i < nlists && !rc; i++)
 		rc = me_list_walk(&e, lists[i], o->synced, show_collect, &s);
 	if (rc) {
@@ -415,91 +515,95 @@ static int list_flush(struct cli *c, int argc, char **argv)
 		printf("removed %llu entr%s from the %s list\n", (unsigned long long)n,
 		       n == 1 ? "y" : "ies", me_list_name(lists[i]));
 	}
+	if (!rc)
+		list_autosave(c, &e);
 	me_edge_close(&e);
 	return rc;
 }
 
-struct import_ctx {
-	struct me_rec *v;
-	size_t n, cap;
-	int list;
-	struct me_entry val;
-	const char *file;
-	int bad;
-};
-
-static int import_cb(void *ctx, const struct me_prefix *p, unsigned long line)
-{
-	struct import_ctx *im = ctx;
-	struct me_rec *grown;
-	char why[128];
-
-	if (im->n == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 1024;
-
-		grown = realloc(im->v, cap * sizeof(*im->v));
-		if (!grown)
-			return -ENOMEM;
-		im->v = grown;
-		im->cap = cap;
-	}
-	im->v[im->n].list = im->list;
-	im->v[im->n].pfx = *p;
-	im->v[im->n].val = im->val;
-	if (me_rec_check(&im->v[im->n], why, sizeof(why))) {
-		cli_fail("%s:%lu: %s", im->file, line, why);
-		im->bad = 1;
-		return -EINVAL;
-	}
-	im->n++;
-	return 0;
-}
-
-/* Files larger than this are certainly not a hand-kept list. */
-#define IMPORT_MAX_BYTES (1ul << 30)
-
 static int list_import(struct cli *c, int list, const char *file, struct list_opts *o)
 {
-	struct import_ctx im = { .list = list, .file = file };
 	enum me_map_id full = ME_M_COUNT;
-	struct me_parse_err perr;
+	struct rec_vec v = { 0 };
 	struct me_edge e;
-	size_t len;
-	char *buf;
 	int rc;
 
-	default_action(o, list);
-	im.val = o->val;
-	rc = me_read_file(strcmp(file, "-") ? file : "/dev/stdin", IMPORT_MAX_BYTES, &buf, &len);
-	if (rc)
-		return cli_fail("cannot read %s: %s", file,
-				rc == -EFBIG ? "larger than 1 GiB" : strerror(-rc));
-	rc = me_listfile_parse(buf, len, 0, import_cb, &im, &perr);
-	free(buf);
-	if (rc) {
-		free(im.v);
-		if (im.bad)
-			return EXIT_FAIL;
-		if (rc == -EINVAL)
-			return cli_fail("%s:%lu: '%s': %s; nothing was imported", file, perr.line,
-					perr.text, perr.why);
-		return cli_fail("cannot import %s: %s", file, strerror(-rc));
-	}
-	if (cli_open(c, &e, 1)) {
-		free(im.v);
+	if (list_file_read(file, list, &o->val, o->have_action, &v))
+		return EXIT_FAIL;
+	if (guard(o, v.v, v.n) || cli_open(c, &e, 1)) {
+		free(v.v);
 		return EXIT_FAIL;
 	}
-	rc = me_manual_apply(&e, im.v, im.n, &full);
+	rc = me_manual_apply(&e, v.v, v.n, &full);
 	if (rc == -ENOSPC)
 		rc = full_msg(&e, full);
 	else if (rc)
 		rc = write_fail(rc, "import");
-	else
-		printf("imported %zu entr%s from %s into the %s list\n", im.n,
-		       im.n == 1 ? "y" : "ies", file, me_list_name(list));
+	else {
+		printf("imported %zu entr%s from %s into the %s list", v.n, v.n == 1 ? "y" : "ies",
+		       file, me_list_name(list));
+		if (v.expired)
+			printf(" (%zu already expired, skipped)", v.expired);
+		putchar('\n');
+		list_autosave(c, &e);
+	}
 	me_edge_close(&e);
-	free(im.v);
+	free(v.v);
 	return rc;
+}
+
+static int list_restore(struct cli *c, const char *file, struct list_opts *o)
+{
+	enum me_map_id full = ME_M_COUNT;
+	struct me_entry none = { 0 };
+	struct rec_vec v = { 0 };
+	struct me_edge e;
+	int rc;
+
+	if (list_file_read(file, -1, &none, 0, &v))
+		return EXIT_FAIL;
+	if (guard(o, v.v, v.n) || cli_open(c, &e, 1)) {
+		free(v.v);
+		return EXIT_FAIL;
+	}
+	rc = list_replace(&e, v.v, v.n, &full);
+	if (rc == -ENOSPC)
+		rc = full_msg(&e, full);
+	else if (rc)
+		rc = write_fail(rc, "restore");
+	else {
+		printf("restored %zu entr%s from %s", v.n, v.n == 1 ? "y" : "ies", file);
+		if (v.expired)
+			printf(" (%zu expired meanwhile, skipped)", v.expired);
+		putchar('\n');
+		list_autosave(c, &e);
+	}
+	me_edge_close(&e);
+	free(v.v);
+	return rc;
+}
+
+static int list_save(struct cli *c, const char *file)
+{
+	struct me_edge e;
+	size_t n = 0;
+	int rc;
+
+	if (cli_open(c, &e, 0))
+		return EXIT_FAIL;
+	if (!strcmp(file, "-")) {
+		rc = list_write(&e, stdout, &n);
+		if (!rc && fflush(stdout))
+			rc = -errno;
+	} else {
+		rc = list_save_path(&e, file, &n);
+	}
+	me_edge_close(&e);
+	if (rc)
+		return cli_fail("cannot save to %s: %s", file, strerror(-rc));
+	if (strcmp(file, "-"))
+		printf("saved %zu entr%s to %s\n", n, n == 1 ? "y" : "ies", file);
+	return EXIT_OK;
 }
 
 static int list_purge(struct cli *c)
@@ -511,6 +615,8 @@ static int list_purge(struct cli *c)
 	if (cli_open(c, &e, 1))
 		return EXIT_FAIL;
 	rc = me_manual_purge(&e, &n);
+	if (!rc)
+		list_autosave(c, &e);
 	me_edge_close(&e);
 	if (rc)
 		return write_fail(rc, "purge");
@@ -531,13 +637,20 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	args = argv + optind;
 	nargs = argc - optind;
 	if (nargs < 1)
-		return cli_fail("list needs a verb: add, del, show, flush, import or purge");
+		return cli_fail("list needs a verb: add, del, show, flush, import, purge, save or "
+				"restore");
 	verb = args[0];
 	args++;
 	nargs--;
 
 	if (!strcmp(verb, "show"))
 		return list_show(c, nargs, args, &o);
+	if (!strcmp(verb, "save") || !strcmp(verb, "restore")) {
+		if (nargs != 1)
+			return cli_fail("list %s needs exactly one file ('-' for standard %s)",
+					verb, verb[0] == 's' ? "output" : "input");
+		return verb[0] == 's' ? list_save(c, args[0]) : list_restore(c, args[0], &o);
+	}
 	if (!strcmp(verb, "flush"))
 		return list_flush(c, nargs, args);
 	if (!strcmp(verb, "purge")) {
@@ -546,8 +659,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		return list_purge(c);
 	}
 	if (strcmp(verb, "add") && strcmp(verb, "del") && strcmp(verb, "import"))
-		return cli_fail("unknown list verb '%s': use add, del, show, flush, import or "
-				"purge",
+		return cli_fail("unknown list verb '%s': use add, del, show, flush, import, "
+				"purge, save or restore",
 				verb);
 	if (nargs < 1)
 		return cli_fail("list %s needs black or white", verb);

@@ -141,7 +141,9 @@ try 192.0.2.66 "spammer"
 
 step "blacklist a host (drop) and a subnet (reset); whitelist one host in it"
 me list add black 192.0.2.66
-me list add black 198.51.100.0/24 --action reset
+# The demo gateway itself sits on 198.51.100.0/24: without --force the loader
+# refuses an entry that covers its own address.
+me list add black 198.51.100.0/24 --action reset --force
 me list add white 198.51.100.7
 me list show
 

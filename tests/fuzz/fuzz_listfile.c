@@ -7,6 +7,10 @@
  * the callback must be well formed and arrive with a line number that is >= 1,
  * never decreasing and within the input; a parse error must come with a line
  * number in range and NUL-terminated text and reason. Violations abort.
+ *
+ * The same input also goes through me_listline_parse, the admin's format with
+ * list names and per-line options (listline.h): the same rules hold, and a
+ * file the plain parser accepts must give it the same number of entries.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +21,7 @@
 
 #include "addr.h"
 #include "listfile.h"
+#include "listline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -65,6 +70,23 @@ static int cb(void *ctx, const struct me_prefix *p, unsigned long line)
 	    memcmp(back.addr, p->addr, sizeof(p->addr)))
 		fail("re-parsed prefix differs");
 	return 0;
+}
+
+static int line_cb(void *ctx, const struct me_list_line *l, unsigned long line)
+{
+	char t[ME_UTC_STRLEN];
+	long long back;
+
+	if (l->list != -1 && l->list != ME_LIST_BLACK && l->list != ME_LIST_WHITE)
+		fail("listline: list is neither black, white nor unset");
+	if (l->has_expires && l->expires) {
+		if (me_utc_format(l->expires, t, sizeof(t)) ||
+		    me_utc_parse(t, strlen(t), &back) || back != l->expires)
+			fail("listline: expires= does not format and parse back");
+	}
+	if (memchr(l->source, '\0', sizeof(l->source)) == NULL)
+		fail("listline: source not NUL-terminated");
+	return cb(ctx, &l->pfx, line);
 }
 
 static void check_err(const struct me_parse_err *err, unsigned long max_line)
@@ -120,6 +142,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_err(&err, lines);
 		rcs[i] = rc;
 		calls[i] = f.calls;
+	}
+	{
+		struct fctx f = { .flags = 0, .max_line = lines };
+		struct me_parse_err err;
+		int rc;
+
+		memset(&err, 0x5a, sizeof(err));
+		rc = me_listline_parse(buf, size, 0, line_cb, &f, &err);
+		if (rc != 0 && rc != -EINVAL)
+			fail("listline: unexpected return code");
+		if (rc == -EINVAL)
+			check_err(&err, lines);
+		if (!rcs[0] && (rc || f.calls != calls[0]))
+			fail("listline refused or changed a file the plain parser accepts");
 	}
 	/* Clearing host bits can only let more lines through. */
 	if (!rcs[0] && (rcs[1] || calls[1] != calls[0]))
