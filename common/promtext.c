@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "atomicfile.h"
 #include "promtext.h"
 
 static int name_ok(const char *s, int colon)
@@ -153,42 +154,6 @@ int prom_sample_double(FILE *f, const char *name, const struct prom_label *l, si
 
 int prom_write_file(const char *path, prom_render_fn render, void *ctx)
 {
-	char tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int dlen = slash ? (int)(slash - path + 1) : 0, fd, rc;
-	FILE *f;
-
-	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", dlen, path, slash ? slash + 1 : path) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* mkstemp makes 0600; the collector may run as another user. */
-	if (fchmod(fd, 0644)) {
-		rc = -errno;
-		close(fd);
-		goto out;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = -errno;
-		close(fd);
-		goto out;
-	}
-	rc = render(f, ctx);
-	if (fflush(f) && !rc)
-		rc = -errno;
-	if (!rc && ferror(f))
-		rc = -EIO;
-	if (!rc && fsync(fileno(f)))
-		rc = -errno;
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-out:
-	if (rc)
-		unlink(tmp);
-	return rc;
+	/* 0644: the collector may run as another user. */
+	return me_file_replace(path, 0644, render, ctx);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "atomicfile.h"
 #include "edge.h"
 #include "listfile.h"
 #include "mailedge_abi.h"
@@ -19,39 +20,6 @@
 
 /* The last good copy can be as large as max_size allows. */
 #define STATE_MAX_DATA (4ull << 30)
-
-int ls_write_atomic(const char *path, const char *buf, size_t len)
-{
-	char tmp[PATH_MAX];
-	size_t off = 0;
-	int fd, rc = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, buf + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
 
 static int mkdirs(const char *dir)
 {
@@ -178,7 +146,7 @@ int ls_state_save(const char *dir, const char *name, const struct ls_state *st)
 	json_object_object_add(o, "entries", json_object_new_int64((int64_t)st->entries));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	path_of(path, sizeof(path), dir, name, "json");
-	rc = ls_write_atomic(path, text, strlen(text));
+	rc = me_file_replace_buf(path, 0600, text, strlen(text));
 	json_object_put(o);
 	return rc;
 }
@@ -196,7 +164,7 @@ int ls_state_data_write(const char *dir, const char *name, const char *buf, size
 	char path[PATH_MAX];
 
 	path_of(path, sizeof(path), dir, name, "data");
-	return ls_write_atomic(path, buf, len);
+	return me_file_replace_buf(path, 0600, buf, len);
 }
 
 int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids, int save)
@@ -254,7 +222,7 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 	/* Only a change is written: a write is an fsync, and most runs assign nothing. */
 	if (dirty && save) {
 		text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-		rc = ls_write_atomic(path, text, strlen(text));
+		rc = me_file_replace_buf(path, 0600, text, strlen(text));
 	}
 	json_object_put(o);
 	return rc;
@@ -281,5 +249,5 @@ int ls_state_applied_set(const char *dir, __u64 digest)
 
 	snprintf(path, sizeof(path), "%s/applied", dir);
 	snprintf(text, sizeof(text), "%016llx\n", (unsigned long long)digest);
-	return ls_write_atomic(path, text, strlen(text));
+	return me_file_replace_buf(path, 0600, text, strlen(text));
 }

@@ -51,7 +51,4 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 int ls_state_applied_get(const char *dir, __u64 *digest);
 int ls_state_applied_set(const char *dir, __u64 digest);
 
-/* Write a whole file atomically. */
-int ls_write_atomic(const char *path, const char *buf, size_t len);
-
 #endif
