@@ -24,6 +24,7 @@
 #include "edge_load.h"
 #include "links.h"
 #include "log.h"
+#include "threshold_view.h"
 
 static const char attach_usage[] =
 	"usage: mailedge-loader attach IFACE [--mode native|generic] [--hosts N]\n"
@@ -212,10 +213,13 @@ static int load(struct cli *c, const struct me_sizes *sizes, struct me_prog *pro
 		me_prog_close(prog);
 		return cli_fail("cannot write the default configuration: %s", strerror(-rc));
 	}
-	/* Fresh maps, as after a reboot: bring back the admin's lists. A file that
-	 * cannot be restored is a warning; filtering without them beats none. */
-	if (created)
+	/* Fresh maps, as after a reboot: bring back the admin's lists and the
+	 * threshold. A file that cannot be restored is a warning; filtering
+	 * without them beats none. */
+	if (created) {
 		list_restore_state(c, e);
+		threshold_restore_state(c, e);
+	}
 	return EXIT_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "listfile.h"
@@ -134,5 +135,25 @@ int cli_u32(const char *s, unsigned long min, unsigned long max, __u32 *out)
 	if (errno || *end || v < min || v > max)
 		return -1;
 	*out = (__u32)v;
+	return 0;
+}
+
+int cli_state_path(const struct cli *c, const char *name, char *buf, size_t len)
+{
+	const char *dir = c->state_dir;
+	struct stat st;
+
+	if (!dir || !*dir)
+		dir = getenv("MAILEDGE_STATE_DIR");
+	if (!dir || !*dir) {
+		/* Only for the real maps: tests and second instances with pin
+		 * directories of their own must not overwrite the gateway's. */
+		if (strcmp(c->pin_dir, ME_PIN_DIR_DEFAULT) || stat(ME_STATE_DIR_DEFAULT, &st) ||
+		    !S_ISDIR(st.st_mode))
+			return -ENOENT;
+		dir = ME_STATE_DIR_DEFAULT;
+	}
+	if (snprintf(buf, len, "%s/%s", dir, name) >= (int)len)
+		return -ENAMETOOLONG;
 	return 0;
 }

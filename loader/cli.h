@@ -38,6 +38,13 @@ int cli_bad_option(char **argv);
  * EXIT_FAIL after a one-line error. */
 int cli_json_opts(struct cli *c, int argc, char **argv, const char *usage, int *json, int *done);
 
+/* Where the loader keeps what must outlive the maps (the admin's lists, the
+ * threshold settings): --state-dir, else $MAILEDGE_STATE_DIR, else
+ * ME_STATE_DIR_DEFAULT, that one only for the default pin directory and when
+ * it exists. buf gets DIR/name; -ENOENT when there is no state directory. */
+#define ME_STATE_DIR_DEFAULT "/var/lib/mailedge"
+int cli_state_path(const struct cli *c, const char *name, char *buf, size_t len);
+
 /* Parse an unsigned decimal within [min, max]; -1 if it is not one. */
 int cli_u32(const char *s, unsigned long min, unsigned long max, __u32 *out);
 

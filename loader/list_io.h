@@ -35,8 +35,6 @@ int list_write(struct me_edge *e, FILE *f, size_t *count);
 /* The same into path, atomically (a temporary file renamed over it). */
 int list_save_path(struct me_edge *e, const char *path, size_t *count);
 
-/* <state dir>/manual.lists into buf, or -ENOENT when there is no state dir. */
-int list_state_file(const struct cli *c, char *buf, size_t len);
 
 /* Save after a successful edit; a failure is a warning: the edit stands. */
 void list_autosave(const struct cli *c, struct me_edge *e);

@@ -21,7 +21,6 @@
 #include "listline.h"
 #include "log.h"
 
-#define STATE_DIR_DEFAULT "/var/lib/mailedge"
 #define STATE_FILE	  "manual.lists"
 /* Files larger than this are certainly not a hand-kept list. */
 #define LIST_MAX_BYTES (1ul << 30)
@@ -282,33 +281,13 @@ int list_save_path(struct me_edge *e, const char *path, size_t *count)
 	return me_file_replace(path, 0640, render_lists, &sc);
 }
 
-int list_state_file(const struct cli *c, char *buf, size_t len)
-{
-	const char *dir = c->state_dir;
-	struct stat st;
-
-	if (!dir || !*dir)
-		dir = getenv("MAILEDGE_STATE_DIR");
-	if (!dir || !*dir) {
-		/* Only for the real maps: tests and second instances with pin
-		 * directories of their own must not overwrite the gateway's. */
-		if (strcmp(c->pin_dir, ME_PIN_DIR_DEFAULT) || stat(STATE_DIR_DEFAULT, &st) ||
-		    !S_ISDIR(st.st_mode))
-			return -ENOENT;
-		dir = STATE_DIR_DEFAULT;
-	}
-	if (snprintf(buf, len, "%s/%s", dir, STATE_FILE) >= (int)len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 void list_autosave(const struct cli *c, struct me_edge *e)
 {
 	char path[4096];
 	size_t n;
 	int rc;
 
-	if (list_state_file(c, path, sizeof(path)))
+	if (cli_state_path(c, STATE_FILE, path, sizeof(path)))
 		return;
 	rc = list_save_path(e, path, &n);
 	if (rc)
@@ -327,7 +306,7 @@ int list_restore_state(struct cli *c, struct me_edge *e)
 	char path[4096];
 	int rc;
 
-	if (list_state_file(c, path, sizeof(path)) || access(path, F_OK))
+	if (cli_state_path(c, STATE_FILE, path, sizeof(path)) || access(path, F_OK))
 		return 0;
 	if (list_file_read(path, -1, &none, 0, &v)) {
 		log_warn("the new maps start with empty lists: %s could not be restored", path);

@@ -52,7 +52,7 @@ static const char threshold_usage[] =
 
 enum { OPT_RATE = 256, OPT_BURST, OPT_PORTS, OPT_BAN, OPT_V4, OPT_V6 };
 
-static int parse_ports(const char *s, struct me_ports *p)
+int threshold_parse_ports(const char *s, struct me_ports *p)
 {
 	char buf[1024], *tok, *save = NULL;
 	__u32 port;
@@ -105,7 +105,7 @@ static int thr_set(struct cli *c, int argc, char **argv)
 			have_burst = 1;
 			break;
 		case OPT_PORTS:
-			if (parse_ports(optarg, &ports))
+			if (threshold_parse_ports(optarg, &ports))
 				return cli_fail("--ports: '%s' is not a comma-separated list of "
 						"ports 1-65535",
 						optarg);
@@ -173,6 +173,7 @@ static int thr_set(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	threshold_print_summary(&e, stdout);
+	threshold_autosave(c, &e);
 out:
 	me_edge_close(&e);
 	return rc;
@@ -234,6 +235,7 @@ static int thr_off(struct cli *c, int argc)
 	/* Lifting the limit lifts its bans too. */
 	me_map_walk(e.fd[ME_M_BANS], drop_all, &e.fd[ME_M_BANS]);
 	printf("connection threshold off; bans lifted\n");
+	threshold_autosave(c, &e);
 out:
 	me_edge_close(&e);
 	return rc;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "cli.h"
 #include "edge.h"
 #include "verdict.h"
 
@@ -34,6 +35,14 @@ json_object *threshold_ban_json(const struct me_vresult *r);
 
 /* Bans that have not ended, with the prefix counted and time left:
  * "threshold bans". Returns how many there are, or -errno. */
+/* "25,465,587" into a port bitmap: 0, or -1 for anything else. */
+int threshold_parse_ports(const char *s, struct me_ports *p);
+
+/* The settings survive reboots as the lists do (threshold_state.c): saved to
+ * the state directory after every change, restored into fresh maps. */
+void threshold_autosave(const struct cli *c, struct me_edge *e);
+int threshold_restore_state(struct cli *c, struct me_edge *e);
+
 int threshold_print_bans(struct me_edge *e, FILE *f);
 json_object *threshold_bans_json(struct me_edge *e);
 

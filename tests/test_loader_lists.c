@@ -537,3 +537,62 @@ Test(loader_lists, listline_parser)
 		      p.last.expires == 1893456000 && !strcmp(p.last.source, "spam-list"),
 		  "the options of the last line were misread");
 }
+
+/* The connection threshold survives a reboot as the lists do; a saved file
+ * that threshold set would refuse leaves it off, with a warning. */
+Test(loader_lists, threshold_survives_destroy)
+{
+	char path[192];
+	const char *text;
+	struct run r;
+
+	snprintf(path, sizeof(path), "%s/threshold.conf", state);
+	ok("init " SMALL);
+	ok("threshold set --rate 7 --burst 11 --ban 120 --ports 25,2525 --v6-prefix 56");
+	text = read_all(path);
+	cr_assert(text && !strcmp(text, "rate=7 burst=11 ban=120 v4_prefix=32 v6_prefix=56 "
+					"ports=25,2525\n"),
+		  "saved threshold: '%s'", text ? text : "(none)");
+
+	ok("destroy");
+	run_env(&r, "", "init " SMALL);
+	cr_assert(r.status == 0 && strstr(r.err, "restored the connection threshold"),
+		  "init after destroy: exit %d '%s'", r.status, r.err);
+	text = ok("threshold show --json");
+	cr_assert(strstr(text, "\"rate\":7,") && strstr(text, "\"burst\":11,") &&
+			  strstr(text, "\"ban_seconds\":120,") && strstr(text, "2525") &&
+			  strstr(text, "\"v6_prefix\":56,"),
+		  "restored threshold: %s", text);
+
+	/* off is saved too: the next fresh maps start without a threshold. */
+	ok("threshold off");
+	text = read_all(path);
+	cr_assert(text && !strcmp(text, "off\n"), "saved after off: '%s'", text ? text : "(none)");
+
+	/* Hostile or mangled files: each leaves the threshold off, with a warning. */
+	{
+		static const char *const bad[] = {
+			"rate=0 burst=1 ban=0 v4_prefix=32 v6_prefix=64 ports=25\n",
+			"rate=5 burst=5 ban=9999999 v4_prefix=32 v6_prefix=64 ports=25\n",
+			"rate=5 burst=5 ban=0 v4_prefix=4 v6_prefix=64 ports=25\n",
+			"rate=5 burst=5 ban=0 v4_prefix=32 v6_prefix=64 ports=0\n",
+			"rate=5 burst=5 ban=0 v4_prefix=32 v6_prefix=64 ports=25 extra\n",
+			"rate=5\n",
+			"",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			ok("destroy");
+			write_file(path, bad[i]);
+			run_env(&r, "", "init " SMALL);
+			cr_assert(r.status == 0 && strstr(r.err, "stays off"),
+				  "'%s': init exit %d '%s', want 0 and a warning", bad[i],
+				  r.status, r.err);
+			text = ok("threshold show --json");
+			cr_assert(strstr(text, "\"rate\":0,"), "'%s' turned the threshold on: %s",
+				  bad[i], text);
+		}
+	}
+	ok("destroy");
+}
