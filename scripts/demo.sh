@@ -161,6 +161,12 @@ ip netns exec "$cns" hping3 -q -S -p 25 -i u1000 -c 1000 -a 192.0.2.50 192.0.2.1
 try 192.0.2.50 "the flooder, now banned"
 try 192.0.2.10 "clean sender, unaffected"
 
+step "the admin's questions: why is it dropped, who is banned"
+me lookup 198.51.100.7
+me threshold bans
+me unban 192.0.2.50
+try 192.0.2.50 "the flooder, unbanned"
+
 step "list sync: a Spamhaus DROP list (a local copy, served on 127.0.0.1) into the maps"
 mkdir -p "$tmp/www"
 cat >"$tmp/www/drop_v4.json" <<'EOF'
