@@ -274,6 +274,18 @@ int me_abi_check(const char *pin_dir, char *why, size_t why_len)
 	return -EPROTO;
 }
 
+int me_edge_open_why(int rc, const char *pin_dir, char *why, size_t why_len)
+{
+	if (rc == -EPROTO)
+		return me_abi_check(pin_dir, why, why_len) != 0;
+	if (rc == -EXDEV) {
+		snprintf(why, why_len, "cannot see the maps at %s: %s", pin_dir,
+			 ME_PRIVATE_MNT_HINT);
+		return 1;
+	}
+	return 0;
+}
+
 int me_edge_open(struct me_edge *e, const char *pin_dir, const char **what)
 {
 	char path[PATH_MAX];

@@ -75,6 +75,11 @@ void me_edge_close(struct me_edge *e);
  */
 int me_edge_open(struct me_edge *e, const char *pin_dir, const char **what);
 
+/* For the failures of me_edge_open that every program explains alike (maps
+ * of another ABI version, a private mount namespace): 1 with the one-line
+ * reason in why, else 0 (the caller words the others itself). */
+int me_edge_open_why(int rc, const char *pin_dir, char *why, size_t why_len);
+
 /* Take or release the pin-directory lock; waits up to timeout_ms, then -EBUSY. */
 int me_edge_lock(struct me_edge *e, int timeout_ms);
 void me_edge_unlock(struct me_edge *e);

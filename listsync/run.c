@@ -458,10 +458,8 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 			log_err("no mailedge maps at %s (%s missing): run 'mailedge-loader attach "
 				"IFACE' or 'mailedge-loader init' first",
 				cfg->pin_dir, what);
-		else if (rc == -EPROTO && me_abi_check(cfg->pin_dir, why, sizeof(why)))
+		else if (me_edge_open_why(rc, cfg->pin_dir, why, sizeof(why)))
 			log_err("%s", why);
-		else if (rc == -EXDEV)
-			log_err("cannot see the maps at %s: %s", cfg->pin_dir, ME_PRIVATE_MNT_HINT);
 		else
 			log_err("cannot open the maps at %s: %s", cfg->pin_dir, strerror(-rc));
 		goto out;

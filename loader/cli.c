@@ -56,6 +56,7 @@ const char *cli_perm_hint(void)
 int cli_open(struct cli *c, struct me_edge *e, int lock)
 {
 	const char *what = c->pin_dir;
+	char why[768];
 	int rc;
 
 	rc = me_edge_open(e, c->pin_dir, &what);
@@ -75,15 +76,8 @@ int cli_open(struct cli *c, struct me_edge *e, int lock)
 	if (rc == -ENOTSUP)
 		return cli_fail("%s is not on a BPF filesystem (mount -t bpf bpf DIR)", c->pin_dir),
 		       rc;
-	if (rc == -EPROTO) {
-		char why[768];
-
-		me_abi_check(c->pin_dir, why, sizeof(why));
+	if (me_edge_open_why(rc, c->pin_dir, why, sizeof(why)))
 		return cli_fail("%s", why), rc;
-	}
-	if (rc == -EXDEV)
-		return cli_fail("cannot see the maps at %s: %s", c->pin_dir, ME_PRIVATE_MNT_HINT),
-		       rc;
 	if (rc)
 		return cli_fail("cannot open %s: %s", what, strerror(-rc)), rc;
 	if (lock) {

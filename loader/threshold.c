@@ -179,29 +179,56 @@ out:
 	return rc;
 }
 
-static int thr_show(struct cli *c, int argc, char **argv)
+/* The read-only views: settings and state, or the bans. */
+struct thr_view {
+	const char *verb;
+	json_object *(*json)(struct me_edge *e);
+	int (*text)(struct me_edge *e, FILE *f); /* 0, or -errno */
+	const char *what;			  /* for "cannot read the ..." */
+};
+
+static int show_text(struct me_edge *e, FILE *f)
+{
+	threshold_print_summary(e, f);
+	threshold_print_state(e, f);
+	return 0;
+}
+
+static int bans_text(struct me_edge *e, FILE *f)
+{
+	int n = threshold_print_bans(e, f);
+
+	return n < 0 ? n : 0;
+}
+
+static const struct thr_view view_show = { "show", threshold_json, show_text, "threshold" };
+static const struct thr_view view_bans = { "bans", threshold_bans_json, bans_text, "bans" };
+
+static int thr_view(struct cli *c, int argc, char **argv, const struct thr_view *v)
 {
 	struct me_edge e;
-	int json, done, rc;
+	int json, done, rc, err;
 
 	rc = cli_json_opts(c, argc, argv, threshold_usage, &json, &done);
 	if (rc || done)
 		return rc;
 	if (optind != argc)
-		return cli_fail("threshold show takes no arguments");
+		return cli_fail("threshold %s takes no arguments", v->verb);
 	if (cli_open(c, &e, 0))
 		return EXIT_FAIL;
 	if (json) {
-		json_object *o = threshold_json(&e);
+		json_object *o = v->json(&e);
 
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		if (!o)
+			rc = cli_fail("cannot read the %s: %s", v->what, strerror(errno));
+		else
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
-	} else {
-		threshold_print_summary(&e, stdout);
-		threshold_print_state(&e, stdout);
+	} else if ((err = v->text(&e, stdout))) {
+		rc = cli_fail("cannot read the %s: %s", v->what, strerror(-err));
 	}
 	me_edge_close(&e);
-	return EXIT_OK;
+	return rc;
 }
 
 static int drop_all(void *ctx, const void *key, const void *val)
@@ -237,36 +264,6 @@ static int thr_off(struct cli *c, int argc)
 	printf("connection threshold off; bans lifted\n");
 	threshold_autosave(c, &e);
 out:
-	me_edge_close(&e);
-	return rc;
-}
-
-static int thr_bans(struct cli *c, int argc, char **argv)
-{
-	struct me_edge e;
-	int json, done, rc;
-
-	rc = cli_json_opts(c, argc, argv, threshold_usage, &json, &done);
-	if (rc || done)
-		return rc;
-	if (optind != argc)
-		return cli_fail("threshold bans takes no arguments");
-	if (cli_open(c, &e, 0))
-		return EXIT_FAIL;
-	if (json) {
-		json_object *o = threshold_bans_json(&e);
-
-		if (!o)
-			rc = cli_fail("cannot read the bans: %s", strerror(errno));
-		else
-			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-		json_object_put(o);
-	} else {
-		int n = threshold_print_bans(&e, stdout);
-
-		if (n < 0)
-			rc = cli_fail("cannot read the bans: %s", strerror(-n));
-	}
 	me_edge_close(&e);
 	return rc;
 }
@@ -342,11 +339,11 @@ int cmd_threshold(struct cli *c, int argc, char **argv)
 	if (!strcmp(argv[1], "set"))
 		return thr_set(c, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show"))
-		return thr_show(c, argc - 1, argv + 1);
+		return thr_view(c, argc - 1, argv + 1, &view_show);
 	if (!strcmp(argv[1], "off"))
 		return thr_off(c, argc - 1);
 	if (!strcmp(argv[1], "bans"))
-		return thr_bans(c, argc - 1, argv + 1);
+		return thr_view(c, argc - 1, argv + 1, &view_bans);
 	if (!strcmp(argv[1], "unban"))
 		return thr_unban(c, argc - 1, argv + 1);
 	return cli_fail("unknown threshold verb '%s': use set, show, off, bans or unban", argv[1]);
