@@ -97,9 +97,11 @@ LIBCOMMON   := $(OUT)/libmailedge.a
 
 $(OUT)/common/edge_load.o: $(SKELS)
 
+# Archived afresh: "ar r" never drops a member, so a file moved out of common/
+# would otherwise stay in the library and clash with its new home.
 $(LIBCOMMON): $(COMMON_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # ---- programs ----
 LOADER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard loader/*.c))
@@ -176,7 +178,12 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 # Extra sources a fuzz target needs beyond common/.
-FUZZ_SRCS_fuzz_listsync_config := listsync/config.c
+LISTFMT_SRCS := $(wildcard listsync/listfmt*.c)
+FUZZ_SRCS_fuzz_listsync_config := listsync/config.c $(LISTFMT_SRCS)
+FUZZ_SRCS_fuzz_dshield         := $(LISTFMT_SRCS)
+FUZZ_SRCS_fuzz_ipset_save      := $(LISTFMT_SRCS)
+FUZZ_SRCS_fuzz_spamhaus_json   := $(LISTFMT_SRCS)
+FUZZ_SRCS_fuzz_spamhaus_text   := $(LISTFMT_SRCS)
 FUZZ_SRCS_fuzz_smtp_command    := proxy/smtp_parse.c
 FUZZ_SRCS_fuzz_smtp_data       := proxy/smtp_data.c proxy/buf.c
 FUZZ_SRCS_fuzz_passclient      := proxy/passclient.c

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "listfile.h"
-#include "listfmt.h"
+#include "listparse.h"
 
 static void escape(const char *in, size_t inlen, char *out, size_t outlen, int backslash)
 {

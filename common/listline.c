@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "listfmt.h"
+#include "listparse.h"
 #include "listline.h"
 #include "lists.h"
 

@@ -20,7 +20,7 @@
 
 #include "addr.h"
 #include "listfile.h"
-#include "listfmt.h"
+#include "../listsync/listfmt.h"
 #include "lib/seen.h"
 
 #define MAX_WANT 8

@@ -19,7 +19,7 @@
 
 #include "addr.h"
 #include "mailedge_abi.h"
-#include "union.h"
+#include "../listsync/union.h"
 
 #define MAX_ENT 10
 

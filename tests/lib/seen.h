@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "addr.h"
-#include "listfmt.h"
+#include "../../listsync/listfmt.h"
 
 #define MAX_SEEN 16
 

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "listfile.h"
+#include "listparse.h"
 
 typedef int (*me_fmt_parse_fn)(const char *buf, size_t len, unsigned int flags,
 			       me_listfile_cb cb, void *ctx, struct me_parse_err *err);
@@ -45,27 +45,5 @@ int me_fmt_dshield(const char *buf, size_t len, unsigned int flags, me_listfile_
 		   struct me_parse_err *err);
 int me_fmt_ipset_save(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
 		      void *ctx, struct me_parse_err *err);
-
-/* Shared by the parsers: iterate lines; *line is not NUL-terminated. */
-struct me_lines {
-	const char *buf;
-	size_t len, pos;
-	unsigned long no;
-};
-
-/* Next line (without its LF or trailing CR); 0 at the end, -EINVAL with err
- * filled for a line over ME_LISTFILE_MAX_LINE bytes or containing NUL. */
-int me_lines_next(struct me_lines *it, const char **line, size_t *llen, struct me_parse_err *err);
-int me_parse_fail(struct me_parse_err *err, unsigned long line, const char *text, size_t tlen,
-		  const char *why);
-/* Parse one word (not NUL-terminated) as ADDR[/LEN] into *p; on failure fill err
- * and return -EINVAL, with too_long as the reason for an empty or overlong word. */
-int me_fmt_prefix(const char *word, size_t wlen, unsigned int flags, struct me_prefix *p,
-		  unsigned long line, struct me_parse_err *err, const char *too_long);
-/* The same, then hand the prefix to cb. */
-int me_fmt_emit(const char *word, size_t wlen, unsigned int flags, me_listfile_cb cb, void *ctx,
-		unsigned long line, struct me_parse_err *err, const char *too_long);
-/* Trim blanks at both ends. */
-void me_trim(const char **s, size_t *len);
 
 #endif
