@@ -16,7 +16,9 @@
  *                               -> drop (and optionally ban the source)
  *   otherwise                   -> pass
  *
- * Actions: drop; reset (a SYN gets RST|ACK by XDP_TX, anything else is dropped);
+ * Actions: drop; reset (a TCP segment without RST is answered with a RST by
+ * XDP_TX, as RFC 9293 answers one for a closed port; a RST, a later fragment and
+ * anything not TCP are dropped: see reset.bpf.h);
  * pass and group:N (let through; a blacklisted source that is let through is
  * still subject to the connection threshold, a whitelisted one is not).
  *
@@ -127,7 +129,7 @@ int mailedge_xdp(struct xdp_md *ctx)
 			return me_listed(src, m.reason, ME_V_DROP, len);
 		if (m.e->action == ME_ACT_RESET) {
 			me_count(&list_hits, src, len);
-			if (!me_is_syn(th))
+			if (!me_rst_answers(th))
 				return me_verdict(m.reason, ME_V_DROP, len);
 			if (me_build_reset(ctx, &p, th, end, len)) {
 				me_event(ME_EV_RESET_FAILED);

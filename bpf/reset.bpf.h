@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * reset.bpf.h - answer a SYN with a RST|ACK from the driver (action "reset").
+ * reset.bpf.h - answer a TCP segment with a RST from the driver (action "reset").
  *
  * A dropped SYN makes the client retransmit for a minute or more; a RST makes it
- * fail at once and move on to its next MX. The reply is built in place: the frame
- * keeps its Ethernet and VLAN headers (MACs swapped), gets a fresh 20-byte IPv4 or
- * 40-byte IPv6 header (any options or extension headers of the SYN are dropped,
- * so they cannot be reflected) and a 20-byte TCP header, and the tail is trimmed.
+ * fail at once and move on to its next MX. A listed source is treated as if
+ * every port of ours were CLOSED, so the answer is RFC 9293 3.10.7.1's:
  *
- * Per RFC 9293 3.10.7.1, the reply to a segment without ACK has SEQ 0 and
- * ACK = SEG.SEQ + SEG.LEN, where SYN and FIN each count one.
+ *   RST set              no answer (the caller drops it: a RST never answers a
+ *                        RST, or two filters could reset each other forever)
+ *   ACK clear (a SYN)    <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SEG.LEN
+ *                        counting SYN and FIN one each besides the payload
+ *   ACK set              <SEQ=SEG.ACK><CTL=RST>: the one sequence number the
+ *                        peer accepts a RST at (RFC 5961), for a connection
+ *                        opened before the source was listed, or a SYN|ACK
+ *
+ * Anything not TCP, and a later fragment (no TCP header to answer), is dropped.
+ * The reply is never longer than the segment it answers, so it cannot amplify a
+ * spoofed flood. It is built in place: the frame keeps its Ethernet and VLAN
+ * headers (MACs swapped), gets a fresh 20-byte IPv4 or 40-byte IPv6 header (any
+ * options or extension headers of the segment are dropped, so they cannot be
+ * reflected) and a 20-byte TCP header, and the tail is trimmed.
  */
 #ifndef MAILEDGE_RESET_BPF_H
 #define MAILEDGE_RESET_BPF_H
@@ -38,9 +48,15 @@ static __always_inline __u16 me_csum_fold(__u32 sum)
 	return (__u16)~sum;
 }
 
-/* Fill *th with the RST|ACK answering the segment *in; returns nothing the
- * caller must check. The checksum is left for the caller (it needs the
- * pseudo-header). */
+/* Whether a segment gets an answer: TCP with a header to read, RST clear. */
+static __always_inline int me_rst_answers(const struct tcphdr *th)
+{
+	return th && !th->rst;
+}
+
+/* Fill *th with the RST answering the segment *in, which carries seg_len bytes
+ * of payload (see the table above). The checksum is left for the caller (it
+ * needs the pseudo-header). */
 static __always_inline void me_rst_tcp(struct tcphdr *th, const struct tcphdr *in, __u32 seg_len)
 {
 	__u32 ack = bpf_ntohl(in->seq) + seg_len + in->syn + in->fin;
@@ -48,10 +64,13 @@ static __always_inline void me_rst_tcp(struct tcphdr *th, const struct tcphdr *i
 	__builtin_memset(th, 0, sizeof(*th));
 	th->source = in->dest;
 	th->dest = in->source;
-	th->seq = 0;
-	th->ack_seq = bpf_htonl(ack);
 	th->doff = sizeof(*th) / 4;
 	th->rst = 1;
+	if (in->ack) {
+		th->seq = in->ack_seq; /* already in network order */
+		return;
+	}
+	th->ack_seq = bpf_htonl(ack);
 	th->ack = 1;
 }
 
@@ -65,10 +84,10 @@ static __always_inline void me_swap_mac(struct ethhdr *eth)
 }
 
 /*
- * Rewrite the SYN at p (a frame of frame_len bytes ending at end) into its
- * RST|ACK and trim the frame. Returns 0 when the
- * frame is ready for XDP_TX, -1 when it could not be built (the caller drops).
- * All packet pointers are invalid afterwards.
+ * Rewrite the segment at p (a frame of frame_len bytes ending at end; in is its
+ * TCP header, one that me_rst_answers) into its RST and trim the frame. Returns
+ * 0 when the frame is ready for XDP_TX, -1 when it could not be built (the
+ * caller drops). All packet pointers are invalid afterwards.
  */
 static __always_inline int me_build_reset(struct xdp_md *ctx, struct me_pkt *p, struct tcphdr *in,
 					  void *end, __u32 frame_len)

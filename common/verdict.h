@@ -32,6 +32,7 @@
 struct me_vquery {
 	struct me_prefix src; /* a host address: /32 or /128 */
 	int syn;	      /* a parsed TCP SYN without ACK (not a later fragment) */
+	int answerable;	      /* a parsed TCP header with RST clear: a reset entry answers it */
 	__u16 dport;	      /* its destination port, host order */
 	int rate;	      /* also predict the per-source rate limit */
 };

@@ -29,13 +29,13 @@ static const char lookup_usage[] =
     "blacklisted subnet (the admin's entries before list sync's, the longest\n"
     "live prefix first, expired entries absent), then a threshold ban.\n"
     "\n"
-    "Prints the verdict for a new connection (pass, drop, reset: the SYN is\n"
-    "answered with RST and everything else dropped, or group N: passed to the\n"
-    "proxy's backend pool N), the entry that decides it (host or prefix, list,\n"
-    "source: manual, threshold, proxy or the list-sync source's name, action,\n"
-    "expiry), every other entry that covers ADDR and why it lost, and the\n"
-    "source's threshold ban, if any. Exit status 0 whether ADDR is listed or\n"
-    "not; 2 if ADDR is not an address or the maps cannot be read.\n"
+    "Prints the verdict for a new connection (pass, drop, reset: the SYN, as\n"
+    "any TCP segment without RST, is answered with a RST and the rest dropped,\n"
+    "or group N: passed to the proxy's backend pool N), the entry that decides\n"
+    "it (host or prefix, list, source: manual, threshold, proxy or the list-sync\n"
+    "source's name, action, expiry), every other entry that covers ADDR and why\n"
+    "it lost, and the source's threshold ban, if any. Exit status 0 whether ADDR\n"
+    "is listed or not; 2 if ADDR is not an address or the maps cannot be read.\n"
     "\n"
     "  --json   one JSON object\n";
 
@@ -220,7 +220,7 @@ static json_object *to_json(struct me_edge *e, const struct me_vresult *r, const
 
 int cmd_lookup(struct cli *c, int argc, char **argv)
 {
-	struct me_vquery q = { .syn = 1, .dport = 25 };
+	struct me_vquery q = { .syn = 1, .answerable = 1, .dport = 25 };
 	struct me_vresult *r = NULL;
 	char addr[ME_PREFIX_STRLEN];
 	struct me_edge e;

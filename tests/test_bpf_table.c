@@ -6,11 +6,9 @@
  * loads the edge program once per test process with private maps (no pin
  * directory, small capacities), writes the default config (threshold off, ports
  * 25/465/587) and fills the lists from fixture_entries[] in bpf_table_rows.h:
- * manual entries go into the admin's maps, list-sync entries into inner maps
- * created for the purpose and put into the sync_* outer maps at
- * ME_SYNC_SLOT(gen, list). Generation 0 has all four inner maps per family;
- * generation 1 only the black ones, so its white slots are empty (as before a
- * first sync). setup_empty loads the same program with no list entries.
+ * manual entries go into the admin's maps, list-sync entries into the tables
+ * of their generation, built by list sync's own builder and installed in that
+ * generation's slots. setup_empty loads the same program with no list entries.
  *
  * Each row of the tables rows_*[] in bpf_table_rows.h is a description, a frame
  * (a struct pkt_spec as plain data, optionally mangled or truncated), the sync
@@ -18,9 +16,10 @@
  * counter (reason, verdict) goes up by exactly one packet and the frame's bytes,
  * all others stay put; the list_hits element of the deciding entry's src goes up
  * by one, all others stay put; no reset failure or sync retry event. A passed or
- * dropped frame must come out unchanged; an XDP_TX frame must be a correct
- * RST|ACK for the SYN (check_reset_reply). A failing row is reported by its
- * description and the table goes on with the next row, e.g.
+ * dropped frame must come out unchanged; an XDP_TX frame must be the RST that
+ * RFC 9293 3.10.7.1 answers the segment with (check_reset_reply: RST|ACK acking
+ * it when it has no ACK, a bare RST at its ACK when it has). A failing row is
+ * reported by its description and the table goes on with the next row, e.g.
  *   row 'v4 black host via 2 VLAN tags': got XDP_PASS (reason clean), want
  *   XDP_DROP (black-host/drop)
  *
@@ -293,7 +292,7 @@ static int row_ok(int ok, const char *fmt, ...)
 	return 0;
 }
 
-/* The RST|ACK built from the SYN `in` (spec s) must answer it exactly. */
+/* The RST built from the segment `in` (spec s) must answer it exactly. */
 static int check_reset_reply(const char *desc, const struct pkt_spec *s, const __u8 *in,
 			     const __u8 *out, size_t out_len)
 {
@@ -303,8 +302,14 @@ static int check_reset_reply(const char *desc, const struct pkt_spec *s, const _
 	const __u8 *in_ip = in + l3, *in_th = in + pkt_l4_off(s);
 	const __u8 *in_saddr = in_ip + (v4 ? 12 : 8), *in_daddr = in_ip + (v4 ? 16 : 24);
 	const __u8 *saddr = ip + (v4 ? 12 : 8), *daddr = ip + (v4 ? 16 : 24);
-	/* RFC 9293 3.10.7.1: ACK = SEG.SEQ + SEG.LEN, SYN and FIN counting one each. */
-	__u32 want_ack = s->seq + 1 + (s->tcp_flags & TF_FIN ? 1 : 0) + (__u32)s->payload_len;
+	/* RFC 9293 3.10.7.1, the segment has no RST: with ACK clear the answer is
+	 * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN and FIN counting one each
+	 * in SEG.LEN; with ACK set, <SEQ=SEG.ACK><CTL=RST> (the ACK field zero). */
+	int acked = (s->tcp_flags & TF_ACK) != 0;
+	__u32 seg_len = (s->tcp_flags & TF_SYN ? 1u : 0u) + (s->tcp_flags & TF_FIN ? 1u : 0u) +
+			(__u32)s->payload_len;
+	__u32 want_seq = acked ? s->ack : 0, want_ack = acked ? 0 : s->seq + seg_len;
+	__u8 want_flags = acked ? TF_RST : TF_RST | TF_ACK;
 
 	if (!row_ok(out_len == l3 + ip_len + 20,
 		    "row '%s': RST frame is %zu bytes, want %zu (l3_off %zu + %zu + 20)", desc,
@@ -345,13 +350,14 @@ static int check_reset_reply(const char *desc, const struct pkt_spec *s, const _
 		      get16(th), get16(in_th + 2)) &&
 	       row_ok(get16(th + 2) == get16(in_th), "row '%s': RST dest port %u, want %u", desc,
 		      get16(th + 2), get16(in_th)) &&
-	       row_ok(get32(th + 4) == 0, "row '%s': RST seq %u, want 0", desc, get32(th + 4)) &&
+	       row_ok(get32(th + 4) == want_seq, "row '%s': RST seq %u, want %u", desc,
+		      get32(th + 4), want_seq) &&
 	       row_ok(get32(th + 8) == want_ack, "row '%s': RST ack %u, want %u", desc,
 		      get32(th + 8), want_ack) &&
 	       row_ok(th[12] == 5 << 4, "row '%s': RST doff/reserved byte %#x, want 0x50", desc,
 		      th[12]) &&
-	       row_ok(th[13] == (TF_RST | TF_ACK), "row '%s': RST flags %#x, want RST|ACK (0x14)",
-		      desc, th[13]) &&
+	       row_ok(th[13] == want_flags, "row '%s': RST flags %#x, want %s (%#x)", desc, th[13],
+		      acked ? "RST" : "RST|ACK", want_flags) &&
 	       row_ok(pkt_tcp_csum(s->family, saddr, daddr, th, 20) == 0,
 		      "row '%s': RST TCP checksum %#06x is wrong", desc, get16(th + 16));
 }

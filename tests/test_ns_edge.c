@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -473,6 +474,82 @@ Test(ns_edge, reset_ipv4)
 		     pk(&s, "black-host", "pass"));
 }
 
+/* A socket made in the client namespace (it stays there once made). */
+static int client_socket(void *arg)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	(void)arg;
+	return fd < 0 ? -errno : fd;
+}
+
+/* An IPv4 connection from src to dst:25, open (connected, blocking); or -errno. */
+static int open_conn4(const char *src, const char *dst)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET };
+	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = htons(SMTP_PORT) };
+	struct timeval tv = { .tv_sec = CONNECT_MS / 1000 };
+	int fd, rc = 0;
+
+	if (inet_pton(AF_INET, src, &s.sin_addr) != 1 || inet_pton(AF_INET, dst, &d.sin_addr) != 1)
+		return -EINVAL;
+	fd = ns_enter(lab.cl_ns, client_socket, NULL);
+	if (fd < 0)
+		return fd;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&s, sizeof(s)) ||
+	    connect(fd, (struct sockaddr *)&d, sizeof(d)))
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/*
+ * A connection opened before its source was listed "reset": the next segment
+ * it sends carries ACK, so the filter answers <SEQ=SEG.ACK><CTL=RST> (RFC 9293
+ * 3.10.7.1). The client's kernel takes a RST only at exactly the sequence
+ * number it expects next (RFC 5961; any other gets a challenge ACK and is
+ * ignored), so a prompt ECONNRESET proves the sequence number right.
+ */
+Test(ns_edge, reset_open_connection)
+{
+	struct pollfd pfd;
+	struct snap s;
+	long long t0, dt;
+	char buf[64];
+	ssize_t n;
+	int fd, err;
+
+	lab_addr_ok(&lab, "192.0.2.77/24");
+	attach_small();
+	fd = open_conn4("192.0.2.77", "192.0.2.1");
+	cr_assert_geq(fd, 0, "connect 192.0.2.77 -> 192.0.2.1:25: got %s, want connected",
+		      conn_name(fd));
+	loader_do("list add black 192.0.2.77 --action reset");
+
+	t0 = now_ms();
+	n = send(fd, "EHLO client.example\r\n", 21, MSG_NOSIGNAL);
+	err = n < 0 ? errno : 0;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (!err && poll(&pfd, 1, RESET_MAX_MS) == 1) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		err = n < 0 ? errno : 0;
+	}
+	dt = now_ms() - t0;
+	close(fd);
+	cr_assert_eq(err, ECONNRESET,
+		     "data on an open connection from a reset source: got %s after %lld ms, want "
+		     "ECONNRESET (a RST at the client's next sequence number)",
+		     err ? strerror(err) : "no error", dt);
+	status_snap(&s);
+	cr_assert_gt(pk(&s, "black-host", "reset"), 0, "black-host/reset: got %lld, want > 0",
+		     pk(&s, "black-host", "reset"));
+}
+
 Test(ns_edge, reset_ipv6)
 {
 	struct snap s;
@@ -482,7 +559,7 @@ Test(ns_edge, reset_ipv6)
 	attach_small();
 	/* A clean IPv6 connection first. It also resolves the gateway's address
 	 * on the client: the client solicits it from the address it is about to
-	 * send from, and a solicitation from a "reset" source is not a SYN, so the
+	 * send from, and a solicitation from a "reset" source is not TCP, so the
 	 * filter drops it. Real senders reach the gateway through a router, whose
 	 * solicitations come from its own address. */
 	expect_conn("2001:db8::10", "2001:db8::1", 0);
