@@ -51,18 +51,27 @@ int me_prefix_host_bits(struct me_prefix *p, unsigned int flags)
 	return ME_ADDR_OK;
 }
 
+/* Plain decimal only: no sign, no blank, no leading zero. "/024" is refused
+ * rather than read as 24: with inet_aton and in C a leading zero means octal,
+ * and a length whose meaning depends on the reader is a typo to point at, not
+ * one to guess. "/0" is plain decimal; whether a /0 may be used is the
+ * caller's business. */
 static int parse_len(const char *s, unsigned int *len)
 {
 	unsigned int v = 0;
-	int n = 0;
+	size_t i, n = strlen(s);
 
-	if (!*s)
+	if (!n)
 		return ME_ADDR_LEN;
-	for (; *s; s++, n++) {
-		if (!isdigit((unsigned char)*s) || n >= 3)
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
 			return ME_ADDR_LEN;
-		v = v * 10 + (unsigned int)(*s - '0');
-	}
+	if (n > 1 && s[0] == '0')
+		return ME_ADDR_LEN_ZERO;
+	if (n > 3)
+		return ME_ADDR_LEN;
+	for (i = 0; i < n; i++)
+		v = v * 10 + (unsigned int)(s[i] - '0');
 	*len = v;
 	return 0;
 }
@@ -88,8 +97,12 @@ int me_prefix_parse(const char *s, struct me_prefix *out, unsigned int flags)
 		return ME_ADDR_SYNTAX;
 	}
 	p.len = me_prefix_maxlen(p.family);
-	if (has_len && parse_len(slash + 1, &p.len))
-		return ME_ADDR_LEN;
+	if (has_len) {
+		int rc = parse_len(slash + 1, &p.len);
+
+		if (rc)
+			return rc;
+	}
 	if (p.len > me_prefix_maxlen(p.family))
 		return ME_ADDR_LEN;
 
@@ -119,6 +132,8 @@ const char *me_addr_strerror(int err)
 		return "prefix length out of range";
 	case ME_ADDR_HOST_BITS:
 		return "host bits set after the prefix length";
+	case ME_ADDR_LEN_ZERO:
+		return "prefix length has a leading zero (write /24, not /024)";
 	}
 	return "invalid address";
 }

@@ -4,8 +4,9 @@
  *
  * Every list entry passes through here, from an admin's command line or from a
  * downloaded list, so the parser is strict: inet_pton for the address, 1-3
- * digits for the length, and host bits are an error unless the caller asks for
- * them to be cleared (public lists sometimes publish 1.2.3.4/24).
+ * digits without a leading zero for the length ("/024" is refused), and host
+ * bits are an error unless the caller asks for them to be cleared (public
+ * lists sometimes publish 1.2.3.4/24).
  * IPv4-mapped IPv6 addresses (::ffff:192.0.2.1) become IPv4: the XDP program
  * sees those clients as IPv4 packets.
  */
@@ -27,6 +28,7 @@ enum me_addr_err {
 	ME_ADDR_SYNTAX = -1,	 /* not an address */
 	ME_ADDR_LEN = -2,	 /* prefix length missing, not a number, or too long */
 	ME_ADDR_HOST_BITS = -3,	 /* bits set after the prefix */
+	ME_ADDR_LEN_ZERO = -4,	 /* prefix length with a leading zero ("/024") */
 };
 
 #define ME_PFX_CLEAR_HOST 0x1 /* clear host bits instead of failing */

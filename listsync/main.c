@@ -26,10 +26,18 @@ static const char usage[] =
 	"usage: mailedge-listsync [-c FILE] [--pin-dir DIR] [--state-dir DIR] [-v|-q] COMMAND\n"
 	"\n"
 	"Commands:\n"
-	"  run [--source [white:|black:]FORMAT:URL]... [--force] [--dry-run | --daemon]\n"
-	"        fetch every due source, check it, merge all lists and swap the union\n"
-	"        into the edge filter's maps in one step; --force fetches every source\n"
-	"        now.\n"
+	"  run [--source [white:|black:]FORMAT:URL]... [--force] [--rebuild]\n"
+	"      [--dry-run | --daemon]\n"
+	"        fetch every due source, check it, merge all lists and, if the union\n"
+	"        differs from what the maps hold, swap it into the edge filter's maps\n"
+	"        in one step.\n"
+	"        --force fetches every source now, whatever its interval or back-off\n"
+	"        (still a conditional GET: an unchanged list answers 304). It does not\n"
+	"        rebuild the maps when the merged lists come out the same; the run\n"
+	"        says 'unchanged; maps left as they are'.\n"
+	"        --rebuild builds and swaps the union in even when it is unchanged\n"
+	"        (the maps were changed by other means, or to see that an apply\n"
+	"        works); it fetches only what is due unless --force is given too.\n"
 	"        --dry-run fetches and checks as usual but changes nothing (no maps, no\n"
 	"        state, no metrics) and prints what the maps would gain and lose, a line\n"
 	"        each ('+ black 203.0.113.0/24 drop source=NAME', '- white ...'), then\n"
@@ -38,6 +46,7 @@ static const char usage[] =
 	"        configuration (a bad one is refused and the running one kept) and\n"
 	"        runs at once with the new one.\n"
 	"  check [--source SPEC]...   read and check the configuration, then exit\n"
+	"                             (quietly with -q: the exit status says it)\n"
 	"  formats                    list the list formats\n"
 	"\n"
 	"Options:\n"
@@ -46,7 +55,11 @@ static const char usage[] =
 	"  --pin-dir DIR       where mailedge-loader pinned the maps\n"
 	"  --state-dir DIR     last good copies and fetch state (default /var/lib/mailedge)\n"
 	"  --help-config       every configuration setting with its default\n"
-	"  -v, --verbose / -q, --quiet\n"
+	"  -v, --verbose       also debug messages (and libbpf's)\n"
+	"  -q, --quiet         print only warnings and errors: a successful run or\n"
+	"                      check prints nothing, so cron mails only a failure\n"
+	"                      (a source failed, data is stale, nothing applied);\n"
+	"                      --dry-run still prints its diff, formats its list\n"
 	"  -h, --help / -V, --version\n"
 	"\n"
 	"A source that fails to download, parse or pass its checks (record count,\n"
@@ -179,13 +192,23 @@ static int usage_error(const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PIN = 256, OPT_STATE, OPT_SOURCE, OPT_FORCE, OPT_DRY, OPT_DAEMON, OPT_HCFG };
+	enum {
+		OPT_PIN = 256,
+		OPT_STATE,
+		OPT_SOURCE,
+		OPT_FORCE,
+		OPT_REBUILD,
+		OPT_DRY,
+		OPT_DAEMON,
+		OPT_HCFG
+	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "pin-dir", required_argument, NULL, OPT_PIN },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "rebuild", no_argument, NULL, OPT_REBUILD },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "daemon", no_argument, NULL, OPT_DAEMON },
 		{ "help-config", no_argument, NULL, OPT_HCFG },
@@ -215,6 +238,7 @@ int main(int argc, char **argv)
 		case OPT_STATE: a.state = optarg; break;
 		case OPT_SOURCE: a.cli[a.ncli++] = optarg; break;
 		case OPT_FORCE: o.force = 1; run_only = "--force"; break;
+		case OPT_REBUILD: o.rebuild = 1; run_only = "--rebuild"; break;
 		case OPT_DRY: o.dry_run = 1; run_only = "--dry-run"; break;
 		case OPT_DAEMON: daemon = 1; run_only = "--daemon"; break;
 		case OPT_HCFG:
@@ -222,7 +246,8 @@ int main(int argc, char **argv)
 			free(a.cli);
 			return LS_EXIT_OK;
 		case 'v': log_set_level(ME_LOG_DEBUG); break;
-		case 'q': log_set_level(ME_LOG_ERR); break;
+		/* Warnings stay: stale data is a failure cron must mail. */
+		case 'q': log_set_level(ME_LOG_WARN); break;
 		case 'h':
 			fputs(usage, stdout);
 			free(a.cli);
@@ -260,6 +285,13 @@ int main(int argc, char **argv)
 		rc = usage_error("%s belongs to run, not %s", run_only, cmd);
 		goto out_args;
 	}
+	if (o.rebuild && (o.dry_run || daemon)) {
+		rc = usage_error("--rebuild does not go with %s: %s",
+				 o.dry_run ? "--dry-run" : "--daemon",
+				 o.dry_run ? "a dry run changes no maps"
+					   : "it would rebuild every map at every interval");
+		goto out_args;
+	}
 	if (daemon && o.dry_run) {
 		rc = usage_error("--dry-run and --daemon do not go together: a dry run changes "
 				 "nothing, so there is nothing to repeat");
@@ -283,7 +315,8 @@ int main(int argc, char **argv)
 		goto out_args;
 	}
 	if (!strcmp(cmd, "check")) {
-		printf("%s: %zu sources, configuration is valid\n", cfg.path, cfg.nsrc);
+		if (log_get_level() >= ME_LOG_INFO)
+			printf("%s: %zu sources, configuration is valid\n", cfg.path, cfg.nsrc);
 		rc = LS_EXIT_OK;
 		goto out_cfg;
 	}

@@ -9,8 +9,15 @@
  * Then the union of all last good copies is merged and, if it differs from what
  * the maps hold, swapped in atomically (sync_apply.c). A failed source never
  * stops the others and never removes its entries: its last good copy stays.
+ *
+ * --force is about fetching only: every source is asked now, whatever its
+ * interval or back-off (still conditionally: a 304 is an honest "unchanged").
+ * Whether the maps are rebuilt is decided by the merged data alone, so a forced
+ * run over unchanged lists costs downloads, not a rebuild and swap of every
+ * map; --rebuild asks for that explicitly.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,7 @@
 #include "state.h"
 #include "str.h"
 #include "sync_apply.h"
+#include "synctab.h"
 #include "union.h"
 
 /* Back-off after a failed fetch: 1 min doubling to 6 h, never sooner than the
@@ -296,6 +304,23 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 		r->outcome = ME_SYNC_FAILED;
 }
 
+/* The report on stdout (a row per source, the union, the totals) is
+ * information, so it follows the logger's threshold: -q (warnings and errors
+ * only) leaves a successful run silent for cron, while failures and stale
+ * data still speak on stderr. */
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void report(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_get_level() < ME_LOG_INFO)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
 /* The run's summary shouts a failure; the status display does not. */
 static const char *outcome_name(enum me_sync_outcome o)
 {
@@ -361,11 +386,21 @@ static int maps_hold_union(struct me_edge *e)
 
 	if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &cfg))
 		return 0;
-	fd = me_sync_inner_fd(e, ME_M_SYNC_HOST4, ME_SYNC_SLOT(cfg.sync_gen & 1, ME_LIST_BLACK));
+	fd = me_sync_inner_fd(e, ME_M_SYNC_HOST4, cfg.sync_gen & 1);
 	if (fd < 0)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+/* "built", or what a refresh in place changed. */
+static const char *apply_how(const struct me_apply_stats *a, char *buf, size_t len)
+{
+	if (!a->in_place)
+		return "built";
+	snprintf(buf, len, "changed in place (%zu hosts added, %zu removed, %d subnet tables rebuilt)",
+		 a->added, a->removed, a->nets_rebuilt);
+	return buf;
 }
 
 static double wall_seconds(void)
@@ -424,6 +459,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	struct result *res = NULL;
 	struct me_union u;
 	struct me_apply_stats ast;
+	char how[128];
 	struct me_edge e;
 	unsigned char ids[ME_SRC_MAX];
 	const char *what;
@@ -495,12 +531,13 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	now = (__u64)time(NULL); /* sources took time: ages are from now */
 	me_union_merge(&u, &merged_away);
 	digest = me_union_digest(&u);
+	/* Not o->force: fetching again says nothing about what the maps hold. */
 	if (have_maps)
-		apply = o->force || ls_state_applied_get(cfg->state_dir, &applied) ||
+		apply = o->rebuild || ls_state_applied_get(cfg->state_dir, &applied) ||
 			applied != digest || !maps_hold_union(&e);
 
 	/* The summary, one line per source. */
-	printf("%-24s %-13s %10s  %s\n", "SOURCE", "RESULT", "ENTRIES", "DETAIL");
+	report("%-24s %-13s %10s  %s\n", "SOURCE", "RESULT", "ENTRIES", "DETAIL");
 	for (i = 0; i < cfg->nsrc; i++) {
 		const struct ls_source *s = &cfg->src[i];
 		const struct result *r = &res[i];
@@ -527,7 +564,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 				 (unsigned long long)(r->st.next_try > now ? r->st.next_try - now : 0));
 		else
 			snprintf(detail, sizeof(detail), "data %s old", age);
-		printf("%-24s %-13s %10zu  %s\n", s->name, outcome_name(r->outcome), r->data.n,
+		report("%-24s %-13s %10zu  %s\n", s->name, outcome_name(r->outcome), r->data.n,
 		       detail);
 		if (r->outcome == ME_SYNC_FAILED)
 			log_err("source %s: %s", s->name, r->error);
@@ -546,7 +583,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 				strerror(-rc));
 			goto out;
 		}
-		printf("union: %zu entries (%zu merged away); dry run, maps untouched\n", u.n,
+		report("union: %zu entries (%zu merged away); dry run, maps untouched\n", u.n,
 		       merged_away);
 		status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
 		goto out;
@@ -558,15 +595,15 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		goto out;
 	}
 	if (apply) {
-		rc = me_sync_apply(&e, &u, &ast, why, sizeof(why));
+		rc = me_sync_apply_mode(&e, &u, o->rebuild, &ast, why, sizeof(why));
 		if (rc) {
 			log_err("maps unchanged: %s", why);
 			write_status(&e, cfg, res);
 			goto out;
 		}
 		ls_state_applied_set(cfg->state_dir, digest);
-		printf("union: %zu black (%zu hosts, %zu subnets), %zu white (%zu hosts, %zu subnets), "
-		       "%zu merged away; applied as generation %u: built in %.2fs, swapped in %.1f ms\n",
+		report("union: %zu black (%zu hosts, %zu subnets), %zu white (%zu hosts, %zu subnets), "
+		       "%zu merged away; applied as generation %u: %s in %.2fs, swapped in %.1f ms\n",
 		       ast.counts.n[1][0][0] + ast.counts.n[1][0][1] + ast.counts.n[1][1][0] +
 			       ast.counts.n[1][1][1],
 		       ast.counts.n[1][0][0] + ast.counts.n[1][1][0],
@@ -575,12 +612,15 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 			       ast.counts.n[0][1][1],
 		       ast.counts.n[0][0][0] + ast.counts.n[0][1][0],
 		       ast.counts.n[0][0][1] + ast.counts.n[0][1][1], merged_away, ast.gen,
-		       ast.build_s, ast.swap_s * 1000);
+		       apply_how(&ast, how, sizeof(how)), ast.build_s, ast.swap_s * 1000);
 	} else {
-		printf("union: %zu entries, unchanged; maps left as they are\n", u.n);
+		/* After --force an admin may expect a rebuild: say there was none,
+		 * and how to get one. */
+		report("union: %zu entries, unchanged; maps left as they are%s\n", u.n,
+		       o->force ? " (rebuild skipped: --rebuild forces one)" : "");
 	}
 	write_status(&e, cfg, res);
-	printf("%zu sources: %zu fetched, %zu not modified, %zu failed, in %.2fs\n", cfg->nsrc,
+	report("%zu sources: %zu fetched, %zu not modified, %zu failed, in %.2fs\n", cfg->nsrc,
 	       nfetched, nnm, nfail, me_mono_seconds() - t0);
 	status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
 out:

@@ -8,7 +8,8 @@
 #include "config.h"
 
 struct ls_opts {
-	int force;   /* fetch every source now, whatever its interval */
+	int force;   /* fetch every source now, whatever its interval or back-off */
+	int rebuild; /* swap the union in even when the maps already hold it */
 	int dry_run; /* fetch and merge, print, but do not touch the maps or state */
 };
 

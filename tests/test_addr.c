@@ -31,7 +31,27 @@ static const struct addr_case cases[] = {
 	{ "192.0.2.0/", 0, ME_ADDR_LEN, "", 0 },
 	{ "192.0.2.0/-1", 0, ME_ADDR_LEN, "", 0 },
 	{ "192.0.2.0/+8", 0, ME_ADDR_LEN, "", 0 },
-	{ "192.0.2.0/0008", 0, ME_ADDR_LEN, "", 0 },
+	/* Plain decimal only: a leading zero is named (octal elsewhere), a sign,
+	 * a blank or a fourth digit is just not a length. "/0" stays valid. */
+	{ "192.0.2.0/024", 0, ME_ADDR_LEN_ZERO, "", 0 },
+	{ "192.0.2.0/024", ME_PFX_CLEAR_HOST, ME_ADDR_LEN_ZERO, "", 0 },
+	{ "192.0.2.0/00", 0, ME_ADDR_LEN_ZERO, "", 0 },
+	{ "192.0.2.0/032", 0, ME_ADDR_LEN_ZERO, "", 0 },
+	{ "192.0.2.0/0008", 0, ME_ADDR_LEN_ZERO, "", 0 },
+	{ "192.0.2.0/+24", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/ 24", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/24 ", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/2 4", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/1000", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/0x18", 0, ME_ADDR_LEN, "", 0 },
+	{ "192.0.2.0/08x", 0, ME_ADDR_LEN, "", 0 },
+	{ "10.0.0.0/8", ME_PFX_CLEAR_HOST, 0, "10.0.0.0/8", AF_INET },
+	{ "192.0.2.0/24", ME_PFX_CLEAR_HOST, 0, "192.0.2.0/24", AF_INET },
+	{ "::/0", 0, 0, "::/0", AF_INET6 },
+	{ "2001:db8::/032", 0, ME_ADDR_LEN_ZERO, "", 0 },
+	{ "2001:db8::/0128", 0, ME_ADDR_LEN_ZERO, "", 0 },
+	{ "2001:db8::1/128", 0, 0, "2001:db8::1", AF_INET6 },
+	{ "::ffff:192.0.2.0/0120", 0, ME_ADDR_LEN_ZERO, "", 0 },
 	{ "192.0.2.0/24/1", 0, ME_ADDR_LEN, "", 0 },
 	{ "192.0.2", 0, ME_ADDR_SYNTAX, "", 0 },
 	{ "192.0.2.256", 0, ME_ADDR_SYNTAX, "", 0 },
@@ -86,4 +106,17 @@ Test(addr, contains)
 	cr_assert(!me_prefix_contains(&a, &b), "got: sibling /24 contained, want not");
 	cr_assert_eq(me_prefix_parse("2001:db8::/32", &b, 0), 0);
 	cr_assert(!me_prefix_contains(&a, &b), "got: IPv4 contains IPv6, want not");
+}
+
+/* The refusal of "/024" says what is wrong, not just "out of range". */
+Test(addr, leading_zero_message)
+{
+	struct me_prefix p;
+	int rc = me_prefix_parse("192.0.2.0/024", &p, 0);
+	const char *why = me_addr_strerror(rc);
+
+	cr_assert(strstr(why, "leading zero") && strstr(why, "prefix length"),
+		  "'192.0.2.0/024': got message '%s', want it to name a leading zero in the "
+		  "prefix length",
+		  why);
 }

@@ -38,6 +38,11 @@
 #include <criterion/parameterized.h>
 #include <json-c/json.h>
 
+#include <bpf/bpf.h>
+
+#include "edge.h"
+#include "lists.h"
+#include "synctab.h"
 #include "lib/labcheck.h"
 #include "lib/testenv.h"
 #include "lib/tjson.h"
@@ -952,6 +957,194 @@ Test(listsync, min_interval_prevents_refetch)
 	ls_ok("run");
 	n = srv_hits("/count/plain.txt", NULL);
 	cr_assert_eq(n, 3, "requests after min_interval passed: got %d, want 3", n);
+}
+
+/* ---- --force fetches, --rebuild rebuilds ---- */
+
+#define NOUTER 4 /* the list-sync outer maps: host4, host6, net4, net6 */
+
+/* What list sync holds in the maps: the generation in use and the id of the
+ * inner map in every slot of the outer maps (0: empty), read the way any
+ * userspace program can (an ARRAY_OF_MAPS answers a lookup with the inner
+ * map's id). An apply flips the generation, so an unchanged snapshot proves
+ * there was none. */
+struct sync_snap {
+	unsigned int gen;
+	unsigned int id[NOUTER][ME_SYNC_SLOTS];
+	int any; /* some slot holds a map */
+};
+
+static void sync_snap(struct sync_snap *s)
+{
+	static const enum me_map_id outer[NOUTER] = { ME_M_SYNC_HOST4, ME_M_SYNC_HOST6,
+						      ME_M_SYNC_NET4, ME_M_SYNC_NET6 };
+	struct me_config cfg;
+	struct me_edge e;
+	const char *what = "";
+	__u32 zero = 0, slot, id;
+	int rc, i;
+
+	memset(s, 0, sizeof(*s));
+	me_edge_init(&e);
+	rc = me_edge_open(&e, tenv_pin_dir(), &what);
+	if (!rc)
+		rc = bpf_map_lookup_elem(e.fd[ME_M_CONFIG], &zero, &cfg) ? -errno : 0;
+	if (!rc)
+		s->gen = cfg.sync_gen;
+	for (i = 0; !rc && i < NOUTER; i++)
+		for (slot = 0; !rc && slot < ME_SYNC_SLOTS; slot++) {
+			if (bpf_map_lookup_elem(e.fd[outer[i]], &slot, &id)) {
+				rc = errno == ENOENT ? 0 : -errno; /* ENOENT: an empty slot */
+				continue;
+			}
+			s->id[i][slot] = id;
+			s->any |= id != 0;
+		}
+	me_edge_close(&e);
+	cr_assert_eq(rc, 0, "reading the list-sync maps at %s (%s): got %d, want 0",
+		     tenv_pin_dir(), what, rc);
+}
+
+/* The maps as they were: same generation, same inner map in every slot. */
+static void expect_same_maps(const struct sync_snap *was, const struct sync_snap *now,
+			     const char *when)
+{
+	int i, slot;
+
+	cr_assert_eq(now->gen, was->gen, "%s: got generation %u, want %u (no rebuild)", when,
+		     now->gen, was->gen);
+	for (i = 0; i < NOUTER; i++)
+		for (slot = 0; slot < ME_SYNC_SLOTS; slot++)
+			cr_assert_eq(now->id[i][slot], was->id[i][slot],
+				     "%s: outer map %d slot %d: got inner map id %u, want %u (no "
+				     "rebuild)",
+				     when, i, slot, now->id[i][slot], was->id[i][slot]);
+}
+
+static const char drop_entries[] = "black 192.0.2.128/25 drop drop\n"
+				   "black 198.51.100.0/24 drop drop\n"
+				   "black 203.0.113.0/24 drop drop\n";
+
+/* run --force twice on a list that did not change: the second run fetches
+ * (and gets a 304), but builds nothing and swaps nothing, and says so.
+ * --rebuild is the explicit way to get a rebuild anyway. */
+Test(listsync, force_with_unchanged_data_does_not_rebuild)
+{
+	struct sync_snap first, second, rebuilt;
+	struct run r;
+	int hits;
+
+	conf_write(NULL, SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
+	ls_expect(&r, 0, "run --force");
+	expect_text(&r, 0, "applied as generation", 1, "first run --force");
+	tenv_run_free(&r);
+	sync_snap(&first);
+	cr_assert(first.any, "after the first run: got no list-sync inner map, want some");
+
+	ls_expect(&r, 0, "run --force");
+	expect_row(&r, "drop", "not modified", NULL);
+	expect_text(&r, 0, "unchanged; maps left as they are (rebuild skipped", 1,
+		    "second run --force, nothing changed");
+	expect_text(&r, 0, "applied as generation", 0, "second run --force, nothing changed");
+	tenv_run_free(&r);
+	hits = srv_hits("/f/drop.txt", NULL);
+	cr_assert_eq(hits, 2, "requests: got %d, want 2 (--force still fetches)", hits);
+	sync_snap(&second);
+	expect_same_maps(&first, &second, "second run --force on unchanged data");
+	expect_entries(1, NULL, drop_entries);
+
+	/* --rebuild: built again from the last good copy, which is not due. */
+	ls_expect(&r, 0, "run --rebuild");
+	expect_row(&r, "drop", "not due", NULL);
+	expect_text(&r, 0, "applied as generation", 1, "run --rebuild");
+	tenv_run_free(&r);
+	hits = srv_hits("/f/drop.txt", NULL);
+	cr_assert_eq(hits, 2, "requests after run --rebuild: got %d, want 2 (nothing due)", hits);
+	sync_snap(&rebuilt);
+	cr_assert_neq(rebuilt.gen, second.gen, "run --rebuild: got generation %u again, want "
+		      "the other one", rebuilt.gen);
+	expect_entries(1, NULL, drop_entries);
+
+	/* Changed data is still applied by a forced run, of course. */
+	www_put("drop.txt", "; Spamhaus DROP List\n198.51.100.0/24 ; SBL000302\n"
+			    "203.0.113.0/24 ; SBL000303\n; EOF\n");
+	ls_expect(&r, 0, "run --force");
+	expect_text(&r, 0, "applied as generation", 1, "run --force after the list changed");
+	tenv_run_free(&r);
+	sync_snap(&second);
+	cr_assert_neq(second.gen, rebuilt.gen,
+		      "run --force after the list changed: got generation %u again, want the "
+		      "other one", second.gen);
+	expect_entries(1, NULL,
+		       "black 198.51.100.0/24 drop drop\n"
+		       "black 203.0.113.0/24 drop drop\n");
+}
+
+/* ---- -q: silent unless something failed ---- */
+
+static void expect_silent(struct run *r, const char *what)
+{
+	if ((!r->out || !r->out[0]) && (!r->err || !r->err[0]))
+		return;
+	snprintf(msg, sizeof(msg), "%s: got stdout '%s', stderr '%s'; want both empty", what,
+		 r->out ? r->out : "", r->err ? r->err : "");
+	tenv_run_free(r);
+	cr_assert_fail("%s", msg);
+}
+
+/* A successful run, whatever it did (fetched and applied, nothing due,
+ * not modified, rebuilt), and a valid check: not one byte. */
+Test(listsync, quiet_success_prints_nothing)
+{
+	static const char *const runs[] = { "-q run", "-q run", "-q run --rebuild",
+					    "--quiet run --force", "-q check" };
+	struct run r;
+	size_t i;
+
+	conf_write(NULL, SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		ls_expect(&r, 0, runs[i]);
+		expect_silent(&r, runs[i]);
+		tenv_run_free(&r);
+	}
+	expect_entries(1, NULL, drop_entries);
+	expect_current("drop");
+}
+
+/* A failure still speaks under -q: the failed source with its reason (and
+ * not the healthy one), stale data, and a run that applied nothing. */
+Test(listsync, quiet_failure_prints_why)
+{
+	struct run r;
+
+	www_put("healthy.txt", "2001:db8:beef::5\n");
+	conf_write(NULL, SRC("victim", "@HTTPS@/x/plain.txt", "plain", "stale_after = \"1s\";"),
+		   SRC("healthy", "@HTTPS@/f/healthy.txt", "plain", ""), NULL);
+	ls_expect(&r, 0, "-q run");
+	expect_silent(&r, "-q run, first");
+	tenv_run_free(&r);
+
+	www_put("plain.txt.mode", "status 500\n");
+	ls_expect(&r, 1, "-q run --force");
+	expect_text(&r, 1, "error: source victim: HTTP status 500", 1, "-q run, victim failing");
+	expect_text(&r, 1, "healthy", 0, "-q run, victim failing");
+	expect_text(&r, 0, "victim", 0, "-q run, victim failing (no summary table)");
+	tenv_run_free(&r);
+
+	/* Backing off: not even tried, so no error, but its data grows stale,
+	 * and a stale blacklist is news for cron. */
+	sleep(2);
+	ls_expect(&r, 0, "-q run");
+	expect_text(&r, 1, "warning: source victim: data in use is", 1,
+		    "-q run, victim backing off with data older than stale_after");
+	expect_text(&r, 0, "victim", 0, "-q run, victim backing off (no summary table)");
+	tenv_run_free(&r);
+
+	/* Nothing applied: the one-line reason, exit 2. */
+	free(loader_ok("destroy"));
+	ls_expect(&r, 2, "-q run");
+	expect_text(&r, 1, "no mailedge maps at", 1, "-q run without maps");
+	tenv_run_free(&r);
 }
 
 /* Spamhaus's terms ask for at most one download an hour: a shorter
@@ -2541,6 +2734,9 @@ static const struct cli_case cli_cases[] = {
 	{ "formats --dry-run", "--dry-run belongs to run" },
 	{ "formats --source plain:http://x/y", "formats takes no options" },
 	{ "run --dry-run --daemon", "do not go together" },
+	{ "check --rebuild", "--rebuild belongs to run" },
+	{ "run --rebuild --dry-run", "--rebuild does not go with --dry-run" },
+	{ "run --daemon --rebuild", "--rebuild does not go with --daemon" },
 	{ "run now", "unexpected argument 'now'" },
 	{ "sync", "unknown command 'sync'" },
 	{ "", "no command" },

@@ -337,6 +337,13 @@ static const struct bad_group bad_groups[] = {
 	    { "list add black 192.0.2.0/x", "'192.0.2.0/x'", "prefix length" },
 	    { "list add black 192.0.2.7 198.51.100.0/40", "'198.51.100.0/40'",
 	      "prefix length" } } },
+	/* "/024" is octal to some readers and 24 to others: refused, and said so */
+	{ "prefix with a leading zero",
+	  { { "list add black 192.0.2.0/024", "'192.0.2.0/024'", "leading zero" },
+	    { "list add black 192.0.2.0/00", "'192.0.2.0/00'", "leading zero" },
+	    { "list add white 2001:db8::/032", "'2001:db8::/032'", "leading zero" },
+	    { "list del black 198.51.100.0/024", "'198.51.100.0/024'", "leading zero" },
+	    { "list add black 192.0.2.0/+24", "'192.0.2.0/+24'", "prefix length" } } },
 	{ "host bits or /0",
 	  { { "list add black 192.0.2.1/24", "'192.0.2.1/24'", "host bits" },
 	    { "list add black 2001:db8::1/64", "'2001:db8::1/64'", "host bits" },

@@ -73,7 +73,7 @@ static int parse_checked(const char *in, struct me_prefix *p, unsigned int flags
 	memset(p, 0xa5, sizeof(*p));
 	rc = me_prefix_parse(in, p, flags);
 	if (rc != ME_ADDR_OK && rc != ME_ADDR_SYNTAX && rc != ME_ADDR_LEN &&
-	    rc != ME_ADDR_HOST_BITS)
+	    rc != ME_ADDR_HOST_BITS && rc != ME_ADDR_LEN_ZERO)
 		fail(in, "unknown return code");
 	if (!me_addr_strerror(rc) || !*me_addr_strerror(rc))
 		fail(in, "empty me_addr_strerror");
