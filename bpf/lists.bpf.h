@@ -2,14 +2,13 @@
 /*
  * lists.bpf.h - white/black list lookups for one source address.
  *
- * Each step of the verdict order looks in the admin's (manual) map first, then in
- * the list-sync map of the current generation, so an admin's entry for a host
- * wins over a synced one. Hosts are hash lookups; subnets are LPM lookups.
- *
- * The four list-sync inner maps of a family are fetched together, from one read
- * of the generation, before any lookup (see mailedge_abi.h for the swap). If a
- * slot is empty and the generation moved while we read, list sync is emptying the
- * old generation under us: read everything again from the new one.
+ * Each step of the verdict order looks in the admin's (manual) map first, then at
+ * list sync's answer, so an admin's entry for a host wins over a synced one. The
+ * admin's maps are hash maps and LPM tries. List sync's are its own tables
+ * (mailedge_abi.h, "List-sync tables"), both taken from the generation read once
+ * per packet: a host table answers in two independent cache lines, a subnet
+ * table in one (IPv4 up to /24) or a short chain of them, and the answer
+ * already has "whitelist wins" applied.
  */
 #ifndef MAILEDGE_LISTS_BPF_H
 #define MAILEDGE_LISTS_BPF_H
@@ -17,6 +16,7 @@
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 #include "threshold.bpf.h"
+#include "table.h"
 
 /* The current time, read at most once per packet and only if an entry expires. */
 struct me_clock {
@@ -35,56 +35,12 @@ static __always_inline int me_live(const struct me_entry *e, struct me_clock *c)
 	return !e->expires || (__u64)e->expires * ME_NSEC_PER_SEC > me_now(c);
 }
 
-/* The list-sync inner maps of one family, from one generation. */
-struct me_sync {
-	void *white_host;
-	void *black_host;
-	void *white_net;
-	void *black_net;
-};
-
-static __always_inline int me_sync_get(void *outer_host, void *outer_net, __u32 gen,
-				       struct me_sync *s)
-{
-	__u32 k;
-
-	gen &= 1;
-	k = ME_SYNC_SLOT(gen, ME_LIST_WHITE);
-	s->white_host = bpf_map_lookup_elem(outer_host, &k);
-	s->white_net = bpf_map_lookup_elem(outer_net, &k);
-	k = ME_SYNC_SLOT(gen, ME_LIST_BLACK);
-	s->black_host = bpf_map_lookup_elem(outer_host, &k);
-	s->black_net = bpf_map_lookup_elem(outer_net, &k);
-	return !s->white_host || !s->white_net || !s->black_host || !s->black_net;
-}
-
-static __always_inline void me_sync_load(void *outer_host, void *outer_net,
-					 struct me_config *cfg, struct me_sync *s)
-{
-	__u32 gen = cfg->sync_gen;
-
-	if (!me_sync_get(outer_host, outer_net, gen, s))
-		return;
-	/* A slot is empty: normal before the first sync, or a swap in flight. */
-	if (*(volatile __u32 *)&cfg->sync_gen != gen) {
-		me_event(ME_EV_SYNC_RETRY);
-		me_sync_get(outer_host, outer_net, cfg->sync_gen, s);
-	}
-}
-
-static __always_inline struct me_entry *me_host_lookup(void *manual, void *sync, const void *key,
+static __always_inline struct me_entry *me_host_lookup(void *map, const void *key,
 						       struct me_clock *c)
 {
-	struct me_entry *e = bpf_map_lookup_elem(manual, key);
+	struct me_entry *e = bpf_map_lookup_elem(map, key);
 
-	if (e && me_live(e, c))
-		return e;
-	if (sync) {
-		e = bpf_map_lookup_elem(sync, key);
-		if (e && me_live(e, c))
-			return e;
-	}
-	return NULL;
+	return e && me_live(e, c) ? e : NULL;
 }
 
 /*
@@ -114,14 +70,152 @@ static __always_inline struct me_entry *me_net_lookup_one(void *trie, void *key,
 	return NULL;
 }
 
-static __always_inline struct me_entry *me_net_lookup(void *manual, void *sync, void *key,
-						      struct me_clock *c)
+/* Dictionary entry v of a table whose elements hold per_elem of them (a
+ * constant, so that the verifier can bound the offset). */
+static __always_inline struct me_tab_val *me_tab_val_at(void *tab, __u32 v, __u32 per_elem)
 {
-	struct me_entry *e = me_net_lookup_one(manual, key, c);
+	__u32 k = 1 + v / per_elem;
+	struct me_tab_val *el = bpf_map_lookup_elem(tab, &k);
 
-	if (!e && sync)
-		e = me_net_lookup_one(sync, key, c);
-	return e;
+	return el ? el + (v & (per_elem - 1)) : NULL;
+}
+
+#define ME_VALS_HOST 4	/* 64-byte elements */
+#define ME_VALS_NET4 32 /* 512-byte elements */
+#define ME_VALS_NET6 64 /* 1024-byte elements */
+
+static __always_inline struct me_tab_hdr *me_tab_hdr(void *tab)
+{
+	__u32 zero = 0;
+
+	return tab ? bpf_map_lookup_elem(tab, &zero) : NULL;
+}
+
+/* The two buckets are looked up before either is searched: their loads do
+ * not depend on each other, so a cold lookup costs one memory latency, not two. */
+static __always_inline struct me_tab_val *me_sync_host4(void *tab, __u32 addr, __u32 gen)
+{
+	struct me_tab_hdr *h = me_tab_hdr(tab);
+	struct me_hb4 *b1, *b2;
+	__u32 k1, k2;
+	__u64 hash;
+	int i;
+
+	if (!h || !h->nbuckets)
+		return NULL;
+	hash = me_tab_hash4(addr, h->seed);
+	k1 = h->base + me_tab_bucket1(hash, h->nbuckets);
+	k2 = h->base + me_tab_bucket2(hash, h->nbuckets);
+	b1 = bpf_map_lookup_elem(tab, &k1);
+	b2 = bpf_map_lookup_elem(tab, &k2);
+	if (b1) {
+		i = me_hb4_find(b1, addr, gen);
+		if (i >= 0)
+			return me_tab_val_at(tab, b1->val[i], ME_VALS_HOST);
+	}
+	if (b2) {
+		i = me_hb4_find(b2, addr, gen);
+		if (i >= 0)
+			return me_tab_val_at(tab, b2->val[i], ME_VALS_HOST);
+	}
+	return NULL;
+}
+
+static __always_inline struct me_tab_val *me_sync_host6(void *tab, const __u32 *w, __u32 gen)
+{
+	struct me_tab_hdr *h = me_tab_hdr(tab);
+	struct me_hb6 *b1, *b2;
+	__u32 k1, k2;
+	__u64 hash;
+	int i;
+
+	if (!h || !h->nbuckets)
+		return NULL;
+	hash = me_tab_hash6(w, h->seed);
+	k1 = h->base + me_tab_bucket1(hash, h->nbuckets);
+	k2 = h->base + me_tab_bucket2(hash, h->nbuckets);
+	b1 = bpf_map_lookup_elem(tab, &k1);
+	b2 = bpf_map_lookup_elem(tab, &k2);
+	if (b1) {
+		i = me_hb6_find(b1, w, gen);
+		if (i >= 0)
+			return me_tab_val_at(tab, b1->val[i], ME_VALS_HOST);
+	}
+	if (b2) {
+		i = me_hb6_find(b2, w, gen);
+		if (i >= 0)
+			return me_tab_val_at(tab, b2->val[i], ME_VALS_HOST);
+	}
+	return NULL;
+}
+
+/* DIR-24-8: one read for prefixes up to /24, a second for longer ones. */
+static __always_inline struct me_tab_val *me_sync_net4(void *tab, __u32 addr_be)
+{
+	struct me_tab_hdr *h = me_tab_hdr(tab);
+	__u32 a = bpf_ntohl(addr_be), i = a >> 8, k;
+	struct me_tn4 *el;
+	__u16 e;
+
+	if (!h || !h->nprefixes)
+		return NULL;
+	k = h->base + i / ME_TN_FANOUT;
+	el = bpf_map_lookup_elem(tab, &k);
+	if (!el)
+		return NULL;
+	e = el->e[i & (ME_TN_FANOUT - 1)];
+	if (me_tn4_is_chunk(e)) {
+		k = h->chunk_base + (e & ~ME_TN4_CHUNK);
+		el = bpf_map_lookup_elem(tab, &k);
+		if (!el)
+			return NULL;
+		e = el->e[a & (ME_TN_FANOUT - 1)];
+	}
+	if (!e || me_tn4_is_chunk(e))
+		return NULL;
+	return me_tab_val_at(tab, (__u32)(e - 1) & (ME_TAB_VALS - 1), ME_VALS_NET4);
+}
+
+/* Stride 16, then 8 a level: a /48 is the root and four chunks. */
+static __always_inline struct me_tab_val *me_sync_net6(void *tab, const __u32 *w_be)
+{
+	struct me_tab_hdr *h = me_tab_hdr(tab);
+	__u64 hi, lo; /* the address as two host-order halves: shifts, not a stack array */
+	__u32 r, k, e, byte;
+	struct me_tn6 *el;
+	int d;
+
+	if (!h || !h->nprefixes)
+		return NULL;
+	hi = (__u64)bpf_ntohl(w_be[0]) << 32 | bpf_ntohl(w_be[1]);
+	lo = (__u64)bpf_ntohl(w_be[2]) << 32 | bpf_ntohl(w_be[3]);
+	r = (__u32)(hi >> 48);
+	k = h->base + r / ME_TN_FANOUT;
+	el = bpf_map_lookup_elem(tab, &k);
+	if (!el)
+		return NULL;
+	e = el->e[r & (ME_TN_FANOUT - 1)];
+	for (d = 0; d < ME_TN6_LEVELS; d++) {
+		if (!me_tn6_is_chunk(e))
+			break;
+		/* bits 16 + 8d .. 23 + 8d of the address */
+		byte = (__u32)(d < 6 ? hi >> ((5 - d) * 8) : lo >> ((13 - d) * 8)) & 0xff;
+		k = h->chunk_base + (e & ~ME_TN6_CHUNK);
+		el = bpf_map_lookup_elem(tab, &k);
+		if (!el)
+			return NULL;
+		e = el->e[byte];
+	}
+	if (!e || me_tn6_is_chunk(e))
+		return NULL;
+	return me_tab_val_at(tab, (e - 1) & (ME_TAB_VALS - 1), ME_VALS_NET6);
+}
+
+/* A synced entry of the list asked for, if live. */
+static __always_inline struct me_entry *me_synced(struct me_tab_val *v, __u32 list,
+						  struct me_clock *c)
+{
+	return v && v->list == list && me_live(&v->e, c) ? &v->e : NULL;
 }
 
 /* Outcome of the list steps. */
@@ -130,64 +224,59 @@ struct me_match {
 	__u32 reason; /* ME_R_WHITE_HOST ... ME_R_BLACK_NET, or ME_R_CLEAN */
 };
 
+/* The verdict order over one family's maps: each step asks the admin's map,
+ * then list sync's table (whose answer for hosts and for subnets was found
+ * up front, once, since one table holds both lists). */
+static __always_inline void me_order(struct me_match *m, struct me_clock *c, void *wh, void *wn,
+				     void *bh, void *bn, const void *host, void *lpm,
+				     struct me_tab_val *sh, struct me_tab_val *sn)
+{
+	m->reason = ME_R_WHITE_HOST;
+	m->e = me_host_lookup(wh, host, c);
+	if (m->e || (m->e = me_synced(sh, ME_LIST_WHITE, c)))
+		return;
+	m->reason = ME_R_WHITE_NET;
+	m->e = me_net_lookup_one(wn, lpm, c);
+	if (m->e || (m->e = me_synced(sn, ME_LIST_WHITE, c)))
+		return;
+	m->reason = ME_R_BLACK_HOST;
+	m->e = me_host_lookup(bh, host, c);
+	if (m->e || (m->e = me_synced(sh, ME_LIST_BLACK, c)))
+		return;
+	m->reason = ME_R_BLACK_NET;
+	m->e = me_net_lookup_one(bn, lpm, c);
+	if (m->e || (m->e = me_synced(sn, ME_LIST_BLACK, c)))
+		return;
+	m->reason = ME_R_CLEAN;
+}
+
 static __always_inline void me_lists4(const struct me_pkt *p, struct me_config *cfg,
 				      struct me_clock *c, struct me_match *m)
 {
 	struct me_lpm4 lpm = { .prefixlen = 32, .addr = p->saddr[0] };
-	__u32 host = p->saddr[0];
-	struct me_sync s;
+	__u32 host = p->saddr[0], gen = cfg->sync_gen & 1;
+	struct me_tab_val *sh, *sn;
 
-	me_sync_load(&sync_host4, &sync_net4, cfg, &s);
-
-	m->reason = ME_R_WHITE_HOST;
-	m->e = me_host_lookup(&white_host4, s.white_host, &host, c);
-	if (m->e)
-		return;
-	m->reason = ME_R_WHITE_NET;
-	m->e = me_net_lookup(&white_net4, s.white_net, &lpm, c);
-	if (m->e)
-		return;
-	m->reason = ME_R_BLACK_HOST;
-	m->e = me_host_lookup(&black_host4, s.black_host, &host, c);
-	if (m->e)
-		return;
-	m->reason = ME_R_BLACK_NET;
-	m->e = me_net_lookup(&black_net4, s.black_net, &lpm, c);
-	if (m->e)
-		return;
-	m->reason = ME_R_CLEAN;
+	sh = me_sync_host4(bpf_map_lookup_elem(&sync_host4, &gen), host, gen);
+	sn = me_sync_net4(bpf_map_lookup_elem(&sync_net4, &gen), host);
+	me_order(m, c, &white_host4, &white_net4, &black_host4, &black_net4, &host, &lpm, sh, sn);
 }
 
 static __always_inline void me_lists6(const struct me_pkt *p, struct me_config *cfg,
 				      struct me_clock *c, struct me_match *m)
 {
 	struct me_lpm6 lpm = { .prefixlen = 128 };
+	__u32 gen = cfg->sync_gen & 1;
+	struct me_tab_val *sh, *sn;
 	struct me_addr6 host;
-	struct me_sync s;
 
 	host.w[0] = lpm.w[0] = p->saddr[0];
 	host.w[1] = lpm.w[1] = p->saddr[1];
 	host.w[2] = lpm.w[2] = p->saddr[2];
 	host.w[3] = lpm.w[3] = p->saddr[3];
-	me_sync_load(&sync_host6, &sync_net6, cfg, &s);
-
-	m->reason = ME_R_WHITE_HOST;
-	m->e = me_host_lookup(&white_host6, s.white_host, &host, c);
-	if (m->e)
-		return;
-	m->reason = ME_R_WHITE_NET;
-	m->e = me_net_lookup(&white_net6, s.white_net, &lpm, c);
-	if (m->e)
-		return;
-	m->reason = ME_R_BLACK_HOST;
-	m->e = me_host_lookup(&black_host6, s.black_host, &host, c);
-	if (m->e)
-		return;
-	m->reason = ME_R_BLACK_NET;
-	m->e = me_net_lookup(&black_net6, s.black_net, &lpm, c);
-	if (m->e)
-		return;
-	m->reason = ME_R_CLEAN;
+	sh = me_sync_host6(bpf_map_lookup_elem(&sync_host6, &gen), host.w, gen);
+	sn = me_sync_net6(bpf_map_lookup_elem(&sync_net6, &gen), host.w);
+	me_order(m, c, &white_host6, &white_net6, &black_host6, &black_net6, &host, &lpm, sh, sn);
 }
 
 #endif /* MAILEDGE_LISTS_BPF_H */

@@ -44,40 +44,24 @@ ME_HOST_MAP(black_host6, struct me_addr6, ME_DEF_HOSTS);
 ME_NET_MAP(black_net4, struct me_lpm4);
 ME_NET_MAP(black_net6, struct me_lpm6);
 
-/* Inner map templates for the list-sync slots. The kernel checks type, key and
- * value size and flags of an inserted inner map, not its capacity, so list sync
- * may size each generation to what it loads. */
-struct sync_host4_inner {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct me_entry);
-};
+/* Inner map templates for the list-sync slots: the kernel checks type, key and
+ * value size and flags of an inserted inner map; BPF_F_INNER_MAP lets each
+ * table have its own number of elements. See "List-sync tables" in the ABI.
+ * Sizes, not types: clang emits a type reached only through an inner map
+ * template as a forward declaration, whose size libbpf cannot know. */
+#define ME_TAB_INNER(name, value_t)                                                                \
+	struct name {                                                                              \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                                                  \
+		__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);                               \
+		__uint(max_entries, 1);                                                            \
+		__uint(key_size, sizeof(__u32));                                                   \
+		__uint(value_size, sizeof(value_t));                                               \
+	}
 
-struct sync_host6_inner {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, struct me_addr6);
-	__type(value, struct me_entry);
-};
-
-struct sync_net4_inner {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, struct me_lpm4);
-	__type(value, struct me_net_entry);
-};
-
-struct sync_net6_inner {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, struct me_lpm6);
-	__type(value, struct me_net_entry);
-};
+ME_TAB_INNER(sync_host4_inner, struct me_hb4);
+ME_TAB_INNER(sync_host6_inner, struct me_hb6);
+ME_TAB_INNER(sync_net4_inner, struct me_tn4);
+ME_TAB_INNER(sync_net6_inner, struct me_tn6);
 
 #define ME_SYNC_MAP(name, inner_t)                                                                 \
 	struct {                                                                                   \

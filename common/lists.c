@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 
 #include "lists.h"
+#include "synctab.h"
 
 int me_prefix_key(const struct me_prefix *p, void *key)
 {
@@ -410,17 +411,6 @@ int me_map_count(int fd, __u64 *n)
 	return me_map_walk(fd, count_cb, n);
 }
 
-int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot)
-{
-	__u32 id;
-	int fd;
-
-	if (bpf_map_lookup_elem(e->fd[outer], &slot, &id))
-		return -ENOENT;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
-}
-
 /* Collect keys to delete (deleting while walking a hash skips entries). */
 struct keyvec {
 	unsigned char *keys;
@@ -520,11 +510,23 @@ static int list_walk_cb(void *ctx, const void *key, const void *val)
 	return w->cb(w->ctx, &r, w->synced);
 }
 
+/* A list-sync table holds both lists: pass on the entries of the one asked for. */
+static int tab_walk_cb(void *ctx, int list, const struct me_prefix *p, const struct me_entry *e)
+{
+	struct list_walk *w = ctx;
+	struct me_rec r;
+
+	if (list != w->list)
+		return 0;
+	r.list = list;
+	r.pfx = *p;
+	r.val = *e;
+	return w->cb(w->ctx, &r, 1);
+}
+
 int me_list_walk(struct me_edge *e, int list, int synced, me_rec_cb cb, void *ctx)
 {
 	struct list_walk w = { .cb = cb, .ctx = ctx, .list = list };
-	struct me_config cfg;
-	__u32 zero = 0;
 	int fam, net, rc;
 
 	for (fam = 0; fam < 2; fam++)
@@ -538,23 +540,19 @@ int me_list_walk(struct me_edge *e, int list, int synced, me_rec_cb cb, void *ct
 		}
 	if (!synced)
 		return 0;
-	if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &cfg))
-		return -errno;
 	for (fam = 0; fam < 2; fam++)
 		for (net = 0; net < 2; net++) {
-			int fd;
+			struct me_tabmap t;
+			__u32 gen;
 
-			w.family = fam ? AF_INET6 : AF_INET;
-			w.is_net = net;
-			w.synced = 1;
-			fd = me_sync_inner_fd(e, me_sync_map(w.family, net),
-					      ME_SYNC_SLOT(cfg.sync_gen & 1, list));
-			if (fd == -ENOENT)
+			rc = me_synctab_open(e, fam ? AF_INET6 : AF_INET, net, &t, &gen);
+			if (rc == -ENOENT)
 				continue;
-			if (fd < 0)
-				return fd;
-			rc = me_map_walk(fd, list_walk_cb, &w);
-			close(fd);
+			if (rc)
+				return rc;
+			w.synced = 1;
+			rc = me_tab_walk(&t, gen, tab_walk_cb, &w);
+			me_synctab_close(&t);
 			if (rc)
 				return rc;
 		}

@@ -87,9 +87,6 @@ typedef int (*me_walk_cb)(void *ctx, const void *key, const void *val);
 int me_map_walk(int fd, me_walk_cb cb, void *ctx);
 int me_map_count(int fd, __u64 *n);
 
-/* The inner map of a list-sync slot, as a new fd, or -ENOENT if the slot is empty. */
-int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot);
-
 /* Visit every entry of a list: the manual maps and, with synced, the list-sync
  * maps of the current generation. cb returns non-zero to stop. */
 typedef int (*me_rec_cb)(void *ctx, const struct me_rec *r, int synced);

@@ -13,15 +13,17 @@
  *   white_net*   LPM_TRIE  prefix         -> me_entry   admin's whitelisted subnets
  *   black_host*  HASH      addr           -> me_entry   admin's blacklisted hosts
  *   black_net*   LPM_TRIE  prefix         -> me_entry   admin's blacklisted subnets
- *   sync_host*   ARRAY_OF_MAPS[4] of HASH              list-sync hosts, by slot
- *   sync_net*    ARRAY_OF_MAPS[4] of LPM_TRIE          list-sync subnets, by slot
+ *   sync_host*   ARRAY_OF_MAPS[2] of ARRAY   list-sync hosts, one table per generation
+ *   sync_net*    ARRAY_OF_MAPS[2] of ARRAY   list-sync subnets, one table per generation
  *
  * Manual entries (mailedge-loader) and list-sync entries live in different maps so
- * that neither writer can clobber the other. The sync maps are swapped as a whole:
- * list sync builds fresh inner maps into the slots of the inactive generation, then
- * flips me_config.sync_gen, then empties the old slots. A packet reads the generation
- * once and takes all four of its family's inner maps from that generation, so it is
- * judged entirely against the old union or entirely against the new one.
+ * that neither writer can clobber the other. The admin's maps are the kernel's
+ * hash maps and LPM tries: small, edited one entry at a time. List sync's are
+ * tables it builds itself in mmap-able arrays (see "List-sync tables" below):
+ * millions of hosts, written at memory speed, read by the program in one or two
+ * cache lines. A packet reads me_config.sync_gen once and takes its family's host
+ * and subnet tables from that generation's slots, so it is judged entirely by one
+ * state of the synced lists.
  */
 #ifndef MAILEDGE_ABI_H
 #define MAILEDGE_ABI_H
@@ -35,8 +37,9 @@
  * then frozen); a program that finds another number refuses the maps instead
  * of misreading them. Bump it with any change to a map's key, value, type or
  * meaning, or to the pin names. Version 1 had no marker; version 2 pins links
- * per network namespace (link_<netns>_<ifindex>). */
-#define ME_ABI_VERSION 2
+ * per network namespace (link_<netns>_<ifindex>); version 3 holds list sync's
+ * entries in tables of its own instead of hash maps and LPM tries. */
+#define ME_ABI_VERSION 3
 #define ME_ABI_PIN     "abi"
 
 /* Default capacities. Entries of host and subnet maps are allocated on demand
@@ -51,9 +54,8 @@
 #define ME_DEF_RATE_ENTRIES 262144u  /* ~21 MB preallocated */
 #define ME_DEF_BAN_ENTRIES  65536u
 
-/* Slots of a sync_* outer map: slot = gen * 2 + list. */
-#define ME_SYNC_SLOTS		    4
-#define ME_SYNC_SLOT(gen, list) ((gen) * 2 + (list))
+/* Slots of a sync_* outer map: one per generation (0 and 1). */
+#define ME_SYNC_SLOTS 2
 
 enum me_list {
 	ME_LIST_WHITE = 0,
@@ -110,6 +112,116 @@ struct me_lpm4 {
 struct me_lpm6 {
 	__u32 prefixlen;
 	__u32 w[4];
+};
+
+/*
+ * List-sync tables.
+ *
+ * Each is one BPF_MAP_TYPE_ARRAY, created BPF_F_MMAPABLE | BPF_F_INNER_MAP by
+ * list sync, which maps it into its memory and writes it there directly: no
+ * syscall per entry, no per-entry kernel allocation. Element 0 is the header;
+ * the next elements hold the value dictionary (the distinct list and entry pairs
+ * of the table, at most ME_TAB_VALS), which slots name by index. Then:
+ *
+ * Host tables, one 64-byte bucket per element, one cache line each: a bucketed
+ * cuckoo hash with two choices. A key lives in one of two buckets, both taken
+ * from one 64-bit hash of key and seed; a lookup reads those two lines (loads
+ * that do not depend on each other, so the CPU overlaps them) and no others.
+ * The builder proves the bound by construction: an entry that finds no room
+ * in its two buckets makes it pick a new seed or a larger table, never a
+ * longer probe. An IPv4 bucket holds 12 keys, an IPv6 bucket 3.
+ *
+ * Subnet tables: a multibit trie painted with the answer for every address,
+ * IPv4 with strides 24 then 8 (DIR-24-8), IPv6 with 16 then 8 a level. An entry
+ * is 0 (nothing listed), a dictionary index + 1, or, with its top bit set, the
+ * number of a chunk of 256 entries that resolves the next 8 bits. "Whitelist
+ * wins" is painted in: black prefixes first, shortest first, then white ones
+ * over them, so an address finds the longest white prefix covering it, else the
+ * longest black one, as the verdict order asks. The prefixes themselves follow
+ * the chunks, for userspace (list show, lookup); the program never reads them.
+ *
+ * Host slots carry one visibility bit per generation: a slot is live for the
+ * packets of generation g when bit (g & 1) of its bucket's vis word is set. A
+ * refresh writes only the bits of the generation not in use, flips
+ * me_config.sync_gen, waits for the packets of the old one, then makes the bits
+ * agree again: a table changes in place and still all at once.
+ */
+#define ME_TAB_MAGIC	 0x3154454du /* "MET1" */
+#define ME_TAB_VALS	 256
+#define ME_TAB_VAL_BYTES (ME_TAB_VALS * 16)
+
+enum me_tab_kind {
+	ME_TAB_HOST4 = 1,
+	ME_TAB_HOST6 = 2,
+	ME_TAB_NET4 = 3,
+	ME_TAB_NET6 = 4,
+};
+
+/* Element 0 of every table (the first 64 bytes of it). */
+struct me_tab_hdr {
+	__u32 magic;	  /* ME_TAB_MAGIC */
+	__u32 kind;	  /* enum me_tab_kind */
+	__u32 elem_size;  /* bytes per element */
+	__u32 nelem;	  /* elements in the map */
+	__u32 nvals;	  /* dictionary entries in use */
+	__u32 base;	  /* hosts: first bucket; subnets: first root element */
+	__u32 nbuckets;	  /* hosts: buckets (0: an empty table) */
+	__u32 seed;	  /* hosts: hash seed */
+	__u32 chunk_base; /* subnets: first chunk element */
+	__u32 nchunks;	  /* subnets: chunks in use */
+	__u32 pfx_base;	  /* subnets: first element of the prefix list */
+	__u32 nprefixes;  /* subnets: prefixes (0: an empty table) */
+	__u32 count[2];	  /* entries per list (ME_LIST_WHITE, ME_LIST_BLACK) */
+	__u32 max_probe;  /* most elements one lookup reads, as the builder proved */
+	__u32 reserved;
+};
+
+/* A dictionary entry: which list, and the entry every slot naming it carries. */
+struct me_tab_val {
+	struct me_entry e;
+	__u32 list;
+	__u32 reserved;
+};
+
+#define ME_HB4_SLOTS 12
+#define ME_HB6_SLOTS 3
+#define ME_VIS_SHIFT 16 /* bits of generation 1 start here in a vis word */
+
+struct me_hb4 {
+	__u32 key[ME_HB4_SLOTS]; /* network order */
+	__u8 val[ME_HB4_SLOTS];	 /* dictionary index */
+	__u32 vis;		 /* bit slot: live in gen 0; bit 16 + slot: in gen 1 */
+};
+
+struct me_hb6 {
+	struct me_addr6 key[ME_HB6_SLOTS];
+	__u8 val[ME_HB6_SLOTS];
+	__u8 reserved0;
+	__u32 vis;
+	__u32 reserved[2];
+};
+
+#define ME_TN_FANOUT  256	 /* entries per trie element (root or chunk) */
+#define ME_TN4_CHUNK  0x8000u	 /* IPv4 entry: chunk number in the low 15 bits */
+#define ME_TN6_CHUNK  0x80000000u /* IPv6 entry: chunk number in the low 31 bits */
+#define ME_TN4_STRIDE 24	 /* bits the IPv4 root resolves */
+#define ME_TN6_STRIDE 16	 /* bits the IPv6 root resolves */
+#define ME_TN6_LEVELS 14	 /* IPv6 chunk levels below the root: (128 - 16) / 8 */
+
+struct me_tn4 {
+	__u16 e[ME_TN_FANOUT];
+};
+
+struct me_tn6 {
+	__u32 e[ME_TN_FANOUT];
+};
+
+/* One prefix of a subnet table, as the list sync loaded it. */
+struct me_tab_pfx {
+	__u8 addr[16];
+	__u8 len;
+	__u8 val;    /* dictionary index */
+	__u8 reserved[14];
 };
 
 /* Key of the per-source threshold and ban maps: an IPv4 source is stored as an
@@ -197,7 +309,8 @@ enum me_sync_outcome {
 enum me_event {
 	ME_EV_RATE_INSERT = 0, /* new source in "rates": evictions = inserts - live */
 	ME_EV_BAN_INSERT,      /* sources banned by the threshold */
-	ME_EV_SYNC_RETRY,      /* a list-sync swap raced with a packet; retried */
+	ME_EV_SYNC_RETRY,      /* ABI 2: a swap raced with a packet. Since ABI 3 no slot
+				* is ever empty once filled, and nothing counts it. */
 	ME_EV_RESET_FAILED,    /* could not build the RST (tail adjust); dropped */
 	ME_EV_MAX,
 };

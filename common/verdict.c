@@ -7,16 +7,19 @@
  * prefix first), so that the first live one is the kernel's choice and the rest
  * can be shown as the entries that lost. A trie lookup from userspace returns
  * the longest prefix up to the key's length; asking again one bit shorter than
- * each answer walks all of them, at most 33 or 129 lookups.
+ * each answer walks all of them, at most 33 or 129 lookups. List sync's subnet
+ * tables keep the prefixes they were painted from, which are searched instead.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "synctab.h"
 #include "verdict.h"
 
 __u64 me_boot_ns(void)
@@ -136,27 +139,83 @@ static int net_step(struct judge *j, int fd, int list, __u32 reason, int synced)
 	}
 }
 
-/* One step: the admin's map, then list sync's of generation gen. */
-static int step(struct judge *j, struct me_edge *e, int list, int is_net, __u32 gen)
+/* The prefixes of a subnet table that cover the address and belong to the
+ * list, longest first (the program finds the first live one). */
+struct net_cover {
+	struct judge *j;
+	int list;
+	__u32 reason;
+	struct me_prefix p[129];
+	struct me_entry e[129];
+	int n;
+};
+
+static int cover_cb(void *ctx, int list, const struct me_prefix *p, const struct me_entry *e)
+{
+	struct net_cover *c = ctx;
+	struct me_prefix a = *c->j->src;
+
+	if (list != c->list || c->n == 129)
+		return 0;
+	a.len = p->len;
+	me_prefix_mask(&a);
+	if (memcmp(a.addr, p->addr, sizeof(a.addr)))
+		return 0;
+	c->p[c->n] = *p;
+	c->e[c->n++] = *e;
+	return 0;
+}
+
+static int sync_step(struct judge *j, struct me_edge *e, int list, int is_net, __u32 reason)
+{
+	struct me_tabmap t;
+	struct net_cover *c;
+	__u32 gen;
+	int rc, v, i, len;
+
+	rc = me_synctab_open(e, j->src->family, is_net, &t, &gen);
+	if (rc == -ENOENT) /* before the first sync */
+		return 0;
+	if (rc)
+		return rc;
+	if (!is_net) {
+		v = me_hostab_lookup(&t, j->src, gen);
+		if (v >= 0 && (__u32)v < t.h->nvals && me_tab_val(&t, (__u32)v)->list == (__u32)list)
+			add_match(j, list, reason, 1, j->src->len, &me_tab_val(&t, (__u32)v)->e);
+		me_synctab_close(&t);
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		me_synctab_close(&t);
+		return -ENOMEM;
+	}
+	c->j = j;
+	c->list = list;
+	rc = me_tab_walk(&t, gen, cover_cb, c);
+	me_synctab_close(&t);
+	/* One prefix of each length at most: longest first. */
+	for (len = 128; !rc && len >= 0; len--)
+		for (i = 0; i < c->n; i++)
+			if (c->p[i].len == (unsigned int)len)
+				add_match(j, list, reason, 1, c->p[i].len, &c->e[i]);
+	free(c);
+	return rc;
+}
+
+/* One step: the admin's map, then list sync's table. */
+static int step(struct judge *j, struct me_edge *e, int list, int is_net)
 {
 	static const __u32 reasons[2][2] = { { ME_R_WHITE_HOST, ME_R_WHITE_NET },
 					     { ME_R_BLACK_HOST, ME_R_BLACK_NET } };
 	__u32 reason = reasons[list][is_net];
 	int (*fn)(struct judge *, int, int, __u32, int) = is_net ? net_step : host_step;
-	int rc, fd;
+	int rc;
 
 	rc = fn(j, e->fd[me_manual_map(list, j->src->family, is_net)], list, reason, 0);
 	if (rc)
 		return rc;
-	fd = me_sync_inner_fd(e, me_sync_map(j->src->family, is_net),
-			      ME_SYNC_SLOT(gen & 1, (__u32)list));
-	if (fd == -ENOENT) /* an empty slot: before the first sync */
-		return 0;
-	if (fd < 0)
-		return fd;
-	rc = fn(j, fd, list, reason, 1);
-	close(fd);
-	return rc;
+	return sync_step(j, e, list, is_net, reason);
 }
 
 static int port_protected(struct me_edge *e, __u16 port)
@@ -209,7 +268,7 @@ int me_verdict_judge(struct me_edge *e, const struct me_vquery *q, struct me_vre
 
 	for (list = ME_LIST_WHITE; list <= ME_LIST_BLACK; list++)
 		for (is_net = 0; is_net < 2; is_net++) {
-			rc = step(&j, e, list, is_net, r->cfg.sync_gen);
+			rc = step(&j, e, list, is_net);
 			if (rc)
 				return rc;
 		}
@@ -238,7 +297,7 @@ int me_verdict_judge(struct me_edge *e, const struct me_vquery *q, struct me_vre
 			return 0;
 		}
 		if (w->action == ME_ACT_RESET) {
-			decide(r, q->syn ? ME_V_RESET : ME_V_DROP, reason, src);
+			decide(r, q->answerable ? ME_V_RESET : ME_V_DROP, reason, src);
 			return 0;
 		}
 		/* pass / group: listed but let through; the threshold still applies */

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sync_apply.c - swap a whole list-sync union into the kernel at once.
+ * sync_apply.c - put a whole list-sync union into the kernel at once.
  *
- * Why a generation flip rather than editing the maps in place: an update of N
- * entries one by one shows packets N half-applied states, and
- * bpf_map_update_batch is no better (it is not atomic either). Replacing an
- * inner map of a map-in-map is atomic, but there are eight of them (white and
- * black, hosts and subnets, IPv4 and IPv6) and they must change together. So
- * each generation has its own eight slots, the XDP program reads the generation
- * once per packet, and one 4-byte write switches all eight.
+ * Why a generation flip rather than editing entries one by one: an update of N
+ * entries shows packets N half-applied states. There are four tables (hosts
+ * and subnets, IPv4 and IPv6) that must change together, so each generation
+ * has its own four slots, the XDP program reads the generation once per
+ * packet, and one 4-byte write switches all of them.
  *
- * The price is memory: during an apply the old and new unions both exist.
+ * A refresh is written in place where it can be (sync_delta.c): the host
+ * tables take the changes in the bits of the generation not in use, a subnet
+ * table is rebuilt only if its subnets changed, and memory grows by what
+ * changed, not by a second copy of everything. A first sync, --rebuild, and a
+ * refresh the tables have no room for build new tables instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,10 +26,11 @@
 #include <bpf/bpf.h>
 
 #include "lists.h"
+#include "sync_delta.h"
+#include "table_build.h"
 #include "log.h"
 #include "sync_apply.h"
 
-#define FILL_BATCH 65536
 
 void me_rcu_grace(void)
 {
@@ -43,117 +46,179 @@ void me_rcu_grace(void)
 	}
 }
 
-/* The eight inner maps of a generation, indexed by TARGET(list, fam, net). */
-#define NTARGETS	       8
-#define TARGET(list, fam, net) ((list)*4 + (fam)*2 + (net))
+/* The four tables, indexed by TAB(fam, net). */
+#define NTABS	      4
+#define TAB(fam, net) ((fam)*2 + (net))
 
-struct target {
-	int list, fam, net;	/* fam 0 = IPv4, 1 = IPv6 */
-	size_t n, done;
-	int fd;
-	__u32 key_size;
-	unsigned char *keys;	/* batch buffers for hash maps */
-	struct me_entry *vals;
-};
+static int outer_fd(const struct me_edge *e, int k)
+{
+	return e->fd[me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2)];
+}
 
-static const char *target_name(const struct target *t)
+/* Refuse what the admin's capacities (attach --hosts, --white-hosts,
+ * --subnets) do not allow, as the kernel's maps refused it before. */
+static int check_capacity(const struct me_edge *e, const struct me_union_counts *c, char *why,
+			  size_t why_len)
 {
 	static const char *const names[2][2][2] = {
 		{ { "sync_w_host4", "sync_w_net4" }, { "sync_w_host6", "sync_w_net6" } },
 		{ { "sync_b_host4", "sync_b_net4" }, { "sync_b_host6", "sync_b_net6" } },
 	};
+	int list, fam, net;
 
-	return names[t->list][t->fam][t->net];
-}
+	for (list = 0; list < 2; list++)
+		for (fam = 0; fam < 2; fam++)
+			for (net = 0; net < 2; net++) {
+				__u32 cap = net ? e->sizes.subnets
+					    : list == ME_LIST_WHITE ? e->sizes.white_hosts
+								    : e->sizes.hosts;
+				size_t n = c->n[list][fam][net];
 
-static __u32 capacity(const struct me_edge *e, const struct target *t)
-{
-	if (t->net)
-		return e->sizes.subnets;
-	return t->list == ME_LIST_WHITE ? e->sizes.white_hosts : e->sizes.hosts;
-}
-
-static int flush_batch(struct target *t, size_t cnt)
-{
-	__u32 c = (__u32)cnt;
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-
-	if (!cnt)
-		return 0;
-	if (bpf_map_update_batch(t->fd, t->keys, t->vals, &c, &bo))
-		return -errno;
+				if (n <= cap)
+					continue;
+				snprintf(why, why_len,
+					 "list sync has %zu entries for %s, more than its capacity "
+					 "of %u (attach --%s)",
+					 n, names[list][fam][net], cap,
+					 net ? "subnets"
+					 : list == ME_LIST_WHITE ? "white-hosts"
+								 : "hosts");
+				return -ENOSPC;
+			}
 	return 0;
 }
 
-/* The outer map that holds target t's inner map, one slot per (generation, list). */
-static int outer_fd(const struct me_edge *e, const struct target *t)
+int me_sync_build(const struct me_union *u, struct me_tabmap *t, char *why, size_t why_len)
 {
-	return e->fd[me_sync_map(t->fam ? AF_INET6 : AF_INET, t->net)];
+	struct me_tabdict *d = malloc(sizeof(*d));
+	__u8 *idx = malloc(u->n ? u->n : 1);
+	int k, rc;
+
+	for (k = 0; k < NTABS; k++) {
+		memset(&t[k], 0, sizeof(t[k]));
+		t[k].fd = -1;
+	}
+	if (!d || !idx) {
+		snprintf(why, why_len, "out of memory for the table dictionary");
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = me_tabdict_of_union(u, d, idx, why, why_len);
+	for (k = 0; k < NTABS && !rc; k++)
+		rc = k % 2 ? me_nettab_build(u, idx, d, k / 2, &t[k], why, why_len)
+			   : me_hostab_build(u, idx, d, k / 2, &t[k], why, why_len);
+out:
+	if (rc)
+		for (k = 0; k < NTABS; k++)
+			me_tab_destroy(&t[k]);
+	free(d);
+	free(idx);
+	return rc;
 }
 
-/* Empty every slot of generation gen. */
-static void clear_gen(const struct me_edge *e, const struct target *t, __u32 gen)
+/* Point slot at the tables in fds (or empty it where fd < 0). */
+static int install(const struct me_edge *e, const int *fds, __u32 slot)
 {
 	int k;
 
-	for (k = 0; k < NTARGETS; k++) {
-		__u32 slot = ME_SYNC_SLOT(gen, t[k].list);
-
-		bpf_map_delete_elem(outer_fd(e, &t[k]), &slot);
-	}
-}
-
-static int create_target(const struct me_edge *e, struct target *t, char *why, size_t why_len)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	__u32 cap = capacity(e, t);
-	enum bpf_map_type type = t->net ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH;
-
-	if (t->n > cap) {
-		snprintf(why, why_len,
-			 "list sync has %zu entries for %s, more than its capacity of %u "
-			 "(attach --%s)",
-			 t->n, target_name(t), cap,
-			 t->net ? "subnets" : t->list == ME_LIST_WHITE ? "white-hosts" : "hosts");
-		return -ENOSPC;
-	}
-	if (t->net)
-		t->key_size = t->fam ? sizeof(struct me_lpm6) : sizeof(struct me_lpm4);
-	else
-		t->key_size = t->fam ? sizeof(struct me_addr6) : sizeof(__u32);
-	t->fd = bpf_map_create(type, target_name(t), t->key_size,
-			       t->net ? sizeof(struct me_net_entry) : sizeof(struct me_entry),
-			       t->n ? (__u32)t->n : 1, &o);
-	if (t->fd < 0) {
-		snprintf(why, why_len, "cannot create %s for %zu entries: %s", target_name(t), t->n,
-			 strerror(errno));
-		return -errno;
-	}
-	if (!t->net) {
-		t->keys = malloc((size_t)FILL_BATCH * t->key_size);
-		t->vals = malloc((size_t)FILL_BATCH * sizeof(*t->vals));
-		if (!t->keys || !t->vals) {
-			snprintf(why, why_len, "cannot allocate fill buffers for %s",
-				 target_name(t));
-			return -ENOMEM;
-		}
+	for (k = 0; k < NTABS; k++) {
+		if (fds[k] < 0)
+			bpf_map_delete_elem(outer_fd(e, k), &slot);
+		else if (bpf_map_update_elem(outer_fd(e, k), &slot, &fds[k], BPF_ANY))
+			return -errno;
 	}
 	return 0;
 }
 
-int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_stats *st,
-		  char *why, size_t why_len)
+/* One subnet table of the union (a refresh in place rebuilds only these, and
+ * only when they changed). */
+static int build_net(const struct me_union *u, int v6, struct me_tabmap *t, char *why,
+		     size_t why_len)
 {
-	struct target t[NTARGETS];
+	struct me_tabdict *d = malloc(sizeof(*d));
+	__u8 *idx = malloc(u->n ? u->n : 1);
+	int rc = -ENOMEM;
+
+	t->fd = -1;
+	t->mem = NULL;
+	if (d && idx)
+		rc = me_tabdict_of_union(u, d, idx, why, why_len);
+	else
+		snprintf(why, why_len, "out of memory for the table dictionary");
+	if (!rc)
+		rc = me_nettab_build(u, idx, d, v6, t, why, why_len);
+	free(d);
+	free(idx);
+	return rc;
+}
+
+/* The tables of the generation in use, mapped read-write; 0 if a refresh in
+ * place can start from them. */
+static int map_current(const int *old_fds, struct me_tabmap *cur)
+{
+	int k;
+
+	for (k = 0; k < NTABS; k++) {
+		cur[k].fd = -1;
+		cur[k].mem = NULL;
+	}
+	for (k = 0; k < NTABS; k++)
+		if (old_fds[k] < 0 || me_tab_map(old_fds[k], 1, &cur[k]))
+			return -ENOENT;
+	return 0;
+}
+
+/* Write the union into the host tables in use, for generation nxt, and
+ * decide which subnet tables must be rebuilt. On -EAGAIN (only a rebuild will
+ * do; why says why) nothing is left changed. */
+static int prepare_in_place(const struct me_union *u, struct me_tabmap *cur, struct me_tabmap *t,
+			    const int *old_fds, int *fds, __u32 nxt, struct me_apply_stats *st,
+			    char *why, size_t why_len)
+{
+	struct me_delta_stats ds;
+	int k, rc = 0, done = 0;
+
+	for (k = 0; k < NTABS && !rc; k += 2) {
+		rc = me_delta_hosts(&cur[k], u, nxt, &ds, why, why_len);
+		if (rc)
+			break;
+		done = k + 1;
+		fds[k] = old_fds[k];
+		st->kept += ds.kept;
+		st->added += ds.added;
+		st->removed += ds.removed;
+	}
+	for (k = 1; k < NTABS && !rc; k += 2) {
+		if (me_nettab_same(&cur[k], u)) {
+			fds[k] = old_fds[k];
+			continue;
+		}
+		rc = build_net(u, k / 2, &t[k], why, why_len);
+		fds[k] = t[k].fd;
+		st->nets_rebuilt++;
+	}
+	if (rc)
+		for (k = 0; k < done; k += 2)
+			me_hostab_settle(&cur[k], nxt ^ 1);
+	return rc;
+}
+
+int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
+		       struct me_apply_stats *st, char *why, size_t why_len)
+{
+	struct me_tabmap t[NTABS], cur[NTABS];
 	struct me_config cfg;
-	__u32 zero = 0, old_gen, new_gen, slot;
-	unsigned char key[ME_KEY_MAX];
+	__u32 zero = 0, old_gen, new_gen;
 	double t0 = me_mono_seconds();
-	int k, rc = 0, flipped = 0;
-	size_t i;
+	int k, rc, in_place = 0, fds[NTABS], old_fds[NTABS];
+	char delta_why[160] = "";
 
 	memset(st, 0, sizeof(*st));
-	memset(t, 0, sizeof(t));
+	for (k = 0; k < NTABS; k++) {
+		t[k].fd = cur[k].fd = -1;
+		t[k].mem = cur[k].mem = NULL;
+		old_fds[k] = -1;
+	}
 	if (!u->merged) {
 		snprintf(why, why_len, "internal error: union not merged");
 		return -EINVAL;
@@ -165,69 +230,41 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 	old_gen = cfg.sync_gen & 1;
 	new_gen = old_gen ^ 1;
 	me_union_counts(u, &st->counts);
-	for (k = 0; k < NTARGETS; k++) {
-		struct target *x = &t[k];
-
-		x->list = k / 4;
-		x->fam = k / 2 % 2;
-		x->net = k % 2;
-		x->fd = -1;
-		x->n = st->counts.n[x->list][x->fam][x->net];
-	}
-	for (k = 0; k < NTARGETS && !rc; k++)
-		rc = create_target(e, &t[k], why, why_len);
+	rc = check_capacity(e, &st->counts, why, why_len);
 	if (rc)
-		goto out;
+		return rc;
+	for (k = 0; k < NTABS; k++)
+		old_fds[k] = me_sync_inner_fd(e, me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2),
+					      old_gen);
 
-	/* Fill: hosts in batches, subnets one by one (LPM tries have no batch ops). */
-	for (i = 0; i < u->n; i++) {
-		const struct me_urec *r = &u->v[i];
-		struct me_prefix p;
-		struct target *x;
-
-		me_urec_prefix(r, &p);
-		x = &t[TARGET(r->list, r->family == 6, !me_prefix_is_host(&p))];
-		me_prefix_key(&p, key);
-		if (x->net) {
-			unsigned char val[ME_VALUE_MAX];
-
-			me_prefix_value(&p, &r->val, val);
-			if (bpf_map_update_elem(x->fd, key, val, BPF_NOEXIST)) {
-				rc = -errno;
-				snprintf(why, why_len, "cannot fill %s: %s", target_name(x),
-					 strerror(errno));
-				goto out;
-			}
-			continue;
-		}
-		memcpy(x->keys + (x->done % FILL_BATCH) * x->key_size, key, x->key_size);
-		x->vals[x->done % FILL_BATCH] = r->val;
-		x->done++;
-		if (x->done % FILL_BATCH == 0 && (rc = flush_batch(x, FILL_BATCH))) {
-			snprintf(why, why_len, "cannot fill %s: %s", target_name(x), strerror(-rc));
+	if (!full && !map_current(old_fds, cur)) {
+		rc = prepare_in_place(u, cur, t, old_fds, fds, new_gen, st, delta_why,
+				      sizeof(delta_why));
+		if (!rc)
+			in_place = 1;
+		else if (rc != -EAGAIN) {
+			snprintf(why, why_len, "%s", delta_why);
 			goto out;
+		} else {
+			log_info("list sync: rebuilding the tables: %s", delta_why);
+			for (k = 0; k < NTABS; k++)
+				me_tab_destroy(&t[k]);
+			memset(st, 0, sizeof(*st));
+			me_union_counts(u, &st->counts);
 		}
 	}
-	for (k = 0; k < NTARGETS; k++) {
-		struct target *x = &t[k];
-
-		if (x->net)
-			continue;
-		rc = flush_batch(x, x->done % FILL_BATCH);
-		if (rc) {
-			snprintf(why, why_len, "cannot fill %s: %s", target_name(x), strerror(-rc));
+	if (!in_place) {
+		rc = me_sync_build(u, t, why, why_len);
+		if (rc)
 			goto out;
-		}
+		for (k = 0; k < NTABS; k++)
+			fds[k] = t[k].fd;
 	}
-
-	for (k = 0; k < NTARGETS; k++) {
-		slot = ME_SYNC_SLOT(new_gen, t[k].list);
-		if (bpf_map_update_elem(outer_fd(e, &t[k]), &slot, &t[k].fd, BPF_ANY)) {
-			rc = -errno;
-			snprintf(why, why_len, "cannot install %s: %s", target_name(&t[k]),
-				 strerror(errno));
-			goto out;
-		}
+	st->in_place = in_place;
+	rc = install(e, fds, new_gen);
+	if (rc) {
+		snprintf(why, why_len, "cannot install the new tables: %s", strerror(-rc));
+		goto undo;
 	}
 	st->build_s = me_mono_seconds() - t0;
 
@@ -236,22 +273,39 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 	if (bpf_map_update_elem(e->fd[ME_M_CONFIG], &zero, &cfg, BPF_ANY)) {
 		rc = -errno;
 		snprintf(why, why_len, "cannot switch generations: %s", strerror(errno));
-		goto out;
+		goto undo;
 	}
-	flipped = 1;
 	st->gen = new_gen;
-	/* No packet may still be looking at the old generation when it goes. */
+	/* No packet may still be reading the old generation when the tables
+	 * change under it: its host slots are made to agree with the new one,
+	 * its slots point at the new tables, so that the next refresh in place
+	 * starts from one state under either generation. */
 	me_rcu_grace();
-	clear_gen(e, t, old_gen);
+	for (k = 0; in_place && k < NTABS; k += 2) {
+		me_hostab_settle(&cur[k], new_gen);
+		me_hostab_recount(&cur[k], new_gen);
+	}
+	rc = install(e, fds, old_gen);
+	if (rc)
+		snprintf(why, why_len, "cannot retire the old tables: %s", strerror(-rc));
 	st->swap_s = me_mono_seconds() - t0;
+	goto out;
+undo:
+	install(e, old_fds, new_gen); /* as it was: no packet reads that slot */
+	for (k = 0; in_place && k < NTABS; k += 2)
+		me_hostab_settle(&cur[k], old_gen);
 out:
-	if (rc && !flipped)
-		clear_gen(e, t, new_gen); /* leave the inactive generation empty, as it was */
-	for (k = 0; k < NTARGETS; k++) {
-		if (t[k].fd >= 0)
-			close(t[k].fd);
-		free(t[k].keys);
-		free(t[k].vals);
+	for (k = 0; k < NTABS; k++) {
+		me_tab_destroy(&t[k]);
+		me_tab_unmap(&cur[k]);
+		if (old_fds[k] >= 0)
+			close(old_fds[k]);
 	}
 	return rc;
+}
+
+int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_stats *st,
+		  char *why, size_t why_len)
+{
+	return me_sync_apply_mode(e, u, 0, st, why, why_len);
 }

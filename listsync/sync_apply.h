@@ -8,25 +8,41 @@
 #include <stddef.h>
 
 #include "edge.h"
+#include "synctab.h"
 #include "union.h"
 
 struct me_apply_stats {
 	struct me_union_counts counts;
 	double build_s; /* creating and filling the new generation */
+	int in_place;	/* the host tables took the changes in place */
+	size_t kept, added, removed; /* host slots, in place */
+	int nets_rebuilt;	     /* subnet tables rebuilt, in place */
 	double swap_s;	/* flip, grace period, emptying the old generation */
 	__u32 gen;	/* the generation now in use */
 };
 
 /*
- * Build the merged union u into fresh inner maps for the inactive generation,
- * flip me_config.sync_gen, wait for every packet that may still be judged
- * against the old generation (an RCU grace period), then empty the old slots.
- * A packet is judged entirely by the old union or entirely by the new one. The
- * caller holds the pin-directory lock. On failure nothing visible changed and
- * why says what went wrong (a capacity exceeded, most likely).
+ * Make the list-sync tables hold the merged union u: written in place into
+ * the generation not in use where the tables allow (see sync_apply.c), else
+ * built anew and installed in its slots; then flip me_config.sync_gen, wait
+ * for every packet that may still be judged against the old generation (an
+ * RCU grace period), and make both generations agree. A packet is judged
+ * entirely by the old union or entirely by the new one. The caller holds the
+ * pin-directory lock. On failure nothing visible changed and why says what
+ * went wrong (a capacity exceeded, most likely).
  */
 int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_stats *st,
 		  char *why, size_t why_len);
+/* The same; with full, new tables are built even where a refresh in place
+ * would do (mailedge-listsync run --rebuild). */
+int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
+		       struct me_apply_stats *st, char *why, size_t why_len);
+
+/* The four tables of a merged union, indexed by family * 2 + is_net (IPv4
+ * hosts, IPv4 subnets, IPv6 hosts, IPv6 subnets), created and filled but not
+ * installed. The caller destroys them (me_tab_destroy) on success; on failure
+ * none is left. */
+int me_sync_build(const struct me_union *u, struct me_tabmap *t, char *why, size_t why_len);
 
 /* Wait until every XDP program run that started before the call has ended. */
 void me_rcu_grace(void);

@@ -36,6 +36,8 @@
 #include "edge_load.h"
 #include "lists.h"
 #include "verdict.h"
+#include "../listsync/sync_apply.h"
+#include "../listsync/union.h"
 #include "lib/bpffix.h"
 #include "lib/pkt.h"
 #include "lib/testenv.h"
@@ -85,6 +87,12 @@ static int row_syn(const struct frame *f)
 	       !(f->flags & TF_ACK) && f->frag_offset == 0;
 }
 
+/* Would a reset entry answer it: a TCP header the program reads, RST clear? */
+static int row_answerable(const struct frame *f)
+{
+	return (f->l4 == 0 || f->l4 == IPPROTO_TCP) && !(f->flags & TF_RST) && f->frag_offset == 0;
+}
+
 static __u32 xdp_of(__u32 verdict)
 {
 	return verdict == ME_V_DROP ? XDP_DROP : verdict == ME_V_RESET ? XDP_TX : XDP_PASS;
@@ -107,7 +115,9 @@ static __u32 run_spec(const struct pkt_spec *s, const char *desc)
 /* Judge one row in userspace; 1 if verdict, reason and hit are the row's. */
 static int judge_row(const char *table, const struct row *r, struct me_vresult *res)
 {
-	struct me_vquery q = { .syn = row_syn(&r->f), .rate = 1 };
+	struct me_vquery q = { .syn = row_syn(&r->f),
+			       .answerable = row_answerable(&r->f),
+			       .rate = 1 };
 	int rc;
 
 	q.dport = r->f.dport ? r->f.dport : 25;
@@ -465,28 +475,27 @@ Test(loader_ops, lookup_each_match_kind, .init = cli_setup, .fini = cli_teardown
 Test(loader_ops, lookup_expired_and_synced, .init = cli_setup, .fini = cli_teardown, .timeout = 60)
 {
 	struct me_src_status st = { .in_use = 1, .list = ME_LIST_BLACK };
-	struct me_net_entry ne = { .e = { .action = ME_ACT_DROP, .src = 20 }, .prefixlen = 16 };
-	struct me_lpm4 k = { .prefixlen = 16 };
+	struct me_entry synced = { .action = ME_ACT_DROP, .src = 20 };
 	struct me_entry host = { .action = ME_ACT_DROP, .expires = me_boot_seconds() - 5 };
-	__u32 id = 20, slot = ME_SYNC_SLOT(0, ME_LIST_BLACK), addr;
+	struct me_apply_stats ast;
+	struct me_union u;
+	size_t dropped;
+	struct me_prefix p;
+	__u32 id = 20, addr;
 	const char *what = NULL;
 	json_object *o, *lost, *l0;
-	int inner;
+	char why[256];
 
 	ok("init --hosts 16 --subnets 16 --rate-entries 16 --ban-entries 16");
 	cr_assert_eq(me_edge_open(&edge, tenv_pin_dir(), &what), 0, "opening %s", what);
-	/* What list sync writes: an inner map in the black slot of generation 0,
-	 * and its source's name. */
-	inner =
-	    bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "me_test_sync", sizeof(k), sizeof(ne), 16,
-			   &(struct bpf_map_create_opts){ .sz = sizeof(struct bpf_map_create_opts),
-							  .map_flags = BPF_F_NO_PREALLOC });
-	cr_assert_geq(inner, 0, "creating an inner map: %s", strerror(errno));
-	inet_pton(AF_INET, "192.0.0.0", &k.addr);
-	cr_assert_eq(bpf_map_update_elem(inner, &k, &ne, BPF_ANY), 0);
-	cr_assert_eq(bpf_map_update_elem(edge.fd[ME_M_SYNC_NET4], &slot, &inner, BPF_ANY), 0,
-		     "installing the inner map: %s", strerror(errno));
-	close(inner);
+	/* What list sync writes: its tables, holding a black /16, and its
+	 * source's name. */
+	me_union_init(&u);
+	cr_assert_eq(me_prefix_parse("192.0.0.0/16", &p, 0), 0);
+	cr_assert_eq(me_union_add(&u, ME_LIST_BLACK, &p, &synced, 0), 0);
+	me_union_merge(&u, &dropped);
+	cr_assert_eq(me_sync_apply(&edge, &u, &ast, why, sizeof(why)), 0, "applying: %s", why);
+	me_union_free(&u);
 	snprintf(st.name, sizeof(st.name), "spamhaus-drop");
 	cr_assert_eq(bpf_map_update_elem(edge.fd[ME_M_SOURCES], &id, &st, BPF_ANY), 0);
 	/* An expired admin host entry in front of it. */

@@ -11,8 +11,8 @@
  * sources, while the main thread swaps U1 and U2 in with me_sync_apply, again
  * and again. A single frame with the wrong verdict fails the test.
  *
- * The control test edits the live maps in place instead (delete and re-add the
- * shared entries) and must catch misjudged frames, so the detector itself is
+ * The control test edits the live table in place instead (takes a shared entry
+ * out of the generation in use and puts it back) and must catch misjudged frames, so the detector itself is
  * shown to work: a test that could not fail would prove nothing.
  *
  * sync_live repeats the experiment with real traffic through a lab gateway and
@@ -35,6 +35,7 @@
 #include "counters.h"
 #include "edge_load.h"
 #include "lists.h"
+#include "synctab.h"
 #include "../listsync/sync_apply.h"
 #include "../listsync/union.h"
 #include "lib/pkt.h"
@@ -42,7 +43,7 @@
 #include "lib/traffic.h"
 
 #define FILLER_HOSTS 60000
-#define SWAPS	     16
+#define SWAPS	     100
 #define WORKERS	     2
 
 struct probe {
@@ -189,31 +190,43 @@ static void stop_workers(pthread_t *t)
 		pthread_join(t[i], NULL);
 }
 
+/* 100 flips, both ways list sync makes them: refreshes in place (1% of the
+ * hosts changed), refreshes that change everything (no room in place: the
+ * tables are rebuilt) and explicit rebuilds. */
 Test(sync_atomic, swaps_never_misjudge)
 {
-	struct me_union u[2];
+	struct me_union u[3];
 	struct me_apply_stats st;
 	pthread_t t[WORKERS];
 	char why[256];
-	__u64 retries;
-	int i;
+	int i, in_place = 0, rebuilt = 0;
 
 	build(&u[0], 0);
-	build(&u[1], FILLER_HOSTS);
+	build(&u[1], FILLER_HOSTS / 100);
+	build(&u[2], FILLER_HOSTS);
 	cr_assert_eq(me_sync_apply(&edge, &u[0], &st, why, sizeof(why)), 0, "%s", why);
 
 	start_workers(t);
-	for (i = 0; i < SWAPS; i++)
-		cr_assert_eq(me_sync_apply(&edge, &u[(i + 1) % 2], &st, why, sizeof(why)), 0,
-			     "swap %d: %s", i, why);
-	stop_workers(t);
-	me_union_free(&u[0]);
-	me_union_free(&u[1]);
+	for (i = 0; i < SWAPS; i++) {
+		/* u1, u0, u2, u0, ...; every fifth one an explicit rebuild */
+		int next = i % 2 == 0 ? 1 + (i / 2) % 2 : 0;
 
-	me_event_read(edge.fd[ME_M_EVENTS], ME_EV_SYNC_RETRY, &retries);
-	cr_log_info("%d swaps of %d entries, %llu frames judged during them, %llu swap retries",
-		    SWAPS, FILLER_HOSTS + 4, (unsigned long long)atomic_load(&runs),
-		    (unsigned long long)retries);
+		cr_assert_eq(me_sync_apply_mode(&edge, &u[next], i % 5 == 4, &st, why, sizeof(why)),
+			     0, "swap %d: %s", i, why);
+		if (st.in_place)
+			in_place++;
+		else
+			rebuilt++;
+	}
+	stop_workers(t);
+	for (i = 0; i < 3; i++)
+		me_union_free(&u[i]);
+
+	cr_log_info("%d swaps of %d entries (%d in place, %d rebuilt), %llu frames judged during "
+		    "them",
+		    SWAPS, FILLER_HOSTS + 4, in_place, rebuilt, (unsigned long long)atomic_load(&runs));
+	cr_assert_geq(in_place, 20, "refreshes in place: got %d of %d, want >= 20", in_place, SWAPS);
+	cr_assert_geq(rebuilt, 20, "rebuilds: got %d of %d, want >= 20", rebuilt, SWAPS);
 	cr_assert_gt(atomic_load(&runs), 10000ull,
 		     "frames judged during the swaps: got %llu, want > 10000 (the test must "
 		     "overlap traffic with swaps)",
@@ -222,6 +235,49 @@ Test(sync_atomic, swaps_never_misjudge)
 		     "misjudged frames during %d swaps: got %llu (last from %s), want 0", SWAPS,
 		     (unsigned long long)atomic_load(&wrong),
 		     atomic_load(&wrong_probe) >= 0 ? probes[atomic_load(&wrong_probe)].src : "-");
+}
+
+/* A refresh in place leaves the tables exactly as a rebuild would: every
+ * entry, in every generation, and nothing else. */
+Test(sync_atomic, in_place_equals_rebuild)
+{
+	struct me_union u[2];
+	struct me_apply_stats st;
+	struct me_tabmap t;
+	char why[256];
+	__u32 gen, a;
+	int v, i;
+
+	build(&u[0], 0);
+	build(&u[1], FILLER_HOSTS / 100);
+	cr_assert_eq(me_sync_apply(&edge, &u[0], &st, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(me_sync_apply(&edge, &u[1], &st, why, sizeof(why)), 0, "%s", why);
+	cr_assert(st.in_place, "a 1%% change is applied in place");
+	cr_assert_eq(st.added, FILLER_HOSTS / 100, "hosts added: got %zu, want %d", st.added,
+		     FILLER_HOSTS / 100);
+	cr_assert_eq(st.removed, FILLER_HOSTS / 100, "hosts removed: got %zu, want %d", st.removed,
+		     FILLER_HOSTS / 100);
+	cr_assert_eq(st.nets_rebuilt, 0, "subnet tables rebuilt: got %d, want 0 (unchanged)",
+		     st.nets_rebuilt);
+	cr_assert_eq(me_synctab_open(&edge, AF_INET, 0, &t, &gen), 0);
+	cr_assert_eq(t.h->count[ME_LIST_BLACK], FILLER_HOSTS + 1, "black hosts counted: got %u",
+		     t.h->count[ME_LIST_BLACK]);
+	for (i = -1; i <= FILLER_HOSTS + FILLER_HOSTS / 100; i++) {
+		struct me_prefix p = { .family = AF_INET, .len = 32 };
+		int want = i >= FILLER_HOSTS / 100 && i < FILLER_HOSTS + FILLER_HOSTS / 100;
+		int g;
+
+		a = htonl(0x0a000000u + (__u32)i);
+		memcpy(p.addr, &a, 4);
+		for (g = 0; g < 2; g++) {
+			v = me_hostab_lookup(&t, &p, (__u32)g);
+			cr_assert_eq(v >= 0, want, "10.0.0.0 + %d in generation %d: got %s, want %s",
+				     i, g, v >= 0 ? "listed" : "absent", want ? "listed" : "absent");
+		}
+	}
+	me_synctab_close(&t);
+	me_union_free(&u[0]);
+	me_union_free(&u[1]);
 }
 
 Test(sync_atomic, control_in_place_edits_are_caught)
@@ -233,27 +289,44 @@ Test(sync_atomic, control_in_place_edits_are_caught)
 	struct timespec t0, now;
 	char why[256];
 	__u32 zero = 0, host, slot;
-	struct me_entry v = { .action = ME_ACT_DROP, .src = 16 };
-	int inner;
+	struct me_tabmap tab;
+	struct me_hb4 *bk[2];
+	__u32 *vis = NULL, bit = 0;
+	__u64 hash;
+	int inner, i, s;
 
 	build(&u, 0);
 	cr_assert_eq(me_sync_apply(&edge, &u, &st, why, sizeof(why)), 0, "%s", why);
 	me_union_free(&u);
 	cr_assert_eq(bpf_map_lookup_elem(edge.fd[ME_M_CONFIG], &zero, &cfg), 0);
-	slot = ME_SYNC_SLOT(cfg.sync_gen, ME_LIST_BLACK);
+	slot = cfg.sync_gen & 1;
 	inner = me_sync_inner_fd(&edge, ME_M_SYNC_HOST4, slot);
-	cr_assert_geq(inner, 0, "the active black host map");
+	cr_assert_geq(inner, 0, "the active IPv4 host table");
+	cr_assert_eq(me_tab_map(inner, 1, &tab), 0, "mapping the host table");
 	inet_pton(AF_INET, "192.0.2.66", &host);
+	hash = me_tab_hash4(host, tab.h->seed);
+	bk[0] = me_tab_elem(&tab, tab.h->base + me_tab_bucket1(hash, tab.h->nbuckets));
+	bk[1] = me_tab_elem(&tab, tab.h->base + me_tab_bucket2(hash, tab.h->nbuckets));
+	for (i = 0; i < 2 && !vis; i++) {
+		s = me_hb4_find(bk[i], host, slot);
+		if (s >= 0) {
+			vis = &bk[i]->vis;
+			bit = 1u << (s + (int)(slot * ME_VIS_SHIFT));
+		}
+	}
+	cr_assert_not_null(vis, "192.0.2.66 is in the live host table");
 
-	/* What a non-atomic refresh does: the entry is briefly absent. */
+	/* What a non-atomic refresh does: the entry is briefly absent for the
+	 * generation in use. */
 	start_workers(t);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		bpf_map_delete_elem(inner, &host);
-		bpf_map_update_elem(inner, &host, &v, BPF_ANY);
+		__atomic_fetch_and(vis, ~bit, __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(vis, bit, __ATOMIC_SEQ_CST);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while (atomic_load(&wrong) == 0 && now.tv_sec - t0.tv_sec < 10);
 	stop_workers(t);
+	me_tab_unmap(&tab);
 	close(inner);
 	cr_assert_gt(atomic_load(&wrong), 0ull,
 		     "misjudged frames with in-place edits: got 0 in %llu frames, want > 0 (the "

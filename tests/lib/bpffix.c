@@ -16,6 +16,9 @@
 
 #include "edge_load.h"
 #include "lists.h"
+#include "../../listsync/sync_apply.h"
+#include "../../listsync/table_build.h"
+#include "../../listsync/union.h"
 #include "bpffix.h"
 #include "../bpf_table_rows.h"
 
@@ -29,12 +32,6 @@ static const struct me_sizes small_sizes = {
 	.subnets = 1024,
 	.rate_entries = 1024,
 	.ban_entries = 1024,
-};
-
-/* Inner maps of the list-sync slots, created on first use:
- * [family v4/v6][host/net][generation][list]; -1 = not created. */
-struct sync_inner {
-	int fd[2][2][2][2];
 };
 
 const struct bpffix_table bpffix_tables[] = {
@@ -68,26 +65,9 @@ static __u32 entry_expires(enum entry_expiry x)
 	return 0;
 }
 
-static int sync_inner_fd(struct sync_inner *si, int v6, int is_net, int gen, int list)
-{
-	int *fd = &si->fd[v6][is_net][gen][list];
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	__u32 key_size;
-
-	if (*fd >= 0)
-		return *fd;
-	if (is_net)
-		key_size = v6 ? sizeof(struct me_lpm6) : sizeof(struct me_lpm4);
-	else
-		key_size = v6 ? sizeof(struct me_addr6) : sizeof(__u32);
-	*fd = bpf_map_create(
-	    is_net ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH, "me_test_sync", key_size,
-	    is_net ? sizeof(struct me_net_entry) : sizeof(struct me_entry), 64, &o);
-	cr_assert_geq(*fd, 0, "creating a list-sync inner map: %s", strerror(errno));
-	return *fd;
-}
-
-static void add_entry(struct me_edge *edge, struct sync_inner *si, const struct fixture_entry *fe)
+/* The admin's entries go straight into their maps; list sync's are collected
+ * per generation, to be built into that generation's tables. */
+static void add_entry(struct me_edge *edge, struct me_union *sync, const struct fixture_entry *fe)
 {
 	unsigned char key[ME_KEY_MAX], value[ME_VALUE_MAX];
 	struct me_prefix p;
@@ -97,60 +77,53 @@ static void add_entry(struct me_edge *edge, struct sync_inner *si, const struct 
 		.group = fe->group,
 		.expires = entry_expires(fe->expiry),
 	};
-	int is_net, fd;
+	int is_net;
 
 	cr_assert_eq(me_prefix_parse(fe->prefix, &p, 0), 0, "fixture prefix %s", fe->prefix);
+	if (fe->map != IN_MANUAL) {
+		cr_assert_eq(me_union_add(&sync[fe->map == IN_SYNC_GEN1], fe->list, &p, &val, 0), 0,
+			     "fixture entry %s", fe->prefix);
+		return;
+	}
 	is_net = me_prefix_key(&p, key);
-	if (fe->map == IN_MANUAL)
-		fd = edge->fd[me_manual_map(fe->list, p.family, is_net)];
-	else
-		fd = sync_inner_fd(si, p.family == AF_INET6, is_net, fe->map == IN_SYNC_GEN1,
-				   fe->list);
 	me_prefix_value(&p, &val, value);
-	cr_assert_eq(bpf_map_update_elem(fd, key, value, BPF_NOEXIST), 0, "fixture entry %s: %s",
-		     fe->prefix, strerror(errno));
+	cr_assert_eq(bpf_map_update_elem(edge->fd[me_manual_map(fe->list, p.family, is_net)], key,
+					 value, BPF_NOEXIST),
+		     0, "fixture entry %s: %s", fe->prefix, strerror(errno));
 }
 
-/* Put every inner map that was created into its outer map, and let go of it. */
-static void install_sync_maps(struct me_edge *edge, struct sync_inner *si)
+/* Build a generation's tables, as list sync does, and put them in its slots. */
+static void install_sync_tables(struct me_edge *edge, struct me_union *u, __u32 gen)
 {
-	int v6, net, gen, list;
+	struct me_tabmap t[4];
+	char why[256];
+	size_t dropped;
+	int k;
 
-	for (v6 = 0; v6 < 2; v6++)
-		for (net = 0; net < 2; net++)
-			for (gen = 0; gen < 2; gen++)
-				for (list = 0; list < 2; list++) {
-					int *fd = &si->fd[v6][net][gen][list];
-					int outer =
-					    edge->fd[me_sync_map(v6 ? AF_INET6 : AF_INET, net)];
-					__u32 slot = ME_SYNC_SLOT((__u32)gen, (__u32)list);
+	me_union_merge(u, &dropped);
+	cr_assert_eq(me_sync_build(u, t, why, sizeof(why)), 0, "building the sync tables: %s", why);
+	for (k = 0; k < 4; k++) {
+		int outer = edge->fd[me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2)];
 
-					if (*fd < 0)
-						continue;
-					cr_assert_eq(bpf_map_update_elem(outer, &slot, fd, BPF_ANY),
-						     0, "installing a sync inner map: %s",
-						     strerror(errno));
-					close(*fd);
-					*fd = -1;
-				}
+		cr_assert_eq(bpf_map_update_elem(outer, &gen, &t[k].fd, BPF_ANY), 0,
+			     "installing a sync table: %s", strerror(errno));
+		me_tab_destroy(&t[k]);
+	}
+	me_union_free(u);
 }
 
 void bpffix_load_lists(struct me_prog *prog, struct me_edge *edge)
 {
-	struct sync_inner si;
+	struct me_union sync[2];
 	size_t i;
-	int v6, net, list;
 
-	memset(&si, -1, sizeof(si));
+	me_union_init(&sync[0]);
+	me_union_init(&sync[1]);
 	bpffix_load(prog, edge);
-	/* Generation 0 has all its slots filled; generation 1 only what entries need. */
-	for (v6 = 0; v6 < 2; v6++)
-		for (net = 0; net < 2; net++)
-			for (list = 0; list < 2; list++)
-				sync_inner_fd(&si, v6, net, 0, list);
 	for (i = 0; i < ARRAY_LEN(fixture_entries); i++)
-		add_entry(edge, &si, &fixture_entries[i]);
-	install_sync_maps(edge, &si);
+		add_entry(edge, sync, &fixture_entries[i]);
+	install_sync_tables(edge, &sync[0], 0);
+	install_sync_tables(edge, &sync[1], 1);
 }
 
 void bpffix_close(struct me_prog *prog, struct me_edge *edge)

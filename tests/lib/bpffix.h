@@ -34,10 +34,8 @@ extern const size_t bpffix_ntables;
 void bpffix_load(struct me_prog *prog, struct me_edge *edge);
 
 /* bpffix_load, then the lists of fixture_entries[]: manual entries go into
- * the admin's maps, list-sync entries into inner maps put into the sync_*
- * outer maps at ME_SYNC_SLOT(gen, list). Generation 0 has all four inner maps
- * per family; generation 1 only those its entries need, so its white slots are
- * empty (as before a first sync). */
+ * the admin's maps, list-sync entries into the tables of their generation,
+ * built as list sync builds them and put into that generation's slots. */
 void bpffix_load_lists(struct me_prog *prog, struct me_edge *edge);
 
 /* Close what bpffix_load opened; safe when it failed half-way or never ran. */

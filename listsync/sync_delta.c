@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sync_delta.c - a refresh in place: the live host tables take the changes.
+ *
+ * Rebuilding an eight-million-host table to change 1% of it costs a whole
+ * table of memory and time. Instead, the new state is written into the bits of
+ * the generation no packet reads (see "Host slots carry one visibility bit per
+ * generation" in mailedge_abi.h): an entry that stays is left alone, one that
+ * goes is made dead there, one that comes takes a free slot there. The flip
+ * then switches every packet to it at once, as a rebuild would.
+ *
+ * A packet of the generation in use may be reading any slot, so an entry is
+ * never moved the way a cuckoo insert moves it. A new host whose two buckets
+ * are full gets room by copying one neighbour to its other bucket, waiting a
+ * grace period, then taking the neighbour's old slot (make_room). Only when
+ * that fails too, or the table would be too full or far too large for what it
+ * holds now, does the caller rebuild.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync_apply.h"
+#include "sync_delta.h"
+#include "table_build.h"
+
+#define DELTA_MAX_LOAD 0.97 /* beyond this, adds start to fail: rebuild first */
+#define DELTA_MIN_LOAD 0.25 /* below this, a rebuild gives memory back */
+#define PREFETCH_AHEAD 16
+
+static int is_host(const struct me_urec *r, int v6)
+{
+	return r->family == (v6 ? 6 : 4) && r->len == (v6 ? 128 : 32);
+}
+
+/* The table's dictionary, extended with the union's new values; idx[i] is
+ * record i's index (for the hosts of this family). */
+static int extend_dict(struct me_tabmap *t, const struct me_union *u, int v6, __u8 *idx, char *why,
+		       size_t why_len)
+{
+	struct me_tabdict *d = calloc(1, sizeof(*d));
+	__u32 i, old = t->h->nvals;
+	int last = -1, k;
+	size_t j;
+
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < old; i++)
+		d->v[i] = *me_tab_val(t, i);
+	d->n = old;
+	for (j = 0; j < u->n; j++) {
+		const struct me_urec *r = &u->v[j];
+
+		if (!is_host(r, v6))
+			continue;
+		if (last >= 0 && d->v[last].list == r->list &&
+		    !memcmp(&d->v[last].e, &r->val, sizeof(r->val))) {
+			idx[j] = (__u8)last;
+			continue;
+		}
+		k = me_tabdict_index(d, r->list, &r->val);
+		if (k < 0) {
+			snprintf(why, why_len, "the table's dictionary is full");
+			free(d);
+			return -EAGAIN;
+		}
+		idx[j] = (__u8)k;
+		last = k;
+	}
+	/* Appended before any slot names them; the count last. */
+	for (i = old; i < d->n; i++)
+		*(struct me_tab_val *)me_tab_val(t, i) = d->v[i];
+	__atomic_store_n(&t->h->nvals, d->n, __ATOMIC_RELEASE);
+	free(d);
+	return 0;
+}
+
+static void prefetch_locate(const struct me_tabmap *t, int v6, const struct me_urec *r)
+{
+	__u64 h;
+
+	if (!is_host(r, v6))
+		return;
+	if (v6) {
+		__u32 w[4];
+
+		memcpy(w, r->addr, 16);
+		h = me_tab_hash6(w, t->h->seed);
+	} else {
+		__u32 k;
+
+		memcpy(&k, r->addr, 4);
+		h = me_tab_hash4(k, t->h->seed);
+	}
+	__builtin_prefetch(me_tab_elem(t, t->h->base + me_tab_bucket1(h, t->h->nbuckets)), 1);
+	__builtin_prefetch(me_tab_elem(t, t->h->base + me_tab_bucket2(h, t->h->nbuckets)), 1);
+}
+
+#define MARK(m, pos)   ((m)[(__u32)(pos) / 64] |= 1ull << ((__u32)(pos) % 64))
+#define MARKED(m, pos) (((m)[(__u32)(pos) / 64] >> ((__u32)(pos) % 64)) & 1)
+
+/* Hosts that found both buckets full, waiting for room to be made. */
+struct pending {
+	size_t *rec; /* union index */
+	int *slot;   /* the slot freed for it */
+	size_t n, cap;
+};
+
+static int pending_push(struct pending *p, size_t i)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		size_t *r = realloc(p->rec, cap * sizeof(*r));
+		int *s;
+
+		if (!r)
+			return -ENOMEM;
+		p->rec = r;
+		s = realloc(p->slot, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		p->slot = s;
+		p->cap = cap;
+	}
+	p->rec[p->n++] = i;
+	return 0;
+}
+
+static int apply_records(struct me_tabmap *t, const struct me_union *u, const __u8 *idx, int v6,
+			 __u32 nxt, __u64 *marks, struct pending *pend, struct me_delta_stats *ds)
+{
+	int pass, pos;
+	size_t i;
+
+	/* Whitelist first: a host on both lists keeps its white entry. */
+	for (pass = ME_LIST_WHITE; pass <= ME_LIST_BLACK; pass++)
+		for (i = 0; i < u->n; i++) {
+			const struct me_urec *r = &u->v[i];
+
+			if (i + PREFETCH_AHEAD < u->n)
+				prefetch_locate(t, v6, &u->v[i + PREFETCH_AHEAD]);
+			if (r->list != pass || !is_host(r, v6))
+				continue;
+			pos = me_hostab_locate(t, r->addr, nxt);
+			if (pos >= 0) {
+				if (MARKED(marks, pos))
+					continue; /* white already, this refresh */
+				if (me_hostab_val(t, pos) == idx[i]) {
+					MARK(marks, pos);
+					ds->kept++;
+					continue;
+				}
+				me_hostab_kill(t, pos, nxt); /* its entry changed */
+				ds->removed++;
+			}
+			pos = me_hostab_add(t, r->addr, idx[i], nxt);
+			if (pos == -ENOSPC) {
+				if (pending_push(pend, i))
+					return -ENOMEM;
+				continue;
+			}
+			if (pos < 0)
+				return pos;
+			MARK(marks, pos);
+			ds->added++;
+		}
+	return 0;
+}
+
+/* An entry that stays (marked) may move to make room. */
+static int movable(void *ctx, int pos)
+{
+	return (int)MARKED((const __u64 *)ctx, pos);
+}
+
+/*
+ * Room for the hosts whose buckets were full: one entry of their buckets
+ * moves to its other bucket (a copy, live at once), then a grace period, then
+ * the original goes and the new host takes its slot. The grace period is what
+ * makes the move safe: a packet that looked in the copy's bucket before the
+ * copy existed may be about to look in the original's.
+ */
+static int make_room(struct me_tabmap *t, const struct me_union *u, const __u8 *idx, __u32 nxt,
+		     __u64 *marks, struct pending *pend, struct me_delta_stats *ds)
+{
+	size_t i;
+	int to, pos;
+
+	for (i = 0; i < pend->n; i++) {
+		pos = me_hostab_make_room(t, u->v[pend->rec[i]].addr, movable, marks, &to);
+		if (pos < 0)
+			return pos;
+		/* the copy stays; the original is spoken for */
+		marks[(__u32)pos / 64] &= ~(1ull << ((__u32)pos % 64));
+		MARK(marks, to);
+		pend->slot[i] = pos;
+		ds->moved++;
+	}
+	if (!pend->n)
+		return 0;
+	me_rcu_grace();
+	for (i = 0; i < pend->n; i++) {
+		me_hostab_free(t, pend->slot[i]);
+		pos = me_hostab_put(t, pend->slot[i], u->v[pend->rec[i]].addr, idx[pend->rec[i]], nxt);
+		if (pos < 0)
+			return pos;
+		MARK(marks, pos);
+		ds->added++;
+	}
+	return 0;
+}
+
+/* What nxt still has that the union does not: dead in nxt. */
+static void sweep(struct me_tabmap *t, int v6, __u32 nxt, const __u64 *marks,
+		  struct me_delta_stats *ds)
+{
+	int nslots = v6 ? ME_HB6_SLOTS : ME_HB4_SLOTS, s;
+	__u32 b;
+
+	for (b = 0; b < t->h->nbuckets; b++) {
+		const void *bk = me_tab_elem(t, t->h->base + b);
+		__u32 live = me_tab_vis(v6 ? ((const struct me_hb6 *)bk)->vis
+					   : ((const struct me_hb4 *)bk)->vis,
+					nxt);
+
+		for (s = 0; s < nslots; s++)
+			if ((live & (1u << s)) && !MARKED(marks, b * 16 + (__u32)s)) {
+				me_hostab_kill(t, (int)(b * 16 + (__u32)s), nxt);
+				ds->removed++;
+			}
+	}
+}
+
+int me_delta_hosts(struct me_tabmap *t, const struct me_union *u, __u32 nxt,
+		   struct me_delta_stats *ds, char *why, size_t why_len)
+{
+	int v6 = t->h->kind == ME_TAB_HOST6, rc;
+	double slots = (double)t->h->nbuckets * (v6 ? ME_HB6_SLOTS : ME_HB4_SLOTS);
+	struct pending pend = { 0 };
+	__u64 *marks = NULL;
+	__u8 *idx = NULL;
+	size_t i, n = 0;
+
+	memset(ds, 0, sizeof(*ds));
+	for (i = 0; i < u->n; i++)
+		n += is_host(&u->v[i], v6);
+	if (!n && !t->h->nbuckets)
+		return 0; /* none before, none now */
+	if (!t->h->nbuckets || n > slots * DELTA_MAX_LOAD ||
+	    (n < slots * DELTA_MIN_LOAD && slots > 1024)) {
+		snprintf(why, why_len, "%zu IPv%d hosts for a table of %.0f slots", n, v6 ? 6 : 4,
+			 slots);
+		return -EAGAIN;
+	}
+	idx = malloc(u->n ? u->n : 1);
+	marks = calloc(((size_t)t->h->nbuckets * 16 + 63) / 64, sizeof(*marks));
+	if (!idx || !marks) {
+		rc = -ENOMEM;
+		snprintf(why, why_len, "out of memory for a refresh in place");
+		goto out;
+	}
+	rc = extend_dict(t, u, v6, idx, why, why_len);
+	if (rc)
+		goto out;
+	/* nxt's bits start as the generation in use: a refresh that died half-way
+	 * (killed, crashed) must not leave its leftovers in. */
+	me_hostab_settle(t, nxt ^ 1);
+	rc = apply_records(t, u, idx, v6, nxt, marks, &pend, ds);
+	if (!rc)
+		rc = make_room(t, u, idx, nxt, marks, &pend, ds);
+	if (rc) {
+		snprintf(why, why_len, "no room in place for an IPv%d host (both buckets full, no neighbour movable)",
+			 v6 ? 6 : 4);
+		me_hostab_settle(t, nxt ^ 1);
+		rc = -EAGAIN;
+		goto out;
+	}
+	sweep(t, v6, nxt, marks, ds);
+out:
+	free(idx);
+	free(marks);
+	free(pend.rec);
+	free(pend.slot);
+	return rc;
+}
+
+/* A subnet as both sides can state it. */
+struct netrec {
+	__u8 addr[16];
+	__u8 len;
+	__u8 list;
+	struct me_entry e;
+};
+
+static int netrec_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct netrec));
+}
+
+int me_nettab_same(const struct me_tabmap *t, const struct me_union *u)
+{
+	int v6 = t->h->kind == ME_TAB_NET6, same;
+	const struct me_tab_pfx *rec = me_tab_elem(t, t->h->pfx_base);
+	struct netrec *a, *b;
+	size_t i, n = 0;
+
+	for (i = 0; i < u->n; i++)
+		n += u->v[i].family == (v6 ? 6 : 4) && !is_host(&u->v[i], v6);
+	if (n != t->h->nprefixes)
+		return 0;
+	if (!n)
+		return 1;
+	a = calloc(n, sizeof(*a));
+	b = calloc(n, sizeof(*b));
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return 0;
+	}
+	n = 0;
+	for (i = 0; i < u->n; i++) {
+		const struct me_urec *r = &u->v[i];
+
+		if (r->family != (v6 ? 6 : 4) || is_host(r, v6))
+			continue;
+		memcpy(a[n].addr, r->addr, 16);
+		a[n].len = r->len;
+		a[n].list = r->list;
+		a[n].e = r->val;
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		const struct me_tab_val *v;
+
+		if (rec[i].val >= t->h->nvals) {
+			free(a);
+			free(b);
+			return 0;
+		}
+		v = me_tab_val(t, rec[i].val);
+		memcpy(b[i].addr, rec[i].addr, 16);
+		b[i].len = rec[i].len;
+		b[i].list = (__u8)v->list;
+		b[i].e = v->e;
+	}
+	qsort(a, n, sizeof(*a), netrec_cmp);
+	qsort(b, n, sizeof(*b), netrec_cmp);
+	same = !memcmp(a, b, n * sizeof(*a));
+	free(a);
+	free(b);
+	return same;
+}

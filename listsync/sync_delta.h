@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sync_delta.h - a refresh written into the live tables, in proportion to what
+ * changed.
+ */
+#ifndef ME_SYNC_DELTA_H
+#define ME_SYNC_DELTA_H
+
+#include <stddef.h>
+
+#include "synctab.h"
+#include "union.h"
+
+struct me_delta_stats {
+	size_t kept, added, removed, moved;
+};
+
+/*
+ * Make the slots of host table t that are live in generation nxt hold exactly
+ * the union's hosts of its family (whitelist winning over blacklist), touching
+ * only nxt's bits: the generation in use (nxt ^ 1) sees nothing of it until the
+ * caller flips. New dictionary entries are appended (the dictionary is shared
+ * by both generations; no slot of the old one names them). -EAGAIN with why
+ * set when only a rebuild will do (no room in a host's two buckets, a full
+ * dictionary, a table far too large for the new data); nxt's bits are then
+ * put back as they were.
+ */
+int me_delta_hosts(struct me_tabmap *t, const struct me_union *u, __u32 nxt,
+		   struct me_delta_stats *ds, char *why, size_t why_len);
+
+/* Does subnet table t hold exactly the union's subnets of its family, with the
+ * same entries? Then a refresh keeps it. */
+int me_nettab_same(const struct me_tabmap *t, const struct me_union *u);
+
+#endif
