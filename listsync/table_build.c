@@ -539,20 +539,22 @@ void me_hostab_recount(struct me_tabmap *t, __u32 gen)
 
 /* ---- subnet tables ---- */
 
-/* A trie under construction, in plain memory: the root's entries, then chunks
- * of ME_TN_FANOUT entries, each entry w bytes. */
+/* A trie under construction, in plain memory: the root's entries, and chunks
+ * of ME_TN_FANOUT entries, each entry w bytes. Apart, so that growing the
+ * chunks never copies the IPv4 root's 32 MB. */
 struct trie {
 	int v6;
 	__u32 w, stride, chunk_bit, max_chunks;
-	unsigned char *mem;
+	unsigned char *mem; /* the root */
+	unsigned char *chunks;
 	size_t root_n, nchunks, cap_chunks;
 };
 
 static unsigned char *ent_ptr(struct trie *tr, size_t node, __u32 i) /* node 0 = root */
 {
-	size_t off = node ? tr->root_n + (node - 1) * ME_TN_FANOUT + i : i;
-
-	return tr->mem + off * tr->w;
+	if (!node)
+		return tr->mem + (size_t)i * tr->w;
+	return tr->chunks + ((node - 1) * ME_TN_FANOUT + i) * tr->w;
 }
 
 static __u32 ent_get(struct trie *tr, size_t node, __u32 i)
@@ -615,10 +617,10 @@ static int descend(struct trie *tr, size_t node, __u32 i, size_t *child)
 
 		if (cap > tr->max_chunks)
 			cap = tr->max_chunks;
-		m = realloc(tr->mem, (tr->root_n + cap * ME_TN_FANOUT) * tr->w);
+		m = realloc(tr->chunks, cap * ME_TN_FANOUT * tr->w);
 		if (!m)
 			return -ENOMEM;
-		tr->mem = m;
+		tr->chunks = m;
 		tr->cap_chunks = cap;
 	}
 	*child = ++tr->nchunks;
@@ -723,7 +725,9 @@ int me_nettab_build(const struct me_union *u, const __u8 *idx, const struct me_t
 	t->h->nchunks = (__u32)tr.nchunks;
 	t->h->pfx_base = t->h->chunk_base + t->h->nchunks;
 	t->h->max_probe = v6 ? 1 + ME_TN6_LEVELS : 2;
-	memcpy(me_tab_elem(t, t->h->base), tr.mem, (tr.root_n + tr.nchunks * ME_TN_FANOUT) * tr.w);
+	memcpy(me_tab_elem(t, t->h->base), tr.mem, tr.root_n * tr.w);
+	if (tr.nchunks)
+		memcpy(me_tab_elem(t, t->h->chunk_base), tr.chunks, tr.nchunks * ME_TN_FANOUT * tr.w);
 	rec = me_tab_elem(t, t->h->pfx_base);
 	for (i = 0; i < n; i++) {
 		const struct me_urec *r = &u->v[order[i]];
@@ -737,5 +741,6 @@ int me_nettab_build(const struct me_union *u, const __u8 *idx, const struct me_t
 out:
 	free(order);
 	free(tr.mem);
+	free(tr.chunks);
 	return rc;
 }
