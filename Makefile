@@ -159,11 +159,14 @@ $(OUT)/t/%: $(OUT)/tests/%.o $(TEST_LIB_OBJS) $(LISTSYNC_LIB) $(PROXY_LIB) $(LIB
 BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BPFOUT)/%.skel.h,$(wildcard tests/bench/*.bpf.c))
 BENCH_BINS  := $(OUT)/bench-xdp $(OUT)/smtpload
 
-$(OUT)/tests/bench/bench_xdp.o: $(BENCH_SKELS)
+BENCH_XDP_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/bench/bench_*.c))
 
-$(OUT)/bench-xdp: $(OUT)/tests/bench/bench_xdp.o $(OUT)/tests/lib/pkt.o $(LIBCOMMON)
+$(BENCH_XDP_OBJS): $(BENCH_SKELS)
+
+# The list-sync objects: progrun and rows load their lists as list sync does.
+$(OUT)/bench-xdp: $(BENCH_XDP_OBJS) $(OUT)/tests/lib/pkt.o $(LISTSYNC_LIB) $(LIBCOMMON)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON)
+	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
 
 $(OUT)/smtpload: $(OUT)/tests/bench/smtpload.o
 	$(call msg,LINK,$@)

@@ -2,11 +2,12 @@
 /*
  * bench_xdp.c - the primitives of the XDP benchmark (tests/bench/xdp.sh runs them).
  *
- *   bench-xdp progrun [--hosts N] [--subnets N] [--packets N]
- *       ns per packet through BPF_PROG_RUN with the maps filled, for host hits,
- *       subnet hits, whitelisted sources and misses, each over N distinct frames
- *       run once each (repeat=1), so that one hot cache line does not flatter the
- *       figure; plus kernel memory per map entry.
+ *   bench-xdp progrun [--hosts N] [--hosts6 N] [--subnets N] [--whites N] [--packets N]
+ *       every verdict path at full size, cold cache, through BPF_PROG_RUN, as a
+ *       multiple of the floor (one random cache line per frame); the lists
+ *       applied by me_sync_apply as list sync applies them (bench_progrun.c).
+ *   bench-xdp rows [--runs N] [-v]
+ *       the BPF test table's rows on its fixture, timed and checked (bench_rows.c).
  *   bench-xdp gen --netns NS --ifname IF --dst-mac MAC --src BASE --nsrc N
  *                 --dst ADDR --seconds S [--cpu C]
  *       line-rate generator: BPF_PROG_RUN in live-frames mode, XDP_TX out of IF.
@@ -43,8 +44,9 @@
 #include "log.h"
 #include "../lib/pkt.h"
 #include "bench.skel.h"
+#include "bench_xdp.h"
 
-static double now_s(void)
+double now_s(void)
 {
 	struct timespec ts;
 
@@ -52,9 +54,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -68,7 +68,7 @@ static void die(const char *fmt, ...)
 
 /* Kernel memory that BPF map elements come from: slab for hash and LPM
  * nodes, per-CPU and vmalloc areas for the rest. */
-static long long kmem_kb(void)
+long long kmem_kb(void)
 {
 	static const char *const keys[] = { "SUnreclaim:", "Percpu:", "VmallocUsed:" };
 	char line[256];
@@ -88,7 +88,7 @@ static long long kmem_kb(void)
 }
 
 /* What the kernel says a map costs (fdinfo "memlock", from map_mem_usage). */
-static long long map_memlock(int fd)
+long long map_memlock(int fd)
 {
 	char path[64], line[256];
 	long long v = -1;
@@ -105,131 +105,19 @@ static long long map_memlock(int fd)
 	return v;
 }
 
-/* A bijection on 24 bits (odd multiplier): spreads host i over 10.0.0.0/8. */
-static __u32 host_addr(__u32 i)
+__u32 bench_host_addr(__u32 i)
 {
 	return 0x0a000000u | ((i * 0x9e3779b1u) & 0x00ffffffu);
 }
 
-/* Subnet i: its own /16 from 48.0.0.0 up, prefix length 16..28. */
-static void subnet4(__u32 i, struct me_lpm4 *k)
-{
-	k->prefixlen = 16 + i % 13;
-	k->addr = htonl((0x30000000u + (i << 16)) & ~((1u << (32 - k->prefixlen)) - 1));
-}
-
-static void subnet6(__u32 i, struct me_lpm6 *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->prefixlen = 40 + i % 25;
-	k->w[0] = htonl(0x2a000000u | (i >> 8));
-	k->w[1] = htonl((i & 0xff) << 24);
-}
-
-/* ---- progrun ---- */
-
-struct scenario {
-	const char *name;
-	int family;
-	unsigned char (*frames)[128];
-	__u32 *lens;
-	__u32 n;
-	__u32 want; /* expected XDP action */
-};
-
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void frame_for(struct scenario *s, __u32 idx, int family, const char *src)
-{
-	struct pkt_spec p = { 0 };
-
-	p.family = family;
-	p.src = src;
-	p.dst = family == AF_INET ? "192.0.2.1" : "2001:db8::1";
-	p.l4 = 6;
-	p.sport = (uint16_t)(1024 + idx % 60000);
-	p.dport = 25;
-	p.tcp_flags = TF_SYN;
-	p.seq = idx;
-	s->lens[idx] = (__u32)pkt_build(&p, s->frames[idx], sizeof(s->frames[idx]));
-	if (!s->lens[idx])
-		die("cannot build frame from %s", src);
-}
-
-static void scenario_alloc(struct scenario *s, const char *name, int family, __u32 n, __u32 want)
-{
-	s->name = name;
-	s->family = family;
-	s->n = n;
-	s->want = want;
-	s->frames = calloc(n, sizeof(*s->frames));
-	s->lens = calloc(n, sizeof(*s->lens));
-	if (!s->frames || !s->lens)
-		die("out of memory");
-}
-
-static void ip4_str(__u32 host_order, char *buf)
+void ip4_str(__u32 host_order, char *buf)
 {
 	__u32 be = htonl(host_order);
 
 	inet_ntop(AF_INET, &be, buf, INET_ADDRSTRLEN);
 }
 
-/* Run every frame once; report mean/median/p99 ns as measured by the kernel. */
-static void run_scenario(int prog_fd, const struct scenario *s, const char *label)
-{
-	__u32 *ns = calloc(s->n, sizeof(*ns));
-	double sum = 0;
-	__u32 i, wrong = 0;
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-	unsigned char out[256];
-
-	if (!ns)
-		die("out of memory");
-	for (i = 0; i < s->n; i++) {
-		o.data_in = s->frames[i];
-		o.data_size_in = s->lens[i];
-		o.data_out = out;
-		o.data_size_out = sizeof(out);
-		o.repeat = 1;
-		if (bpf_prog_test_run_opts(prog_fd, &o))
-			die("BPF_PROG_RUN: %s", strerror(errno));
-		if (s->want != ~0u && o.retval != s->want)
-			wrong++;
-		ns[i] = o.duration;
-		sum += o.duration;
-	}
-	qsort(ns, s->n, sizeof(*ns), cmp_u32);
-	printf("%-34s %10u %9.1f %9u %9u%s\n", label ? label : s->name, s->n, sum / s->n,
-	       ns[s->n / 2], ns[(size_t)s->n * 99 / 100], wrong ? "  (WRONG VERDICTS)" : "");
-	if (wrong)
-		fprintf(stderr, "bench-xdp: %s: %u of %u frames got an unexpected verdict\n",
-			s->name, wrong, s->n);
-	free(ns);
-}
-
-/* The same frame repeated: the hot-cache figure, for contrast. */
-static void run_hot(int prog_fd, const struct scenario *s)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-	unsigned char out[256];
-
-	o.data_in = s->frames[0];
-	o.data_size_in = s->lens[0];
-	o.data_out = out;
-	o.data_size_out = sizeof(out);
-	o.repeat = 1000000;
-	if (bpf_prog_test_run_opts(prog_fd, &o))
-		die("BPF_PROG_RUN: %s", strerror(errno));
-	printf("%-34s %10s %9u\n", "  same frame x1e6 (hot cache)", "", o.duration);
-}
-
-static int empty_prog(void)
+int empty_prog(void)
 {
 	struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
@@ -240,159 +128,6 @@ static int empty_prog(void)
 	if (fd < 0)
 		die("cannot load the empty program: %s", strerror(errno));
 	return fd;
-}
-
-static void fill_hosts(int fd, __u32 n, double *secs)
-{
-	const __u32 chunk = 65536;
-	__u32 *keys = malloc(chunk * sizeof(*keys));
-	struct me_entry *vals = calloc(chunk, sizeof(*vals));
-	double t0 = now_s();
-	__u32 i, j, cnt;
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-
-	if (!keys || !vals)
-		die("out of memory");
-	for (i = 0; i < n; i += chunk) {
-		cnt = n - i < chunk ? n - i : chunk;
-		for (j = 0; j < cnt; j++) {
-			keys[j] = htonl(host_addr(i + j));
-			vals[j].action = ME_ACT_DROP;
-		}
-		if (bpf_map_update_batch(fd, keys, vals, &cnt, &bo))
-			die("filling hosts at %u: %s", i, strerror(errno));
-	}
-	*secs = now_s() - t0;
-	free(keys);
-	free(vals);
-}
-
-static void cmd_progrun(int argc, char **argv)
-{
-	static const struct option opts[] = { { "hosts", required_argument, NULL, 'H' },
-					      { "subnets", required_argument, NULL, 'S' },
-					      { "packets", required_argument, NULL, 'P' },
-					      { NULL, 0, NULL, 0 } };
-	__u32 hosts = 8000000, subnets = 10000, packets = 1000000, i, whites = 10000;
-	struct me_sizes sz = { 0 };
-	struct me_prog prog = { 0 };
-	struct me_net_entry v = { .e.action = ME_ACT_DROP };
-	struct me_net_entry wv = { .e.action = ME_ACT_PASS, .prefixlen = 28 };
-	struct me_entry whv = { .action = ME_ACT_PASS };
-	struct scenario sc[8];
-	struct me_edge e;
-	char why[256], a[INET6_ADDRSTRLEN];
-	long long kb0, kb1, kb2, kb3;
-	double fill_s, t0;
-	int opt, created, empty;
-	unsigned int seed = 1;
-
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		unsigned long val = strtoul(optarg, NULL, 10);
-
-		if (opt == 'H')
-			hosts = (__u32)val;
-		else if (opt == 'S')
-			subnets = (__u32)val;
-		else if (opt == 'P')
-			packets = (__u32)val;
-		else
-			die("usage: bench-xdp progrun [--hosts N] [--subnets N] [--packets N]");
-	}
-	if (hosts < 1000 || subnets < 100 || packets < 1000)
-		die("--hosts >= 1000, --subnets >= 100, --packets >= 1000");
-	sz.hosts = hosts > ME_DEF_HOSTS ? hosts : ME_DEF_HOSTS;
-	sz.subnets = subnets + whites > ME_DEF_SUBNETS ? subnets + whites : ME_DEF_SUBNETS;
-
-	kb0 = kmem_kb();
-	if (me_prog_load(&prog, NULL, &sz, &e, &created, why, sizeof(why)))
-		die("%s", why);
-	me_edge_defaults(&e);
-	kb1 = kmem_kb();
-
-	fill_hosts(e.fd[ME_M_BLACK_HOST4], hosts, &fill_s);
-	kb2 = kmem_kb();
-	t0 = now_s();
-	for (i = 0; i < subnets; i++) {
-		struct me_lpm4 k4;
-		struct me_lpm6 k6;
-
-		subnet4(i, &k4);
-		subnet6(i, &k6);
-		v.prefixlen = k4.prefixlen;
-		if (bpf_map_update_elem(e.fd[ME_M_BLACK_NET4], &k4, &v, BPF_ANY))
-			die("filling subnets at %u: %s", i, strerror(errno));
-		v.prefixlen = k6.prefixlen;
-		if (bpf_map_update_elem(e.fd[ME_M_BLACK_NET6], &k6, &v, BPF_ANY))
-			die("filling subnets at %u: %s", i, strerror(errno));
-	}
-	/* Whitelist: 10k hosts in 172.16.0.0/12 and 10k /28s in 100.64.0.0/10. */
-	for (i = 0; i < whites; i++) {
-		__u32 h = htonl(0xac100000u + i);
-		struct me_lpm4 k = { .prefixlen = 28, .addr = htonl(0x64400000u + (i << 4)) };
-
-		if (bpf_map_update_elem(e.fd[ME_M_WHITE_HOST4], &h, &whv, BPF_ANY) ||
-		    bpf_map_update_elem(e.fd[ME_M_WHITE_NET4], &k, &wv, BPF_ANY))
-			die("filling whitelist: %s", strerror(errno));
-	}
-	kb3 = kmem_kb();
-
-	printf("maps: %u IPv4 hosts (filled in %.2f s, %.0f k/s), %u IPv4 + %u IPv6 subnets "
-	       "(%.2f s), whitelist %u hosts + %u subnets\n",
-	       hosts, fill_s, hosts / fill_s / 1000, subnets, subnets, now_s() - t0, whites, whites);
-	printf("kernel memory: host map %.1f B/entry (slab+percpu+vmalloc delta), "
-	       "fdinfo memlock %.1f B/entry; subnet maps %.1f B/entry; empty maps %lld kB\n",
-	       (double)(kb2 - kb1) * 1024 / hosts,
-	       (double)map_memlock(e.fd[ME_M_BLACK_HOST4]) / hosts,
-	       (double)(kb3 - kb2) * 1024 / (2.0 * subnets + 2.0 * whites), kb1 - kb0);
-
-	scenario_alloc(&sc[0], "v4 black host hit", AF_INET, packets, XDP_DROP);
-	scenario_alloc(&sc[1], "v4 black subnet hit", AF_INET, packets, XDP_DROP);
-	scenario_alloc(&sc[2], "v4 white host", AF_INET, packets, XDP_PASS);
-	scenario_alloc(&sc[3], "v4 white subnet", AF_INET, packets, XDP_PASS);
-	scenario_alloc(&sc[4], "v4 miss (clean source)", AF_INET, packets, XDP_PASS);
-	scenario_alloc(&sc[5], "v6 black subnet hit", AF_INET6, packets, XDP_DROP);
-	scenario_alloc(&sc[6], "v6 miss (clean source)", AF_INET6, packets, XDP_PASS);
-	for (i = 0; i < packets; i++) {
-		__u32 r = (__u32)rand_r(&seed), r2 = (__u32)rand_r(&seed);
-		struct me_lpm4 k4;
-		struct me_lpm6 k6;
-
-		ip4_str(host_addr(r % hosts), a);
-		frame_for(&sc[0], i, AF_INET, a);
-		subnet4(r % subnets, &k4);
-		ip4_str(ntohl(k4.addr) | (r2 & ((1u << (32 - k4.prefixlen)) - 1)), a);
-		frame_for(&sc[1], i, AF_INET, a);
-		ip4_str(0xac100000u + r % whites, a);
-		frame_for(&sc[2], i, AF_INET, a);
-		ip4_str(0x64400000u + ((r % whites) << 4) + (r2 & 15), a);
-		frame_for(&sc[3], i, AF_INET, a);
-		/* 203.0.113.0/24 and beyond 88.0.0.0: in no list. */
-		ip4_str(0xc0000000u + (r & 0x00ffffff), a);
-		frame_for(&sc[4], i, AF_INET, a);
-		subnet6(r % subnets, &k6);
-		k6.w[3] = r2;
-		inet_ntop(AF_INET6, k6.w, a, sizeof(a));
-		frame_for(&sc[5], i, AF_INET6, a);
-		k6.w[0] = htonl(0x20010db8);
-		inet_ntop(AF_INET6, k6.w, a, sizeof(a));
-		frame_for(&sc[6], i, AF_INET6, a);
-	}
-
-	printf("\n%-34s %10s %9s %9s %9s\n", "BPF_PROG_RUN, repeat=1 per frame", "frames",
-	       "mean ns", "median", "p99");
-	empty = empty_prog();
-	sc[7] = sc[4];
-	sc[7].want = ~0u;
-	run_scenario(empty, &sc[7], "empty XDP program (floor)");
-	for (i = 0; i < 7; i++) {
-		run_scenario(me_prog_fd(&prog), &sc[i], NULL);
-		if (i == 0 || i == 4)
-			run_hot(me_prog_fd(&prog), &sc[i]);
-	}
-	close(empty);
-	me_edge_close(&e);
-	me_prog_close(&prog);
 }
 
 /* ---- gen ---- */
@@ -582,7 +317,7 @@ static void cmd_hosts(int argc, char **argv)
 		puts(a);
 	}
 	for (; i < n; i++) {
-		ip4_str(host_addr(i), a);
+		ip4_str(bench_host_addr(i), a);
 		puts(a);
 	}
 }
@@ -640,9 +375,11 @@ int main(int argc, char **argv)
 	log_init("bench-xdp", ME_LOG_WARN, 0);
 	log_libbpf();
 	if (argc < 2)
-		die("usage: bench-xdp progrun|gen|drop-attach|drop-count|hosts|nets|xdpfilter-fill ...");
+		die("usage: bench-xdp progrun|rows|gen|drop-attach|drop-count|hosts|nets|xdpfilter-fill ...");
 	if (!strcmp(argv[1], "progrun"))
 		cmd_progrun(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "rows"))
+		cmd_rows(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "gen"))
 		cmd_gen(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "drop-attach"))
