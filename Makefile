@@ -164,7 +164,8 @@ BENCH_XDP_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/bench/bench_*.c))
 $(BENCH_XDP_OBJS): $(BENCH_SKELS)
 
 # The list-sync objects: progrun and rows load their lists as list sync does.
-$(OUT)/bench-xdp: $(BENCH_XDP_OBJS) $(OUT)/tests/lib/pkt.o $(LISTSYNC_LIB) $(LIBCOMMON)
+$(OUT)/bench-xdp: $(BENCH_XDP_OBJS) $(OUT)/tests/lib/pkt.o $(OUT)/tests/lib/rowfix.o \
+		$(LISTSYNC_LIB) $(LIBCOMMON)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XLDFLAGS) -o $@ $^ $(LIBS_BPF) $(LIBS_JSON) $(LIBS_LISTSYNC)
 

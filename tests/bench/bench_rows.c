@@ -5,11 +5,11 @@
  *   bench-xdp rows [--runs N] [-v]
  *
  * One description of frames for test and bench (Katran's fixtures and
- * testPerfFromFixture): this file includes tests/bpf_table_rows.h, loads its
- * fixture_entries[] the way tests/lib/bpffix.c does (admin entries into the
- * admin's maps, list-sync entries merged into a union per generation and
- * built by list sync's own builder, me_sync_build, into that generation's
- * slots), and runs every row of the tables bpffix_tables lists through
+ * testPerfFromFixture): this file loads tests/lib/rowfix.c's fixture, the one
+ * the Criterion tests load through bpffix.c (admin entries into the admin's
+ * maps, list-sync entries merged into a union per generation and built by
+ * list sync's own builder into that generation's slots), and runs every row
+ * of the tables bpffix_tables lists through
  * BPF_PROG_RUN, N times each, under the row's sync generation. Every run must
  * get the row's XDP action (or the kernel's refusal, for a row that expects
  * it); the figures are ns per frame by row class (family, reason/verdict, and
@@ -17,11 +17,9 @@
  * verdict costs when nothing has to come from memory. progrun takes its frame
  * templates from here too.
  *
- * Why not link tests/lib/bpffix.c itself: it reports through Criterion's
- * cr_assert, which outside a Criterion test aborts and loses the message
- * ("Could not write the assert message down the event pipe"). So the fixture
- * loading (30 lines) and bpffix_frame_spec (the row -> pkt_spec mapping) are
- * repeated here, over the same data. Rows whose frames test_bpf_table.c
+ * rowfix.c rather than bpffix.c: the latter reports through Criterion's
+ * cr_assert, which outside a Criterion test aborts and loses the message. Rows
+ * whose frames test_bpf_table.c
  * mangles or truncates after building (malformed headers) are skipped and
  * counted: that code is the test's own, and those rows are not verdict paths.
  */
@@ -40,63 +38,11 @@
 #include "../../listsync/table_build.h"
 #include "../../listsync/union.h"
 #include "../lib/pkt.h"
+#include "../lib/rowfix.h"
 #include "../bpf_table_rows.h"
 #include "bench_xdp.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The tables of bpffix_tables (tests/lib/bpffix.c), in its order. */
-static const struct {
-	const char *name;
-	const struct row *rows;
-	size_t n;
-} tables[] = {
-	{ "rows_basic", rows_basic, ARRAY_LEN(rows_basic) },
-	{ "rows_lists", rows_lists, ARRAY_LEN(rows_lists) },
-	{ "rows_sync", rows_sync, ARRAY_LEN(rows_sync) },
-	{ "rows_vlan", rows_vlan, ARRAY_LEN(rows_vlan) },
-	{ "rows_frag", rows_frag, ARRAY_LEN(rows_frag) },
-	{ "rows_truncated", rows_truncated, ARRAY_LEN(rows_truncated) },
-	{ "rows_inconsistent", rows_inconsistent, ARRAY_LEN(rows_inconsistent) },
-	{ "rows_reset", rows_reset, ARRAY_LEN(rows_reset) },
-};
-
-/* bpffix.c's capacities: the fixture is small, the default host maps are not. */
-static const struct me_sizes small_sizes = {
-	.hosts = 1024,
-	.white_hosts = 1024,
-	.subnets = 1024,
-	.rate_entries = 1024,
-	.ban_entries = 1024,
-};
-
-/* bpffix_frame_spec: a row's frame as the frame builder's pkt_spec. */
-static void frame_spec(const struct frame *f, struct pkt_spec *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->family = f->family;
-	s->ethertype = f->ethertype;
-	s->src = f->src;
-	if (f->dst[0])
-		s->dst = f->dst;
-	else
-		s->dst = f->family == AF_INET6 ? GW6 : GW4;
-	s->l4 = f->l4;
-	s->sport = f->sport ? f->sport : 40001;
-	s->dport = f->dport ? f->dport : 25;
-	s->tcp_flags = f->flags;
-	s->seq = f->seq;
-	s->ack = f->flags & TF_ACK ? 0x01000000 : 0;
-	s->tcp_opts_len = f->tcp_opts;
-	s->payload_len = f->payload;
-	s->ip_opts_len = f->ip_opts;
-	s->vlans = f->vlans;
-	memcpy(s->vlan_proto, f->vlan_proto, sizeof(s->vlan_proto));
-	s->frag_offset = f->frag_offset;
-	s->more_frags = f->more_frags;
-	s->v6_frag_hdr = f->v6_frag;
-	s->v6_ext_hdrs = f->v6_ext;
-}
 
 /* Padding is the one edit after building that the bench repeats (it leaves
  * the headers as built); the others make malformed frames. */
@@ -110,7 +56,7 @@ size_t bench_frame_build(const struct frame *f, const char *src, uint8_t *buf, s
 	struct pkt_spec s;
 	size_t len;
 
-	frame_spec(f, &s);
+	rowfix_frame_spec(f, &s);
 	if (src)
 		s.src = src;
 	len = pkt_build(&s, buf, cap);
@@ -127,87 +73,19 @@ const struct frame *bench_row_frame(const char *desc)
 {
 	size_t t, i;
 
-	for (t = 0; t < ARRAY_LEN(tables); t++)
-		for (i = 0; i < tables[t].n; i++)
-			if (!strcmp(tables[t].rows[i].desc, desc))
-				return &tables[t].rows[i].f;
+	for (t = 0; t < bpffix_ntables; t++)
+		for (i = 0; i < bpffix_tables[t].n; i++)
+			if (!strcmp(bpffix_tables[t].rows[i].desc, desc))
+				return &bpffix_tables[t].rows[i].f;
 	die("bpf_table_rows.h has no row '%s'", desc);
-}
-
-/* ---- the fixture, as bpffix_load_lists builds it ---- */
-
-static __u32 entry_expires(enum entry_expiry x)
-{
-	if (x == EXPIRED)
-		return me_boot_seconds() - 1;
-	if (x == IN_AN_HOUR)
-		return me_boot_seconds() + 3600;
-	return 0;
-}
-
-static void add_entry(struct me_edge *e, struct me_union *sync, const struct fixture_entry *fe)
-{
-	unsigned char key[ME_KEY_MAX], value[ME_VALUE_MAX];
-	struct me_prefix p;
-	struct me_entry val = {
-		.action = fe->action,
-		.src = fe->src,
-		.group = fe->group,
-		.expires = entry_expires(fe->expiry),
-	};
-	int is_net;
-
-	if (me_prefix_parse(fe->prefix, &p, 0))
-		die("fixture prefix %s does not parse", fe->prefix);
-	if (fe->map != IN_MANUAL) {
-		if (me_union_add(&sync[fe->map == IN_SYNC_GEN1], fe->list, &p, &val, 0))
-			die("out of memory");
-		return;
-	}
-	is_net = me_prefix_key(&p, key);
-	me_prefix_value(&p, &val, value);
-	if (bpf_map_update_elem(e->fd[me_manual_map(fe->list, p.family, is_net)], key, value,
-				BPF_NOEXIST))
-		die("fixture entry %s: %s", fe->prefix, strerror(errno));
-}
-
-static void install_gen(struct me_edge *e, struct me_union *u, __u32 gen)
-{
-	struct me_tabmap t[4];
-	char why[256];
-	size_t dropped;
-	int k;
-
-	me_union_merge(u, &dropped);
-	if (me_sync_build(u, t, why, sizeof(why)))
-		die("building the sync tables: %s", why);
-	for (k = 0; k < 4; k++) {
-		int outer = e->fd[me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2)];
-
-		if (bpf_map_update_elem(outer, &gen, &t[k].fd, BPF_ANY))
-			die("installing a sync table: %s", strerror(errno));
-		me_tab_destroy(&t[k]);
-	}
-	me_union_free(u);
 }
 
 static void fixture_load(struct me_prog *prog, struct me_edge *e)
 {
-	struct me_union sync[2];
-	char why[256];
-	size_t i;
-	int created;
+	char why[256] = "";
 
-	if (me_prog_load(prog, NULL, &small_sizes, e, &created, why, sizeof(why)))
+	if (rowfix_load(prog, e, why, sizeof(why)) || rowfix_fill(e, why, sizeof(why)))
 		die("%s", why);
-	if (me_edge_defaults(e))
-		die("cannot write the default configuration: %s", strerror(errno));
-	me_union_init(&sync[0]);
-	me_union_init(&sync[1]);
-	for (i = 0; i < ARRAY_LEN(fixture_entries); i++)
-		add_entry(e, sync, &fixture_entries[i]);
-	install_gen(e, &sync[0], 0);
-	install_gen(e, &sync[1], 1);
 }
 
 static void set_gen(struct me_edge *e, __u32 gen)
@@ -316,9 +194,9 @@ void cmd_rows(int argc, char **argv)
 		die("out of memory");
 	fixture_load(&prog, &e);
 
-	for (t = 0; t < ARRAY_LEN(tables); t++) {
-		for (i = 0; i < tables[t].n; i++) {
-			const struct row *r = &tables[t].rows[i];
+	for (t = 0; t < bpffix_ntables; t++) {
+		for (i = 0; i < bpffix_tables[t].n; i++) {
+			const struct row *r = &bpffix_tables[t].rows[i];
 			char name[64];
 			long med;
 
@@ -334,7 +212,7 @@ void cmd_rows(int argc, char **argv)
 			}
 			timed++;
 			if (verbose)
-				printf("  %-28s %6ld ns  %s\n", tables[t].name, med, r->desc);
+				printf("  %-28s %6ld ns  %s\n", bpffix_tables[t].name, med, r->desc);
 			class_name(r, name, sizeof(name));
 			for (c = 0; c < ncls && strcmp(cls[c].name, name); c++)
 				;

@@ -15,19 +15,7 @@
 #include "edge_load.h"
 #include "pkt.h"
 
-struct frame;
-struct row;
-
-/* Every table of rows in bpf_table_rows.h, by name, for the tests that run
- * them all. */
-struct bpffix_table {
-	const char *name;
-	const struct row *rows;
-	size_t n;
-};
-
-extern const struct bpffix_table bpffix_tables[];
-extern const size_t bpffix_ntables;
+#include "rowfix.h" /* bpffix_tables, the rows' fixture without Criterion */
 
 /* Load the edge program with private maps (no pin directory, small
  * capacities) and write the default config (threshold off, ports 25/465/587). */
