@@ -39,8 +39,8 @@ ME_HOST_MAP(white_host4, __u32, ME_DEF_WHITE_HOSTS);
 ME_HOST_MAP(white_host6, struct me_addr6, ME_DEF_WHITE_HOSTS);
 ME_NET_MAP(white_net4, struct me_lpm4);
 ME_NET_MAP(white_net6, struct me_lpm6);
-ME_HOST_MAP(black_host4, __u32, ME_DEF_HOSTS);
-ME_HOST_MAP(black_host6, struct me_addr6, ME_DEF_HOSTS);
+ME_HOST_MAP(black_host4, __u32, ME_DEF_ADMIN_HOSTS);
+ME_HOST_MAP(black_host6, struct me_addr6, ME_DEF_ADMIN_HOSTS);
 ME_NET_MAP(black_net4, struct me_lpm4);
 ME_NET_MAP(black_net6, struct me_lpm6);
 

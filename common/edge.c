@@ -202,7 +202,12 @@ __u32 me_map_capacity(int fd)
 
 void me_edge_read_sizes(struct me_edge *e)
 {
+	struct me_config cfg;
+	__u32 zero = 0;
+
 	e->sizes.hosts = me_map_capacity(e->fd[ME_M_BLACK_HOST4]);
+	if (!bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &cfg) && cfg.sync_hosts)
+		e->sizes.hosts = cfg.sync_hosts;
 	e->sizes.white_hosts = me_map_capacity(e->fd[ME_M_WHITE_HOST4]);
 	e->sizes.subnets = me_map_capacity(e->fd[ME_M_BLACK_NET4]);
 	e->sizes.rate_entries = me_map_capacity(e->fd[ME_M_RATES]);
@@ -379,8 +384,10 @@ int me_edge_defaults(struct me_edge *e)
 	cfg.thr_v4_prefix = 32;
 	cfg.thr_v6_prefix = 64;
 	cfg.thr_burst = 1;
+	cfg.sync_hosts = e->sync_hosts_req ? e->sync_hosts_req : ME_DEF_HOSTS;
 	if (bpf_map_update_elem(e->fd[ME_M_CONFIG], &zero, &cfg, BPF_ANY))
 		return -errno;
+	e->sizes.hosts = cfg.sync_hosts;
 	memset(&ports, 0, sizeof(ports));
 	for (i = 0; i < sizeof(def_ports) / sizeof(def_ports[0]); i++)
 		ports.bits[def_ports[i] >> 3] |= (__u8)(1 << (def_ports[i] & 7));

@@ -52,7 +52,8 @@ struct me_edge {
 	int fd[ME_M_COUNT];
 	int dir_fd;	/* pin directory, for flock(); -1 for private maps */
 	int locked;
-	struct me_sizes sizes; /* actual capacities */
+	struct me_sizes sizes; /* actual capacities; hosts: list sync's limit */
+	__u32 sync_hosts_req;  /* list sync's limit asked for when the maps were made */
 	char pin_dir[256];
 };
 

@@ -187,6 +187,8 @@ int me_prog_load(struct me_prog *p, const char *pin_dir, const struct me_sizes *
 		}
 	}
 	me_edge_read_sizes(e);
+	/* Written into the config by me_edge_defaults, for fresh maps only. */
+	e->sync_hosts_req = req && req->hosts ? req->hosts : ME_DEF_HOSTS;
 	if (pin_dir)
 		snprintf(e->pin_dir, sizeof(e->pin_dir), "%s", pin_dir);
 	return 0;

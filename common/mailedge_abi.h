@@ -45,10 +45,14 @@
 /* Default capacities. Entries of host and subnet maps are allocated on demand
  * (BPF_F_NO_PREALLOC; an LPM trie always is), but a hash map's bucket array is
  * not: 16 bytes per power-of-two bucket at creation, 134 MB for an 8M-entry map
- * even when empty. So only the blacklist host maps get the 8M default; whitelist
- * host maps get 65,536. The per-source state maps are LRU hashes, which the
- * kernel always preallocates, so their defaults are kept modest. */
-#define ME_DEF_HOSTS	    8388608u /* 2^23: "8 million hosts" (A10 PBSLB) */
+ * even when empty, and a cold read of it for every packet. List sync's millions
+ * live in its own tables, sized to what it loads, so the admin's host maps
+ * default to 65,536 (attach --hosts raises them); me_config.sync_hosts carries
+ * list sync's own limit (--hosts, default 8M). The per-source state maps are
+ * LRU hashes, which the kernel always preallocates, so their defaults are kept
+ * modest. */
+#define ME_DEF_HOSTS	    8388608u /* 2^23: "8 million hosts" (A10 PBSLB), list sync */
+#define ME_DEF_ADMIN_HOSTS  65536u   /* the admin's blacklist host maps */
 #define ME_DEF_WHITE_HOSTS  65536u   /* whitelists are short; see below */
 #define ME_DEF_SUBNETS	    65536u   /* > 10,000; FireHOL level1 is ~4,500 */
 #define ME_DEF_RATE_ENTRIES 262144u  /* ~21 MB preallocated */
@@ -239,6 +243,7 @@ struct me_config {
 	__u32 thr_ban_secs;  /* ban a source over the threshold this long; 0 = never */
 	__u32 thr_v4_prefix; /* count IPv4 sources per /N (default 32) */
 	__u32 thr_v6_prefix; /* count IPv6 sources per /N (default 64) */
+	__u32 sync_hosts;    /* most hosts list sync may load per list and family */
 };
 
 /* Destination ports the connection threshold protects: a 65536-bit bitmap. */

@@ -39,8 +39,9 @@ static const char attach_usage[] =
 	"  --mode native     driver mode (the default); without --mode, an interface\n"
 	"                    whose driver has no XDP support falls back to generic\n"
 	"  --mode generic    generic (skb) mode: works everywhere, much slower\n"
-	"  --hosts N         capacity of each blacklist host map (default 8388608);\n"
-	"                    an empty 8M map already costs 134 MB of kernel memory\n"
+	"  --hosts N         most hosts list sync may load per list and family (default\n"
+	"                    8388608); given, also the capacity of the admin's blacklist\n"
+	"                    host maps (default 65536: an empty 8M hash map costs 134 MB)\n"
 	"  --white-hosts N   capacity of each whitelist host map (default 65536)\n"
 	"  --subnets N       capacity of each subnet map (default 65536)\n"
 	"  --rate-entries N  sources tracked by the connection threshold (default 262144)\n"
@@ -361,8 +362,9 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		rc = load(c, &a.sizes, &prog, &e);
 	if (!rc) {
 		printf("maps ready under %s: per family %u blacklisted and %u whitelisted "
-		       "hosts, %u subnets per list\n",
-		       c->pin_dir, e.sizes.hosts, e.sizes.white_hosts, e.sizes.subnets);
+		       "hosts, %u subnets per list (%u blacklisted hosts in the admin's map)\n",
+		       c->pin_dir, e.sizes.hosts, e.sizes.white_hosts, e.sizes.subnets,
+		       me_map_capacity(e.fd[ME_M_BLACK_HOST4]));
 		me_edge_close(&e);
 		me_prog_close(&prog);
 	}
