@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hugemem.h"
 #include "listfile.h"
 #include "listparse.h"
 
@@ -118,6 +119,7 @@ int me_read_file(const char *path, size_t max, char **buf, size_t *len)
 				goto out;
 			}
 			b = grown;
+			me_hugepages(b, cap + 1);
 		}
 		r = read(fd, b + n, cap - n);
 		if (r < 0) {

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 
+#include "hugemem.h"
 #include "fetch.h"
 
 #define USER_AGENT "mailedge-listsync/0.1 (+https://github.com/mailedge)"
@@ -53,6 +54,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 		g = realloc(s->buf, cap);
 		if (!g)
 			return 0;
+		me_hugepages(g, cap);
 		s->buf = g;
 		s->cap = cap;
 	}

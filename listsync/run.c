@@ -23,14 +23,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include "hugemem.h"
 #include "diff.h"
 #include "edge.h"
 #include "fetch.h"
 #include "lists.h"
 #include "log.h"
 #include "metrics.h"
+#include "radix.h"
 #include "run.h"
 #include "state.h"
 #include "str.h"
@@ -82,6 +85,18 @@ static int collect(void *ctx, const struct me_prefix *p, unsigned long line)
 	return 0;
 }
 
+static size_t count_lines(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	size_t n = 0;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n + 1; /* the last line may lack its newline */
+}
+
 static int parse(const struct ls_source *s, const char *buf, size_t len, struct prefixes *ps,
 		 char *why, size_t why_len)
 {
@@ -89,6 +104,16 @@ static int parse(const struct ls_source *s, const char *buf, size_t len, struct 
 	int rc;
 
 	memset(ps, 0, sizeof(*ps));
+	/* One entry a line at most: room for them all at once, rather than
+	 * doubling (and copying) a 200 MB array on the way to 8M entries. */
+	ps->cap = count_lines(buf, len);
+	ps->v = ps->cap ? malloc(ps->cap * sizeof(*ps->v)) : NULL;
+	me_hugepages(ps->v, ps->cap * sizeof(*ps->v));
+	if (ps->cap && !ps->v) {
+		snprintf(why, why_len, "%s", strerror(ENOMEM));
+		ps->cap = 0;
+		return -ENOMEM;
+	}
 	rc = s->fmt->parse(buf, len, ME_PFX_CLEAR_HOST, collect, ps, &err);
 	if (!rc)
 		return 0;
@@ -110,38 +135,102 @@ static int pfx_cmp(const void *pa, const void *pb)
 	const struct me_prefix *a = pa, *b = pb;
 	int d;
 
-	if (a->family != b->family)
-		return a->family - b->family;
 	d = memcmp(a->addr, b->addr, sizeof(a->addr));
 	if (d)
 		return d;
 	return (int)a->len - (int)b->len;
 }
 
-/* Entries added and removed between two copies of a source. */
-static void diff(struct prefixes *old, struct prefixes *new, size_t *added, size_t *removed)
+/* A copy's entries in order, for the +/- counts: IPv4 ones as radix-sorted
+ * keys (address, length), IPv6 ones, which do not fit a key, copied and
+ * sorted by pfx_cmp. */
+struct sorted {
+	struct ls_kv *k4;
+	size_t n4;
+	struct me_prefix *v6;
+	size_t n6;
+};
+
+static void sorted_free(struct sorted *o)
 {
-	size_t i = 0, j = 0;
+	free(o->k4);
+	free(o->v6);
+	memset(o, 0, sizeof(*o));
+}
 
-	if (old->n) /* qsort(NULL, 0) is undefined behaviour */
-		qsort(old->v, old->n, sizeof(*old->v), pfx_cmp);
-	if (new->n)
-		qsort(new->v, new->n, sizeof(*new->v), pfx_cmp);
-	*added = *removed = 0;
-	while (i < old->n || j < new->n) {
-		int c = i == old->n ? 1 : j == new->n ? -1 : pfx_cmp(&old->v[i], &new->v[j]);
+static int sort_copy(const struct prefixes *ps, struct sorted *o)
+{
+	size_t i, n4 = 0;
+	__u32 a;
 
-		if (c < 0) {
-			(*removed)++;
-			i++;
-		} else if (c > 0) {
-			(*added)++;
-			j++;
-		} else {
-			i++;
-			j++;
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < ps->n; i++)
+		n4 += ps->v[i].family == AF_INET;
+	o->k4 = malloc((n4 ? n4 : 1) * sizeof(*o->k4));
+	o->v6 = malloc((ps->n - n4 ? ps->n - n4 : 1) * sizeof(*o->v6));
+	if (!o->k4 || !o->v6)
+		goto nomem;
+	me_hugepages(o->k4, n4 * sizeof(*o->k4));
+	for (i = 0; i < ps->n; i++) {
+		const struct me_prefix *p = &ps->v[i];
+
+		if (p->family != AF_INET) {
+			o->v6[o->n6++] = *p;
+			continue;
 		}
+		memcpy(&a, p->addr, 4);
+		o->k4[o->n4].key = (__u64)ntohl(a) << 8 | p->len;
+		o->k4[o->n4++].idx = 0;
 	}
+	if (ls_radix_sort(o->k4, o->n4))
+		goto nomem;
+	if (o->n6 > 1)
+		qsort(o->v6, o->n6, sizeof(*o->v6), pfx_cmp);
+	return 0;
+nomem:
+	sorted_free(o);
+	return -ENOMEM;
+}
+
+/* How many entries of sorted a and b only one of them has. */
+#define COUNT_DIFF(na, nb, cmp, only_a, only_b)                            \
+	do {                                                               \
+		size_t i_ = 0, j_ = 0;                                     \
+		while (i_ < (na) || j_ < (nb)) {                           \
+			int c_ = i_ == (na) ? 1 : j_ == (nb) ? -1 : (cmp); \
+			(only_a) += c_ < 0;                                \
+			(only_b) += c_ > 0;                                \
+			i_ += c_ <= 0;                                     \
+			j_ += c_ >= 0;                                     \
+		}                                                          \
+	} while (0)
+
+static int key_cmp(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* Entries added and removed between two copies of a source. */
+static void diff(const struct prefixes *old, const struct prefixes *new, size_t *added,
+		 size_t *removed)
+{
+	struct sorted o, n;
+
+	*added = *removed = 0;
+	if (sort_copy(old, &o))
+		goto unknown;
+	if (sort_copy(new, &n)) {
+		sorted_free(&o);
+		goto unknown;
+	}
+	COUNT_DIFF(o.n4, n.n4, key_cmp(o.k4[i_].key, n.k4[j_].key), *removed, *added);
+	COUNT_DIFF(o.n6, n.n6, pfx_cmp(&o.v6[i_], &n.v6[j_]), *removed, *added);
+	sorted_free(&o);
+	sorted_free(&n);
+	return;
+unknown:
+	/* No memory to count with: the whole copy is reported as new. */
+	*added = new->n;
 }
 
 static int is_file(const struct ls_source *s)
@@ -518,11 +607,18 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		process(cfg, o, s, &res[i]);
 		nproc = i + 1;
 		val.src = res[i].id;
+		if (me_union_reserve(&u, res[i].data.n)) {
+			log_err("out of memory merging the lists");
+			goto out;
+		}
 		for (j = 0; j < res[i].data.n; j++)
 			if (me_union_add(&u, s->list, &res[i].data.v[j], &val, (unsigned int)i)) {
 				log_err("out of memory merging the lists");
 				goto out;
 			}
+		/* In the union now: only the count is reported from here. */
+		free(res[i].data.v);
+		res[i].data.v = NULL;
 		if (res[i].outcome == ME_SYNC_FAILED)
 			nfail++;
 		nfetched += res[i].outcome == ME_SYNC_FETCHED;

@@ -40,6 +40,8 @@ struct me_union_counts {
 
 void me_union_init(struct me_union *u);
 void me_union_free(struct me_union *u);
+/* Room for more records without growing (a caller that knows how many). */
+int me_union_reserve(struct me_union *u, size_t more);
 int me_union_add(struct me_union *u, int list, const struct me_prefix *p,
 		 const struct me_entry *val, unsigned int prio);
 /* Sort, drop duplicates and covered prefixes; *removed counts what went. */

@@ -453,7 +453,8 @@ void cmd_progrun(int argc, char **argv)
 	printf("admin maps: attach defaults ('mailedge-loader init' without size options): "
 	       "black hosts %u, white hosts %u, subnets %u per map; %zu entries; "
 	       "%lld kB of kernel memory empty\n",
-	       e.sizes.hosts, e.sizes.white_hosts, e.sizes.subnets, N_ADMIN, kb1 - kb0);
+	       me_map_capacity(e.fd[ME_M_BLACK_HOST4]), e.sizes.white_hosts, e.sizes.subnets,
+	       N_ADMIN, kb1 - kb0);
 	printf("config: threshold off (the default); sync generation %u\n", st.gen);
 	me_union_free(&u);
 
