@@ -23,17 +23,16 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include "hugemem.h"
+#include "copykeys.h"
 #include "diff.h"
 #include "edge.h"
 #include "fetch.h"
 #include "lists.h"
 #include "log.h"
 #include "metrics.h"
-#include "radix.h"
 #include "run.h"
 #include "state.h"
 #include "str.h"
@@ -130,109 +129,6 @@ static int parse(const struct ls_source *s, const char *buf, size_t len, struct 
 	return rc;
 }
 
-static int pfx_cmp(const void *pa, const void *pb)
-{
-	const struct me_prefix *a = pa, *b = pb;
-	int d;
-
-	d = memcmp(a->addr, b->addr, sizeof(a->addr));
-	if (d)
-		return d;
-	return (int)a->len - (int)b->len;
-}
-
-/* A copy's entries in order, for the +/- counts: IPv4 ones as radix-sorted
- * keys (address, length), IPv6 ones, which do not fit a key, copied and
- * sorted by pfx_cmp. */
-struct sorted {
-	struct ls_kv *k4;
-	size_t n4;
-	struct me_prefix *v6;
-	size_t n6;
-};
-
-static void sorted_free(struct sorted *o)
-{
-	free(o->k4);
-	free(o->v6);
-	memset(o, 0, sizeof(*o));
-}
-
-static int sort_copy(const struct prefixes *ps, struct sorted *o)
-{
-	size_t i, n4 = 0;
-	__u32 a;
-
-	memset(o, 0, sizeof(*o));
-	for (i = 0; i < ps->n; i++)
-		n4 += ps->v[i].family == AF_INET;
-	o->k4 = malloc((n4 ? n4 : 1) * sizeof(*o->k4));
-	o->v6 = malloc((ps->n - n4 ? ps->n - n4 : 1) * sizeof(*o->v6));
-	if (!o->k4 || !o->v6)
-		goto nomem;
-	me_hugepages(o->k4, n4 * sizeof(*o->k4));
-	for (i = 0; i < ps->n; i++) {
-		const struct me_prefix *p = &ps->v[i];
-
-		if (p->family != AF_INET) {
-			o->v6[o->n6++] = *p;
-			continue;
-		}
-		memcpy(&a, p->addr, 4);
-		o->k4[o->n4].key = (__u64)ntohl(a) << 8 | p->len;
-		o->k4[o->n4++].idx = 0;
-	}
-	if (ls_radix_sort(o->k4, o->n4))
-		goto nomem;
-	if (o->n6 > 1)
-		qsort(o->v6, o->n6, sizeof(*o->v6), pfx_cmp);
-	return 0;
-nomem:
-	sorted_free(o);
-	return -ENOMEM;
-}
-
-/* How many entries of sorted a and b only one of them has. */
-#define COUNT_DIFF(na, nb, cmp, only_a, only_b)                            \
-	do {                                                               \
-		size_t i_ = 0, j_ = 0;                                     \
-		while (i_ < (na) || j_ < (nb)) {                           \
-			int c_ = i_ == (na) ? 1 : j_ == (nb) ? -1 : (cmp); \
-			(only_a) += c_ < 0;                                \
-			(only_b) += c_ > 0;                                \
-			i_ += c_ <= 0;                                     \
-			j_ += c_ >= 0;                                     \
-		}                                                          \
-	} while (0)
-
-static int key_cmp(__u64 a, __u64 b)
-{
-	return a < b ? -1 : a > b;
-}
-
-/* Entries added and removed between two copies of a source. */
-static void diff(const struct prefixes *old, const struct prefixes *new, size_t *added,
-		 size_t *removed)
-{
-	struct sorted o, n;
-
-	*added = *removed = 0;
-	if (sort_copy(old, &o))
-		goto unknown;
-	if (sort_copy(new, &n)) {
-		sorted_free(&o);
-		goto unknown;
-	}
-	COUNT_DIFF(o.n4, n.n4, key_cmp(o.k4[i_].key, n.k4[j_].key), *removed, *added);
-	COUNT_DIFF(o.n6, n.n6, pfx_cmp(&o.v6[i_], &n.v6[j_]), *removed, *added);
-	sorted_free(&o);
-	sorted_free(&n);
-	return;
-unknown:
-	/* No memory to count with: the whole copy is reported as new. */
-	*added = new->n;
-}
-
 static int is_file(const struct ls_source *s)
 {
 	return !strncmp(s->url, "file://", 7);
@@ -306,6 +202,80 @@ static int load_copy(const struct ls_config *cfg, const struct ls_source *s, str
 	return rc;
 }
 
+/* The previous copy's keys: from its keys file when that is the copy's, else
+ * by parsing the copy. -errno when neither works (the counts are then
+ * unknown). */
+static int old_keys(const struct ls_config *cfg, const struct ls_source *s,
+		    const struct ls_state *st, struct ls_keys *k)
+{
+	struct prefixes old;
+	char why[256], *buf;
+	size_t len;
+	int rc;
+
+	if (!ls_state_keys_read(cfg->state_dir, s->name, &buf, &len)) {
+		rc = ls_keys_decode(buf, len, st->data_hash, k);
+		free(buf);
+		if (!rc)
+			return 0;
+	}
+	rc = load_copy(cfg, s, &old, why, sizeof(why));
+	if (rc)
+		return rc;
+	rc = ls_keys_make(old.v, old.n, k);
+	free(old.v);
+	return rc;
+}
+
+/* A good download: saved as the source's copy (with its keys), counted against
+ * the previous one, and what the source contributes from now on. */
+static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
+		    const struct ls_source *s, struct result *r, const struct ls_fetch_res *res,
+		    struct prefixes *fresh, __u64 now)
+{
+	struct ls_keys ok = { 0 }, nk = { 0 };
+	int have_old = 0, have_new;
+	char *kbuf = NULL;
+	size_t klen = 0;
+	__u64 hash;
+
+	/* The previous copy's keys, read before the copy is replaced. */
+	if (r->st.have_data)
+		have_old = !old_keys(cfg, s, &r->st, &ok);
+	have_new = !ls_keys_make(fresh->v, fresh->n, &nk);
+	hash = ls_copy_hash(res->body, res->len);
+	if (!o->dry_run && ls_state_data_write(cfg->state_dir, s->name, res->body, res->len)) {
+		free(fresh->v);
+		failed(s, r, now, "cannot save the download in the state directory");
+		goto out;
+	}
+	/* Without its keys file the next fetch parses this copy: slower, not
+	 * wrong, so a failure here is not the source's. */
+	if (!o->dry_run && have_new && !ls_keys_encode(&nk, hash, &kbuf, &klen))
+		ls_state_keys_write(cfg->state_dir, s->name, kbuf, klen);
+	r->outcome = ME_SYNC_FETCHED;
+	r->data = *fresh;
+	if (!r->st.have_data)
+		r->added = r->data.n;
+	else if (have_old && have_new)
+		ls_keys_diff(&ok, &nk, &r->added, &r->removed);
+	else /* no memory to count with: the whole copy is reported as new */
+		r->added = r->data.n;
+	snprintf(r->st.etag, sizeof(r->st.etag), "%s", res->etag);
+	snprintf(r->st.last_modified, sizeof(r->st.last_modified), "%s", res->last_modified);
+	r->st.entries = r->data.n;
+	r->st.data_hash = hash;
+	r->st.last_ok = now;
+	r->st.failures = 0;
+	r->st.last_error[0] = '\0';
+	r->st.next_try = now + s->min_interval;
+	r->st.have_data = 1;
+out:
+	free(kbuf);
+	ls_keys_free(&ok);
+	ls_keys_free(&nk);
+}
+
 static void process(const struct ls_config *cfg, const struct ls_opts *o,
 		    const struct ls_source *s, struct result *r)
 {
@@ -351,35 +321,7 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 		} else if (validate(s, &r->st, res.body, res.len, &fresh, why, sizeof(why))) {
 			failed(s, r, now, why);
 		} else {
-			struct prefixes old = { 0 };
-
-			/* The previous copy, for the +/- counts: read before it is
-			 * replaced. */
-			if (r->st.have_data)
-				load_copy(cfg, s, &old, why, sizeof(why));
-			if (!o->dry_run &&
-			    ls_state_data_write(cfg->state_dir, s->name, res.body, res.len)) {
-				free(fresh.v);
-				free(old.v);
-				failed(s, r, now, "cannot save the download in the state directory");
-			} else {
-				r->outcome = ME_SYNC_FETCHED;
-				r->data = fresh;
-				if (r->st.have_data)
-					diff(&old, &r->data, &r->added, &r->removed);
-				else
-					r->added = r->data.n;
-				free(old.v);
-				snprintf(r->st.etag, sizeof(r->st.etag), "%s", res.etag);
-				snprintf(r->st.last_modified, sizeof(r->st.last_modified), "%s",
-					 res.last_modified);
-				r->st.entries = r->data.n;
-				r->st.last_ok = now;
-				r->st.failures = 0;
-				r->st.last_error[0] = '\0';
-				r->st.next_try = now + s->min_interval;
-				r->st.have_data = 1;
-			}
+			fetched(cfg, o, s, r, &res, &fresh, now);
 		}
 		ls_fetch_res_free(&res);
 		if (!o->dry_run)

@@ -99,7 +99,7 @@ static __u64 get_u64(json_object *o, const char *key)
 
 int ls_state_load(const char *dir, const char *name, struct ls_state *st)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], hash[24];
 	struct stat sb;
 	json_object *o;
 
@@ -119,6 +119,8 @@ int ls_state_load(const char *dir, const char *name, struct ls_state *st)
 	st->failures = (unsigned int)get_u64(o, "failures");
 	st->failures_total = get_u64(o, "failures_total");
 	st->entries = get_u64(o, "entries");
+	get_str(o, "data_hash", hash, sizeof(hash));
+	st->data_hash = strtoull(hash, NULL, 16);
 	json_object_put(o);
 	path_of(path, sizeof(path), dir, name, "data");
 	st->have_data = !stat(path, &sb) && st->last_ok;
@@ -127,7 +129,7 @@ int ls_state_load(const char *dir, const char *name, struct ls_state *st)
 
 int ls_state_save(const char *dir, const char *name, const struct ls_state *st)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], hash[24];
 	json_object *o = json_object_new_object();
 	const char *text;
 	int rc;
@@ -144,6 +146,9 @@ int ls_state_save(const char *dir, const char *name, const struct ls_state *st)
 	json_object_object_add(o, "failures_total",
 			       json_object_new_int64((int64_t)st->failures_total));
 	json_object_object_add(o, "entries", json_object_new_int64((int64_t)st->entries));
+	/* hex: JSON numbers are not safe past 2^53 */
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)st->data_hash);
+	json_object_object_add(o, "data_hash", json_object_new_string(hash));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	path_of(path, sizeof(path), dir, name, "json");
 	rc = me_file_replace_buf(path, 0600, text, strlen(text));
@@ -164,6 +169,22 @@ int ls_state_data_write(const char *dir, const char *name, const char *buf, size
 	char path[PATH_MAX];
 
 	path_of(path, sizeof(path), dir, name, "data");
+	return me_file_replace_buf(path, 0600, buf, len);
+}
+
+int ls_state_keys_read(const char *dir, const char *name, char **buf, size_t *len)
+{
+	char path[PATH_MAX];
+
+	path_of(path, sizeof(path), dir, name, "keys");
+	return me_read_file(path, STATE_MAX_DATA, buf, len);
+}
+
+int ls_state_keys_write(const char *dir, const char *name, const char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	path_of(path, sizeof(path), dir, name, "keys");
 	return me_file_replace_buf(path, 0600, buf, len);
 }
 

@@ -8,6 +8,7 @@
  *   applied                digest of the union now in the maps
  *   sources/NAME.data      the last good download, byte for byte
  *   sources/NAME.json      its metadata: when fetched, ETag, failures...
+ *   sources/NAME.keys      its entries as sorted keys, for the next +/- counts
  *
  * Files are replaced by write-to-temp, fsync, rename: a crash leaves the old
  * copy or the new one, never half of one.
@@ -29,6 +30,7 @@ struct ls_state {
 	unsigned int failures;	   /* in a row; the back-off grows with it */
 	unsigned long long failures_total; /* ever: a Prometheus counter, never reset */
 	unsigned long long entries; /* in the last good copy */
+	__u64 data_hash;	    /* ls_copy_hash of the last good copy (copykeys.h) */
 	char last_error[256];
 	int have_data;	   /* a last good copy exists for this url and format */
 };
@@ -41,6 +43,9 @@ int ls_state_load(const char *dir, const char *name, struct ls_state *st);
 int ls_state_save(const char *dir, const char *name, const struct ls_state *st);
 int ls_state_data_read(const char *dir, const char *name, char **buf, size_t *len);
 int ls_state_data_write(const char *dir, const char *name, const char *buf, size_t len);
+/* sources/NAME.keys, the sorted keys of the copy (copykeys.h). */
+int ls_state_keys_read(const char *dir, const char *name, char **buf, size_t *len);
+int ls_state_keys_write(const char *dir, const char *name, const char *buf, size_t len);
 
 /* Assign stable ids to names (ME_SRC_SYNC_FIRST..255); ids[i] for names[i].
  * With save 0 (a dry run) new names get the ids they would get, and nothing is

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * copykeys.c - sorted keys of a source's entries (copykeys.h).
+ *
+ * The file: "MEKEYS1\n", then little-endian u64s: the copy's hash, n4, n6;
+ * n4 u64 IPv4 keys, ascending; n6 records of 16 address bytes and a length,
+ * ascending. Exactly that long.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "copykeys.h"
+#include "hugemem.h"
+
+#define MAGIC	 "MEKEYS1\n"
+#define HEAD_LEN (8 + 3 * 8)
+#define REC6_LEN 17
+
+static int pfx_cmp(const void *pa, const void *pb)
+{
+	const struct me_prefix *a = pa, *b = pb;
+	int d = memcmp(a->addr, b->addr, sizeof(a->addr));
+
+	return d ? d : (int)a->len - (int)b->len;
+}
+
+void ls_keys_free(struct ls_keys *k)
+{
+	free(k->k4);
+	free(k->v6);
+	memset(k, 0, sizeof(*k));
+}
+
+static int keys_alloc(struct ls_keys *k, size_t n4, size_t n6)
+{
+	memset(k, 0, sizeof(*k));
+	k->k4 = malloc((n4 ? n4 : 1) * sizeof(*k->k4));
+	k->v6 = malloc((n6 ? n6 : 1) * sizeof(*k->v6));
+	if (!k->k4 || !k->v6) {
+		ls_keys_free(k);
+		return -ENOMEM;
+	}
+	me_hugepages(k->k4, n4 * sizeof(*k->k4));
+	return 0;
+}
+
+int ls_keys_make(const struct me_prefix *v, size_t n, struct ls_keys *k)
+{
+	size_t i, n4 = 0;
+	__u32 a;
+
+	for (i = 0; i < n; i++)
+		n4 += v[i].family == AF_INET;
+	if (keys_alloc(k, n4, n - n4))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (v[i].family != AF_INET) {
+			k->v6[k->n6++] = v[i];
+			continue;
+		}
+		memcpy(&a, v[i].addr, 4);
+		k->k4[k->n4].key = (__u64)ntohl(a) << 8 | v[i].len;
+		k->k4[k->n4++].idx = 0;
+	}
+	if (ls_radix_sort(k->k4, k->n4)) {
+		ls_keys_free(k);
+		return -ENOMEM;
+	}
+	if (k->n6 > 1)
+		qsort(k->v6, k->n6, sizeof(*k->v6), pfx_cmp);
+	return 0;
+}
+
+/* How many entries of sorted a and b only one of them has. */
+#define COUNT_DIFF(na, nb, cmp, only_a, only_b)                            \
+	do {                                                               \
+		size_t i_ = 0, j_ = 0;                                     \
+		while (i_ < (na) || j_ < (nb)) {                           \
+			int c_ = i_ == (na) ? 1 : j_ == (nb) ? -1 : (cmp); \
+			(only_a) += c_ < 0;                                \
+			(only_b) += c_ > 0;                                \
+			i_ += c_ <= 0;                                     \
+			j_ += c_ >= 0;                                     \
+		}                                                          \
+	} while (0)
+
+static int key_cmp(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+void ls_keys_diff(const struct ls_keys *old, const struct ls_keys *new, size_t *added,
+		  size_t *removed)
+{
+	*added = *removed = 0;
+	COUNT_DIFF(old->n4, new->n4, key_cmp(old->k4[i_].key, new->k4[j_].key), *removed, *added);
+	COUNT_DIFF(old->n6, new->n6, pfx_cmp(&old->v6[i_], &new->v6[j_]), *removed, *added);
+}
+
+/* Eight bytes at a time, multiply-xorshift mixed; the length folded in last.
+ * Not a cryptographic hash: it tells our own copy from our own older one. */
+__u64 ls_copy_hash(const char *buf, size_t len)
+{
+	__u64 h = 0x9e3779b97f4a7c15ull, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, buf + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, buf + i, len - i);
+	h = (h ^ w ^ (__u64)len) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+static void put64(char *p, __u64 v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (char)(v >> (8 * i));
+}
+
+static __u64 get64(const char *p)
+{
+	__u64 v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | (unsigned char)p[i];
+	return v;
+}
+
+int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t *len)
+{
+	size_t i, n = HEAD_LEN + k->n4 * 8 + k->n6 * REC6_LEN;
+	char *b = malloc(n), *p;
+
+	if (!b)
+		return -ENOMEM;
+	me_hugepages(b, n);
+	memcpy(b, MAGIC, 8);
+	put64(b + 8, data_hash);
+	put64(b + 16, k->n4);
+	put64(b + 24, k->n6);
+	p = b + HEAD_LEN;
+	for (i = 0; i < k->n4; i++, p += 8)
+		put64(p, k->k4[i].key);
+	for (i = 0; i < k->n6; i++, p += REC6_LEN) {
+		memcpy(p, k->v6[i].addr, 16);
+		p[16] = (char)k->v6[i].len;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys *k)
+{
+	__u64 n4, n6;
+	const char *p;
+	size_t i;
+
+	memset(k, 0, sizeof(*k));
+	if (len < HEAD_LEN || memcmp(buf, MAGIC, 8) || get64(buf + 8) != data_hash)
+		return -EINVAL;
+	n4 = get64(buf + 16);
+	n6 = get64(buf + 24);
+	/* Both counts bounded by the length before they are multiplied. */
+	if (n4 > len / 8 || n6 > len / REC6_LEN || len - HEAD_LEN != n4 * 8 + n6 * REC6_LEN)
+		return -EINVAL;
+	if (keys_alloc(k, n4, n6))
+		return -ENOMEM;
+	p = buf + HEAD_LEN;
+	for (i = 0; i < n4; i++, p += 8) {
+		k->k4[i].key = get64(p);
+		k->k4[i].idx = 0;
+		if ((k->k4[i].key & 0xff) > 32 || k->k4[i].key >> 40 ||
+		    (i && k->k4[i].key < k->k4[i - 1].key))
+			goto bad;
+	}
+	for (i = 0; i < n6; i++, p += REC6_LEN) {
+		struct me_prefix *v = &k->v6[i];
+
+		memset(v, 0, sizeof(*v));
+		v->family = AF_INET6;
+		memcpy(v->addr, p, 16);
+		v->len = (unsigned char)p[16];
+		if (v->len > 128 || (i && pfx_cmp(&k->v6[i - 1], v) > 0))
+			goto bad;
+	}
+	k->n4 = n4;
+	k->n6 = n6;
+	return 0;
+bad:
+	ls_keys_free(k);
+	return -EINVAL;
+}

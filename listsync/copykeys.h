@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * copykeys.h - a source's entries as sorted keys, for the +/- counts of a
+ * fetch, and their file next to the saved copy.
+ *
+ * Counting what a fetch added and removed needs the previous copy's entries in
+ * order. Parsing the previous copy again (8M lines: a second or more) and
+ * sorting it was most of a refresh; instead each fetch leaves its entries'
+ * sorted keys in sources/NAME.keys, and the next fetch reads them back. The
+ * file names the hash of the copy it was made from, and the source's state
+ * (NAME.json) the hash of the copy saved: a keys file that does not match (a
+ * crash between the writes, an older version) is ignored, and the copy is
+ * parsed as before. The keys only ever feed the counts, never the maps.
+ */
+#ifndef LS_COPYKEYS_H
+#define LS_COPYKEYS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "addr.h"
+#include "radix.h"
+
+struct ls_keys {
+	struct ls_kv *k4;     /* IPv4: address << 8 | length, ascending (idx unused) */
+	size_t n4;
+	struct me_prefix *v6; /* IPv6 entries, in address then length order */
+	size_t n6;
+};
+
+/* The sorted keys of v[0..n). 0 or -ENOMEM. */
+int ls_keys_make(const struct me_prefix *v, size_t n, struct ls_keys *k);
+void ls_keys_free(struct ls_keys *k);
+/* How many entries only new has (added), and only old has (removed). */
+void ls_keys_diff(const struct ls_keys *old, const struct ls_keys *new, size_t *added,
+		  size_t *removed);
+
+/* The hash a keys file and the state record of a copy: 64 bits over its bytes. */
+__u64 ls_copy_hash(const char *buf, size_t len);
+
+/* The file's bytes, for the copy whose hash is data_hash (free *buf). */
+int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t *len);
+/* Back from the file's bytes: 0, or -EINVAL when they are not a well-formed
+ * keys file for the copy with data_hash (which is then parsed instead). */
+int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys *k);
+
+#endif
