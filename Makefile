@@ -192,6 +192,7 @@ FUZZ_SRCS_fuzz_smtp_command    := proxy/smtp_parse.c
 FUZZ_SRCS_fuzz_smtp_data       := proxy/smtp_data.c proxy/buf.c
 FUZZ_SRCS_fuzz_passclient      := proxy/passclient.c
 FUZZ_SRCS_fuzz_smtp_reply      := proxy/reply.c proxy/buf.c proxy/passclient.c
+FUZZ_SRCS_fuzz_dict            := proxy/dict.c
 FUZZ_SRCS_fuzz_proxy_config    := proxy/config.c proxy/config_listen.c proxy/config_pool.c \
 	proxy/config_tls.c proxy/material.c proxy/pool.c proxy/passclient.c proxy/smtp_parse.c \
 	proxy/tls.c proxy/tls_check.c proxy/tls_tickets.c proxy/tls_client.c proxy/buf.c proxy/io.c

@@ -67,15 +67,21 @@ static const char list_usage[] =
 	"expires= is UTC wall-clock time; entries already expired are skipped. A line's\n"
 	"options win over --action and --expires; source= is informational.\n"
 	"\n"
-	"save writes the admin's entries of both lists (expired ones left out) to FILE\n"
-	"('-' for standard output), replacing it atomically. restore makes the lists\n"
-	"exactly FILE's content, all or nothing; every line must name its list.\n"
+	"save writes the admin's entries of both lists to FILE ('-' for standard\n"
+	"output), replacing it atomically; expired entries and the proxy's temporary\n"
+	"bans are left out. restore makes the lists exactly FILE's content, all or\n"
+	"nothing; every line must name its list.\n"
 	"After every change, the lists are saved to STATE_DIR/manual.lists (see\n"
 	"mailedge-loader --help, --state-dir), and attach or init that create the maps\n"
 	"afresh, as after a reboot, restore them from there. A failed save is a\n"
 	"warning: the change itself stands.\n"
 	"A /32 or /128 goes to the host map, anything shorter to the subnet map;\n"
-	"host bits after the prefix length are an error.\n";
+	"host bits after the prefix length are an error.\n"
+	"\n"
+	"The proxy's temporary bans (harvest prevention: an IPv4 client's /32, an\n"
+	"IPv6 client's /64, action drop) are entries of the blacklist with source\n"
+	"proxy and an expiry. show lists them (--source proxy for only those), they\n"
+	"are never saved, and 'mailedge-loader unban ADDR' lifts one early.\n";
 
 struct list_opts {
 	struct me_entry val;

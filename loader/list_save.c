@@ -6,6 +6,7 @@
  * seconds, which start again at zero on every boot, so a saved boot-time value
  * would be meaningless after one. A temporary entry keeps its remaining lifetime
  * across save and restore, and one whose time passed meanwhile is skipped.
+ * The proxy's temporary bans (source proxy, edgeban.h) are never saved.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -241,7 +242,9 @@ int list_write(struct me_edge *e, FILE *f, size_t *count)
 	for (i = 0; i < v.n; i++) {
 		const struct me_rec *r = &v.v[i];
 
-		if (me_entry_expired(&r->val, now_boot))
+		/* The proxy's bans are verdicts about a client's last hour, not
+		 * the admin's lists: they end with the boot they were made in. */
+		if (me_entry_expired(&r->val, now_boot) || r->val.src == ME_SRC_PROXY)
 			continue;
 		me_prefix_format(&r->pfx, addr, sizeof(addr));
 		me_action_format(&r->val, act, sizeof(act));

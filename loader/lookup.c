@@ -34,7 +34,9 @@ static const char lookup_usage[] =
     "or group N: passed to the proxy's backend pool N), the entry that decides\n"
     "it (host or prefix, list, source: manual, threshold, proxy or the list-sync\n"
     "source's name, action, expiry), every other entry that covers ADDR and why\n"
-    "it lost, and the source's threshold ban, if any. Exit status 0 whether ADDR\n"
+    "it lost, and the source's threshold ban, if any. A temporary ban by the\n"
+    "proxy (harvest prevention) is a blacklist entry of source proxy: the verdict\n"
+    "then reads \"drop (banned by the proxy)\". Exit status 0 whether ADDR\n"
     "is listed or not; 2 if ADDR is not an address or the maps cannot be read.\n"
     "\n"
     "  --json   one JSON object\n";
@@ -154,6 +156,14 @@ static void because(const struct me_vresult *r, char *buf, size_t len)
 	case ME_R_CLEAN:
 		snprintf(buf, len, "in no list");
 		break;
+	case ME_R_BLACK_HOST:
+	case ME_R_BLACK_NET:
+		/* The proxy's bans live in the admin's maps (edgeban.h). */
+		if (w && !w->synced && w->rec.val.src == ME_SRC_PROXY) {
+			snprintf(buf, len, "banned by the proxy");
+			break;
+		}
+		/* fall through */
 	default:
 		snprintf(buf, len, "%s %s", w && w->synced ? "list-sync" : "admin's",
 			 me_reason_name(r->reason));

@@ -31,7 +31,7 @@ static const char usage[] =
 	"  list save|restore FILE                 the admin's lists to/from a file\n"
 	"  threshold set|show|off|bans            per-source new-connection limit\n"
 	"  lookup ADDR [--json]                   which entry judges ADDR, and why\n"
-	"  unban ADDR                             lift a threshold ban\n"
+	"  unban ADDR                             lift a threshold or proxy ban\n"
 	"  status [--json]                        interfaces, maps, counters\n"
 	"  watch [--interval S]                   packets per second, live\n"
 	"  metrics [--output FILE]                counters for Prometheus (textfile)\n"

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "counters.h"
+#include "edgeban.h"
 #include "links.h"
 #include "lists.h"
 #include "log.h"
@@ -32,7 +33,9 @@ static const char status_usage[] =
 	"\n"
 	"status: attached interfaces and their mode and program, map fill levels\n"
 	"against capacity, the connection threshold, and packet counters per reason\n"
-	"and verdict and per list.\n"
+	"and verdict and per list, and the proxy's temporary bans (harvest\n"
+	"prevention) in the admin's blacklist maps: how many are live and when the\n"
+	"first one ends ('list show --source proxy' lists them).\n"
 	"List-sync maps (sync_*) show their entry count only: list sync sizes each one\n"
 	"to what it loads, so a fill level would always read 100%.\n"
 	"\n"
@@ -140,6 +143,43 @@ static json_object *sources_json(struct me_edge *e)
 	return arr;
 }
 
+/* ---- the proxy's bans ---- */
+
+/* They live in the admin's maps (edgeban.h), so the MAP table counts them
+ * among the manual entries; this says how many of those are the proxy's. */
+static void print_proxy_bans(struct me_edge *e)
+{
+	__u64 live = 0;
+	__u32 soonest = 0, now = me_boot_seconds();
+
+	if (me_edgeban_count(e, &live, &soonest)) {
+		printf("proxy bans:      unreadable\n");
+		return;
+	}
+	if (!live)
+		printf("proxy bans:      none\n");
+	else
+		printf("proxy bans:      %llu (the first ends in %us; list show --source proxy)\n",
+		       (unsigned long long)live, soonest > now ? soonest - now : 0);
+}
+
+static json_object *proxy_bans_json(struct me_edge *e)
+{
+	json_object *o = json_object_new_object();
+	__u64 live = 0;
+	__u32 soonest = 0, now = me_boot_seconds();
+
+	if (me_edgeban_count(e, &live, &soonest)) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "live", json_object_new_int64((int64_t)live));
+	json_object_object_add(o, "first_ends_in",
+			       live ? json_object_new_int64(soonest > now ? soonest - now : 0)
+				    : NULL);
+	return o;
+}
+
 /* ---- text ---- */
 
 static void print_text(struct cli *c, struct me_edge *e)
@@ -193,6 +233,7 @@ static void print_text(struct cli *c, struct me_edge *e)
 	printf("\n");
 	threshold_print_summary(e, stdout);
 	threshold_print_state(e, stdout);
+	print_proxy_bans(e);
 
 	printf("\n%-12s %-7s %16s %18s\n", "REASON", "VERDICT", "PACKETS", "BYTES");
 	for (r = 0; r < ME_R_MAX; r++)
@@ -317,6 +358,7 @@ static void print_json(struct cli *c, struct me_edge *e)
 	json_object_object_add(root, "interfaces", ifs);
 	json_object_object_add(root, "maps", maps);
 	json_object_object_add(root, "threshold", threshold_json(e));
+	json_object_object_add(root, "proxy_bans", proxy_bans_json(e));
 	json_object_object_add(root, "verdicts", verdicts);
 	json_object_object_add(root, "lists", lists);
 	json_object_object_add(root, "events", events);

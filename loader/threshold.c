@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "counters.h"
+#include "edgeban.h"
 #include "lists.h"
 #include "log.h"
 #include "threshold_view.h"
@@ -47,8 +48,10 @@ static const char threshold_usage[] =
 	"under (--v4-prefix/--v6-prefix), the seconds left and when the ban ends\n"
 	"(UTC), soonest first. 'unban ADDR' lifts the ban on the prefix that ADDR\n"
 	"is counted under and forgets its connection count, so its next SYN is the\n"
-	"first of a fresh burst; it fails if ADDR is not banned. 'off' lifts every\n"
-	"ban.\n";
+	"first of a fresh burst. It also lifts the proxy's temporary ban on ADDR\n"
+	"(harvest prevention: ADDR's /32, or its /64 for IPv6; see 'list --help'),\n"
+	"and fails only if ADDR has neither ban. 'off' lifts every threshold ban;\n"
+	"the proxy's bans stay.\n";
 
 enum { OPT_RATE = 256, OPT_BURST, OPT_PORTS, OPT_BAN, OPT_V4, OPT_V6 };
 
@@ -268,11 +271,12 @@ out:
 	return rc;
 }
 
-/* "unban ADDR" and "threshold unban ADDR". */
+/* "unban ADDR" and "threshold unban ADDR": the threshold's ban and the proxy's. */
 static int thr_unban(struct cli *c, int argc, char **argv)
 {
-	char text[ME_PREFIX_STRLEN + 4];
-	struct me_prefix p;
+	char text[ME_PREFIX_STRLEN + 4], ptext[ME_PREFIX_STRLEN + 4];
+	struct me_prefix p, addr, pp;
+	int lifted;
 	struct me_config cfg;
 	struct me_src_key k;
 	struct me_edge e;
@@ -291,6 +295,7 @@ static int thr_unban(struct cli *c, int argc, char **argv)
 	if (rc)
 		return cli_fail("unban: '%.64s' is not an address: %s", argv[1],
 				me_addr_strerror(rc));
+	addr = p;
 	if (cli_open(c, &e, 1))
 		return EXIT_FAIL;
 	rc = EXIT_OK;
@@ -306,10 +311,27 @@ static int thr_unban(struct cli *c, int argc, char **argv)
 	me_prefix_format(&p, text, sizeof(text));
 	if (me_prefix_is_host(&p)) /* name the counted prefix, as "threshold bans" does */
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), "/%u", p.len);
+	/* The proxy's ban first: it needs the address as given, not the
+	 * threshold's counted prefix. The pin-directory lock is held already. */
+	lifted = me_edgeban_lift(&e, &addr, LOCK_TIMEOUT_MS, &pp);
+	if (lifted < 0) {
+		rc = cli_fail("unban: cannot lift the proxy's ban on %.64s: %s", argv[1],
+			      strerror(-lifted));
+		goto out;
+	}
+	if (lifted) {
+		me_prefix_format(&pp, ptext, sizeof(ptext));
+		if (me_prefix_is_host(&pp))
+			snprintf(ptext + strlen(ptext), sizeof(ptext) - strlen(ptext), "/%u",
+				 pp.len);
+		printf("proxy ban on %s lifted\n", ptext);
+	}
 	if (bpf_map_lookup_elem(e.fd[ME_M_BANS], &k, &until) || until <= me_boot_ns()) {
-		rc = cli_fail("unban: %.64s is not banned (counted as %s; see 'mailedge-loader "
-			      "threshold bans')",
-			      argv[1], text);
+		if (!lifted)
+			rc = cli_fail("unban: %.64s is not banned (counted as %s; see "
+				      "'mailedge-loader threshold bans' and 'mailedge-loader list "
+				      "show --source proxy')",
+				      argv[1], text);
 		goto out;
 	}
 	if (bpf_map_delete_elem(e.fd[ME_M_BANS], &k) && errno != ENOENT) {

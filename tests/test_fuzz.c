@@ -137,3 +137,8 @@ Test(fuzz, fuzz_proxy_config)
 {
 	run_target("fuzz_proxy_config");
 }
+
+Test(fuzz, fuzz_dict)
+{
+	run_target("fuzz_dict");
+}
