@@ -197,6 +197,9 @@ FUZZ_SRCS_fuzz_proxy_config    := proxy/config.c proxy/config_listen.c proxy/con
 	proxy/config_tls.c proxy/material.c proxy/pool.c proxy/passclient.c proxy/smtp_parse.c \
 	proxy/tls.c proxy/tls_check.c proxy/tls_tickets.c proxy/tls_client.c proxy/buf.c proxy/io.c
 FUZZ_LIBS_fuzz_proxy_config    := -lssl -lcrypto -lev -lpthread
+FUZZ_SRCS_fuzz_dnsbl_spec      := proxy/dnsbl_spec.c
+FUZZ_SRCS_fuzz_dns_a_reply     := proxy/dns.c
+FUZZ_LIBS_fuzz_dns_a_reply     := -lcares -lev -lpthread
 
 build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(wildcard common/*.h listsync/*.c listsync/*.h proxy/*.c proxy/*.h) $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(@D)

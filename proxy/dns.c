@@ -9,6 +9,10 @@
  * A query's result is always delivered from the loop, never from inside the
  * call that started it (c-ares may fail a query on the spot): callers can
  * start a lookup without their state being changed under them.
+ *
+ * Two kinds of query share that machinery: FCrDNS (PTR, then the name's
+ * addresses) and plain A lookups for DNSBLs. A DNSBL reply is parsed by
+ * c-ares (ares_parse_a_reply); px_dns_a_parse only bounds what it returns.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <ares.h>
+#include <ares_nameser.h>
 
 #include "dns.h"
 #include "log.h"
@@ -44,12 +49,14 @@ struct px_dns_query {
 	struct px_dns_query *next, *prev;
 	struct px_dns *d;
 	struct sockaddr_storage addr;
-	px_rdns_cb cb;
+	px_rdns_cb cb;	 /* FCrDNS; or, */
+	px_dns_a_cb acb; /* an A lookup (then ar is the result) */
 	void *arg;
 	int cancelled;
 	int running; /* c-ares still holds a callback of ours */
 	ev_timer deliver;
 	struct px_rdns_result r;
+	struct px_dns_a_result ar;
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -240,8 +247,12 @@ static void on_deliver(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (!q->cancelled)
-		q->cb(q->arg, &q->r);
+	if (!q->cancelled) {
+		if (q->acb)
+			q->acb(q->arg, &q->ar);
+		else
+			q->cb(q->arg, &q->r);
+	}
 	query_free(q);
 }
 
@@ -344,6 +355,24 @@ static void on_ptr(void *arg, int status, int timeouts, struct hostent *h)
 	ares_getaddrinfo(q->d->ch, q->r.reverse, NULL, &hints, on_forward, q);
 }
 
+/* A new query on d's list, or NULL. */
+static struct px_dns_query *query_new(struct px_dns *d, void *arg)
+{
+	struct px_dns_query *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->d = d;
+	q->arg = arg;
+	ev_timer_init(&q->deliver, on_deliver, 0, 0);
+	q->deliver.data = q;
+	q->next = d->queries;
+	if (d->queries)
+		d->queries->prev = q;
+	d->queries = q;
+	return q;
+}
+
 struct px_dns_query *px_dns_reverse(struct px_dns *d, const struct sockaddr *addr, px_rdns_cb cb,
 				    void *arg)
 {
@@ -354,18 +383,10 @@ struct px_dns_query *px_dns_reverse(struct px_dns *d, const struct sockaddr *add
 
 	if (!d || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return NULL;
-	q = calloc(1, sizeof(*q));
+	q = query_new(d, arg);
 	if (!q)
 		return NULL;
-	q->d = d;
 	q->cb = cb;
-	q->arg = arg;
-	ev_timer_init(&q->deliver, on_deliver, 0, 0);
-	q->deliver.data = q;
-	q->next = d->queries;
-	if (d->queries)
-		d->queries->prev = q;
-	d->queries = q;
 	memcpy(&q->addr, addr,
 	       addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 					  : sizeof(struct sockaddr_in6));
@@ -387,6 +408,107 @@ struct px_dns_query *px_dns_reverse(struct px_dns *d, const struct sockaddr *add
 	}
 	q->running = 1;
 	ares_gethostbyaddr(d->ch, a, len, q->addr.ss_family, on_ptr, q);
+	reschedule(d);
+	return q;
+}
+
+/* ---- A lookups ---- */
+
+const char *px_dns_a_name(enum px_dns_a s)
+{
+	switch (s) {
+	case PX_DNS_A_OK:
+		return "ok";
+	case PX_DNS_A_NONE:
+		return "none";
+	case PX_DNS_A_TEMPFAIL:
+		return "tempfail";
+	default:
+		return "bad";
+	}
+}
+
+void px_dns_a_parse(const unsigned char *abuf, int alen, struct px_dns_a_result *r)
+{
+	/* One slot more than we keep: a full array means "too many". */
+	struct ares_addrttl t[PX_DNS_A_MAX + 1];
+	int n = PX_DNS_A_MAX + 1, rc, i;
+
+	memset(r, 0, sizeof(*r));
+	if (!abuf || alen <= 0 || alen > PX_DNS_A_REPLY_MAX) {
+		r->status = PX_DNS_A_BAD;
+		r->oversized = alen > PX_DNS_A_REPLY_MAX;
+		return;
+	}
+	rc = ares_parse_a_reply(abuf, alen, NULL, t, &n);
+	if (rc == ARES_ENODATA) {
+		r->status = PX_DNS_A_NONE;
+		return;
+	}
+	if (rc != ARES_SUCCESS || n < 0) {
+		r->status = PX_DNS_A_BAD;
+		return;
+	}
+	if (n > PX_DNS_A_MAX) {
+		r->status = PX_DNS_A_BAD;
+		r->oversized = 1;
+		return;
+	}
+	if (n == 0) {
+		r->status = PX_DNS_A_NONE;
+		return;
+	}
+	r->status = PX_DNS_A_OK;
+	r->naddr = (unsigned int)n;
+	r->ttl = ~0u;
+	for (i = 0; i < n; i++) {
+		r->addr[i] = t[i].ipaddr;
+		/* The TTL is a 32-bit field c-ares hands over as an int. */
+		if (t[i].ttl < 0)
+			r->ttl = 0;
+		else if ((unsigned int)t[i].ttl < r->ttl)
+			r->ttl = (unsigned int)t[i].ttl;
+	}
+}
+
+static void on_a(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct px_dns_query *q = arg;
+
+	(void)timeouts;
+	if (status == ARES_EDESTRUCTION) {
+		query_free(q);
+		return;
+	}
+	q->running = 0;
+	memset(&q->ar, 0, sizeof(q->ar));
+	if (status == ARES_SUCCESS)
+		px_dns_a_parse(abuf, alen, &q->ar);
+	else if (status == ARES_ENOTFOUND || status == ARES_ENODATA)
+		q->ar.status = PX_DNS_A_NONE;
+	else if (status == ARES_EBADRESP)
+		q->ar.status = PX_DNS_A_BAD;
+	else
+		q->ar.status = PX_DNS_A_TEMPFAIL;
+	if (q->cancelled) {
+		query_free(q);
+		return;
+	}
+	ev_timer_start(q->d->loop, &q->deliver);
+}
+
+struct px_dns_query *px_dns_a(struct px_dns *d, const char *name, px_dns_a_cb cb, void *arg)
+{
+	struct px_dns_query *q;
+
+	if (!d || d->retiring || !name_ok(name))
+		return NULL;
+	q = query_new(d, arg);
+	if (!q)
+		return NULL;
+	q->acb = cb;
+	q->running = 1;
+	ares_query(d->ch, name, C_IN, T_A, on_a, q);
 	reschedule(d);
 	return q;
 }

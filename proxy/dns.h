@@ -7,16 +7,18 @@
  * as a callback on that loop. One resolver per worker (a c-ares channel is not
  * shared between threads).
  *
- * What the proxy asks today is the client's forward-confirmed reverse name
+ * The proxy asks two things: the client's forward-confirmed reverse name
  * (FCrDNS, what Postfix's smtpd calls the verified client name): the PTR name
- * of its address, accepted only when that name resolves back to the address.
- * /etc/hosts is not consulted and no search domains are appended: a
- * gateway's host file must not name its clients.
+ * of its address, accepted only when that name resolves back to the address;
+ * and plain A lookups (DNSBL/DNSWL queries, see dnsbl.h), whose replies are
+ * parsed by c-ares, never by us. /etc/hosts is not consulted and no search
+ * domains are appended: a gateway's host file must not name its clients.
  */
 #ifndef PX_DNS_H
 #define PX_DNS_H
 
 #include <stddef.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <ev.h>
 
@@ -61,5 +63,42 @@ void px_dns_cancel(struct px_dns_query *q);
 void px_dns_retire(struct px_dns *d, struct px_dns *by);
 
 const char *px_rdns_name(enum px_rdns s);
+
+/* ---- A lookups (DNSBL queries) ---- */
+
+/* A DNSBL answers with one to a handful of addresses (Spamhaus ZEN: up to
+ * ~4 return codes). More than this, or a reply longer than
+ * PX_DNS_A_REPLY_MAX, is not a list's answer: oversized, and unlisted. */
+#define PX_DNS_A_MAX	   16
+#define PX_DNS_A_REPLY_MAX 4096
+
+enum px_dns_a {
+	PX_DNS_A_OK = 0,   /* addresses (1 to PX_DNS_A_MAX) */
+	PX_DNS_A_NONE,	   /* NXDOMAIN, or the name has no A (NODATA) */
+	PX_DNS_A_TEMPFAIL, /* no answer: timeout, SERVFAIL, REFUSED... */
+	PX_DNS_A_BAD,	   /* a reply c-ares cannot parse, or an oversized one */
+};
+
+struct px_dns_a_result {
+	enum px_dns_a status;
+	int oversized; /* PX_DNS_A_BAD because of its size */
+	unsigned int naddr;
+	struct in_addr addr[PX_DNS_A_MAX];
+	unsigned int ttl; /* seconds: the smallest of the answer's (CNAMEs included) */
+};
+
+typedef void (*px_dns_a_cb)(void *arg, const struct px_dns_a_result *r);
+
+/* Start an A lookup of name (no search domains, no /etc/hosts); cb is called
+ * once, later, from the loop. NULL when it cannot start (a name that is not a
+ * plain host name, no memory). Cancelled with px_dns_cancel. */
+struct px_dns_query *px_dns_a(struct px_dns *d, const char *name, px_dns_a_cb cb, void *arg);
+
+/* A reply as c-ares received it (rcode NOERROR) into r: OK, NONE or BAD.
+ * c-ares's own parser does the work; this only bounds and sorts what it
+ * finds. Pure, for the fuzz target too. */
+void px_dns_a_parse(const unsigned char *abuf, int alen, struct px_dns_a_result *r);
+
+const char *px_dns_a_name(enum px_dns_a s);
 
 #endif

@@ -142,3 +142,13 @@ Test(fuzz, fuzz_dict)
 {
 	run_target("fuzz_dict");
 }
+
+Test(fuzz, fuzz_dnsbl_spec)
+{
+	run_target("fuzz_dnsbl_spec");
+}
+
+Test(fuzz, fuzz_dns_a_reply)
+{
+	run_target("fuzz_dns_a_reply");
+}

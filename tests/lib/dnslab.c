@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dnslab.c - unbound with a test's records, and a silent UDP port (see
- * dnslab.h).
+ * dnslab.c - unbound with a test's records, a silent UDP port, and one
+ * that answers garbage (see dnslab.h).
  *
  * The records become unbound local-data in a static local zone "." (so
  * everything else is NXDOMAIN and nothing is ever asked upstream). unbound
@@ -99,6 +99,20 @@ static int fqdn(char *out, size_t len, const char *name)
 	return k > 0 && (size_t)k < len ? 0 : -EINVAL;
 }
 
+/* The optional " ttl=N" after an A, AAAA or PTR record's data: N, 0 when
+ * there is none, -1 when it is not 0..86400. */
+static long record_ttl(const char *rest)
+{
+	const char *t = strstr(rest, " ttl=");
+	char *end;
+	long v;
+
+	if (!t)
+		return 0;
+	v = strtol(t + 5, &end, 10);
+	return end != t + 5 && (!*end || *end == ' ') && v >= 0 && v <= 86400 ? v : -1;
+}
+
 /* One record line as unbound configuration, appended to conf. 0 or -EINVAL. */
 static int record(char *conf, size_t cap, const char *line)
 {
@@ -107,6 +121,7 @@ static int record(char *conf, size_t cap, const char *line)
 	size_t o = strlen(conf);
 	unsigned char ip[16];
 	int k = 0, off = 0;
+	long ttl;
 
 	if (sscanf(line, "%15s %255s %n", type, a, &off) != 2)
 		return -EINVAL;
@@ -114,15 +129,19 @@ static int record(char *conf, size_t cap, const char *line)
 	if (!strcmp(type, "A") || !strcmp(type, "AAAA")) {
 		int v6 = type[1] == 'A';
 
+		ttl = record_ttl(rest);
 		if (sscanf(rest, "%255s", b) != 1 || fqdn(name, sizeof(name), a) ||
-		    inet_pton(v6 ? AF_INET6 : AF_INET, b, ip) != 1)
+		    inet_pton(v6 ? AF_INET6 : AF_INET, b, ip) != 1 || ttl < 0)
 			return -EINVAL;
-		k = snprintf(conf + o, cap - o, "  local-data: \"%s 0 IN %s %s\"\n", name, type, b);
+		k = snprintf(conf + o, cap - o, "  local-data: \"%s %ld IN %s %s\"\n", name, ttl,
+			     type, b);
 	} else if (!strcmp(type, "PTR")) {
+		ttl = record_ttl(rest);
 		if (sscanf(rest, "%255s", b) != 1 || fqdn(name, sizeof(name), b) ||
-		    dns_rev_name(rev, sizeof(rev), a, NULL))
+		    dns_rev_name(rev, sizeof(rev), a, NULL) || ttl < 0)
 			return -EINVAL;
-		k = snprintf(conf + o, cap - o, "  local-data: \"%s. 0 IN PTR %s\"\n", rev, name);
+		k = snprintf(conf + o, cap - o, "  local-data: \"%s. %ld IN PTR %s\"\n", rev, ttl,
+			     name);
 	} else if (!strcmp(type, "TXT")) {
 		const char *p;
 
@@ -209,9 +228,13 @@ static int answers(int port, int ms)
 		return 0;
 	p.fd = fd;
 	p.events = POLLIN;
+	/* An answer has QR set: the port is free until unbound binds it, and
+	 * the probe's own ephemeral port may be that very port (a socket
+	 * connected to itself), which hears its own query back. */
 	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
 	    send(fd, q, sizeof(q), 0) == (ssize_t)sizeof(q) && poll(&p, 1, ms) == 1)
-		ok = recv(fd, r, sizeof(r), 0) >= 2 && r[0] == q[0] && r[1] == q[1];
+		ok = recv(fd, r, sizeof(r), 0) >= 3 && r[0] == q[0] && r[1] == q[1] &&
+		     (r[2] & 0x80);
 	close(fd);
 	return ok;
 }
@@ -329,6 +352,76 @@ int dns_start_silent(struct dns_lab *d)
 		dup2(fd, 0); /* (dup2 clears close-on-exec on the copy) */
 		execlp("sleep", "sleep", "infinity", (char *)NULL);
 		_exit(127);
+	}
+	rc = d->pid < 0 ? -errno : d->port;
+	close(fd);
+	if (d->pid < 0) {
+		d->pid = -1;
+		d->port = 0;
+	}
+	return rc;
+}
+
+/* The garbage server's loop, in its own process: echo the header and the
+ * question, announce one answer, and send only its name, type and class. */
+static void garbage_serve(int fd)
+{
+	unsigned char q[512], r[600];
+	struct sockaddr_storage from;
+	socklen_t flen;
+	ssize_t n;
+	size_t qend;
+
+	for (;;) {
+		flen = sizeof(from);
+		n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &flen);
+		if (n < 17)
+			continue;
+		/* The question: labels up to the root, then type and class. */
+		for (qend = 12; qend < (size_t)n && q[qend]; qend += q[qend] + 1u)
+			;
+		qend += 5;
+		if (qend > (size_t)n)
+			continue;
+		memcpy(r, q, qend);
+		r[2] = 0x81; /* QR, RD */
+		r[3] = 0x80; /* RA, NOERROR */
+		/* One question, one answer announced, no others... */
+		memcpy(r + 4, "\0\1\0\1\0\0\0\0", 8);
+		/* ...and the answer cut after its class: no TTL, no data. */
+		memcpy(r + qend, "\xc0\x0c\0\1\0\1", 6);
+		sendto(fd, r, qend + 6, 0, (struct sockaddr *)&from, flen);
+	}
+}
+
+int dns_start_garbage(struct dns_lab *d)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	pid_t parent = getpid();
+	int fd, rc;
+
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	d->port = ntohs(sa.sin_port);
+	d->pid = fork();
+	if (d->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		signal(SIGTERM, SIG_DFL); /* not the test runner's handler */
+		garbage_serve(fd);
+		_exit(0);
 	}
 	rc = d->pid < 0 ? -errno : d->port;
 	close(fd);

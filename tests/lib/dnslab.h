@@ -33,6 +33,9 @@ struct dns_lab {
  * that answers only these records, one per string:
  *
  *   "A name 192.0.2.1"          "AAAA name 2001:db8::1"
+ *   "A name 192.0.2.1 ttl=5"     the same with a TTL of 5 s (A, AAAA, PTR;
+ *                                0 to 86400; give the records of one name
+ *                                and type the same TTL)
  *   "PTR 192.0.2.1 name"         the reverse name is made from the address
  *                                (in-addr.arpa, or ip6.arpa nibbles)
  *   "TXT name some text"         the rest of the line, one string (no quotes
@@ -43,10 +46,11 @@ struct dns_lab {
  *                                (a server that will not serve: tempfail)
  *
  * Everything else is NXDOMAIN; other types of a name that exists, NODATA.
- * TTLs are 0: nothing caches an answer beyond the test. Names are plain
- * (letters, digits, '-', '_', '.'), with or without the final dot. Every
- * query is logged to dir/unbound.log (log-queries). 0 once it answers, or
- * -errno (-EINVAL for a record it does not understand, said on stderr).
+ * TTLs are 0 unless ttl=N says otherwise: nothing caches an answer beyond the
+ * test. Names are plain (letters, digits, '-', '_', '.'), with or without the
+ * final dot. Every query is logged to dir/unbound.log (log-queries). 0 once
+ * it answers, or -errno (-EINVAL for a record it does not understand, said on
+ * stderr).
  */
 int dns_start(struct dns_lab *d, const char *parent_dir, const char *const *records, int n);
 
@@ -58,7 +62,16 @@ int dns_start(struct dns_lab *d, const char *parent_dir, const char *const *reco
  */
 int dns_start_silent(struct dns_lab *d);
 
-/* Stop whichever of the two runs; safe twice, and on a struct that is all
+/*
+ * A broken DNS server: a process on a UDP port of 127.0.0.1 that answers
+ * every query at once with its own ID and question, NOERROR, one answer
+ * announced, and that answer cut short after its type and class: a reply
+ * that reaches the resolver and that no parser can read (a malformed
+ * reply). Returns the port (also in d->port), or -errno.
+ */
+int dns_start_garbage(struct dns_lab *d);
+
+/* Stop whichever of the three runs; safe twice, and on a struct that is all
  * zeroes. The files stay, for the test to read and its directory's owner to
  * remove. */
 void dns_stop(struct dns_lab *d);
