@@ -75,16 +75,16 @@ int ls_keys_make(const struct me_prefix *v, size_t n, struct ls_keys *k)
 }
 
 /* How many entries of sorted a and b only one of them has. */
-#define COUNT_DIFF(na, nb, cmp, only_a, only_b)                            \
-	do {                                                               \
-		size_t i_ = 0, j_ = 0;                                     \
-		while (i_ < (na) || j_ < (nb)) {                           \
-			int c_ = i_ == (na) ? 1 : j_ == (nb) ? -1 : (cmp); \
-			(only_a) += c_ < 0;                                \
-			(only_b) += c_ > 0;                                \
-			i_ += c_ <= 0;                                     \
-			j_ += c_ >= 0;                                     \
-		}                                                          \
+#define COUNT_DIFF(na, nb, cmp, only_a, only_b)                                                    \
+	do {                                                                                       \
+		size_t i_ = 0, j_ = 0;                                                             \
+		while (i_ < (na) || j_ < (nb)) {                                                   \
+			int c_ = i_ == (na) ? 1 : j_ == (nb) ? -1 : (cmp);                         \
+			(only_a) += c_ < 0;                                                        \
+			(only_b) += c_ > 0;                                                        \
+			i_ += c_ <= 0;                                                             \
+			j_ += c_ >= 0;                                                             \
+		}                                                                                  \
 	} while (0)
 
 static int key_cmp(__u64 a, __u64 b)

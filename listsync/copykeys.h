@@ -22,7 +22,7 @@
 #include "radix.h"
 
 struct ls_keys {
-	struct ls_kv *k4;     /* IPv4: address << 8 | length, ascending (idx unused) */
+	struct ls_kv *k4; /* IPv4: address << 8 | length, ascending (idx unused) */
 	size_t n4;
 	struct me_prefix *v6; /* IPv6 entries, in address then length order */
 	size_t n6;

@@ -15,7 +15,7 @@
 
 int ls_radix_sort(struct ls_kv *v, size_t n)
 {
-	size_t (*count)[256], i, d;
+	size_t(*count)[256], i, d;
 	struct ls_kv *tmp, *src = v, *dst;
 
 	if (n < 2)

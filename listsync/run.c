@@ -190,7 +190,7 @@ static int load_copy(const struct ls_config *cfg, const struct ls_source *s, str
 	int rc;
 
 	memset(ps, 0, sizeof(*ps));
-	rc = ls_state_data_read(cfg->state_dir, s->name, &buf, &len);
+	rc = ls_state_file_read(cfg->state_dir, s->name, "data", &buf, &len);
 	if (rc) {
 		snprintf(why, why_len, "last good copy unreadable");
 		return rc;
@@ -213,7 +213,7 @@ static int old_keys(const struct ls_config *cfg, const struct ls_source *s,
 	size_t len;
 	int rc;
 
-	if (!ls_state_keys_read(cfg->state_dir, s->name, &buf, &len)) {
+	if (!ls_state_file_read(cfg->state_dir, s->name, "keys", &buf, &len)) {
 		rc = ls_keys_decode(buf, len, st->data_hash, k);
 		free(buf);
 		if (!rc)
@@ -244,7 +244,7 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 		have_old = !old_keys(cfg, s, &r->st, &ok);
 	have_new = !ls_keys_make(fresh->v, fresh->n, &nk);
 	hash = ls_copy_hash(res->body, res->len);
-	if (!o->dry_run && ls_state_data_write(cfg->state_dir, s->name, res->body, res->len)) {
+	if (!o->dry_run && ls_state_file_write(cfg->state_dir, s->name, "data", res->body, res->len)) {
 		free(fresh->v);
 		failed(s, r, now, "cannot save the download in the state directory");
 		goto out;
@@ -252,7 +252,7 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 	/* Without its keys file the next fetch parses this copy: slower, not
 	 * wrong, so a failure here is not the source's. */
 	if (!o->dry_run && have_new && !ls_keys_encode(&nk, hash, &kbuf, &klen))
-		ls_state_keys_write(cfg->state_dir, s->name, kbuf, klen);
+		ls_state_file_write(cfg->state_dir, s->name, "keys", kbuf, klen);
 	r->outcome = ME_SYNC_FETCHED;
 	r->data = *fresh;
 	if (!r->st.have_data)

@@ -156,35 +156,21 @@ int ls_state_save(const char *dir, const char *name, const struct ls_state *st)
 	return rc;
 }
 
-int ls_state_data_read(const char *dir, const char *name, char **buf, size_t *len)
+int ls_state_file_read(const char *dir, const char *name, const char *ext, char **buf,
+		       size_t *len)
 {
 	char path[PATH_MAX];
 
-	path_of(path, sizeof(path), dir, name, "data");
+	path_of(path, sizeof(path), dir, name, ext);
 	return me_read_file(path, STATE_MAX_DATA, buf, len);
 }
 
-int ls_state_data_write(const char *dir, const char *name, const char *buf, size_t len)
+int ls_state_file_write(const char *dir, const char *name, const char *ext, const char *buf,
+			size_t len)
 {
 	char path[PATH_MAX];
 
-	path_of(path, sizeof(path), dir, name, "data");
-	return me_file_replace_buf(path, 0600, buf, len);
-}
-
-int ls_state_keys_read(const char *dir, const char *name, char **buf, size_t *len)
-{
-	char path[PATH_MAX];
-
-	path_of(path, sizeof(path), dir, name, "keys");
-	return me_read_file(path, STATE_MAX_DATA, buf, len);
-}
-
-int ls_state_keys_write(const char *dir, const char *name, const char *buf, size_t len)
-{
-	char path[PATH_MAX];
-
-	path_of(path, sizeof(path), dir, name, "keys");
+	path_of(path, sizeof(path), dir, name, ext);
 	return me_file_replace_buf(path, 0600, buf, len);
 }
 

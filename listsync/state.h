@@ -41,11 +41,12 @@ void ls_state_close(int lock_fd);
 
 int ls_state_load(const char *dir, const char *name, struct ls_state *st);
 int ls_state_save(const char *dir, const char *name, const struct ls_state *st);
-int ls_state_data_read(const char *dir, const char *name, char **buf, size_t *len);
-int ls_state_data_write(const char *dir, const char *name, const char *buf, size_t len);
-/* sources/NAME.keys, the sorted keys of the copy (copykeys.h). */
-int ls_state_keys_read(const char *dir, const char *name, char **buf, size_t *len);
-int ls_state_keys_write(const char *dir, const char *name, const char *buf, size_t len);
+/* sources/NAME.EXT: "data" (the last good copy) or "keys" (its sorted keys,
+ * copykeys.h). */
+int ls_state_file_read(const char *dir, const char *name, const char *ext, char **buf,
+		       size_t *len);
+int ls_state_file_write(const char *dir, const char *name, const char *ext, const char *buf,
+			size_t len);
 
 /* Assign stable ids to names (ME_SRC_SYNC_FIRST..255); ids[i] for names[i].
  * With save 0 (a dry run) new names get the ids they would get, and nothing is

@@ -59,10 +59,10 @@ Test(radix, matches_qsort)
 	check(0, ~0ull, 0, 1);
 	check(1, ~0ull, 0, 2);
 	check(2, ~0ull, 0, 3);
-	check(100000, ~0ull, 0, 4);	    /* every byte varies */
+	check(100000, ~0ull, 0, 4);	     /* every byte varies */
 	check(100000, 0xffffffffull, 16, 5); /* IPv4 union keys: low and high bytes shared */
-	check(100000, 0x3ull, 40, 6);	    /* many equal keys: stability */
-	check(100000, 0, 0, 7);		    /* all equal: no pass at all */
+	check(100000, 0x3ull, 40, 6);	     /* many equal keys: stability */
+	check(100000, 0, 0, 7);		     /* all equal: no pass at all */
 	check(4096, 0xff00ff00ff00ffull, 0, 8);
 }
 
@@ -78,8 +78,8 @@ Test(radix, copykeys)
 {
 	const char *olds[] = { "192.0.2.1", "192.0.2.0/24", "2001:db8::1", "198.51.100.7",
 			       "2001:db8::/48" };
-	const char *news[] = { "198.51.100.7", "203.0.113.5", "2001:db8::/48", "192.0.2.1",
-			       "2001:db8::2", "2001:db8::/32" };
+	const char *news[] = { "198.51.100.7", "203.0.113.5", "2001:db8::/48",
+			       "192.0.2.1",    "2001:db8::2", "2001:db8::/32" };
 	struct me_prefix o[5], n[6];
 	struct ls_keys ko, kn, back;
 	size_t i, added, removed, len;
