@@ -54,6 +54,7 @@ static void bk_finish(struct session *s, int ok, const struct px_reply *r, const
 	bk_cb cb = s->bk.cb;
 
 	s->bk.cb = NULL;
+	s->bk.waiting = 0;
 	if (cb)
 		cb(s, ok, r, err);
 }
@@ -99,7 +100,7 @@ static void bk_connect_member(struct session *s)
 	s->bk.counted = 1;
 	atomic_fetch_add(&px_stats.backend_connects, 1);
 	s->bk.step = BK_CONNECTING;
-	io_set_timeout(s->bk.io, s->cfg->lim.connect_timeout);
+	io_set_timeout(s->bk.io, s->lim.connect_timeout);
 }
 
 /* The member failed while being opened: blame it, try another. */
@@ -125,9 +126,10 @@ void bk_open(struct session *s, bk_cb cb)
 {
 	int i;
 
-	s->bk.pool = s->l->pool;
+	s->bk.pool = s->pool;
 	s->bk.tried = 0;
 	s->bk.cb = cb;
+	s->bk.waiting = 1;
 	s->bk.failed = 0;
 	i = px_pool_pick(s->bk.pool, 0);
 	if (i < 0) {
@@ -243,7 +245,7 @@ static void bk_rdns_done_now(struct session *s)
 void bk_rdns_done(struct session *s)
 {
 	if (s->bk.io && s->bk.step == BK_RDNS)
-		io_set_timeout(s->bk.io, s->cfg->lim.backend_timeout);
+		io_set_timeout(s->bk.io, s->lim.backend_timeout);
 	bk_rdns_done_now(s);
 }
 
@@ -322,7 +324,7 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 	case IO_CONNECTED:
 		s->bk.step = BK_GREETING;
 		bk_send_pass(s); /* a PROXY header precedes even implicit TLS */
-		io_set_timeout(s->bk.io, s->cfg->lim.backend_timeout);
+		io_set_timeout(s->bk.io, s->lim.backend_timeout);
 		if (s->bk.pool->tls != PX_BTLS_NONE && s->bk.pool->tls_implicit && bk_tls_start(s))
 			bk_try_next(s, "TLS: out of memory");
 		return;
@@ -367,7 +369,7 @@ static void bk_event(struct io *io, enum io_event ev, struct session *s)
 			px_dns_cancel(s->rdns_q);
 			s->rdns_q = NULL;
 			s->rdns.status = PX_RDNS_TEMPFAIL;
-			io_set_timeout(s->bk.io, s->cfg->lim.backend_timeout);
+			io_set_timeout(s->bk.io, s->lim.backend_timeout);
 			bk_rdns_done_now(s);
 			return;
 		}
@@ -403,10 +405,12 @@ static void bk_io(struct io *io, enum io_event ev, void *arg)
 void bk_command(struct session *s, const char *line, bk_cb cb, double timeout)
 {
 	if (!bk_ready(s)) {
+		s->bk.waiting = 0;
 		cb(s, 0, NULL, "no backend connection");
 		return;
 	}
 	s->bk.cb = cb;
+	s->bk.waiting = 1;
 	s->bk.step = BK_WAIT;
 	io_write(s->bk.io, line, strlen(line));
 	io_set_timeout(s->bk.io, timeout);
@@ -415,10 +419,12 @@ void bk_command(struct session *s, const char *line, bk_cb cb, double timeout)
 void bk_wait_reply(struct session *s, bk_cb cb, double timeout)
 {
 	if (!s->bk.io) {
+		s->bk.waiting = 0;
 		cb(s, 0, NULL, "no backend connection");
 		return;
 	}
 	s->bk.cb = cb;
+	s->bk.waiting = 1;
 	s->bk.step = BK_WAIT;
 	io_set_timeout(s->bk.io, timeout);
 }
@@ -434,5 +440,6 @@ void bk_close(struct session *s, int quit)
 		io_flush_now(s->bk.io);
 	}
 	s->bk.cb = NULL;
+	s->bk.waiting = 0;
 	bk_release(s);
 }

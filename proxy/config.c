@@ -30,6 +30,7 @@
 #include "config_int.h"
 #include "material.h"
 #include "log.h"
+#include "mailedge_abi.h"
 #include "passclient.h"
 #include "pool.h"
 #include "str.h"
@@ -51,12 +52,15 @@ static const struct me_conf_item top_items[] = {
 	  "a new key for TLS session tickets this often; a ticket stays good for two "
 	  "periods. The keys live in the process: every worker and every reload shares "
 	  "them, a restart makes new ones" },
+	{ "pin_dir", ME_CONF_STR, FIELD(px_config, pin_dir), 0, 0, ME_PIN_DIR_DEFAULT,
+	  "where mailedge-loader pinned the edge maps, read by sender groups' edge "
+	  "criteria (opened at start, as root; a change needs a restart)" },
 	{ "deny_reply", ME_CONF_STR, FIELD(px_config, deny_reply), 0, 0,
 	  "502 5.5.1 Command not implemented", "reply to a denied command" },
 	ME_CONF_END,
 };
 
-static const struct me_conf_item limit_items[] = {
+const struct me_conf_item px_limit_items[] = {
 	{ "command_line", ME_CONF_UINT, FIELD(px_limits, command_line), 512, 65536, "512",
 	  "longest command line, CRLF included (RFC 5321 4.5.3.1.4)" },
 	{ "text_line", ME_CONF_UINT, FIELD(px_limits, text_line), 0, 1048576, "1000",
@@ -103,6 +107,9 @@ static const struct me_conf_item limit_items[] = {
 	{ "greet_delay", ME_CONF_UINT, FIELD(px_limits, greet_delay), 0, 60000, "0",
 	  "milliseconds to wait before the banner; a client that talks first is a "
 	  "pre-greeter (see the listeners' pregreet); 0 = greet at once" },
+	{ "messages", ME_CONF_UINT, FIELD(px_limits, messages), 0, 1000000, "0",
+	  "messages per session; past it, MAIL gets 421 and the session ends (IronPort's "
+	  "messages per connection); 0 = no limit" },
 	{ "tls_handshake_timeout", ME_CONF_DURATION, FIELD(px_limits, tls_handshake_timeout), 1,
 	  600, "30s", "a TLS handshake must finish in this time" },
 	{ "drain_timeout", ME_CONF_DURATION, FIELD(px_limits, drain_timeout), 0, 3600, "30s",
@@ -139,6 +146,7 @@ static void config_free(struct px_config *c)
 	free(c->ls);
 	px_free_pools(c);
 	px_free_tls(c);
+	px_free_policies(c);
 	free(c);
 }
 
@@ -367,8 +375,9 @@ static int read_file(struct px_config *c, const char *path, const char *text, ch
 		     size_t why_len)
 {
 	static const char *const skip[] = {
-		"limits", "listeners", "pools", "relay_domains", "relay_networks", "deny_commands",
-		"dns",	  "tls",       NULL
+		"limits",	  "listeners",	   "pools", "relay_domains",
+		"relay_networks", "deny_commands", "dns",   "tls",
+		"policies",	  "sender_groups", NULL
 	};
 	config_setting_t *root, *s;
 	config_t cf;
@@ -389,7 +398,7 @@ static int read_file(struct px_config *c, const char *path, const char *text, ch
 	root = config_root_setting(&cf);
 	rc = me_conf_read(root, top_items, skip, c, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "limits")))
-		rc = me_conf_read(s, limit_items, NULL, &c->lim, why, why_len);
+		rc = me_conf_read(s, px_limit_items, NULL, &c->lim, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "relay_domains"))) {
 		rc = px_conf_string_list(s, why, why_len);
 		for (i = 0; !rc && i < config_setting_length(s); i++)
@@ -425,6 +434,11 @@ static int read_file(struct px_config *c, const char *path, const char *text, ch
 		rc = px_read_pools(c, s, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "listeners")))
 		rc = px_read_listeners(c, s, why, why_len);
+	/* After limits: a policy starts from the global ones. */
+	if (!rc && (s = config_setting_get_member(root, "policies")))
+		rc = px_read_policies(c, s, why, why_len);
+	if (!rc && (s = config_setting_get_member(root, "sender_groups")))
+		rc = px_read_groups(c, s, why, why_len);
 	config_destroy(&cf);
 	return rc;
 }
@@ -437,6 +451,11 @@ static int apply_flags(struct px_config *c, const struct px_flags *f, char *why,
 		me_strlcpy(c->hostname, f->hostname, sizeof(c->hostname));
 	if (f->user)
 		me_strlcpy(c->user, f->user, sizeof(c->user));
+	if (f->pin_dir &&
+	    me_strlcpy(c->pin_dir, f->pin_dir, sizeof(c->pin_dir)) >= sizeof(c->pin_dir)) {
+		snprintf(why, why_len, "--pin-dir: too long");
+		return -EINVAL;
+	}
 	if (f->workers >= 0)
 		c->workers = (unsigned int)f->workers;
 	for (i = 0; i < f->ndomain; i++)
@@ -481,7 +500,9 @@ static int finish(struct px_config *c, char *why, size_t why_len)
 		return -EINVAL;
 	}
 	rc = px_finish_listeners(c, why, why_len);
-	return rc ? rc : px_finish_pools(c, why, why_len);
+	if (!rc)
+		rc = px_finish_pools(c, why, why_len);
+	return rc ? rc : px_finish_policies(c, why, why_len);
 }
 
 struct px_config *px_config_parse(const struct px_flags *f, const char *text, char *why,
@@ -498,7 +519,7 @@ struct px_config *px_config_parse(const struct px_flags *f, const char *text, ch
 	}
 	atomic_init(&c->refs, 1);
 	me_conf_defaults(top_items, c);
-	me_conf_defaults(limit_items, &c->lim);
+	me_conf_defaults(px_limit_items, &c->lim);
 	{
 		struct dns_text t;
 
@@ -588,8 +609,9 @@ void px_config_help(FILE *f)
 		   "/etc/resolv.conf\n");
 	me_conf_print(f, dns_items, "  ");
 	fprintf(f, "\nlimits = { ... }:\n\n");
-	me_conf_print(f, limit_items, "  ");
+	me_conf_print(f, px_limit_items, "  ");
 	px_help_tls(f);
 	px_help_listeners(f);
 	px_help_pools(f);
+	px_help_policies(f);
 }

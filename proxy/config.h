@@ -54,6 +54,7 @@ struct px_limits {
 	unsigned int backend_data_timeout; /* for its reply to the end of DATA (4.5.3.2.8) */
 	unsigned int connect_timeout;	   /* seconds to connect to a backend */
 	unsigned int greet_delay;	   /* milliseconds before the banner (pre-greet test) */
+	unsigned int messages;		   /* messages per session; 0 = no limit */
 	unsigned int tls_handshake_timeout; /* seconds */
 	unsigned int drain_timeout;	    /* seconds sessions get to finish after SIGTERM */
 };
@@ -150,6 +151,9 @@ struct px_listener {
 
 #define PX_MAX_DENY 32
 
+struct px_policy;
+struct px_sender_group;
+
 struct px_config {
 	atomic_int refs;
 	char path[256];
@@ -181,6 +185,13 @@ struct px_config {
 	unsigned int dns_timeout; /* milliseconds per try */
 	unsigned int dns_tries;
 	unsigned int tls_ticket_rotation; /* seconds between new session ticket keys */
+	/* the host access table (policy.h): none = every client as the listener says */
+	struct px_policy *policies;
+	size_t npolicies;
+	struct px_sender_group *groups; /* in order; the first match wins */
+	size_t ngroups;
+	char pin_dir[256];		 /* the edge maps, for edge criteria */
+	unsigned int max_per_client_any; /* the highest sessions-per-client of any policy */
 };
 
 /* What the command line says; applied over (or instead of) the file. */
@@ -197,6 +208,7 @@ struct px_flags {
 	int ndomain;
 	const char *user;
 	int workers;
+	const char *pin_dir;
 };
 
 /*

@@ -8,6 +8,7 @@
  *   config_listen.c  listeners
  *   config_pool.c    pools and their members
  *   config_tls.c     TLS profiles, and what they and the pools need built
+ *   config_policy.c  policies and sender groups (the host access table)
  */
 #ifndef PX_CONFIG_INT_H
 #define PX_CONFIG_INT_H
@@ -39,6 +40,9 @@ int px_conf_string_list(const config_setting_t *s, char *why, size_t why_len);
 int px_conf_strings(const config_setting_t *s, char *out, size_t len, int max, char *why,
 		    size_t why_len);
 
+/* The limits table (config.c): policies take some of its items. */
+extern const struct me_conf_item px_limit_items[];
+
 /* config_pool.c */
 int px_read_pools(struct px_config *c, config_setting_t *list, char *why, size_t why_len);
 /* The pool "default" of --backend flags. */
@@ -63,5 +67,13 @@ int px_tls_add_simple(struct px_config *c, const char *owner, const char *cert, 
 int px_tls_find(const struct px_config *c, const char *name);
 void px_free_tls(struct px_config *c);
 void px_help_tls(FILE *f);
+
+/* config_policy.c */
+int px_read_policies(struct px_config *c, config_setting_t *list, char *why, size_t why_len);
+int px_read_groups(struct px_config *c, config_setting_t *list, char *why, size_t why_len);
+/* Names to pools and policies, once everything is read. */
+int px_finish_policies(struct px_config *c, char *why, size_t why_len);
+void px_free_policies(struct px_config *c);
+void px_help_policies(FILE *f);
 
 #endif

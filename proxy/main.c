@@ -27,6 +27,7 @@
 #include "log.h"
 #include "version.h"
 #include "metrics.h"
+#include "policy.h"
 #include "pool.h"
 #include "worker.h"
 
@@ -35,7 +36,7 @@ static const char usage[] =
     "                      [--starttls off|optional|required|implicit]\n"
     "                      [--cert FILE --key FILE [--chain FILE]]\n"
     "                      [--hostname NAME] [--domain NAME]... [--user USER]\n"
-    "                      [--workers N] [-v|-q] [--syslog]\n"
+    "                      [--workers N] [--pin-dir DIR] [-v|-q] [--syslog]\n"
     "       mailedge-proxy -V|--version\n"
     "\n"
     "An SMTP proxy for the front of a mail system: STARTTLS termination, command\n"
@@ -56,9 +57,17 @@ static const char usage[] =
     "                       alone, no client may relay to any other domain\n"
     "  --user USER          run as USER after binding (default nobody, as root)\n"
     "  --workers N          event-loop threads (default: one per CPU)\n"
+    "  --pin-dir DIR        the edge maps sender groups read (default pin_dir,\n"
+    "                       /sys/fs/bpf/mailedge)\n"
     "  --syslog             log to syslog (mail facility) instead of stderr\n"
     "  -v, -q               more, or less, logging\n"
     "  -V, --version        print the version and exit\n"
+    "\n"
+    "Sender groups and policies (policies, sender_groups in the configuration;\n"
+    "--help-config) classify each client once, at connect, before the banner, and\n"
+    "choose its pool, STARTTLS mode, relaying, limits and banner, or reject it.\n"
+    "Their edge criteria read the maps mailedge-loader pinned under pin_dir, opened\n"
+    "as root at start; without them the proxy runs and those criteria match no one.\n"
     "\n"
     "Signals: SIGHUP reloads the configuration and every TLS file, read again as\n"
     "root by the keeper (running sessions keep theirs; new listen addresses need a\n"
@@ -114,6 +123,31 @@ static int drop_root(const char *user)
 	}
 	log_info("running as %s", user);
 	return 0;
+}
+
+/* The edge maps, for sender groups' edge criteria: opened as root (at start),
+ * kept for the life of the process. Without them the proxy still runs, the
+ * edge criteria matching no one. */
+static void edge_open(const struct px_config *c, const char *when)
+{
+	char why[512];
+	int rc;
+
+	if (!px_policy_needs_edge(c))
+		return;
+	if (px_policy_edge()) {
+		if (strcmp(c->pin_dir, srv.cfg ? srv.cfg->pin_dir : c->pin_dir))
+			log_warn("pin_dir changed to %s: the maps stay those of %s until a "
+				 "restart",
+				 c->pin_dir, srv.cfg->pin_dir);
+		return;
+	}
+	rc = px_policy_edge_open(c->pin_dir, why, sizeof(why));
+	if (rc)
+		log_warn("%s: %s: sender groups' edge criteria match no client%s", when, why,
+			 getuid() ? " (the maps are opened as root, at start)" : "");
+	else
+		log_info("edge maps: %s", c->pin_dir);
 }
 
 static int same_listeners(const struct px_config *a, const struct px_config *b)
@@ -194,6 +228,7 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		for (j = 0; j < old->npools; j++)
 			if (!strcmp(n->pools[i].name, old->pools[j].name))
 				px_pool_inherit(&n->pools[i], &old->pools[j]);
+	edge_open(n, "reload");
 	px_health_stop(health);
 	health = px_health_start(loop, n);
 	if (n->tls_ticket_rotation != old->tls_ticket_rotation) {
@@ -255,7 +290,8 @@ int main(int argc, char **argv)
 		O_USER,
 		O_WORKERS,
 		O_HCONF,
-		O_SYSLOG
+		O_SYSLOG,
+		O_PIN_DIR
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -272,6 +308,7 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, O_WORKERS },
 		{ "help-config", no_argument, NULL, O_HCONF },
 		{ "syslog", no_argument, NULL, O_SYSLOG },
+		{ "pin-dir", required_argument, NULL, O_PIN_DIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -328,6 +365,9 @@ int main(int argc, char **argv)
 			break;
 		case O_USER:
 			flags.user = optarg;
+			break;
+		case O_PIN_DIR:
+			flags.pin_dir = optarg;
 			break;
 		case O_WORKERS: {
 			char *end;
@@ -398,10 +438,10 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < cfg->ntls; i++)
 			if (cfg->tls[i].report)
 				fputs(cfg->tls[i].report, stdout);
-		printf("%s: %zu listeners, %zu pools, %zu TLS profiles, %zu relay domains: "
-		       "configuration OK\n",
+		printf("%s: %zu listeners, %zu pools, %zu TLS profiles, %zu relay domains, "
+		       "%zu policies, %zu sender groups: configuration OK\n",
 		       flags.config ? flags.config : "flags", cfg->nls, cfg->npools, cfg->ntls,
-		       cfg->ndomains);
+		       cfg->ndomains, cfg->npolicies, cfg->ngroups);
 		px_config_put(cfg);
 		return 0;
 	}
@@ -433,6 +473,7 @@ int main(int argc, char **argv)
 		log_err("%s", why);
 		return 2;
 	}
+	edge_open(cfg, "start");
 	if (drop_root(cfg->user))
 		return 2;
 	if (px_server_start(&srv)) {
@@ -461,6 +502,7 @@ int main(int argc, char **argv)
 	px_health_stop(health);
 	px_metrics_stop(metrics);
 	px_config_put(srv.cfg);
+	px_policy_edge_close();
 	px_keeper_stop();
 	log_info("stopped");
 	return 0;

@@ -10,6 +10,8 @@
  *
  *   recipient in relay_domains               accepted, from anyone
  *   else, client in relay_networks           accepted (a trusted sender)
+ *         (or its sender group's policy says relay = yes; relay = no
+ *         overrides relay_networks: session.c sets relay_ok once, at connect)
  *   else, client authenticated (AUTH)        accepted (submission)
  *   else                                     554 5.7.1 relay access denied
  *

@@ -115,6 +115,20 @@ int px_client_enter(const struct sockaddr_storage *peer, unsigned int limit)
 	return rc;
 }
 
+unsigned int px_client_count(const struct sockaddr_storage *peer)
+{
+	unsigned char k[16];
+	struct client_slot *c;
+	unsigned int n;
+
+	client_key(peer, k);
+	pthread_mutex_lock(&clients_lock);
+	c = client_find(k, 0);
+	n = c ? c->count : 0;
+	pthread_mutex_unlock(&clients_lock);
+	return n;
+}
+
 void px_client_leave(const struct sockaddr_storage *peer)
 {
 	unsigned char k[16];
@@ -199,8 +213,13 @@ static void on_accept(struct ev_loop *loop, ev_io *a, int revents)
 				log_warn("accept on %s: %s", c->ls[li].listen, strerror(errno));
 			return;
 		}
+		/* Sender groups may allow an SMTP client more than the global
+		 * max_per_client (max_per_client_any): its session checks its
+		 * own limit once it knows its policy. */
 		if ((unsigned long long)atomic_load(&px_stats.active) >= c->lim.max_sessions ||
-		    px_client_enter(&peer, c->lim.max_per_client)) {
+		    px_client_enter(&peer, c->ls[li].protocol == PX_PROTO_TCP
+					       ? c->lim.max_per_client
+					       : c->max_per_client_any)) {
 			static const char msg[] =
 			    "421 4.7.0 Too many connections, try again later\r\n";
 			char who[64];

@@ -2,7 +2,14 @@
 /*
  * session.c - a client session from accept to close: the command loop, the
  * limits that bound it, and the line it leaves in the log.
+ *
+ * With sender groups configured, a session starts by classifying its client
+ * (policy.h): the facts are gathered (the edge maps at once; the client's
+ * name, when a group asks for it, while the client waits for the banner),
+ * px_classify picks the group, and its policy is applied before anything is
+ * said. Without groups nothing is looked up and nothing changes.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +19,7 @@
 #include "kvlog.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "session.h"
 #include "str.h"
 #include "tls.h"
@@ -80,6 +88,8 @@ static void client_io(struct io *io, enum io_event ev, void *arg);
 static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents);
 static void on_rdns(void *arg, const struct px_rdns_result *r);
 static void greet(struct session *s);
+static void classify(struct session *s);
+static void session_go(struct session *s);
 
 static void session_destroy(struct session *s);
 
@@ -204,7 +214,7 @@ static void on_delay(struct ev_loop *loop, ev_timer *t, int revents)
 	if (s->state == SS_CONNECTED) {
 		/* The greet delay: time for the banner. */
 		enter_state(s, SS_GREETED);
-		session_reply(s, "220 %s", s->l->banner);
+		session_reply(s, "220 %s", s->banner);
 	}
 	if (s->held_reply) {
 		session_reply(s, "%s", s->held_reply);
@@ -249,14 +259,14 @@ static void refuse(struct session *s, enum px_rej kind, int is_error, const char
 		return;
 	}
 	s->errors++;
-	if (s->errors >= s->cfg->lim.errors_hard) {
+	if (s->errors >= s->lim.errors_hard) {
 		atomic_fetch_add(&px_stats.rejects[REJ_ERRORS], 1);
 		session_reply(s, "%s", line);
 		session_reply(s, "421 4.7.0 %s Error: too many errors", s->cfg->hostname);
 		session_close(s, "too many errors");
 		return;
 	}
-	if (s->errors > s->cfg->lim.errors_soft && s->cfg->lim.error_delay) {
+	if (s->errors > s->lim.errors_soft && s->lim.error_delay) {
 		/* Postfix's smtpd_error_sleep_time: past the soft limit, every
 		 * error reply comes late, which slows a client that is guessing
 		 * (and wastes a spammer's time); good commands are not slowed.
@@ -265,7 +275,7 @@ static void refuse(struct session *s, enum px_rej kind, int is_error, const char
 		s->held_reply = strdup(line);
 		if (s->held_reply) {
 			s->busy = 1;
-			ev_timer_set(&s->delay, s->cfg->lim.error_delay / 1000.0, 0);
+			ev_timer_set(&s->delay, s->lim.error_delay / 1000.0, 0);
 			ev_timer_start(s->w->loop, &s->delay);
 			return;
 		}
@@ -322,7 +332,7 @@ void session_next(struct session *s)
 	if (depth || s->dying)
 		return;
 	depth++;
-	while (s->io && !s->dying && !s->busy && accepting_commands(s)) {
+	while (s->io && !s->dying && !s->busy && !s->bk.waiting && accepting_commands(s)) {
 		struct buf *in = io_in(s->io);
 		size_t len, used;
 		int rc = sp_frame(&s->framer, buf_ptr(in), buf_avail(in), &len, &used);
@@ -343,7 +353,7 @@ void session_next(struct session *s)
 		io_consume(s->io, used);
 		s->commands++;
 		atomic_fetch_add(&px_stats.commands, 1);
-		if (s->cfg->lim.commands && s->commands > s->cfg->lim.commands) {
+		if (s->lim.commands && s->commands > s->lim.commands) {
 			atomic_fetch_add(&px_stats.rejects[REJ_COMMANDS], 1);
 			session_reply(s, "421 4.7.0 %s Error: too many commands", s->cfg->hostname);
 			session_close(s, "too many commands");
@@ -361,8 +371,21 @@ void session_next(struct session *s)
 		session_data_in(s);
 		return;
 	}
-	if (accepting_commands(s) && !s->busy)
-		io_set_timeout(s->io, s->cfg->lim.command_timeout);
+	if (accepting_commands(s) && !s->busy && !s->bk.waiting)
+		io_set_timeout(s->io, s->lim.command_timeout);
+}
+
+static void pregreet_log(struct session *s)
+{
+	if (s->pregreet_mode != PX_PREGREET_IGNORE)
+		session_log(s, ME_LOG_INFO, "pregreet", "action",
+			    s->pregreet_mode == PX_PREGREET_REJECT ? "reject" : "log");
+}
+
+static void pregreet_reject(struct session *s)
+{
+	session_reply(s, "554 5.7.1 %s Error: talking before the greeting", s->cfg->hostname);
+	session_close(s, "pregreet");
 }
 
 static void client_event(struct session *s, enum io_event ev)
@@ -377,16 +400,13 @@ static void client_event(struct session *s, enum io_event ev)
 			if (!s->pregreet) {
 				s->pregreet = 1;
 				atomic_fetch_add(&px_stats.rejects[REJ_PREGREET], 1);
-				if (s->l->pregreet != PX_PREGREET_IGNORE)
-					session_log(s, ME_LOG_INFO, "pregreet", "action",
-						    s->l->pregreet == PX_PREGREET_REJECT ? "reject"
-											 : "log");
+				/* Before the client is classified its policy's
+				 * pregreet is not known: classify() acts then. */
+				if (s->classified)
+					pregreet_log(s);
 			}
-			if (s->l->pregreet == PX_PREGREET_REJECT) {
-				session_reply(s, "554 5.7.1 %s Error: talking before the greeting",
-					      s->cfg->hostname);
-				session_close(s, "pregreet");
-			}
+			if (s->classified && s->pregreet_mode == PX_PREGREET_REJECT)
+				pregreet_reject(s);
 			return; /* the input waits for the banner */
 		}
 		if (s->state == SS_DATA) {
@@ -466,17 +486,25 @@ static void client_io(struct io *io, enum io_event ev, void *arg)
  * itself). */
 static void greet(struct session *s)
 {
-	if (s->cfg->lim.greet_delay) {
+	if (s->policy && s->policy->action == PX_POL_REJECT) {
+		/* IronPort's REJECT: the policy's 554 instead of a banner (for
+		 * implicit TLS, inside TLS: here, after the handshake). */
+		s->state = SS_GREETED;
+		session_reply(s, "%s", s->policy->reject_reply);
+		session_close(s, "policy reject");
+		return;
+	}
+	if (s->lim.greet_delay) {
 		s->state = SS_CONNECTED;
 		s->busy = 1;
-		ev_timer_set(&s->delay, s->cfg->lim.greet_delay / 1000.0, 0);
+		ev_timer_set(&s->delay, s->lim.greet_delay / 1000.0, 0);
 		ev_timer_start(s->w->loop, &s->delay);
-		io_set_timeout(s->io, s->cfg->lim.command_timeout);
+		io_set_timeout(s->io, s->lim.command_timeout);
 		return;
 	}
 	s->state = SS_GREETED;
-	session_reply(s, "220 %s", s->l->banner);
-	io_set_timeout(s->io, s->cfg->lim.command_timeout);
+	session_reply(s, "220 %s", s->banner);
+	io_set_timeout(s->io, s->lim.command_timeout);
 }
 
 void session_start(struct px_worker *w, int fd, struct px_listener *l,
@@ -499,7 +527,14 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 	getsockname(fd, (struct sockaddr *)&s->local, &len);
 	px_format_addr((struct sockaddr *)peer, s->peer_text, sizeof(s->peer_text));
 	s->start = session_now();
-	sp_framer_init(&s->framer, s->cfg->lim.command_line);
+	/* The listener's ways and the global limits, until a policy says more. */
+	s->lim = s->cfg->lim;
+	s->pool = l->pool;
+	s->starttls = l->starttls;
+	s->pregreet_mode = l->pregreet;
+	s->banner = l->banner;
+	s->classified = !s->cfg->ngroups;
+	sp_framer_init(&s->framer, s->lim.command_line);
 	buf_init(&s->fwd, 0);
 	s->relay_ok = px_relay_allowed(s->cfg, (struct sockaddr *)peer);
 	ev_timer_init(&s->delay, on_delay, 0, 0);
@@ -518,14 +553,43 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 	atomic_fetch_add(&px_stats.sessions, 1);
 	atomic_fetch_add(&px_stats.active, 1);
 	session_log(s, ME_LOG_DEBUG, "connect", "listener", l->listen);
-	/* The client's name is only needed where a backend is told it (XCLIENT
-	 * NAME): looked up while the client greets, not before the banner. */
-	if (l->pool->pass == PX_PASS_XCLIENT && w->dns)
-		s->rdns_q = px_dns_reverse(w->dns, (const struct sockaddr *)peer, on_rdns, s);
-	if (s->cfg->lim.session_timeout) {
-		ev_timer_set(&s->life, s->cfg->lim.session_timeout, 0);
+	if (s->lim.session_timeout) {
+		ev_timer_set(&s->life, s->lim.session_timeout, 0);
 		ev_timer_start(w->loop, &s->life);
 	}
+	if (!s->classified && px_policy_needs_rdns(s->cfg) && !w->dns)
+		s->rdns.status = PX_RDNS_TEMPFAIL; /* no resolver: no answer */
+	else if (!s->classified && px_policy_needs_rdns(s->cfg)) {
+		/* A sender group asks for the client's name: the banner waits
+		 * for it (the resolver's timeout bounds the wait), and a
+		 * client that talks meanwhile is a pre-greeter. */
+		s->state = SS_CONNECTED;
+		s->busy = 1;
+		io_set_timeout(s->io, s->lim.command_timeout);
+		s->rdns_q = px_dns_reverse(w->dns, (const struct sockaddr *)peer, on_rdns, s);
+		if (s->rdns_q)
+			return;
+		s->rdns.status = PX_RDNS_TEMPFAIL;
+	}
+	if (!s->classified)
+		classify(s);
+	else
+		session_go(s);
+}
+
+/* The client is who it is: on with the session (TLS first, or the banner). */
+static void session_go(struct session *s)
+{
+	struct px_listener *l = s->l;
+
+	/* The client's name is otherwise only needed where a backend is told
+	 * it (XCLIENT NAME): looked up while the client greets, not before the
+	 * banner. */
+	if (s->pool->pass == PX_PASS_XCLIENT && s->w->dns && !s->rdns_q &&
+	    s->rdns.status == PX_RDNS_PENDING)
+		s->rdns_q =
+		    px_dns_reverse(s->w->dns, (const struct sockaddr *)&s->peer, on_rdns, s);
+	s->busy = 0;
 	if (l->starttls == PX_TLS_IMPLICIT) {
 		size_t none;
 
@@ -535,7 +599,7 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 			session_close(s, "TLS: out of memory");
 			return;
 		}
-		io_set_timeout(s->io, s->cfg->lim.tls_handshake_timeout);
+		io_set_timeout(s->io, s->lim.tls_handshake_timeout);
 		return;
 	}
 	greet(s);
@@ -549,8 +613,100 @@ static void on_rdns(void *arg, const struct px_rdns_result *r)
 	s->rdns_q = NULL;
 	s->rdns = *r;
 	session_log(s, ME_LOG_DEBUG, "rdns", "status", px_rdns_name(r->status));
-	bk_rdns_done(s);
+	if (!s->classified) {
+		if (s->state == SS_CONNECTED && !s->dying)
+			classify(s);
+		/* What a pre-greeter sent meanwhile is read now. */
+		if (!s->dying && s->state == SS_GREETED && !s->busy)
+			session_next(s);
+	} else {
+		bk_rdns_done(s);
+	}
 	session_release(s);
+}
+
+/* The edge could not be read for a client: said once per process, as it is
+ * the same for every client (maps of another program, privileges). */
+static void edge_warn(int rc)
+{
+	static atomic_int said;
+
+	if (!atomic_exchange(&said, 1))
+		log_warn("edge maps: cannot judge clients (%s): sender groups' edge criteria "
+			 "do not match",
+			 strerror(-rc));
+}
+
+/* Who the client is (policy.h), and what its policy makes of the session. */
+static void classify(struct session *s)
+{
+	const struct px_policy *p;
+	struct px_facts f;
+	struct px_class k;
+	int rc;
+
+	px_facts_init(&f, (const struct sockaddr *)&s->peer);
+	if (px_policy_needs_edge(s->cfg) && px_policy_edge()) {
+		rc = px_facts_edge(&f, px_policy_edge());
+		if (rc)
+			edge_warn(rc);
+	}
+	if (s->rdns.status != PX_RDNS_PENDING)
+		px_facts_rdns(&f, &s->rdns);
+	px_classify(s->cfg, &f, &k);
+	s->classified = 1;
+	s->group = k.group;
+	s->policy = p = k.policy;
+	if (log_get_level() >= ME_LOG_INFO) {
+		struct me_kv kv;
+
+		session_kv(s, &kv, "classify");
+		me_kv_str(&kv, "group", k.group ? k.group->name : "-");
+		me_kv_str(&kv, "policy", p ? p->name : "-");
+		me_kv_str(&kv, "action", p ? px_pol_action_name(p->action) : "accept");
+		me_kv_str(&kv, "why", k.why);
+		log_info("%s", kv.buf);
+	}
+	if (p) {
+		s->lim = p->lim;
+		if (p->pool)
+			s->pool = p->pool;
+		/* A policy cannot give TLS to a listener without a certificate,
+		 * nor take it from an implicit-TLS one. */
+		if (p->starttls != PX_POL_INHERIT && s->l->nprofiles &&
+		    s->l->starttls != PX_TLS_IMPLICIT)
+			s->starttls = (enum px_starttls)p->starttls;
+		if (p->relay != PX_POL_INHERIT)
+			s->relay_ok = p->relay;
+		if (p->pregreet != PX_POL_INHERIT)
+			s->pregreet_mode = (enum px_pregreet)p->pregreet;
+		if (p->banner[0])
+			s->banner = p->banner;
+		if (p->action == PX_POL_REFUSE || p->action == PX_POL_BAN) {
+			if (p->action == PX_POL_BAN)
+				px_policy_ban((const struct sockaddr *)&s->peer, p->ban_time);
+			session_close(s, p->action == PX_POL_BAN ? "policy ban" : "policy refuse");
+			return;
+		}
+	}
+	/* Accept admitted up to the highest per-client limit of any policy;
+	 * this client's own may be lower. */
+	if (s->lim.max_per_client < s->cfg->max_per_client_any &&
+	    px_client_count(&s->peer) > s->lim.max_per_client) {
+		atomic_fetch_add(&px_stats.rejects[REJ_SESSIONS], 1);
+		session_log(s, ME_LOG_INFO, "reject", "reason", "too many sessions");
+		session_reply(s, "421 4.7.0 Too many connections, try again later");
+		session_close(s, "too many sessions");
+		return;
+	}
+	if (s->pregreet) {
+		pregreet_log(s);
+		if (s->pregreet_mode == PX_PREGREET_REJECT) {
+			pregreet_reject(s);
+			return;
+		}
+	}
+	session_go(s);
 }
 
 static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents)

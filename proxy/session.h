@@ -71,6 +71,11 @@ struct px_backend {
 	int failed;	/* went away mid-transaction */
 	int counted;	/* counted in the member's connections */
 	int tls;	/* the connection is TLS (backend_tls) */
+	/* A command of the session waits for the backend (to connect, or to
+	 * reply): the client's next command is not read meanwhile. Set and
+	 * cleared here alone, by bk_open/bk_command/bk_wait_reply and when the
+	 * callback is given its answer. */
+	int waiting;
 };
 
 struct session {
@@ -80,13 +85,23 @@ struct session {
 	struct px_worker *w;
 	struct px_config *cfg;
 	struct px_listener *l;
+	/* What this client gets: the listener's and the global settings, with
+	 * its sender group's policy over them (policy.h), decided at connect. */
+	struct px_limits lim;
+	struct px_pool *pool;
+	enum px_starttls starttls;
+	enum px_pregreet pregreet_mode;
+	const char *banner;
+	const struct px_sender_group *group; /* NULL: no group */
+	const struct px_policy *policy;	     /* NULL: the listener's ways */
+	int classified;			     /* the above are final */
 	struct io *io;
 	unsigned long long id;
 	enum ss_state state;
 	struct sockaddr_storage peer, local;
 	char peer_text[64];
 	double start;	  /* session_now() at accept, for the duration */
-	int busy;	  /* waiting for the backend or a delay */
+	int busy;	  /* waiting for a delay (greet, error) or the client's name */
 	ev_timer delay;	  /* greet delay, error delay */
 	char *held_reply; /* the error reply the error delay holds back */
 	ev_timer life;	  /* session_timeout */
@@ -100,7 +115,7 @@ struct session {
 	struct px_dns_query *rdns_q; /* the client's name, being looked up */
 	struct px_rdns_result rdns;
 	int authenticated;
-	int relay_ok; /* client inside relay_networks */
+	int relay_ok; /* client inside relay_networks, or its policy says relay */
 	int pregreet;
 
 	char pending[1024]; /* the command on its way to the backend */

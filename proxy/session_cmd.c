@@ -2,10 +2,16 @@
 /*
  * session_cmd.c - what each SMTP command does.
  *
- * One table, one row per verb: the states in which it is allowed, whether it
- * needs TLS on a listener that requires it, and the function that carries it
- * out. The table is checked before any handler runs, so every handler starts
- * from a command that is allowed here and now.
+ * One table, one row per verb, is the one place the sequence rules live:
+ * {verb, allowed states, needs TLS, check, proceed}. The states in which it
+ * is allowed (and what it hears elsewhere), whether it needs TLS for a client
+ * that must use it (its listener's starttls, or its sender group's
+ * policy's), a check of whether the command is there at all for this client
+ * (offered here, not done yet, well-formed, within a limit), and the function
+ * that carries it out. session_command applies TLS, check, then states before
+ * any handler runs, so handlers never look at the state to decide whether
+ * they may run. Waiting for the backend is the
+ * backend's to say (bk.waiting, backend.c): handlers only call it.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -27,11 +33,17 @@
 
 struct cmd {
 	enum sp_verb verb;
-	unsigned int states;   /* where it is allowed */
-	int needs_tls;	       /* on a starttls=required listener */
-	const char *seq_reply; /* the reply when it is out of sequence */
+	unsigned int states;	/* where it is allowed */
+	int needs_tls;		/* when the client's starttls is required */
+	const char *helo_reply; /* out of sequence before HELO/EHLO (NULL: seq_reply) */
+	const char *seq_reply;	/* out of sequence elsewhere (NULL: the generic 503) */
+	/* what else must hold: 0, or -1 once it has answered (NULL: nothing) */
+	int (*check)(struct session *s, const struct sp_cmd *c);
 	void (*proceed)(struct session *s, const struct sp_cmd *c);
 };
+
+#define NEED_HELO "503 5.5.1 Error: send HELO/EHLO first"
+#define IN_TX	  "503 5.5.1 Error: MAIL transaction in progress"
 
 static void cmd_helo(struct session *s, const struct sp_cmd *c);
 static void cmd_mail(struct session *s, const struct sp_cmd *c);
@@ -45,33 +57,40 @@ static void cmd_starttls(struct session *s, const struct sp_cmd *c);
 static void cmd_auth(struct session *s, const struct sp_cmd *c);
 static void cmd_vrfy(struct session *s, const struct sp_cmd *c);
 static void cmd_refused(struct session *s, const struct sp_cmd *c);
+static int check_mail(struct session *s, const struct sp_cmd *c);
+static int check_starttls(struct session *s, const struct sp_cmd *c);
+static int check_auth(struct session *s, const struct sp_cmd *c);
 
 static const struct cmd commands[] = {
-	{ SP_HELO, ANY, 0, NULL, cmd_helo },
-	{ SP_EHLO, ANY, 0, NULL, cmd_helo },
-	{ SP_MAIL, ANY, 1, NULL, cmd_mail },
-	{ SP_RCPT, ST(SS_MAIL) | ST(SS_RCPT), 1, "503 5.5.1 Error: need MAIL command", cmd_rcpt },
-	{ SP_DATA, ST(SS_MAIL) | ST(SS_RCPT), 1, "503 5.5.1 Error: need RCPT command", cmd_data },
-	{ SP_RSET, ANY, 0, NULL, cmd_rset },
-	{ SP_NOOP, ANY, 0, NULL, cmd_noop },
-	{ SP_QUIT, ANY, 0, NULL, cmd_quit },
-	{ SP_HELP, ANY, 0, NULL, cmd_help },
-	{ SP_STARTTLS, ANY, 0, NULL, cmd_starttls },
-	{ SP_AUTH, ANY, 1, NULL, cmd_auth },
-	{ SP_VRFY, ANY, 1, NULL, cmd_vrfy },
-	{ SP_EXPN, ANY, 1, NULL, cmd_refused },
-	{ SP_TURN, ANY, 0, NULL, cmd_refused },
-	{ SP_ETRN, ANY, 0, NULL, cmd_refused },
-	{ SP_BDAT, ANY, 0, NULL, cmd_refused },
-	{ SP_XCLIENT, ANY, 0, NULL, cmd_refused },
-	{ SP_XFORWARD, ANY, 0, NULL, cmd_refused },
+	{ SP_HELO, ANY, 0, NULL, NULL, NULL, cmd_helo },
+	{ SP_EHLO, ANY, 0, NULL, NULL, NULL, cmd_helo },
+	{ SP_MAIL, ST(SS_READY), 1, NEED_HELO, "503 5.5.1 Error: nested MAIL command", check_mail,
+	  cmd_mail },
+	{ SP_RCPT, ST(SS_MAIL) | ST(SS_RCPT), 1, NULL, "503 5.5.1 Error: need MAIL command", NULL,
+	  cmd_rcpt },
+	{ SP_DATA, ST(SS_MAIL) | ST(SS_RCPT), 1, NULL, "503 5.5.1 Error: need RCPT command", NULL,
+	  cmd_data },
+	{ SP_RSET, ANY, 0, NULL, NULL, NULL, cmd_rset },
+	{ SP_NOOP, ANY, 0, NULL, NULL, NULL, cmd_noop },
+	{ SP_QUIT, ANY, 0, NULL, NULL, NULL, cmd_quit },
+	{ SP_HELP, ANY, 0, NULL, NULL, NULL, cmd_help },
+	/* RFC 3207: not inside a transaction; the handshake resets to GREETED */
+	{ SP_STARTTLS, BEFORE_HELO | ST(SS_READY), 0, NULL, IN_TX, check_starttls, cmd_starttls },
+	{ SP_AUTH, ST(SS_READY), 1, NEED_HELO, IN_TX, check_auth, cmd_auth },
+	{ SP_VRFY, ANY, 1, NULL, NULL, NULL, cmd_vrfy },
+	{ SP_EXPN, ANY, 1, NULL, NULL, NULL, cmd_refused },
+	{ SP_TURN, ANY, 0, NULL, NULL, NULL, cmd_refused },
+	{ SP_ETRN, ANY, 0, NULL, NULL, NULL, cmd_refused },
+	{ SP_BDAT, ANY, 0, NULL, NULL, NULL, cmd_refused },
+	{ SP_XCLIENT, ANY, 0, NULL, NULL, NULL, cmd_refused },
+	{ SP_XFORWARD, ANY, 0, NULL, NULL, NULL, cmd_refused },
 };
 
 /* ---- helpers ---- */
 
 static int tls_required_here(const struct session *s)
 {
-	return s->l->starttls == PX_TLS_REQUIRED && !s->tls;
+	return s->starttls == PX_TLS_REQUIRED && !s->tls;
 }
 
 /* The listener lets AUTH be offered here and now (the pool has a say too). */
@@ -84,7 +103,7 @@ static int auth_offered(const struct session *s, struct px_caps *caps)
 {
 	if (!auth_allowed(s))
 		return 0;
-	px_pool_caps(s->l->pool, caps);
+	px_pool_caps(s->pool, caps);
 	return (caps->bits & PX_CAP_AUTH) != 0;
 }
 
@@ -106,9 +125,9 @@ static void backend_gone(struct session *s, const char *err)
 	session_reset_tx(s);
 }
 
+/* The backend's reply is handled (backend.c no longer waits): read on. */
 static void resume(struct session *s)
 {
-	s->busy = 0;
 	session_next(s);
 }
 
@@ -136,9 +155,9 @@ static int helo_name_ok(const char *a, size_t n)
 static void ehlo_reply(struct session *s)
 {
 	struct px_caps pool;
-	unsigned long long size = s->cfg->lim.message_size;
+	unsigned long long size = s->lim.message_size;
 
-	px_pool_caps(s->l->pool, &pool);
+	px_pool_caps(s->pool, &pool);
 	if (pool.size && pool.size < size)
 		size = pool.size;
 	session_reply(s, "250-%s", s->cfg->hostname);
@@ -150,7 +169,7 @@ static void ehlo_reply(struct session *s)
 		session_reply(s, "250-SMTPUTF8");
 	if (pool.bits & PX_CAP_DSN)
 		session_reply(s, "250-DSN");
-	if (s->l->starttls != PX_TLS_OFF && !s->tls)
+	if (s->starttls != PX_TLS_OFF && !s->tls)
 		session_reply(s, "250-STARTTLS");
 	if (auth_allowed(s) && (pool.bits & PX_CAP_AUTH))
 		session_reply(s, "250-AUTH %s", pool.auth);
@@ -173,8 +192,7 @@ static int backend_rset(struct session *s)
 {
 	if (!bk_ready(s) || (s->state != SS_MAIL && s->state != SS_RCPT))
 		return 0;
-	s->busy = 1;
-	bk_command(s, "RSET\r\n", after_rset, s->cfg->lim.backend_timeout);
+	bk_command(s, "RSET\r\n", after_rset, s->lim.backend_timeout);
 	return 1;
 }
 
@@ -236,6 +254,21 @@ static void mail_reply(struct session *s, int ok, const struct px_reply *r, cons
 
 static void mail_send(struct session *s, int ok, const struct px_reply *r, const char *err);
 
+static int check_mail(struct session *s, const struct sp_cmd *c)
+{
+	(void)c;
+	/* IronPort's messages per connection: a client over it comes back on a
+	 * new session (and is classified, and counted per client, again). */
+	if (s->lim.messages && s->msgs_ok + s->msgs_failed >= s->lim.messages) {
+		atomic_fetch_add(&px_stats.rejects[REJ_COMMANDS], 1);
+		session_reply(s, "421 4.7.0 %s Error: too many messages in this session",
+			      s->cfg->hostname);
+		session_close(s, "too many messages");
+		return -1;
+	}
+	return 0;
+}
+
 static void cmd_mail(struct session *s, const struct sp_cmd *c)
 {
 	struct px_caps caps;
@@ -243,14 +276,6 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 	const char *why, *size;
 	int rc, i;
 
-	if (s->state == SS_GREETED) {
-		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: send HELO/EHLO first");
-		return;
-	}
-	if (s->state != SS_READY) {
-		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: nested MAIL command");
-		return;
-	}
 	rc = sp_parse_path(c->arg, c->arg_len, 0, &p, &why);
 	if (rc) {
 		if (rc == SP_PATH_PARAM)
@@ -262,7 +287,7 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 	}
 	/* The pool's lock is taken only when there are parameters to check. */
 	if (p.nparams)
-		px_pool_caps(s->l->pool, &caps);
+		px_pool_caps(s->pool, &caps);
 	for (i = 0; i < p.nparams; i++)
 		if (!known_param(s, &p.params[i], caps.bits)) {
 			session_reject(s, REJ_SYNTAX, "555 5.5.4 Unsupported option: %.40s",
@@ -274,7 +299,7 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 		return;
 	}
 	size = sp_param(&p, "SIZE", NULL);
-	if (size && strtoull(size, NULL, 10) > s->cfg->lim.message_size) {
+	if (size && strtoull(size, NULL, 10) > s->lim.message_size) {
 		session_reject(s, REJ_SIZE, "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
@@ -296,7 +321,6 @@ static void cmd_mail(struct session *s, const struct sp_cmd *c)
 		}
 		memcpy(line + n, "\r\n", 3);
 	}
-	s->busy = 1;
 	if (bk_ready(s))
 		mail_send(s, 1, NULL, NULL);
 	else
@@ -310,7 +334,7 @@ static void mail_send(struct session *s, int ok, const struct px_reply *r, const
 		backend_gone_resume(s, err);
 		return;
 	}
-	bk_command(s, s->pending, mail_reply, s->cfg->lim.backend_timeout);
+	bk_command(s, s->pending, mail_reply, s->lim.backend_timeout);
 }
 
 /* ---- RCPT ---- */
@@ -352,7 +376,7 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 				       why);
 		return;
 	}
-	if (s->tx_rcpts >= s->cfg->lim.recipients) {
+	if (s->tx_rcpts >= s->lim.recipients) {
 		/* RFC 5321 4.5.3.1.10: 452, and the accepted ones stay accepted.
 		 * A client that sends more recipients than the limit is not
 		 * wrong (it splits the rest into another transaction), so these
@@ -360,7 +384,7 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		 * transaction (Postfix's smtpd_recipient_overshoot_limit): had
 		 * they counted, ~120 recipients would lose the 100 accepted to
 		 * errors_hard's 421. */
-		if (++s->tx_overshoot <= s->cfg->lim.recipient_overshoot)
+		if (++s->tx_overshoot <= s->lim.recipient_overshoot)
 			session_refuse(s, REJ_RECIPIENTS, "452 4.5.3 Error: too many recipients");
 		else
 			session_reject(s, REJ_RECIPIENTS, "452 4.5.3 Error: too many recipients");
@@ -380,7 +404,7 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		return;
 	}
 	if (p.nparams)
-		px_pool_caps(s->l->pool, &caps);
+		px_pool_caps(s->pool, &caps);
 	n = (size_t)snprintf(s->pending, sizeof(s->pending), "RCPT TO:<%s>", p.addr);
 	for (i = 0; i < p.nparams; i++) {
 		int dsn =
@@ -399,8 +423,7 @@ static void cmd_rcpt(struct session *s, const struct sp_cmd *c)
 		}
 	}
 	memcpy(s->pending + n, "\r\n", 3);
-	s->busy = 1;
-	bk_command(s, s->pending, rcpt_reply, s->cfg->lim.backend_timeout);
+	bk_command(s, s->pending, rcpt_reply, s->lim.backend_timeout);
 }
 
 /* ---- DATA ---- */
@@ -418,7 +441,6 @@ static void data_go(struct session *s, int ok, const struct px_reply *r, const c
 		resume(s);
 		return;
 	}
-	s->busy = 0;
 	session_data_begin(s);
 }
 
@@ -432,8 +454,7 @@ static void cmd_data(struct session *s, const struct sp_cmd *c)
 		session_reject(s, REJ_SEQUENCE, "554 5.5.1 Error: no valid recipients");
 		return;
 	}
-	s->busy = 1;
-	bk_command(s, "DATA\r\n", data_go, s->cfg->lim.backend_timeout);
+	bk_command(s, "DATA\r\n", data_go, s->lim.backend_timeout);
 }
 
 /* ---- the rest ---- */
@@ -484,27 +505,29 @@ static void cmd_refused(struct session *s, const struct sp_cmd *c)
 		session_reject(s, REJ_DENIED, "502 5.5.1 Error: command not implemented");
 }
 
-static void cmd_starttls(struct session *s, const struct sp_cmd *c)
+static int check_starttls(struct session *s, const struct sp_cmd *c)
 {
-	size_t discarded;
-
-	if (s->l->starttls == PX_TLS_OFF) {
+	if (s->starttls == PX_TLS_OFF) {
 		session_reject(s, REJ_DENIED, "502 5.5.1 Error: command not implemented");
-		return;
+		return -1;
 	}
 	if (s->tls) {
 		/* RFC 3207 4.2: a second STARTTLS is refused. */
 		session_reject(s, REJ_SEQUENCE, "554 5.5.1 Error: TLS already active");
-		return;
+		return -1;
 	}
 	if (c->arg_len) {
 		session_reject(s, REJ_SYNTAX, "501 5.5.4 Syntax: STARTTLS");
-		return;
+		return -1;
 	}
-	if (s->state == SS_MAIL || s->state == SS_RCPT) {
-		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: MAIL transaction in progress");
-		return;
-	}
+	return 0;
+}
+
+static void cmd_starttls(struct session *s, const struct sp_cmd *c)
+{
+	size_t discarded;
+
+	(void)c;
 	session_reply(s, "220 2.0.0 Ready to start TLS");
 	/* Whatever followed STARTTLS in the same read was sent before the
 	 * client saw our 220: plaintext that must not become a command after
@@ -523,7 +546,7 @@ static void cmd_starttls(struct session *s, const struct sp_cmd *c)
 	/* A backend connection would carry state from before TLS. */
 	bk_close(s, 1);
 	enter_state(s, SS_TLS);
-	io_set_timeout(s->io, s->cfg->lim.tls_handshake_timeout);
+	io_set_timeout(s->io, s->lim.tls_handshake_timeout);
 }
 
 /* ---- AUTH: a SASL exchange relayed to the backend ---- */
@@ -563,29 +586,33 @@ static void auth_send(struct session *s, int ok, const struct px_reply *r, const
 		resume(s);
 		return;
 	}
-	bk_command(s, s->pending, auth_reply, s->cfg->lim.backend_timeout);
+	bk_command(s, s->pending, auth_reply, s->lim.backend_timeout);
 }
 
-static void cmd_auth(struct session *s, const struct sp_cmd *c)
+static int check_auth(struct session *s, const struct sp_cmd *c)
 {
 	struct px_caps caps;
-	size_t i;
 
+	(void)c;
 	if (!auth_offered(s, &caps)) {
 		if (s->l->auth && s->l->auth_requires_tls && !s->tls)
 			session_reject(s, REJ_AUTH,
 				       "530 5.7.0 Must issue a STARTTLS command first");
 		else
 			session_reject(s, REJ_AUTH, "503 5.5.1 Error: authentication not enabled");
-		return;
+		return -1;
 	}
-	if (s->state == SS_GREETED || s->authenticated || s->state != SS_READY) {
-		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: %s",
-			       s->authenticated		? "already authenticated"
-			       : s->state == SS_GREETED ? "send HELO/EHLO first"
-							: "MAIL transaction in progress");
-		return;
+	if (s->authenticated) {
+		session_reject(s, REJ_SEQUENCE, "503 5.5.1 Error: already authenticated");
+		return -1;
 	}
+	return 0;
+}
+
+static void cmd_auth(struct session *s, const struct sp_cmd *c)
+{
+	size_t i;
+
 	for (i = 0; i < c->arg_len; i++)
 		if (!isalnum((unsigned char)c->arg[i]) && !strchr("-_ +/=", c->arg[i]))
 			break;
@@ -595,7 +622,6 @@ static void cmd_auth(struct session *s, const struct sp_cmd *c)
 		return;
 	}
 	snprintf(s->pending, sizeof(s->pending), "AUTH %.*s\r\n", (int)c->arg_len, c->arg);
-	s->busy = 1;
 	if (bk_ready(s))
 		auth_send(s, 1, NULL, NULL);
 	else
@@ -619,8 +645,7 @@ void session_auth_line(struct session *s, const char *line, size_t len)
 	}
 	memcpy(s->pending, line, len);
 	memcpy(s->pending + len, "\r\n", 3);
-	s->busy = 1;
-	bk_command(s, s->pending, auth_reply, s->cfg->lim.backend_timeout);
+	bk_command(s, s->pending, auth_reply, s->lim.backend_timeout);
 }
 
 /* ---- dispatch ---- */
@@ -649,10 +674,19 @@ void session_command(struct session *s, const char *line, size_t len)
 				       "530 5.7.0 Must issue a STARTTLS command first");
 			return;
 		}
+		/* Whether the command is there at all for this client (offered,
+		 * not done already, well-formed, within a limit) comes before
+		 * where in the sequence it is: STARTTLS on a listener without
+		 * TLS is 502 in any state. */
+		if (k->check && k->check(s, &c))
+			return;
 		if (!(k->states & ST(s->state))) {
-			session_reject(s, REJ_SEQUENCE, "%s",
-				       k->seq_reply ? k->seq_reply
-						    : "503 5.5.1 Error: bad sequence of commands");
+			const char *r = s->state == SS_GREETED && k->helo_reply ? k->helo_reply
+					: k->seq_reply
+					    ? k->seq_reply
+					    : "503 5.5.1 Error: bad sequence of commands";
+
+			session_reject(s, REJ_SEQUENCE, "%s", r);
 			return;
 		}
 		k->proceed(s, &c);

@@ -56,20 +56,19 @@ static void data_end_reply(struct session *s, int ok, const struct px_reply *r, 
 	}
 	/* From SS_DATA (where every message ends) this is SS_READY again. */
 	session_reset_tx(s);
-	s->busy = 0;
 	session_next(s);
 }
 
 void session_data_begin(struct session *s)
 {
-	sd_init(&s->data, s->cfg->data_mode, s->cfg->lim.text_line, s->cfg->lim.message_size);
+	sd_init(&s->data, s->cfg->data_mode, s->lim.text_line, s->lim.message_size);
 	buf_reset(&s->fwd);
 	s->bk.step = BK_DATA;
 	s->data_start = session_now();
 	s->data_paused = 0;
 	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	enter_state(s, SS_DATA);
-	io_set_timeout(s->io, s->cfg->lim.data_timeout);
+	io_set_timeout(s->io, s->lim.data_timeout);
 	session_data_in(s); /* bytes may already be waiting */
 }
 
@@ -100,9 +99,8 @@ static void data_done(struct session *s)
 		return;
 	}
 	/* The end marker went with the rest; now the backend decides. */
-	s->busy = 1;
-	bk_wait_reply(s, data_end_reply, s->cfg->lim.backend_data_timeout);
-	io_set_timeout(s->io, s->cfg->lim.backend_data_timeout + 60);
+	bk_wait_reply(s, data_end_reply, s->lim.backend_data_timeout);
+	io_set_timeout(s->io, s->lim.backend_data_timeout + 60);
 }
 
 void session_data_in(struct session *s)
@@ -135,8 +133,8 @@ void session_data_in(struct session *s)
 	}
 	/* Slowloris in DATA: a message must average data_min_rate. */
 	elapsed = session_now() - s->data_start;
-	if (s->cfg->lim.data_min_rate && elapsed > s->cfg->lim.data_rate_grace &&
-	    (double)s->data.size < elapsed * s->cfg->lim.data_min_rate) {
+	if (s->lim.data_min_rate && elapsed > s->lim.data_rate_grace &&
+	    (double)s->data.size < elapsed * s->lim.data_min_rate) {
 		atomic_fetch_add(&px_stats.rejects[REJ_SLOW], 1);
 		bk_close(s, 0);
 		session_reply(s, "421 4.4.2 %s Error: message data too slow", s->cfg->hostname);
@@ -147,7 +145,7 @@ void session_data_in(struct session *s)
 		s->data_paused = 1;
 		io_pause_read(s->io);
 	}
-	io_set_timeout(s->io, s->cfg->lim.data_timeout);
+	io_set_timeout(s->io, s->lim.data_timeout);
 }
 
 void session_data_backend_drained(struct session *s)

@@ -58,6 +58,8 @@ size_t px_server_sessions(struct px_server *srv);
 /* Sessions from one client address: -1 (and nothing counted) past the limit. */
 int px_client_enter(const struct sockaddr_storage *peer, unsigned int limit);
 void px_client_leave(const struct sockaddr_storage *peer);
+/* Sessions from this address now (for a policy's own, lower, limit). */
+unsigned int px_client_count(const struct sockaddr_storage *peer);
 
 void px_worker_add(struct px_worker *w, struct session *s);
 void px_worker_del(struct px_worker *w, struct session *s);
