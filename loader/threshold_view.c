@@ -12,6 +12,7 @@
 #include "counters.h"
 #include "lists.h"
 #include "threshold_view.h"
+#include "verdict_show.h"
 
 static int read_cfg(struct me_edge *e, struct me_config *cfg, struct me_ports *ports)
 {
@@ -132,95 +133,6 @@ json_object *threshold_json(struct me_edge *e)
 	return o;
 }
 
-void threshold_iso_time(__u64 at_ns, __u64 now_ns, char *buf, size_t len)
-{
-	/* Boot time and wall time move together, short of a clock step. */
-	time_t at =
-	    time(NULL) + (time_t)((__s64)(at_ns / 1000000000ull) - (__s64)(now_ns / 1000000000ull));
-	struct tm tm;
-
-	if (!gmtime_r(&at, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, len, "?");
-}
-
-/* Seconds left, rounded up: a ban with 0.4 s left is still a ban. */
-static __u64 secs_left(__u64 until, __u64 now)
-{
-	return until > now ? (until - now + 999999999ull) / 1000000000ull : 0;
-}
-
-static void ban_prefix(const struct me_src_key *k, const struct me_config *cfg, char *buf,
-		       size_t len)
-{
-	struct me_prefix p;
-
-	me_verdict_key_prefix(k, cfg, &p);
-	me_prefix_format(&p, buf, len);
-	/* A /32 or /128 prints bare; the counted prefix is what was banned. */
-	if (me_prefix_is_host(&p))
-		snprintf(buf + strlen(buf), len - strlen(buf), "/%u", p.len);
-}
-
-/* Why a live ban does not decide this source's verdict, or NULL if it does. */
-static const char *ban_moot(const struct me_vresult *r)
-{
-	if (!r->cfg.thr_ban_secs)
-		return "bans are off (threshold set --ban)";
-	if (r->reason == ME_R_WHITE_HOST || r->reason == ME_R_WHITE_NET)
-		return "whitelisted sources are never banned";
-	if (r->reason != ME_R_BANNED)
-		return "a list entry decides first";
-	return NULL;
-}
-
-void threshold_ban_text(const struct me_vresult *r, char *buf, size_t len)
-{
-	__u64 now = me_boot_ns();
-	char pfx[ME_PREFIX_STRLEN + 4], at[32];
-	const char *moot;
-
-	if (!r->ban_live) {
-		snprintf(buf, len, "none");
-		return;
-	}
-	ban_prefix(&r->key, &r->cfg, pfx, sizeof(pfx));
-	threshold_iso_time(r->ban_until_ns, now, at, sizeof(at));
-	moot = ban_moot(r);
-	snprintf(buf, len, "%s banned by the threshold until %s (%llu s left)%s%s", pfx, at,
-		 (unsigned long long)secs_left(r->ban_until_ns, now), moot ? "; not applied: " : "",
-		 moot ? moot : "");
-}
-
-static json_object *ban_obj(const struct me_src_key *k, const struct me_config *cfg, __u64 until,
-			    __u64 now)
-{
-	json_object *o = json_object_new_object();
-	char pfx[ME_PREFIX_STRLEN + 4], at[32];
-
-	ban_prefix(k, cfg, pfx, sizeof(pfx));
-	threshold_iso_time(until, now, at, sizeof(at));
-	json_object_object_add(o, "prefix", json_object_new_string(pfx));
-	json_object_object_add(o, "until", json_object_new_string(at));
-	json_object_object_add(o, "seconds_left",
-			       json_object_new_int64((int64_t)secs_left(until, now)));
-	return o;
-}
-
-json_object *threshold_ban_json(const struct me_vresult *r)
-{
-	json_object *o;
-	const char *moot;
-
-	if (!r->ban_live)
-		return NULL;
-	o = ban_obj(&r->key, &r->cfg, r->ban_until_ns, me_boot_ns());
-	moot = ban_moot(r);
-	json_object_object_add(o, "applied", json_object_new_boolean(!moot));
-	json_object_object_add(o, "not_applied_because",
-			       moot ? json_object_new_string(moot) : NULL);
-	return o;
-}
-
 struct ban_rec {
 	struct me_src_key k;
 	__u64 until;
@@ -299,10 +211,10 @@ int threshold_print_bans(struct me_edge *e, FILE *f)
 	else
 		fprintf(f, "%-44s %8s  %s\n", "SOURCE (counted prefix)", "LEFT", "UNTIL");
 	for (i = 0; i < b.n; i++) {
-		ban_prefix(&b.v[i].k, &cfg, pfx, sizeof(pfx));
-		threshold_iso_time(b.v[i].until, b.now, at, sizeof(at));
+		me_vshow_ban_prefix(&b.v[i].k, &cfg, pfx, sizeof(pfx));
+		me_boot_iso(b.v[i].until, b.now, at, sizeof(at));
 		fprintf(f, "%-44s %7llus  %s\n", pfx,
-			(unsigned long long)secs_left(b.v[i].until, b.now), at);
+			(unsigned long long)me_vshow_secs_left(b.v[i].until, b.now), at);
 	}
 	free(b.v);
 	return (int)b.n;
@@ -320,7 +232,7 @@ json_object *threshold_bans_json(struct me_edge *e)
 	o = json_object_new_object();
 	a = json_object_new_array();
 	for (i = 0; i < b.n; i++)
-		json_object_array_add(a, ban_obj(&b.v[i].k, &cfg, b.v[i].until, b.now));
+		json_object_array_add(a, me_vshow_ban_obj(&b.v[i].k, &cfg, b.v[i].until, b.now));
 	json_object_object_add(o, "bans_enforced", json_object_new_boolean(cfg.thr_ban_secs != 0));
 	json_object_object_add(o, "bans", a);
 	free(b.v);

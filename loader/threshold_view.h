@@ -24,15 +24,6 @@ void threshold_print_summary(struct me_edge *e, FILE *f);
 void threshold_print_state(struct me_edge *e, FILE *f);
 json_object *threshold_json(struct me_edge *e);
 
-/* A CLOCK_BOOTTIME instant (ns) as UTC wall time, "2026-12-04T21:00:00Z",
- * given the boot-clock now_ns it is relative to. */
-void threshold_iso_time(__u64 at_ns, __u64 now_ns, char *buf, size_t len);
-
-/* The ban of a judged source: "none", or its prefix, time left and end, and
- * whether it applies. */
-void threshold_ban_text(const struct me_vresult *r, char *buf, size_t len);
-json_object *threshold_ban_json(const struct me_vresult *r);
-
 /* Bans that have not ended, with the prefix counted and time left:
  * "threshold bans". Returns how many there are, or -errno. */
 /* "25,465,587" into a port bitmap: 0, or -1 for anything else. */

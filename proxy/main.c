@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "explain.h"
 #include "health.h"
 #include "keeper.h"
 #include "material.h"
@@ -37,6 +38,7 @@ static const char usage[] =
     "                      [--cert FILE --key FILE [--chain FILE]]\n"
     "                      [--hostname NAME] [--domain NAME]... [--user USER]\n"
     "                      [--workers N] [--pin-dir DIR] [-v|-q] [--syslog]\n"
+    "       mailedge-proxy explain ADDR [-c FILE] [--no-dns] [--json]\n"
     "       mailedge-proxy -V|--version\n"
     "\n"
     "An SMTP proxy for the front of a mail system: STARTTLS termination, command\n"
@@ -324,6 +326,8 @@ int main(int argc, char **argv)
 	long n;
 
 	log_init("mailedge-proxy", ME_LOG_INFO, 0);
+	if (argc > 1 && !strcmp(argv[1], "explain"))
+		return px_explain_main(argc - 1, argv + 1);
 	opterr = 0; /* errors are ours, one line each */
 	while ((opt = getopt_long(argc, argv, "c:tvqhV", opts, NULL)) != -1) {
 		switch (opt) {
