@@ -205,6 +205,23 @@ static struct slot *find(struct px_harvest *h, size_t set, const struct ckey *k,
 	return victim;
 }
 
+/* Check kind, find the client's key and set, and take the set's lock stripe:
+ * 0 (locked), or -EINVAL / the client_key error (not locked). */
+static int lock_client(struct px_harvest *h, const struct sockaddr *sa, enum px_hv_kind kind,
+		       struct ckey *k, size_t *set)
+{
+	int rc;
+
+	if ((unsigned int)kind >= PX_HV_KINDS)
+		return -EINVAL;
+	rc = client_key(sa, k);
+	if (rc)
+		return rc;
+	*set = set_of(h, k);
+	pthread_mutex_lock(&h->lock[*set % PX_HV_STRIPES]);
+	return 0;
+}
+
 long px_harvest_note(struct px_harvest *h, const struct sockaddr *sa, enum px_hv_kind kind,
 		     unsigned int n, uint64_t now)
 {
@@ -216,14 +233,10 @@ long px_harvest_note(struct px_harvest *h, const struct sockaddr *sa, enum px_hv
 	int rc;
 	uint32_t v;
 
-	if ((unsigned int)kind >= PX_HV_KINDS)
-		return -EINVAL;
-	rc = client_key(sa, &k);
+	rc = lock_client(h, sa, kind, &k, &set);
 	if (rc)
 		return rc;
-	set = set_of(h, &k);
 	atomic_fetch_add(&h->notes, 1);
-	pthread_mutex_lock(&h->lock[set % PX_HV_STRIPES]);
 	s = find(h, set, &k, minute, 1);
 	advance(s, minute);
 	v = (uint32_t)s->b[kind][s->minute % PX_HV_BUCKETS] + n;
@@ -242,13 +255,9 @@ long px_harvest_count(struct px_harvest *h, const struct sockaddr *sa, enum px_h
 	long count = 0;
 	int rc;
 
-	if ((unsigned int)kind >= PX_HV_KINDS)
-		return -EINVAL;
-	rc = client_key(sa, &k);
+	rc = lock_client(h, sa, kind, &k, &set);
 	if (rc)
 		return rc;
-	set = set_of(h, &k);
-	pthread_mutex_lock(&h->lock[set % PX_HV_STRIPES]);
 	s = find(h, set, &k, now / 60, 0);
 	if (s) {
 		advance(s, now / 60);

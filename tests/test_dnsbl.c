@@ -766,6 +766,18 @@ Test(dnsbl, lookup_bad_replies)
 	cr_expect_eq(st.oversized, 1, "oversized: got %llu, want 1", st.oversized);
 }
 
+/* What the cache tests start from: the lab, a resolver on it with a cache
+ * of cache entries, and c for sites (failure as unlisted) with negative
+ * answers kept negative_ttl seconds. */
+static void cache_setup(struct px_dnsbl_conf *c, const char *const *sites, int n,
+			unsigned int cache, unsigned int negative_ttl)
+{
+	start_lab(NULL, 0);
+	lab_resolver(cache);
+	conf_of(c, sites, n, 0);
+	c->negative_ttl = negative_ttl;
+}
+
 /* The second lookup is a cache hit (unbound is not asked again); after the
  * TTL it is asked again; cache_max_ttl caps a long TTL. */
 Test(dnsbl, cache_ttl)
@@ -776,11 +788,8 @@ Test(dnsbl, cache_ttl)
 	struct done d;
 	int i;
 
-	start_lab(NULL, 0);
-	lab_resolver(100);
-	conf_of(&c, sites, 3, 0);
+	cache_setup(&c, sites, 3, 100, 2);
 	c.cache_max_ttl = 2;
-	c.negative_ttl = 2;
 	lookup(&c, CLIENT, &d, NULL);
 	cr_expect_eq(d.r.score, 3);
 	for (i = 0; i < 3; i++)
@@ -823,10 +832,7 @@ Test(dnsbl, cache_bound)
 	struct done d;
 	int i;
 
-	start_lab(NULL, 0);
-	lab_resolver(2);
-	conf_of(&c, sites, 1, 0);
-	c.negative_ttl = 60;
+	cache_setup(&c, sites, 1, 2, 60);
 	for (i = 0; i < 3; i++)
 		lookup(&c, clients[i], &d, NULL);
 	px_dnsbl_get_stats(bl, &st);

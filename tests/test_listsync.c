@@ -353,29 +353,6 @@ static void ls_ok(const char *args)
 	tenv_run_free(&r);
 }
 
-/* The loader on this test's pin directory; must succeed; returns stdout. */
-static char *loader_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *loader_ok(const char *fmt, ...)
-{
-	char args[2048];
-	struct run r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	tenv_loader(&r, "%s", args);
-	if (r.status != 0) {
-		snprintf(msg, sizeof(msg), "mailedge-loader %s: got status %d, want 0; stderr: %s",
-			 args, r.status, r.err ? r.err : "");
-		tenv_run_free(&r);
-		cr_assert_fail("%s", msg);
-	}
-	free(r.err);
-	return r.out ? r.out : strdup("");
-}
-
 /* In a run's output, the string must (want=1) or must not (want=0) appear. */
 static void expect_text(struct run *r, int on_stderr, const char *needle, int want,
 			const char *what)
@@ -453,17 +430,13 @@ static char *sort_lines(const char *text)
  */
 static char *entries(int synced, const char *source)
 {
-	char *out = loader_ok("list show --synced --json"), *lines, *sorted;
+	const char *out = loader_expect(0, "list show --synced --json");
 	json_object *arr = json_tokener_parse(out);
+	char *lines, *sorted;
 	size_t i, n, len = 1, o = 0;
 
-	if (!arr || !json_object_is_type(arr, json_type_array)) {
-		snprintf(msg, sizeof(msg),
-			 "list show --synced --json: got '%.4000s', want a JSON array", out);
-		free(out);
-		cr_assert_fail("%s", msg);
-	}
-	free(out);
+	cr_assert(arr && json_object_is_type(arr, json_type_array),
+		  "list show --synced --json: got '%.4000s', want a JSON array", out);
 	n = json_object_array_length(arr);
 	len += n * 160;
 	lines = malloc(len);
@@ -510,15 +483,10 @@ static void expect_entries(int synced, const char *source, const char *want)
 
 static json_object *status_json(void)
 {
-	char *out = loader_ok("status --json");
+	const char *out = loader_expect(0, "status --json");
 	json_object *root = json_tokener_parse(out);
 
-	if (!root) {
-		snprintf(msg, sizeof(msg), "status --json: got '%.4000s', want JSON", out);
-		free(out);
-		cr_assert_fail("%s", msg);
-	}
-	free(out);
+	cr_assert_not_null(root, "status --json: got '%.4000s', want JSON", out);
 	return root;
 }
 
@@ -624,6 +592,7 @@ static void teardown(void)
 	lfd = -1;
 	lab_down(&lab);
 	tenv_pin_dir_remove();
+	tenv_kept_free();
 	if (tmp[0]) {
 		tenv_run(&r, "rm -rf %s", tmp);
 		tenv_run_free(&r);
@@ -1141,7 +1110,7 @@ Test(listsync, quiet_failure_prints_why)
 	tenv_run_free(&r);
 
 	/* Nothing applied: the one-line reason, exit 2. */
-	free(loader_ok("destroy"));
+	loader_expect(0, "destroy");
 	ls_expect(&r, 2, "-q run");
 	expect_text(&r, 1, "no mailedge maps at", 1, "-q run without maps");
 	tenv_run_free(&r);
@@ -1193,8 +1162,8 @@ Test(listsync, recreated_maps_refilled_without_fetching)
 
 	conf_write(NULL, SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
 	ls_ok("run");
-	free(loader_ok("destroy"));
-	free(loader_ok("init " SMALL_MAPS));
+	loader_expect(0, "destroy");
+	loader_expect(0, "init " SMALL_MAPS);
 	expect_entries(1, NULL, "");
 	ls_expect(&r, 0, "run");
 	expect_row(&r, "drop", "not due", NULL);
@@ -1793,9 +1762,9 @@ Test(listsync, manual_entries_untouched)
 			     "black 203.0.113.0/24 reset manual\n"
 			     "white 198.51.100.7 pass manual\n";
 
-	free(loader_ok("list add black 192.0.2.99"));
-	free(loader_ok("list add black 203.0.113.0/24 --action reset"));
-	free(loader_ok("list add white 198.51.100.7"));
+	loader_expect(0, "list add black 192.0.2.99");
+	loader_expect(0, "list add black 203.0.113.0/24 --action reset");
+	loader_expect(0, "list add white 198.51.100.7");
 	www_put("list.txt", "192.0.2.99\n203.0.113.0/24\n198.51.100.7\n192.0.2.1\n");
 	conf_write(NULL, SRC("public", "@HTTPS@/f/list.txt", "plain", ""), NULL);
 	ls_ok("run");
@@ -1821,7 +1790,7 @@ Test(listsync, manual_entries_untouched)
 
 	/* And the other way round: flushing the admin's entries leaves the
 	 * synced ones. */
-	free(loader_ok("list flush all"));
+	loader_expect(0, "list flush all");
 	expect_entries(0, NULL, "");
 	expect_entries(1, NULL,
 		       "black 192.0.2.1 drop public\n"

@@ -29,8 +29,6 @@
 #define SMALL "--hosts 16 --subnets 16 --rate-entries 16 --ban-entries 16"
 
 static char tmpdir[64], ns[32], ifa[16], state[128];
-static char *outs[256];
-static size_t nouts;
 
 static void setup(void)
 {
@@ -54,29 +52,14 @@ static void setup(void)
 static void teardown(void)
 {
 	struct run r;
-	size_t i;
 
 	tenv_pin_dir_remove();
 	tenv_run(&r, "ip netns del %s 2>/dev/null; rm -rf '%s'", ns, tmpdir);
 	tenv_run_free(&r);
-	for (i = 0; i < nouts; i++)
-		free(outs[i]);
-	nouts = 0;
+	tenv_kept_free();
 }
 
 TestSuite(loader_lists, .init = setup, .fini = teardown, .timeout = 120);
-
-static void keep(struct run *r)
-{
-	if (nouts + 2 <= sizeof(outs) / sizeof(outs[0])) {
-		outs[nouts++] = r->out;
-		outs[nouts++] = r->err;
-	}
-	if (!r->out)
-		r->out = "";
-	if (!r->err)
-		r->err = "";
-}
 
 /* The loader in the test namespace; env is extra "VAR=value" words or "". */
 static void run_env(struct run *r, const char *env, const char *fmt, ...)
@@ -94,7 +77,7 @@ static void run_env(struct run *r, const char *env, const char *fmt, ...)
 		 "nsenter --net=/var/run/netns/%s env -u MAILEDGE_LIST_FORCE -u SSH_CONNECTION "
 		 "-u SSH_CLIENT -u MAILEDGE_STATE_DIR %s %s --pin-dir %s --state-dir %s %s",
 		 ns, env, tenv_bin("mailedge-loader"), tenv_pin_dir(), state, args);
-	keep(r);
+	tenv_keep_run(r);
 }
 
 static const char *ok(const char *args)
@@ -130,8 +113,7 @@ static char *read_all(const char *path)
 	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
 		buf[0] = '\0';
 	fclose(f);
-	if (nouts < sizeof(outs) / sizeof(outs[0]))
-		outs[nouts++] = buf;
+	tenv_keep(buf);
 	return buf;
 }
 
@@ -173,8 +155,7 @@ static char *snapshot(void)
 		strcat(all, lines[i]);
 		free(lines[i]);
 	}
-	if (nouts < sizeof(outs) / sizeof(outs[0]))
-		outs[nouts++] = all;
+	tenv_keep(all);
 	return all;
 }
 
@@ -306,7 +287,7 @@ Test(loader_lists, save_restore_round_trip)
 
 	/* The save was atomic: no temporary file is left next to it. */
 	tenv_run(&r, "ls -A %s | grep -c 'lists[.]'", tmpdir);
-	keep(&r);
+	tenv_keep_run(&r);
 	cr_assert_eq(atoi(r.out), 0, "got temporary files left in %s", tmpdir);
 	/* A save that cannot be written is an error naming the file. */
 	run_env(&r, "", "list save %s/nodir/x.lists", tmpdir);
@@ -476,7 +457,7 @@ Test(loader_lists, autosave_and_restore_after_destroy)
 
 	/* A save that fails is a warning; the edit stands. */
 	tenv_run(&r, "rm -rf %s && touch %s", state, state);
-	keep(&r);
+	tenv_keep_run(&r);
 	run_env(&r, "", "list add black 192.0.2.44");
 	cr_assert(r.status == 0 && strstr(r.err, "warning") && strstr(r.err, "manual.lists"),
 		  "failed autosave: got exit %d '%s', want 0 and a warning", r.status, r.err);

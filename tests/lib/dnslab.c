@@ -322,7 +322,13 @@ int dns_start(struct dns_lab *d, const char *parent_dir, const char *const *reco
 	return rc;
 }
 
-int dns_start_silent(struct dns_lab *d)
+/*
+ * A UDP port bound on 127.0.0.1 and a child process that serves it with
+ * serve(fd) (the child exits 127 if that ever returns). A process, not a
+ * socket in the test: nothing of the test's state to keep, and it goes with
+ * the test whatever the test's end. Returns the port, or -errno.
+ */
+static int start_udp_child(struct dns_lab *d, void (*serve)(int fd))
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -342,15 +348,12 @@ int dns_start_silent(struct dns_lab *d)
 		return rc;
 	}
 	d->port = ntohs(sa.sin_port);
-	/* A process, not a socket in the test: nothing of the test's state
-	 * to keep, and it goes with the test whatever the test's end. */
 	d->pid = fork();
 	if (d->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
-		dup2(fd, 0); /* (dup2 clears close-on-exec on the copy) */
-		execlp("sleep", "sleep", "infinity", (char *)NULL);
+		serve(fd);
 		_exit(127);
 	}
 	rc = d->pid < 0 ? -errno : d->port;
@@ -360,6 +363,18 @@ int dns_start_silent(struct dns_lab *d)
 		d->port = 0;
 	}
 	return rc;
+}
+
+/* The silent server: the bound socket, never read, held by sleep. */
+static void silent_serve(int fd)
+{
+	dup2(fd, 0); /* (dup2 clears close-on-exec on the copy) */
+	execlp("sleep", "sleep", "infinity", (char *)NULL);
+}
+
+int dns_start_silent(struct dns_lab *d)
+{
+	return start_udp_child(d, silent_serve);
 }
 
 /* The garbage server's loop, in its own process: echo the header and the
@@ -372,6 +387,7 @@ static void garbage_serve(int fd)
 	ssize_t n;
 	size_t qend;
 
+	signal(SIGTERM, SIG_DFL); /* not the test runner's handler */
 	for (;;) {
 		flen = sizeof(from);
 		n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &flen);
@@ -396,40 +412,7 @@ static void garbage_serve(int fd)
 
 int dns_start_garbage(struct dns_lab *d)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	pid_t parent = getpid();
-	int fd, rc;
-
-	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	d->port = ntohs(sa.sin_port);
-	d->pid = fork();
-	if (d->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		signal(SIGTERM, SIG_DFL); /* not the test runner's handler */
-		garbage_serve(fd);
-		_exit(0);
-	}
-	rc = d->pid < 0 ? -errno : d->port;
-	close(fd);
-	if (d->pid < 0) {
-		d->pid = -1;
-		d->port = 0;
-	}
-	return rc;
+	return start_udp_child(d, garbage_serve);
 }
 
 void dns_stop(struct dns_lab *d)

@@ -112,6 +112,49 @@ void tenv_run_free(struct run *r)
 	r->out = r->err = NULL;
 }
 
+/* What tenv_keep holds: grown as needed, so that a test never has to count
+ * its runs; each test is a process of its own, so one list serves. */
+static void **kept;
+static size_t nkept, capkept;
+
+void tenv_keep(void *p)
+{
+	if (!p)
+		return;
+	if (nkept == capkept) {
+		size_t cap = capkept ? capkept * 2 : 64;
+		void **g = realloc(kept, cap * sizeof(*g));
+
+		/* A test out of memory has nothing better to do. */
+		if (!g) {
+			fprintf(stderr, "tenv_keep: out of memory\n");
+			abort();
+		}
+		kept = g;
+		capkept = cap;
+	}
+	kept[nkept++] = p;
+}
+
+void tenv_keep_run(struct run *r)
+{
+	tenv_keep(r->out);
+	tenv_keep(r->err);
+	if (!r->out)
+		r->out = "";
+	if (!r->err)
+		r->err = "";
+}
+
+void tenv_kept_free(void)
+{
+	while (nkept)
+		free(kept[--nkept]);
+	free(kept);
+	kept = NULL;
+	capkept = 0;
+}
+
 const char *tenv_python(void)
 {
 	return access("/usr/bin/python3", X_OK) ? "python3" : "/usr/bin/python3";
@@ -251,15 +294,20 @@ int lab_addr(struct lab *l, const char *cidr)
 		       strchr(cidr, ':') ? "nodad" : "");
 }
 
+void tenv_vloader(struct run *r, char *args, size_t cap, const char *fmt, va_list ap)
+{
+	vsnprintf(args, cap, fmt, ap);
+	tenv_run(r, "%s --pin-dir %s %s", tenv_bin("mailedge-loader"), tenv_pin_dir(), args);
+}
+
 void tenv_loader(struct run *r, const char *fmt, ...)
 {
 	char args[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
+	tenv_vloader(r, args, sizeof(args), fmt, ap);
 	va_end(ap);
-	tenv_run(r, "%s --pin-dir %s %s", tenv_bin("mailedge-loader"), tenv_pin_dir(), args);
 }
 
 void lab_loader(struct lab *l, struct run *r, const char *fmt, ...)

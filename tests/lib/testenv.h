@@ -11,6 +11,7 @@
 #ifndef ME_TEST_ENV_H
 #define ME_TEST_ENV_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Path of a built program, e.g. tenv_bin("mailedge-loader"). */
@@ -30,6 +31,17 @@ void tenv_run_free(struct run *r);
 /* Run a shell command line (printf-style) that should succeed: returns its exit
  * status, after printing the command and its stderr on stderr if not 0. */
 int tenv_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Output a test reads after the run that made it, freed by tenv_kept_free()
+ * in the suite's .fini (so that an assertion failing half-way leaks nothing).
+ * tenv_keep holds any malloc'd p (NULL is ignored); tenv_keep_run holds r's
+ * out and err and makes a missing one "", for printing and searching without
+ * checks (tenv_run_free must not be called on r afterwards).
+ */
+void tenv_keep(void *p);
+void tenv_keep_run(struct run *r);
+void tenv_kept_free(void);
 
 /* The python3 to run helper scripts with: the system's when there is one
  * (version-manager shims cost a third of a second per start). */
@@ -71,6 +83,9 @@ int lab_addr(struct lab *l, const char *cidr);
 
 /* Run the loader on the host with this test's pin directory. */
 void tenv_loader(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with a va_list; the arguments as formatted are left in args. */
+void tenv_vloader(struct run *r, char *args, size_t cap, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 /* Run the loader in the gateway namespace with this test's pin directory. */
 void lab_loader(struct lab *l, struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
