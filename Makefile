@@ -65,7 +65,7 @@ all: $(PROGS)
 
 # ---- BPF: foo.bpf.c -> build/bpf/foo.bpf.o -> build/bpf/foo.skel.h ----
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
-BPF_HDRS := $(wildcard bpf/*.h) common/mailedge_abi.h
+BPF_HDRS := $(wildcard bpf/*.h) common/mailedge_abi.h common/table.h
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPFOUT)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BPFOUT)/%.skel.h,$(BPF_SRCS))
 

@@ -4,7 +4,8 @@
  *
  * Each step of the verdict order looks in the admin's (manual) map first, then at
  * list sync's answer, so an admin's entry for a host wins over a synced one. The
- * admin's maps are hash maps and LPM tries. List sync's are its own tables
+ * admin's maps are hash maps and LPM tries, looked up only when admin_used says
+ * they may hold entries. List sync's are its own tables
  * (mailedge_abi.h, "List-sync tables"), both taken from the generation read once
  * per packet: a host table answers in two independent cache lines, a subnet
  * table in one (IPv4 up to /24) or a short chain of them, and the answer
@@ -224,27 +225,43 @@ struct me_match {
 	__u32 reason; /* ME_R_WHITE_HOST ... ME_R_BLACK_NET, or ME_R_CLEAN */
 };
 
-/* The verdict order over one family's maps: each step asks the admin's map,
- * then list sync's table (whose answer for hosts and for subnets was found
- * up front, once, since one table holds both lists). */
-static __always_inline void me_order(struct me_match *m, struct me_clock *c, void *wh, void *wn,
-				     void *bh, void *bn, const void *host, void *lpm,
+/* May the admin map of this slot hold entries? An array lookup with a
+ * constant key, which the verifier inlines: far cheaper than asking an empty
+ * hash map or trie. */
+static __always_inline int me_admin_used(__u32 slot)
+{
+	__u32 *used = bpf_map_lookup_elem(&admin_used, &slot);
+
+	return used && *used;
+}
+
+/* The verdict order over one family's maps: each step asks the admin's map
+ * (if it may hold entries), then list sync's table (whose answer for hosts
+ * and for subnets was found up front, once, since one table holds both
+ * lists). */
+static __always_inline void me_order(struct me_match *m, struct me_clock *c, __u32 v6, void *wh,
+				     void *wn, void *bh, void *bn, const void *host, void *lpm,
 				     struct me_tab_val *sh, struct me_tab_val *sn)
 {
+	m->e = NULL;
 	m->reason = ME_R_WHITE_HOST;
-	m->e = me_host_lookup(wh, host, c);
+	if (me_admin_used(ME_ADMIN_SLOT(ME_LIST_WHITE, 0, v6)))
+		m->e = me_host_lookup(wh, host, c);
 	if (m->e || (m->e = me_synced(sh, ME_LIST_WHITE, c)))
 		return;
 	m->reason = ME_R_WHITE_NET;
-	m->e = me_net_lookup_one(wn, lpm, c);
+	if (me_admin_used(ME_ADMIN_SLOT(ME_LIST_WHITE, 1, v6)))
+		m->e = me_net_lookup_one(wn, lpm, c);
 	if (m->e || (m->e = me_synced(sn, ME_LIST_WHITE, c)))
 		return;
 	m->reason = ME_R_BLACK_HOST;
-	m->e = me_host_lookup(bh, host, c);
+	if (me_admin_used(ME_ADMIN_SLOT(ME_LIST_BLACK, 0, v6)))
+		m->e = me_host_lookup(bh, host, c);
 	if (m->e || (m->e = me_synced(sh, ME_LIST_BLACK, c)))
 		return;
 	m->reason = ME_R_BLACK_NET;
-	m->e = me_net_lookup_one(bn, lpm, c);
+	if (me_admin_used(ME_ADMIN_SLOT(ME_LIST_BLACK, 1, v6)))
+		m->e = me_net_lookup_one(bn, lpm, c);
 	if (m->e || (m->e = me_synced(sn, ME_LIST_BLACK, c)))
 		return;
 	m->reason = ME_R_CLEAN;
@@ -259,7 +276,8 @@ static __always_inline void me_lists4(const struct me_pkt *p, struct me_config *
 
 	sh = me_sync_host4(bpf_map_lookup_elem(&sync_host4, &gen), host, gen);
 	sn = me_sync_net4(bpf_map_lookup_elem(&sync_net4, &gen), host);
-	me_order(m, c, &white_host4, &white_net4, &black_host4, &black_net4, &host, &lpm, sh, sn);
+	me_order(m, c, 0, &white_host4, &white_net4, &black_host4, &black_net4, &host, &lpm, sh,
+		 sn);
 }
 
 static __always_inline void me_lists6(const struct me_pkt *p, struct me_config *cfg,
@@ -276,7 +294,8 @@ static __always_inline void me_lists6(const struct me_pkt *p, struct me_config *
 	host.w[3] = lpm.w[3] = p->saddr[3];
 	sh = me_sync_host6(bpf_map_lookup_elem(&sync_host6, &gen), host.w, gen);
 	sn = me_sync_net6(bpf_map_lookup_elem(&sync_net6, &gen), host.w);
-	me_order(m, c, &white_host6, &white_net6, &black_host6, &black_net6, &host, &lpm, sh, sn);
+	me_order(m, c, 1, &white_host6, &white_net6, &black_host6, &black_net6, &host, &lpm, sh,
+		 sn);
 }
 
 #endif /* MAILEDGE_LISTS_BPF_H */

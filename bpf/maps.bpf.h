@@ -44,6 +44,15 @@ ME_HOST_MAP(black_host6, struct me_addr6, ME_DEF_ADMIN_HOSTS);
 ME_NET_MAP(black_net4, struct me_lpm4);
 ME_NET_MAP(black_net6, struct me_lpm6);
 
+/* Which admin maps may hold entries (ME_ADMIN_SLOT): the others are not looked
+ * up at all. See "admin_used" in mailedge_abi.h for why a 0 is never wrong. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ME_ADMIN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} admin_used SEC(".maps");
+
 /* Inner map templates for the list-sync slots: the kernel checks type, key and
  * value size and flags of an inserted inner map; BPF_F_INNER_MAP lets each
  * table have its own number of elements. See "List-sync tables" in the ABI.

@@ -32,6 +32,7 @@ static const char *const map_names[ME_M_COUNT] = {
 	[ME_M_RATES] = "rates",		    [ME_M_BANS] = "bans",
 	[ME_M_STATS] = "stats",		    [ME_M_LIST_HITS] = "list_hits",
 	[ME_M_EVENTS] = "events",	    [ME_M_SOURCES] = "sources",
+	[ME_M_ADMIN_USED] = "admin_used",
 };
 
 const char *me_map_name(enum me_map_id id)
@@ -44,6 +45,19 @@ enum me_map_id me_manual_map(int list, int family, int is_net)
 	int base = list == ME_LIST_WHITE ? ME_M_WHITE_HOST4 : ME_M_BLACK_HOST4;
 
 	return (enum me_map_id)(base + (is_net ? 2 : 0) + (family == AF_INET6 ? 1 : 0));
+}
+
+_Static_assert(ME_M_BLACK_NET6 - ME_M_WHITE_HOST4 == ME_ADMIN_SLOT(ME_LIST_BLACK, 1, 1) &&
+		       ME_M_WHITE_NET4 - ME_M_WHITE_HOST4 == ME_ADMIN_SLOT(ME_LIST_WHITE, 1, 0) &&
+		       ME_M_BLACK_HOST6 - ME_M_WHITE_HOST4 == ME_ADMIN_SLOT(ME_LIST_BLACK, 0, 1),
+	       "manual map ids must follow ME_ADMIN_SLOT");
+
+int me_admin_slot(enum me_map_id id)
+{
+	/* The map ids of the manual maps are in ME_ADMIN_SLOT's order. */
+	if (id < ME_M_WHITE_HOST4 || id > ME_M_BLACK_NET6)
+		return -1;
+	return (int)(id - ME_M_WHITE_HOST4);
 }
 
 enum me_map_id me_sync_map(int family, int is_net)

@@ -36,6 +36,7 @@ enum me_map_id {
 	ME_M_LIST_HITS,
 	ME_M_EVENTS,
 	ME_M_SOURCES,
+	ME_M_ADMIN_USED,
 	ME_M_COUNT,
 };
 
@@ -61,6 +62,8 @@ const char *me_map_name(enum me_map_id id);
 
 /* Manual (admin) map of a list for an address family and kind. */
 enum me_map_id me_manual_map(int list, int family, int is_net);
+/* The admin_used slot of a manual map (ME_ADMIN_SLOT); -1 for other maps. */
+int me_admin_slot(enum me_map_id id);
 /* Outer list-sync map for a family and kind. */
 enum me_map_id me_sync_map(int family, int is_net);
 

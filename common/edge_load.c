@@ -18,6 +18,7 @@
 
 #include "edge_load.h"
 #include "edge.skel.h"
+#include "lists.h"
 #include "log.h"
 
 static __u32 requested_size(const struct me_sizes *req, enum me_map_id id)
@@ -177,6 +178,21 @@ int me_prog_load(struct me_prog *p, const char *pin_dir, const struct me_sizes *
 			goto err;
 		}
 		mine[i] = 1;
+	}
+	/* admin_used made afresh next to admin maps that were pinned already (a
+	 * pin removed by hand): what they hold must not go unseen. */
+	rc = 0;
+	if (!pinned[ME_M_ADMIN_USED]) {
+		for (i = ME_M_WHITE_HOST4; !rc && i <= ME_M_BLACK_NET6; i++)
+			if (pinned[i]) {
+				rc = me_manual_mark(e, (enum me_map_id)i);
+				if (!rc)
+					rc = me_manual_settle(e, (enum me_map_id)i);
+			}
+		if (rc) {
+			snprintf(why, why_len, "cannot write admin_used: %s", strerror(-rc));
+			goto err;
+		}
 	}
 	if (pin_dir && *created) {
 		rc = me_abi_pin(pin_dir);

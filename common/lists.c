@@ -6,6 +6,10 @@
  * remembers what each key held before and puts it back if a later write fails
  * (a full map, most often). Hosts go to hash maps, real prefixes to LPM tries;
  * a /32 or /128 is a host wherever it comes from.
+ *
+ * Every change also keeps admin_used right (mailedge_abi.h): a map's slot is
+ * set before an entry goes in and cleared after deletions only when the map is
+ * seen empty, so the program never skips a map that holds an entry.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -194,11 +198,105 @@ int me_entry_expired(const struct me_entry *v, __u32 now)
 	return v->expires && v->expires <= now;
 }
 
+static enum me_map_id rec_map_id(const struct me_rec *r, void *key)
+{
+	return me_manual_map(r->list, r->pfx.family, me_prefix_key(&r->pfx, key));
+}
+
 static int rec_map(const struct me_edge *e, const struct me_rec *r, void *key)
 {
-	int is_net = me_prefix_key(&r->pfx, key);
+	return e->fd[rec_map_id(r, key)];
+}
 
-	return e->fd[me_manual_map(r->list, r->pfx.family, is_net)];
+static int set_used(struct me_edge *e, enum me_map_id id, __u32 used)
+{
+	int slot = me_admin_slot(id);
+	__u32 key = (__u32)slot;
+
+	if (slot < 0)
+		return -EINVAL;
+	return bpf_map_update_elem(e->fd[ME_M_ADMIN_USED], &key, &used, BPF_ANY) ? -errno : 0;
+}
+
+int me_manual_mark(struct me_edge *e, enum me_map_id id)
+{
+	return set_used(e, id, 1);
+}
+
+int me_manual_used(const struct me_edge *e, enum me_map_id id)
+{
+	int slot = me_admin_slot(id);
+	__u32 key = (__u32)slot, used = 0;
+
+	if (slot < 0)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(e->fd[ME_M_ADMIN_USED], &key, &used))
+		return -errno;
+	return used != 0;
+}
+
+/* 1 if the map holds no entry (expired ones count as entries), 0 if it holds
+ * one, or -errno. */
+static int map_empty(int fd)
+{
+	unsigned char key[ME_KEY_MAX];
+
+	if (!bpf_map_get_next_key(fd, NULL, key))
+		return 0;
+	return errno == ENOENT ? 1 : -errno;
+}
+
+int me_manual_settle(struct me_edge *e, enum me_map_id id)
+{
+	int fd, rc;
+
+	if (me_admin_slot(id) < 0)
+		return -EINVAL;
+	fd = e->fd[id];
+	rc = map_empty(fd);
+	if (rc < 0)
+		return rc;
+	if (!rc) /* holds entries: the slot must say so, whoever wrote them */
+		return set_used(e, id, 1);
+	rc = set_used(e, id, 0);
+	if (rc)
+		return rc;
+	/* A writer may have marked the slot and put an entry in between the
+	 * look and the clear: look again, after the clear, and undo it. A writer
+	 * marks once more after its writes, so one that comes later still wins. */
+	rc = map_empty(fd);
+	if (rc < 0) {
+		set_used(e, id, 1);
+		return rc;
+	}
+	return rc ? 0 : set_used(e, id, 1);
+}
+
+/* The manual maps touched by a change, as a bit per admin_used slot. */
+static int settle_touched(struct me_edge *e, unsigned int touched)
+{
+	int slot, rc = 0, r;
+
+	for (slot = 0; slot < ME_ADMIN_SLOTS; slot++)
+		if (touched & 1u << slot) {
+			r = me_manual_settle(e, (enum me_map_id)(ME_M_WHITE_HOST4 + slot));
+			if (r && !rc)
+				rc = r;
+		}
+	return rc;
+}
+
+static int mark_touched(struct me_edge *e, unsigned int touched)
+{
+	int slot, rc;
+
+	for (slot = 0; slot < ME_ADMIN_SLOTS; slot++)
+		if (touched & 1u << slot) {
+			rc = me_manual_mark(e, (enum me_map_id)(ME_M_WHITE_HOST4 + slot));
+			if (rc)
+				return rc;
+		}
+	return 0;
 }
 
 /* Is exactly this prefix in the map (and what does it hold)? A lookup in an LPM
@@ -239,6 +337,7 @@ int me_manual_apply(struct me_edge *e, const struct me_rec *recs, size_t n,
 		    enum me_map_id *full)
 {
 	unsigned char key[ME_KEY_MAX];
+	unsigned int touched = 0; /* admin_used slots marked by this call */
 	struct undo *u;
 	size_t i;
 	int rc = 0;
@@ -247,18 +346,28 @@ int me_manual_apply(struct me_edge *e, const struct me_rec *recs, size_t n,
 	if (!u)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		int fd = rec_map(e, &recs[i], key);
+		enum me_map_id id = rec_map_id(&recs[i], key);
+		unsigned int bit = 1u << me_admin_slot(id);
 		unsigned char val[ME_VALUE_MAX];
+		int fd = e->fd[id];
 
+		/* Marked before the entry goes in, so that packets see it as soon
+		 * as it is there. */
+		if (!(touched & bit)) {
+			rc = me_manual_mark(e, id);
+			if (rc) {
+				rollback(e, recs, u, i);
+				break;
+			}
+			touched |= bit;
+		}
 		me_prefix_value(&recs[i].pfx, &recs[i].val, val);
 		u[i].existed = exact_lookup(fd, &recs[i], key, u[i].old);
 		if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
 			rc = -errno;
 			/* A hash says E2BIG when full, an LPM trie ENOSPC. */
 			if (rc == -E2BIG || rc == -ENOSPC) {
-				int is_net = me_prefix_key(&recs[i].pfx, key);
-
-				*full = me_manual_map(recs[i].list, recs[i].pfx.family, is_net);
+				*full = id;
 				rc = -ENOSPC;
 			}
 			rollback(e, recs, u, i);
@@ -266,15 +375,23 @@ int me_manual_apply(struct me_edge *e, const struct me_rec *recs, size_t n,
 		}
 	}
 	free(u);
+	/* After a rollback, the maps it emptied again need not be looked up;
+	 * after success, marked again: a settle that found a map empty just
+	 * before an entry went in cleared the slot, and this puts it back. */
+	if (rc)
+		settle_touched(e, touched);
+	else
+		rc = mark_touched(e, touched);
 	return rc;
 }
 
 int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, size_t *missing)
 {
 	unsigned char key[ME_KEY_MAX], old[ME_VALUE_MAX];
+	unsigned int touched = 0;
 	struct undo *u;
 	size_t i;
-	int rc = 0;
+	int rc = 0, settled;
 
 	/* Check first, so that nothing is deleted if one is missing. */
 	for (i = 0; i < n; i++) {
@@ -289,8 +406,10 @@ int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, siz
 	if (!u)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		int fd = rec_map(e, &recs[i], key);
+		enum me_map_id id = rec_map_id(&recs[i], key);
+		int fd = e->fd[id];
 
+		touched |= 1u << me_admin_slot(id);
 		u[i].existed = exact_lookup(fd, &recs[i], key, u[i].old);
 		if (bpf_map_delete_elem(fd, key) && errno != ENOENT) {
 			rc = -errno;
@@ -299,7 +418,8 @@ int me_manual_delete(struct me_edge *e, const struct me_rec *recs, size_t n, siz
 		}
 	}
 	free(u);
-	return rc;
+	settled = settle_touched(e, touched);
+	return rc ? rc : settled;
 }
 
 /* Walking. Hash maps are read in batches (one syscall per few thousand
@@ -468,8 +588,11 @@ int me_manual_flush(struct me_edge *e, int list, __u64 *removed)
 	*removed = 0;
 	for (fam = 0; fam < 2; fam++)
 		for (net = 0; net < 2; net++) {
-			rc = delete_matching(e->fd[me_manual_map(list, fam ? AF_INET6 : AF_INET, net)],
-					     0, removed);
+			enum me_map_id id = me_manual_map(list, fam ? AF_INET6 : AF_INET, net);
+
+			rc = delete_matching(e->fd[id], 0, removed);
+			if (!rc)
+				rc = me_manual_settle(e, id);
 			if (rc)
 				return rc;
 		}
@@ -484,9 +607,12 @@ int me_manual_purge(struct me_edge *e, __u64 *removed)
 	for (list = 0; list < 2; list++)
 		for (fam = 0; fam < 2; fam++)
 			for (net = 0; net < 2; net++) {
-				int fd = e->fd[me_manual_map(list, fam ? AF_INET6 : AF_INET, net)];
+				enum me_map_id id =
+					me_manual_map(list, fam ? AF_INET6 : AF_INET, net);
 
-				rc = delete_matching(fd, 1, removed);
+				rc = delete_matching(e->fd[id], 1, removed);
+				if (!rc)
+					rc = me_manual_settle(e, id);
 				if (rc)
 					return rc;
 			}

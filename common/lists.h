@@ -64,6 +64,19 @@ __u32 me_expiry_after(__u32 secs);
 int me_entry_expired(const struct me_entry *v, __u32 now);
 
 /*
+ * admin_used, the program's "may this admin map hold entries" (mailedge_abi.h).
+ * me_manual_mark sets a map's slot: every writer calls it before putting an
+ * entry in a manual map (the functions below do). me_manual_settle makes it
+ * agree with the map: set if the map holds an entry (expired ones count), else
+ * cleared, after which it looks again and sets it back if an entry came in
+ * meanwhile; call it after deleting. me_manual_used reads it (1, 0, or -errno).
+ * id must be a manual map (ME_M_WHITE_HOST4 ... ME_M_BLACK_NET6).
+ */
+int me_manual_mark(struct me_edge *e, enum me_map_id id);
+int me_manual_settle(struct me_edge *e, enum me_map_id id);
+int me_manual_used(const struct me_edge *e, enum me_map_id id);
+
+/*
  * Write recs into the manual maps, all or nothing: on any failure every map is
  * put back as it was. Returns 0, -ENOSPC with *full set when a map is full, or
  * another -errno.

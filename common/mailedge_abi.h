@@ -15,6 +15,7 @@
  *   black_net*   LPM_TRIE  prefix         -> me_entry   admin's blacklisted subnets
  *   sync_host*   ARRAY_OF_MAPS[2] of ARRAY   list-sync hosts, one table per generation
  *   sync_net*    ARRAY_OF_MAPS[2] of ARRAY   list-sync subnets, one table per generation
+ *   admin_used   ARRAY[8]  slot -> __u32    "may hold entries", one per admin map
  *
  * Manual entries (mailedge-loader) and list-sync entries live in different maps so
  * that neither writer can clobber the other. The admin's maps are the kernel's
@@ -24,6 +25,19 @@
  * cache lines. A packet reads me_config.sync_gen once and takes its family's host
  * and subnet tables from that generation's slots, so it is judged entirely by one
  * state of the synced lists.
+ *
+ * The admin's maps are usually empty, and a lookup in an empty hash map still
+ * hashes the key and reads a bucket (a cold line of a bucket array that is
+ * sized for the map's capacity, not its contents), so admin_used says which of
+ * them may hold entries and the program skips the others: an array lookup the
+ * verifier inlines instead of a kernel call and a cache miss. A slot is set to
+ * 1 before an entry goes in (me_manual_apply) and cleared only by a writer that
+ * found the map empty, which then looks again and sets it back if an entry
+ * came in meanwhile (me_manual_settle). So a slot is 0 only while its map is
+ * empty, and a stale 1 merely costs the lookup. The kernel's own deletions
+ * (expired prefixes) only make maps emptier. The slots are separate elements,
+ * not fields of me_config, which userspace rewrites whole: a read-modify-write
+ * of it racing list sync's generation flip would undo the flip.
  */
 #ifndef MAILEDGE_ABI_H
 #define MAILEDGE_ABI_H
@@ -38,8 +52,9 @@
  * of misreading them. Bump it with any change to a map's key, value, type or
  * meaning, or to the pin names. Version 1 had no marker; version 2 pins links
  * per network namespace (link_<netns>_<ifindex>); version 3 holds list sync's
- * entries in tables of its own instead of hash maps and LPM tries. */
-#define ME_ABI_VERSION 3
+ * entries in tables of its own instead of hash maps and LPM tries; version 4
+ * adds admin_used, without which the program would skip every admin map. */
+#define ME_ABI_VERSION 4
 #define ME_ABI_PIN     "abi"
 
 /* Default capacities. Entries of host and subnet maps are allocated on demand
@@ -57,6 +72,11 @@
 #define ME_DEF_SUBNETS	    65536u   /* > 10,000; FireHOL level1 is ~4,500 */
 #define ME_DEF_RATE_ENTRIES 262144u  /* ~21 MB preallocated */
 #define ME_DEF_BAN_ENTRIES  65536u
+
+/* The admin_used slot of an admin map: list (enum me_list), subnet or host,
+ * IPv6 or IPv4. The same order as the maps' ids in userspace (edge.h). */
+#define ME_ADMIN_SLOT(list, is_net, is_v6) ((list) * 4 + (is_net) * 2 + (is_v6))
+#define ME_ADMIN_SLOTS 8
 
 /* Slots of a sync_* outer map: one per generation (0 and 1). */
 #define ME_SYNC_SLOTS 2

@@ -74,9 +74,10 @@ static __always_inline int me_hb4_find(const struct me_hb4 *b, __u32 key, __u32 
 	__u32 vis = me_tab_vis(b->vis, gen);
 	int i;
 
+	/* The key first: it rarely matches, so a slot costs one compare. */
 	ME_UNROLL
 	for (i = 0; i < ME_HB4_SLOTS; i++)
-		if ((vis & (1u << i)) && b->key[i] == key)
+		if (b->key[i] == key && (vis & (1u << i)))
 			return i;
 	return -1;
 }

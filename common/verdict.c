@@ -210,11 +210,19 @@ static int step(struct judge *j, struct me_edge *e, int list, int is_net)
 					     { ME_R_BLACK_HOST, ME_R_BLACK_NET } };
 	__u32 reason = reasons[list][is_net];
 	int (*fn)(struct judge *, int, int, __u32, int) = is_net ? net_step : host_step;
+	enum me_map_id id = me_manual_map(list, j->src->family, is_net);
 	int rc;
 
-	rc = fn(j, e->fd[me_manual_map(list, j->src->family, is_net)], list, reason, 0);
-	if (rc)
+	/* As the program does: a map whose admin_used slot is clear is not
+	 * asked, whatever it holds (a writer that bypassed me_manual_apply). */
+	rc = me_manual_used(e, id);
+	if (rc < 0)
 		return rc;
+	if (rc) {
+		rc = fn(j, e->fd[id], list, reason, 0);
+		if (rc)
+			return rc;
+	}
 	return sync_step(j, e, list, is_net, reason);
 }
 

@@ -9,8 +9,9 @@
  * kernel's:
  *
  *   whitelisted host, whitelisted subnet, blacklisted host, blacklisted subnet
- *   (each step: the admin's map, then list sync's of the current generation;
- *   subnets by longest live prefix; an expired entry is absent), then a live
+ *   (each step: the admin's map if admin_used says it may hold entries, then
+ *   list sync's of the current generation; subnets by longest live prefix; an
+ *   expired entry is absent), then a live
  *   threshold ban (when bans are on), then the per-source rate for a SYN to a
  *   protected port, else pass.
  *

@@ -33,12 +33,14 @@
  * bpf_table::all_rows_counters_add_up.
  *
  * The connection threshold needs sequences of frames and its own config, so it
- * has its own Test()s (bpf_threshold::*), built on the same row checker.
+ * has its own Test()s (bpf_threshold::*), built on the same row checker; so do
+ * the admin_used slots, which change as the admin's lists do (bpf_admin_used::*).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +51,7 @@
 #include "counters.h"
 #include "edge_load.h"
 #include "lists.h"
+#include "verdict.h"
 #include "lib/bpffix.h"
 #include "lib/pkt.h"
 #include "bpf_table_rows.h"
@@ -839,4 +842,194 @@ Test(bpf_threshold, lists_and_bans, .init = setup_lists, .fini = teardown)
 	phase(ban_after_limit);
 	phase(bans_without_rate);
 	phase(bans_ignored_when_off);
+}
+
+/* ---- admin_used: the admin's maps are skipped while they are empty ----
+ *
+ * Each step changes the admin's lists through the functions the loader and the
+ * proxy use (me_manual_apply, _delete, _flush, _purge), then checks the slots,
+ * a frame through the program and the userspace verdict (lookup, the proxy):
+ * an entry counts from the moment it is added, and a slot goes back to 0 only
+ * when its map is empty.
+ */
+
+#define ADM_A4	"192.0.2.201"
+#define ADM_B4	"192.0.2.202"
+#define ADM_EXP4 "192.0.2.203"
+#define ADM_NET4 "203.0.113.0/24"
+#define ADM_IN4	"203.0.113.9"
+#define ADM_NET6 "2001:db8:77::/48"
+#define ADM_IN6	"2001:db8:77::5"
+
+static void expect_slot(enum me_map_id id, int want, const char *when)
+{
+	int got = me_manual_used(&edge, id);
+
+	cr_assert_eq(got, want, "admin_used[%s] %s: got %d, want %d", me_map_name(id), when, got,
+		     want);
+}
+
+static void expect_slots(unsigned int want_mask, const char *when)
+{
+	int id;
+
+	for (id = ME_M_WHITE_HOST4; id <= ME_M_BLACK_NET6; id++)
+		expect_slot((enum me_map_id)id, !!(want_mask & 1u << (id - ME_M_WHITE_HOST4)),
+			    when);
+}
+
+#define SLOT(id) (1u << ((id) - ME_M_WHITE_HOST4))
+
+static struct me_rec adm_rec(int list, const char *pfx, const char *action, __u32 expires)
+{
+	struct me_rec r = { .list = list };
+
+	cr_assert_eq(me_prefix_parse(pfx, &r.pfx, 0), 0, "parsing %s", pfx);
+	cr_assert_eq(me_action_parse(action, &r.val), 0, "parsing %s", action);
+	r.val.src = ME_SRC_MANUAL;
+	r.val.expires = expires;
+	return r;
+}
+
+static void adm_add(int list, const char *pfx, const char *action, __u32 expires)
+{
+	struct me_rec r = adm_rec(list, pfx, action, expires);
+	enum me_map_id full;
+	int rc = me_manual_apply(&edge, &r, 1, &full);
+
+	cr_assert_eq(rc, 0, "adding %s: %s", pfx, strerror(-rc));
+}
+
+static void adm_del(int list, const char *pfx)
+{
+	struct me_rec r = adm_rec(list, pfx, "drop", 0);
+	size_t missing;
+	int rc = me_manual_delete(&edge, &r, 1, &missing);
+
+	cr_assert_eq(rc, 0, "deleting %s: %s", pfx, strerror(-rc));
+}
+
+/* The userspace verdict order gives the program's answer too. */
+static void expect_judged(const char *src, __u32 verdict, __u32 reason)
+{
+	struct me_vquery q = { 0 };
+	struct me_vresult *r = calloc(1, sizeof(*r));
+	int rc;
+
+	cr_assert_not_null(r);
+	cr_assert_eq(me_prefix_parse(src, &q.src, 0), 0, "parsing %s", src);
+	rc = me_verdict_judge(&edge, &q, r);
+	cr_assert_eq(rc, 0, "judging %s: %s", src, strerror(-rc));
+	cr_expect_eq(r->verdict, verdict, "me_verdict_judge(%s): got %s, want %s", src,
+		     me_verdict_name(r->verdict), me_verdict_name(verdict));
+	cr_expect_eq(r->reason, reason, "me_verdict_judge(%s): got reason %s, want %s", src,
+		     me_reason_name(r->reason), me_reason_name(reason));
+	free(r);
+}
+
+Test(bpf_admin_used, host_counts_at_once_and_clears_after_last_delete, .init = setup_empty,
+     .fini = teardown, .timeout = 60)
+{
+	const struct want dropped = WANT_DROP(ME_R_BLACK_HOST, ME_SRC_MANUAL);
+
+	expect_slots(0, "with no admin entry");
+	expect_tcp("A before it is listed", AF_INET, ADM_A4, 25, TF_ACK, clean);
+	expect_judged(ADM_A4, ME_V_PASS, ME_R_CLEAN);
+
+	adm_add(ME_LIST_BLACK, ADM_A4, "drop", 0);
+	expect_slots(SLOT(ME_M_BLACK_HOST4), "after adding a black IPv4 host");
+	expect_tcp("A right after it was added to an empty map", AF_INET, ADM_A4, 25, TF_ACK,
+		   dropped);
+	expect_judged(ADM_A4, ME_V_DROP, ME_R_BLACK_HOST);
+
+	adm_add(ME_LIST_BLACK, ADM_B4, "drop", 0);
+	adm_del(ME_LIST_BLACK, ADM_A4);
+	expect_slots(SLOT(ME_M_BLACK_HOST4), "after deleting one of two hosts");
+	expect_tcp("A after its delete", AF_INET, ADM_A4, 25, TF_ACK, clean);
+	expect_tcp("B, still listed", AF_INET, ADM_B4, 25, TF_ACK, dropped);
+	expect_judged(ADM_B4, ME_V_DROP, ME_R_BLACK_HOST);
+
+	adm_del(ME_LIST_BLACK, ADM_B4);
+	expect_slots(0, "after the last delete");
+	expect_tcp("B after the last delete", AF_INET, ADM_B4, 25, TF_ACK, clean);
+	expect_judged(ADM_B4, ME_V_PASS, ME_R_CLEAN);
+}
+
+Test(bpf_admin_used, subnets_flush_purge_and_rollback, .init = setup_empty, .fini = teardown,
+     .timeout = 60)
+{
+	struct me_rec *many = calloc(2000, sizeof(*many));
+	enum me_map_id full = ME_M_COUNT;
+	char addr[INET_ADDRSTRLEN];
+	__u64 removed;
+	size_t i;
+	int rc;
+
+	adm_add(ME_LIST_WHITE, ADM_NET6, "pass", 0);
+	adm_add(ME_LIST_BLACK, ADM_NET4, "drop", 0);
+	expect_slots(SLOT(ME_M_WHITE_NET6) | SLOT(ME_M_BLACK_NET4), "after adding two subnets");
+	expect_tcp("inside the white IPv6 subnet", AF_INET6, ADM_IN6, 25, TF_ACK,
+		   (struct want)WANT_PASS(ME_R_WHITE_NET, ME_SRC_MANUAL));
+	expect_tcp("inside the black IPv4 subnet", AF_INET, ADM_IN4, 25, TF_ACK,
+		   (struct want)WANT_DROP(ME_R_BLACK_NET, ME_SRC_MANUAL));
+
+	cr_assert_eq(me_manual_flush(&edge, ME_LIST_WHITE, &removed), 0);
+	expect_slots(SLOT(ME_M_BLACK_NET4), "after flushing the whitelist");
+	expect_tcp("inside the flushed white subnet", AF_INET6, ADM_IN6, 25, TF_ACK, clean);
+	expect_judged(ADM_IN6, ME_V_PASS, ME_R_CLEAN);
+
+	/* An expired entry still holds its map until a purge removes it. */
+	adm_add(ME_LIST_BLACK, ADM_EXP4, "drop", me_boot_seconds() - 1);
+	expect_slots(SLOT(ME_M_BLACK_NET4) | SLOT(ME_M_BLACK_HOST4), "with an expired host");
+	expect_tcp("an expired black host", AF_INET, ADM_EXP4, 25, TF_ACK, clean);
+	cr_assert_eq(me_manual_purge(&edge, &removed), 0);
+	cr_assert_eq(removed, 1, "purge removed %llu entries, want 1", (unsigned long long)removed);
+	expect_slots(SLOT(ME_M_BLACK_NET4), "after the purge");
+	expect_tcp("still inside the black subnet", AF_INET, ADM_IN4, 25, TF_ACK,
+		   (struct want)WANT_DROP(ME_R_BLACK_NET, ME_SRC_MANUAL));
+
+	/* More hosts than the map holds: nothing is added, and the slot the
+	 * attempt set is cleared again by the rollback. */
+	cr_assert_not_null(many);
+	for (i = 0; i < 2000; i++) {
+		snprintf(addr, sizeof(addr), "10.9.%zu.%zu", i / 256, i % 256);
+		many[i] = adm_rec(ME_LIST_BLACK, addr, "drop", 0);
+	}
+	rc = me_manual_apply(&edge, many, 2000, &full);
+	free(many);
+	cr_assert_eq(rc, -ENOSPC, "adding 2000 hosts to a map of %u: got %d, want -ENOSPC",
+		     me_map_capacity(edge.fd[ME_M_BLACK_HOST4]), rc);
+	cr_expect_eq(full, ME_M_BLACK_HOST4);
+	expect_slots(SLOT(ME_M_BLACK_NET4), "after a rolled back import");
+
+	cr_assert_eq(me_manual_flush(&edge, ME_LIST_BLACK, &removed), 0);
+	expect_slots(0, "after flushing both lists");
+	expect_tcp("inside the flushed black subnet", AF_INET, ADM_IN4, 25, TF_ACK, clean);
+}
+
+/* An entry written past me_manual_apply is ignored by the program and by the
+ * userspace verdict alike, until a settle sees it: the two never disagree. */
+Test(bpf_admin_used, unmarked_entry_ignored_by_both_until_settled, .init = setup_empty,
+     .fini = teardown, .timeout = 60)
+{
+	struct me_entry v = { .action = ME_ACT_DROP, .src = ME_SRC_MANUAL };
+	__u32 addr;
+
+	cr_assert_eq(inet_pton(AF_INET, ADM_A4, &addr), 1);
+	cr_assert_eq(bpf_map_update_elem(edge.fd[ME_M_BLACK_HOST4], &addr, &v, BPF_ANY), 0);
+	expect_slots(0, "after a write that bypassed me_manual_apply");
+	expect_tcp("an unmarked entry", AF_INET, ADM_A4, 25, TF_ACK, clean);
+	expect_judged(ADM_A4, ME_V_PASS, ME_R_CLEAN);
+
+	cr_assert_eq(me_manual_settle(&edge, ME_M_BLACK_HOST4), 0);
+	expect_slots(SLOT(ME_M_BLACK_HOST4), "after settling a map that holds an entry");
+	expect_tcp("the entry, once settled", AF_INET, ADM_A4, 25, TF_ACK,
+		   (struct want)WANT_DROP(ME_R_BLACK_HOST, ME_SRC_MANUAL));
+	expect_judged(ADM_A4, ME_V_DROP, ME_R_BLACK_HOST);
+
+	cr_assert_eq(bpf_map_delete_elem(edge.fd[ME_M_BLACK_HOST4], &addr), 0);
+	expect_slots(SLOT(ME_M_BLACK_HOST4), "a stale 1 after a raw delete");
+	expect_tcp("a stale 1 costs a lookup, not a verdict", AF_INET, ADM_A4, 25, TF_ACK, clean);
+	cr_assert_eq(me_manual_settle(&edge, ME_M_BLACK_HOST4), 0);
+	expect_slots(0, "after settling the empty map");
 }

@@ -22,7 +22,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 #include "edge_load.h"
 #include "lists.h"
 #include "lib/bpffix.h"
+#include "lib/labcheck.h"
 #include "lib/pkt.h"
 #include "lib/testenv.h"
 #include "lib/tjson.h"
@@ -46,8 +46,6 @@
 
 static struct me_prog prog;
 static struct me_edge edge, pedge; /* pedge: the program's own fds (loader test) */
-static char *outs[64];
-static size_t nouts;
 
 static void setup(void)
 {
@@ -59,8 +57,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	while (nouts)
-		free(outs[--nouts]);
+	tenv_kept_free();
 	bpffix_close(&prog, &edge);
 	me_edge_close(&pedge);
 	memset(&prog, 0, sizeof(prog));
@@ -231,57 +228,9 @@ Test(edgeban, rules_and_xdp)
 
 /* ---- the loader ---- */
 
-static void keep(struct run *r)
-{
-	if (nouts + 2 <= sizeof(outs) / sizeof(outs[0])) {
-		outs[nouts++] = r->out;
-		outs[nouts++] = r->err;
-	}
-	if (!r->out)
-		r->out = "";
-	if (!r->err)
-		r->err = "";
-}
-
-static const char *run_loader(int want, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The loader with this test's pin directory; its stdout, or stderr when it
- * should fail (want 2). */
-static const char *run_loader(int want, const char *fmt, ...)
-{
-	char args[1024];
-	struct run r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	tenv_loader(&r, "%s", args);
-	keep(&r);
-	cr_assert_eq(r.status, want, "'%s': got exit %d (stderr: %s), want %d", args, r.status,
-		     r.err, want);
-	return want ? r.err : r.out;
-}
-
 static void has(const char *out, const char *want, const char *what)
 {
 	cr_expect(strstr(out, want), "%s: output does not contain '%s':\n%s", what, want, out);
-}
-
-/* Load the edge program on the pinned maps (as attach does, without an
- * interface), so that BPF_PROG_RUN drops, counts and bans in them. */
-static void load_pinned(void)
-{
-	struct me_sizes none = { 0 };
-	char why[256] = "";
-	int created = 0, dfd;
-
-	dfd = open(tenv_pin_dir(), O_RDONLY | O_DIRECTORY);
-	cr_assert_geq(dfd, 0, "opening %s: %s", tenv_pin_dir(), strerror(errno));
-	cr_assert_eq(me_flock_wait(dfd, 10000, 10, NULL), 0, "locking the pin directory");
-	cr_assert_eq(me_prog_load(&prog, tenv_pin_dir(), &none, &pedge, &created, why, sizeof(why)),
-		     0, "loading the program on the pinned maps: %s", why);
-	close(dfd);
 }
 
 static void lacks(const char *out, const char *bad, const char *what)
@@ -296,9 +245,9 @@ Test(edgeban, loader_shows_and_unbans)
 	json_object *o, *pb;
 	int dfd, rc;
 
-	run_loader(0, "init --hosts 16 --subnets 16 --rate-entries 16 --ban-entries 16");
+	loader_expect(0, "init --hosts 16 --subnets 16 --rate-entries 16 --ban-entries 16");
 	cr_assert_eq(me_edge_open(&edge, tenv_pin_dir(), &err), 0, "opening the pinned maps");
-	run_loader(0, "list add black 198.51.100.9 --force");
+	loader_expect(0, "list add black 198.51.100.9 --force");
 
 	/* As the proxy bans: the pin-directory lock, taken and given back. */
 	cr_expect_eq(ban("192.0.2.10", 300, NULL), ME_EDGEBAN_NEW);
@@ -314,35 +263,35 @@ Test(edgeban, loader_shows_and_unbans)
 	close(dfd);
 	cr_expect_eq(rc, -EBUSY, "ban with the lock held elsewhere: got %d, want -EBUSY", rc);
 
-	out = run_loader(0, "list show --source proxy");
+	out = loader_expect(0, "list show --source proxy");
 	has(out, "192.0.2.10", "list show --source proxy");
 	has(out, "2001:db8:1::/64", "list show --source proxy");
 	has(out, "source=proxy", "list show --source proxy");
 	has(out, "# in ", "list show --source proxy: the expiry");
 	lacks(out, "198.51.100.9", "list show --source proxy: the manual entry");
 
-	out = run_loader(0, "lookup 192.0.2.10");
+	out = loader_expect(0, "lookup 192.0.2.10");
 	has(out, "drop (banned by the proxy)", "lookup");
 	has(out, "source proxy, action drop, expires ", "lookup");
-	out = run_loader(0, "lookup 2001:db8:1::abcd");
+	out = loader_expect(0, "lookup 2001:db8:1::abcd");
 	has(out, "2001:db8:1::/64 black list, admin's map, source proxy", "lookup v6");
-	out = run_loader(0, "lookup 198.51.100.9");
+	out = loader_expect(0, "lookup 198.51.100.9");
 	has(out, "drop (admin's black-host)", "lookup of a manual entry");
 
 	/* At the edge, on the pinned maps: dropped, and a threshold ban of the
 	 * same client besides, for unban to lift both. */
-	run_loader(0, "threshold set --rate 1 --burst 1 --ban 60");
-	load_pinned();
+	loader_expect(0, "threshold set --rate 1 --burst 1 --ban 60");
+	bpffix_load_pinned(&prog, &pedge, tenv_pin_dir());
 	cr_expect_eq(syn_from("192.0.2.10"), XDP_DROP, "proxy-banned source passed");
 	cr_expect_eq(syn_from("2001:db8:1::99"), XDP_DROP, "proxy-banned /64 passed");
 	cr_expect_eq(syn_from("192.0.2.50"), XDP_PASS);
 	cr_expect_eq(syn_from("192.0.2.50"), XDP_DROP, "over the threshold: banned");
 	cr_expect_eq(ban("192.0.2.50", 60, NULL), ME_EDGEBAN_NEW);
 
-	out = run_loader(0, "status");
+	out = loader_expect(0, "status");
 	has(out, "proxy bans:      3 (the first ends in ", "status");
 	has(out, "\nproxy                               2 ", "status: the LIST hits of the proxy");
-	o = json_tokener_parse(run_loader(0, "status --json"));
+	o = json_tokener_parse(loader_expect(0, "status --json"));
 	cr_assert_not_null(o, "status --json is not JSON");
 	pb = json_object_object_get(o, "proxy_bans");
 	cr_expect_eq(jint(pb, "live"), 3, "status --json proxy_bans.live");
@@ -351,23 +300,23 @@ Test(edgeban, loader_shows_and_unbans)
 	json_object_put(o);
 
 	/* Never saved: they end with the boot they were made in. */
-	out = run_loader(0, "list save -");
+	out = loader_expect(0, "list save -");
 	has(out, "black 198.51.100.9 action=drop expires=never", "list save");
 	lacks(out, "192.0.2.10", "list save");
 	lacks(out, "2001:db8:1::", "list save");
 	lacks(out, "proxy", "list save");
 
 	/* unban lifts them; the admin's entry is not a ban. */
-	has(run_loader(0, "unban 192.0.2.10"), "proxy ban on 192.0.2.10/32 lifted", "unban v4");
-	has(run_loader(0, "unban 2001:db8:1::abcd"), "proxy ban on 2001:db8:1::/64 lifted",
+	has(loader_expect(0, "unban 192.0.2.10"), "proxy ban on 192.0.2.10/32 lifted", "unban v4");
+	has(loader_expect(0, "unban 2001:db8:1::abcd"), "proxy ban on 2001:db8:1::/64 lifted",
 	    "unban v6 by another address of the /64");
-	has(run_loader(2, "unban 192.0.2.10"), "192.0.2.10 is not banned", "unban again");
-	out = run_loader(0, "unban 192.0.2.50");
+	has(loader_expect(2, "unban 192.0.2.10"), "192.0.2.10 is not banned", "unban again");
+	out = loader_expect(0, "unban 192.0.2.50");
 	has(out, "proxy ban on 192.0.2.50/32 lifted\nban on 192.0.2.50/32 lifted\n",
 	    "unban of a client with both bans");
 	cr_expect_eq(syn_from("192.0.2.50"), XDP_PASS, "still dropped after unban");
-	has(run_loader(2, "unban 198.51.100.9"), "is not banned", "unban of a manual entry");
-	has(run_loader(0, "list show"), "198.51.100.9", "the manual entry after unban");
-	has(run_loader(0, "status"), "proxy bans:      none", "status after unban");
-	has(run_loader(0, "lookup 192.0.2.10"), "pass (in no list)", "lookup after unban");
+	has(loader_expect(2, "unban 198.51.100.9"), "is not banned", "unban of a manual entry");
+	has(loader_expect(0, "list show"), "198.51.100.9", "the manual entry after unban");
+	has(loader_expect(0, "status"), "proxy bans:      none", "status after unban");
+	has(loader_expect(0, "lookup 192.0.2.10"), "pass (in no list)", "lookup after unban");
 }

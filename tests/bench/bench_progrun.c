@@ -204,6 +204,7 @@ static const struct {
 static void add_admin(struct me_edge *e)
 {
 	unsigned char key[ME_KEY_MAX], value[ME_VALUE_MAX];
+	enum me_map_id id;
 	struct me_prefix p;
 	size_t i;
 
@@ -215,9 +216,10 @@ static void add_admin(struct me_edge *e)
 			die("admin entry %s does not parse", admin_entries[i].prefix);
 		is_net = me_prefix_key(&p, key);
 		me_prefix_value(&p, &v, value);
-		if (bpf_map_update_elem(
-			e->fd[me_manual_map(admin_entries[i].list, p.family, is_net)], key, value,
-			BPF_NOEXIST))
+		id = me_manual_map(admin_entries[i].list, p.family, is_net);
+		/* Marked in admin_used first, as me_manual_apply does. */
+		if (me_manual_mark(e, id) ||
+		    bpf_map_update_elem(e->fd[id], key, value, BPF_NOEXIST))
 			die("admin entry %s: %s", admin_entries[i].prefix, strerror(errno));
 	}
 }

@@ -26,6 +26,11 @@ void bpffix_load(struct me_prog *prog, struct me_edge *edge);
  * built as list sync builds them and put into that generation's slots. */
 void bpffix_load_lists(struct me_prog *prog, struct me_edge *edge);
 
+/* Load the edge program on the maps pinned in pin_dir (as attach does, but
+ * on no interface), taking the pin-directory lock for it, so that
+ * BPF_PROG_RUN drops, counts and bans in them; edge gets the program's fds. */
+void bpffix_load_pinned(struct me_prog *prog, struct me_edge *edge, const char *pin_dir);
+
 /* Close what bpffix_load opened; safe when it failed half-way or never ran. */
 void bpffix_close(struct me_prog *prog, struct me_edge *edge);
 

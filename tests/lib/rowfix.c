@@ -64,40 +64,39 @@ static __u32 entry_expires(enum entry_expiry x)
 	return 0;
 }
 
-/* The admin's entries go straight into their maps; list sync's are collected
- * per generation, to be built into that generation's tables. */
+/* The admin's entries go into their maps as the loader puts them there
+ * (me_manual_apply, which also sets their admin_used slots); list sync's are
+ * collected per generation, to be built into that generation's tables. */
 static int add_entry(struct me_edge *edge, struct me_union *sync, const struct fixture_entry *fe,
 		     char *why, size_t why_len)
 {
-	unsigned char key[ME_KEY_MAX], value[ME_VALUE_MAX];
-	struct me_prefix p;
-	struct me_entry val = {
-		.action = fe->action,
-		.src = fe->src,
-		.group = fe->group,
-		.expires = entry_expires(fe->expiry),
+	struct me_rec r = {
+		.list = fe->list,
+		.val = {
+			.action = fe->action,
+			.src = fe->src,
+			.group = fe->group,
+			.expires = entry_expires(fe->expiry),
+		},
 	};
-	int is_net;
+	enum me_map_id full;
+	int rc;
 
-	if (me_prefix_parse(fe->prefix, &p, 0)) {
+	if (me_prefix_parse(fe->prefix, &r.pfx, 0)) {
 		snprintf(why, why_len, "fixture prefix %s does not parse", fe->prefix);
 		return -EINVAL;
 	}
 	if (fe->map != IN_MANUAL) {
-		if (me_union_add(&sync[fe->map == IN_SYNC_GEN1], fe->list, &p, &val, 0)) {
+		if (me_union_add(&sync[fe->map == IN_SYNC_GEN1], fe->list, &r.pfx, &r.val, 0)) {
 			snprintf(why, why_len, "fixture entry %s: out of memory", fe->prefix);
 			return -ENOMEM;
 		}
 		return 0;
 	}
-	is_net = me_prefix_key(&p, key);
-	me_prefix_value(&p, &val, value);
-	if (bpf_map_update_elem(edge->fd[me_manual_map(fe->list, p.family, is_net)], key, value,
-				BPF_NOEXIST)) {
-		snprintf(why, why_len, "fixture entry %s: %s", fe->prefix, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	rc = me_manual_apply(edge, &r, 1, &full);
+	if (rc)
+		snprintf(why, why_len, "fixture entry %s: %s", fe->prefix, strerror(-rc));
+	return rc;
 }
 
 /* Build a generation's tables, as list sync does, and put them in its slots. */
