@@ -243,6 +243,15 @@ int me_tab_walk(const struct me_tabmap *t, __u32 gen, me_tab_cb cb, void *ctx)
 	return walk_nets(t, cb, ctx);
 }
 
+static me_synctab_opener opener;
+static void *opener_ctx;
+
+void me_synctab_set_opener(me_synctab_opener open_id, void *ctx)
+{
+	opener = open_id;
+	opener_ctx = ctx;
+}
+
 int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot)
 {
 	__u32 id;
@@ -250,6 +259,8 @@ int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot)
 
 	if (bpf_map_lookup_elem(e->fd[outer], &slot, &id))
 		return -ENOENT;
+	if (opener)
+		return opener(id, opener_ctx);
 	fd = bpf_map_get_fd_by_id(id);
 	return fd < 0 ? -errno : fd;
 }

@@ -60,7 +60,20 @@ int me_tab_walk(const struct me_tabmap *t, __u32 gen, me_tab_cb cb, void *ctx);
 int me_synctab_open(struct me_edge *e, int family, int is_net, struct me_tabmap *t, __u32 *gen);
 void me_synctab_close(struct me_tabmap *t);
 
-/* The inner map of a list-sync slot, as a new fd, or -ENOENT if the slot is empty. */
+/* The inner map of a list-sync slot, as a new fd the caller closes, or -ENOENT
+ * if the slot is empty. The outer map gives the table's map ID, and turning
+ * an ID into an fd (bpf_map_get_fd_by_id) takes CAP_SYS_ADMIN; see below. */
 int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot);
+
+/*
+ * Who turns a table's map ID into an fd, for a process that reads the tables
+ * after dropping root (the proxy): open_id returns a new fd the caller owns,
+ * or -errno. The fd must be one me_tab_map can map: the kernel refuses to
+ * mmap a map fd opened BPF_F_RDONLY, even for reading. NULL restores
+ * bpf_map_get_fd_by_id. Process-wide, and not locked: set it before any
+ * thread reads a table, and clear it only once none does.
+ */
+typedef int (*me_synctab_opener)(__u32 id, void *ctx);
+void me_synctab_set_opener(me_synctab_opener open_id, void *ctx);
 
 #endif
