@@ -196,7 +196,8 @@ FUZZ_SRCS_fuzz_dict            := proxy/dict.c
 FUZZ_SRCS_fuzz_proxy_config    := proxy/config.c proxy/config_listen.c proxy/config_pool.c \
 	proxy/config_tls.c proxy/material.c proxy/pool.c proxy/passclient.c proxy/smtp_parse.c \
 	proxy/tls.c proxy/tls_check.c proxy/tls_tickets.c proxy/tls_client.c proxy/buf.c proxy/io.c \
-	proxy/config_policy.c proxy/policy.c
+	proxy/config_policy.c proxy/policy.c proxy/config_dnsbl.c proxy/dnsbl_spec.c \
+	proxy/config_dict.c proxy/dict.c
 FUZZ_LIBS_fuzz_proxy_config    := -lssl -lcrypto -lev -lpthread
 FUZZ_SRCS_fuzz_dnsbl_spec      := proxy/dnsbl_spec.c
 FUZZ_SRCS_fuzz_dns_a_reply     := proxy/dns.c

@@ -28,6 +28,8 @@
 #include <libconfig.h>
 
 #include "config_int.h"
+#include "dict.h"
+#include "harvest.h"
 #include "material.h"
 #include "log.h"
 #include "mailedge_abi.h"
@@ -57,6 +59,28 @@ static const struct me_conf_item top_items[] = {
 	  "criteria (opened at start, as root; a change needs a restart)" },
 	{ "deny_reply", ME_CONF_STR, FIELD(px_config, deny_reply), 0, 0,
 	  "502 5.5.1 Command not implemented", "reply to a denied command" },
+	{ "harvest_clients", ME_CONF_UINT, FIELD(px_config, harvest_clients), PX_HV_MIN_CLIENTS,
+	  PX_HV_MAX_CLIENTS, "16384",
+	  "clients the process-wide table of hourly counts (harvest_limit, "
+	  "recipients_per_hour) holds, ~272 bytes each; past it the least recently seen "
+	  "go first. Read at start only" },
+	{ "sender_dict", ME_CONF_STR, FIELD(px_config, sender_dict_path), 0, 0, "",
+	  "a dictionary file of blocked senders (addresses, domain, @domain, .domain, "
+	  "each with an optional reply): MAIL FROM found there gets its reply or "
+	  "sender_dict_reply; empty = none. Reloaded on SIGHUP" },
+	{ "sender_dict_reply", ME_CONF_STR, FIELD(px_config, sender_dict_reply), 0, 0,
+	  "550 5.7.1 Sender address rejected", "the reply to a blocked sender without its own" },
+	{ "recipient_dict", ME_CONF_STR, FIELD(px_config, recipient_dict_path), 0, 0, "",
+	  "a dictionary file of blocked recipients: RCPT TO found there gets its reply or "
+	  "recipient_dict_reply; empty = none. Reloaded on SIGHUP" },
+	{ "recipient_dict_reply", ME_CONF_STR, FIELD(px_config, recipient_dict_reply), 0, 0,
+	  "550 5.7.1 Recipient address rejected",
+	  "the reply to a blocked recipient without its own" },
+	{ "valid_recipients", ME_CONF_STR, FIELD(px_config, valid_rcpt_path), 0, 0, "",
+	  "a dictionary file of the recipients that exist: RCPT TO a domain of "
+	  "relay_domains that is not there gets 550 5.1.1 from the proxy itself, counted "
+	  "as an invalid recipient (harvest_limit); other domains are not checked; empty "
+	  "= every recipient goes to the backend. Reloaded on SIGHUP" },
 	ME_CONF_END,
 };
 
@@ -115,6 +139,19 @@ const struct me_conf_item px_limit_items[] = {
 	{ "drain_timeout", ME_CONF_DURATION, FIELD(px_limits, drain_timeout), 0, 3600, "30s",
 	  "after SIGTERM, running sessions get this long to finish; then each hears "
 	  "421 4.3.2 and is closed" },
+	{ "harvest_limit", ME_CONF_UINT, FIELD(px_limits, harvest_limit), 0, 1000000, "0",
+	  "invalid recipients (a backend's 550 5.1.1, 5.1.0 or 5.1.10, or valid_recipients "
+	  "refusing) one client (IPv4 address, IPv6 /64) may send in a sliding hour; past "
+	  "it the session ends with 421 4.7.0 and the client's RCPTs get 550 5.7.1 "
+	  "(IronPort's directory harvest prevention); 0 = off" },
+	{ "harvest_ban", ME_CONF_DURATION, FIELD(px_limits, harvest_ban), 0, 30 * 86400, "0",
+	  "when a client goes past harvest_limit, ban it at the edge (the XDP filter drops "
+	  "its SYNs) for this long, unless the edge whitelists it; needs the maps at "
+	  "pin_dir; 0 = no ban" },
+	{ "recipients_per_hour", ME_CONF_UINT, FIELD(px_limits, recipients_per_hour), 0, 100000000,
+	  "0",
+	  "recipients one client (IPv4 address, IPv6 /64) may have accepted in a sliding "
+	  "hour, across its sessions; past it RCPT gets 452 4.5.3; 0 = no limit" },
 	ME_CONF_END,
 };
 
@@ -147,6 +184,9 @@ static void config_free(struct px_config *c)
 	px_free_pools(c);
 	px_free_tls(c);
 	px_free_policies(c);
+	px_dict_put(c->sender_dict);
+	px_dict_put(c->recipient_dict);
+	px_dict_put(c->valid_rcpt);
 	free(c);
 }
 
@@ -377,7 +417,7 @@ static int read_file(struct px_config *c, const char *path, const char *text, ch
 	static const char *const skip[] = {
 		"limits",	  "listeners",	   "pools", "relay_domains",
 		"relay_networks", "deny_commands", "dns",   "tls",
-		"policies",	  "sender_groups", NULL
+		"policies",	  "sender_groups", "dnsbl", NULL
 	};
 	config_setting_t *root, *s;
 	config_t cf;
@@ -397,6 +437,8 @@ static int read_file(struct px_config *c, const char *path, const char *text, ch
 	}
 	root = config_root_setting(&cf);
 	rc = me_conf_read(root, top_items, skip, c, why, why_len);
+	if (!rc)
+		rc = px_read_dict_keys(c, root, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "limits")))
 		rc = me_conf_read(s, px_limit_items, NULL, &c->lim, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "relay_domains"))) {
@@ -439,6 +481,10 @@ static int read_file(struct px_config *c, const char *path, const char *text, ch
 		rc = px_read_policies(c, s, why, why_len);
 	if (!rc && (s = config_setting_get_member(root, "sender_groups")))
 		rc = px_read_groups(c, s, why, why_len);
+	/* NULL (no dnsbl group) gives the defaults: no sites. */
+	if (!rc)
+		rc = px_dnsbl_conf_parse(config_setting_get_member(root, "dnsbl"), &c->dnsbl, why,
+					 why_len);
 	config_destroy(&cf);
 	return rc;
 }
@@ -519,6 +565,7 @@ struct px_config *px_config_parse(const struct px_flags *f, const char *text, ch
 	}
 	atomic_init(&c->refs, 1);
 	me_conf_defaults(top_items, c);
+	px_dnsbl_conf_defaults(&c->dnsbl);
 	me_conf_defaults(px_limit_items, &c->lim);
 	{
 		struct dns_text t;
@@ -559,6 +606,8 @@ struct px_config *px_config_load(const struct px_flags *f, char *why, size_t why
 		rc = px_material_read(&m, why, why_len);
 	if (!rc)
 		rc = px_config_tls(c, &m, why, why_len);
+	if (!rc)
+		rc = px_config_dicts(c, why, why_len);
 	px_material_free(&m);
 	if (rc) {
 		px_config_put(c);
@@ -614,4 +663,12 @@ void px_config_help(FILE *f)
 	px_help_listeners(f);
 	px_help_pools(f);
 	px_help_policies(f);
+	fprintf(f, "\ndnsbl = { ... }: DNSBL/DNSWL scoring of clients, asked at connect only when\n"
+		   "a sender group has score_min or score_max (the banner waits for it, at most\n"
+		   "timeout)\n\n");
+	px_dnsbl_conf_help(f, "  ");
+	fprintf(f, "\nDictionaries (sender_dict, recipient_dict, valid_recipients): one entry a\n"
+		   "line: user@domain, @domain or domain (the whole domain), .domain (its\n"
+		   "subdomains), optionally followed by its own reply (\"550 5.7.1 text\");\n"
+		   "'#' comments. A bad line makes -t (and a reload) fail with FILE:LINE.\n");
 }

@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "addr.h"
+#include "dnsbl.h"
 #include "smtp_data.h"
 #include "smtp_parse.h"
 
@@ -57,6 +58,10 @@ struct px_limits {
 	unsigned int messages;		   /* messages per session; 0 = no limit */
 	unsigned int tls_handshake_timeout; /* seconds */
 	unsigned int drain_timeout;	    /* seconds sessions get to finish after SIGTERM */
+	/* per client (harvest.h: v4 address, v6 /64), over a sliding hour */
+	unsigned int harvest_limit;	  /* invalid recipients; 0 = off */
+	unsigned int harvest_ban;	  /* seconds banned at the edge when over; 0 = none */
+	unsigned int recipients_per_hour; /* recipients (accepted); 0 = no limit */
 };
 
 struct px_member {
@@ -153,6 +158,7 @@ struct px_listener {
 
 struct px_policy;
 struct px_sender_group;
+struct px_dict;
 
 struct px_config {
 	atomic_int refs;
@@ -192,6 +198,16 @@ struct px_config {
 	size_t ngroups;
 	char pin_dir[256];		 /* the edge maps, for edge criteria */
 	unsigned int max_per_client_any; /* the highest sessions-per-client of any policy */
+	/* DNSBL/DNSWL scoring (dnsbl.h), asked only when a group has a score range */
+	struct px_dnsbl_conf dnsbl;
+	/* the process-wide harvest table (harvest.h): clients it holds; start only */
+	unsigned int harvest_clients;
+	/* dictionaries (dict.h): paths as configured, loaded by px_config_dicts */
+	char sender_dict_path[256], recipient_dict_path[256], valid_rcpt_path[256];
+	char sender_dict_reply[256], recipient_dict_reply[256];
+	struct px_dict *sender_dict;	/* MAIL FROM found here is refused */
+	struct px_dict *recipient_dict; /* RCPT TO found here is refused */
+	struct px_dict *valid_rcpt;	/* RCPT TO in relay_domains must be here */
 };
 
 /* What the command line says; applied over (or instead of) the file. */
@@ -227,6 +243,9 @@ struct px_material;
 int px_config_tls_paths(const struct px_config *c, struct px_material *m);
 int px_config_tls(struct px_config *c, const struct px_material *m, char *why, size_t why_len);
 struct px_config *px_config_load(const struct px_flags *f, char *why, size_t why_len);
+/* Load the dictionaries the configuration names (config_dict.c); a third
+ * step, as they are files of their own: 0, or -errno with "FILE:LINE: why". */
+int px_config_dicts(struct px_config *c, char *why, size_t why_len);
 void px_config_get(struct px_config *c);
 void px_config_put(struct px_config *c);
 void px_config_help(FILE *f);

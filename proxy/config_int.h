@@ -9,6 +9,8 @@
  *   config_pool.c    pools and their members
  *   config_tls.c     TLS profiles, and what they and the pools need built
  *   config_policy.c  policies and sender groups (the host access table)
+ *   config_dict.c    the dictionaries the configuration names
+ *   config_dnsbl.c   the dnsbl group (dnsbl.h)
  */
 #ifndef PX_CONFIG_INT_H
 #define PX_CONFIG_INT_H
@@ -75,5 +77,13 @@ int px_read_groups(struct px_config *c, config_setting_t *list, char *why, size_
 int px_finish_policies(struct px_config *c, char *why, size_t why_len);
 void px_free_policies(struct px_config *c);
 void px_help_policies(FILE *f);
+
+/* config_dict.c */
+/* Is r one line, a 4xx or 5xx code, a blank and text? */
+int px_config_reply_ok(const char *r);
+/* Check the dictionaries' keys me_conf_read has read (their replies), with
+ * file and line: 0 or -EINVAL. */
+int px_read_dict_keys(const struct px_config *c, const config_setting_t *root, char *why,
+		      size_t why_len);
 
 #endif

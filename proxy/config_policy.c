@@ -76,9 +76,11 @@ static const struct me_conf_item policy_items[] = {
 /* The limits a policy may set: those about one client. The rest (line
  * lengths, timeouts of the protocol, max_sessions) are the gateway's. */
 static const char *const policy_limits[] = {
-	"messages",	  "recipients",	     "recipient_overshoot", "message_size",
-	"max_per_client", "errors_soft",     "errors_hard",	    "error_delay",
-	"commands",	  "session_timeout", "data_min_rate",	    NULL,
+	"messages",	   "recipients",	  "recipient_overshoot",
+	"message_size",	   "max_per_client",	  "errors_soft",
+	"errors_hard",	   "error_delay",	  "commands",
+	"session_timeout", "data_min_rate",	  "harvest_limit",
+	"harvest_ban",	   "recipients_per_hour", NULL,
 };
 
 struct group_text {

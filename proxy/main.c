@@ -22,6 +22,7 @@
 #include "config.h"
 #include "explain.h"
 #include "health.h"
+#include "harvest.h"
 #include "keeper.h"
 #include "material.h"
 #include "tls.h"
@@ -70,12 +71,16 @@ static const char usage[] =
     "choose its pool, STARTTLS mode, relaying, limits and banner, or reject it.\n"
     "Their edge criteria read the maps mailedge-loader pinned under pin_dir, opened\n"
     "as root at start; without them the proxy runs and those criteria match no one.\n"
+    "Score ranges ask the dnsbl sites before the banner (at most dnsbl.timeout).\n"
+    "Harvest prevention (limits harvest_limit, harvest_ban) ends a session past its\n"
+    "invalid recipients per hour and bans the client in the same maps; dictionaries\n"
+    "(sender_dict, recipient_dict, valid_recipients) refuse addresses themselves.\n"
     "\n"
-    "Signals: SIGHUP reloads the configuration and every TLS file, read again as\n"
-    "root by the keeper (running sessions keep theirs; new listen addresses need a\n"
-    "restart), SIGTERM drains: no new sessions, running ones get\n"
-    "limits.drain_timeout (30 s) to finish, then 421 4.3.2. A second SIGTERM closes\n"
-    "them at once. Exit status 0, or 2 for a configuration error.\n";
+    "Signals: SIGHUP reloads the configuration, its dictionaries and every TLS file\n"
+    "(those read again as root by the keeper; running sessions keep theirs; new\n"
+    "listen addresses need a restart). SIGTERM drains: no new sessions, running\n"
+    "ones get limits.drain_timeout (30 s) to finish, then 421 4.3.2. A second\n"
+    "SIGTERM closes them at once. Exit status 0, or 2 for a configuration error.\n";
 
 static struct px_server srv;
 static struct px_health *health;
@@ -135,7 +140,11 @@ static void edge_open(const struct px_config *c, const char *when)
 	char why[512];
 	int rc;
 
-	if (!px_policy_needs_edge(c))
+	/* Read for edge criteria, written for bans (a policy's action ban,
+	 * harvest_ban): the map fds and the pin directory's fd (its flock() is
+	 * the writers' lock) are opened now, as root, and kept after the
+	 * proxy drops root, so a ban needs no privilege later. */
+	if (!px_policy_needs_edge(c) && !px_policy_needs_ban(c))
 		return;
 	if (px_policy_edge()) {
 		if (strcmp(c->pin_dir, srv.cfg ? srv.cfg->pin_dir : c->pin_dir))
@@ -146,8 +155,9 @@ static void edge_open(const struct px_config *c, const char *when)
 	}
 	rc = px_policy_edge_open(c->pin_dir, why, sizeof(why));
 	if (rc)
-		log_warn("%s: %s: sender groups' edge criteria match no client%s", when, why,
-			 getuid() ? " (the maps are opened as root, at start)" : "");
+		log_warn("%s: %s: sender groups' edge criteria match no client and bans are "
+			 "only logged%s",
+			 when, why, getuid() ? " (the maps are opened as root, at start)" : "");
 	else
 		log_info("edge maps: %s", c->pin_dir);
 }
@@ -189,6 +199,10 @@ static struct px_config *load_again(char *why, size_t why_len)
 		rc = px_material_read(&m, why, why_len);
 	if (!rc)
 		rc = px_config_tls(n, &m, why, why_len);
+	/* Read with the proxy's own rights: a dictionary it cannot read is a
+	 * refused reload that says so. */
+	if (!rc)
+		rc = px_config_dicts(n, why, why_len);
 	px_material_free(&m);
 	if (rc) {
 		px_config_put(n);
@@ -231,6 +245,10 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 			if (!strcmp(n->pools[i].name, old->pools[j].name))
 				px_pool_inherit(&n->pools[i], &old->pools[j]);
 	edge_open(n, "reload");
+	if (n->harvest_clients != old->harvest_clients)
+		log_warn("harvest_clients changed to %u: the table keeps %u clients until a "
+			 "restart",
+			 n->harvest_clients, old->harvest_clients);
 	px_health_stop(health);
 	health = px_health_start(loop, n);
 	if (n->tls_ticket_rotation != old->tls_ticket_rotation) {
@@ -467,6 +485,12 @@ int main(int argc, char **argv)
 		nworkers = 1;
 	srv.cfg = cfg;
 	pthread_mutex_init(&srv.lock, NULL);
+	/* One table for every worker: a client's sessions land on any of them. */
+	srv.harvest = px_harvest_new(cfg->harvest_clients);
+	if (!srv.harvest) {
+		log_err("harvest table of %u clients: %s", cfg->harvest_clients, strerror(errno));
+		return 2;
+	}
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (px_server_bind(&srv, cfg, nworkers, why, sizeof(why))) {
 		log_err("cannot listen: %s", why);
@@ -506,6 +530,7 @@ int main(int argc, char **argv)
 	px_health_stop(health);
 	px_metrics_stop(metrics);
 	px_config_put(srv.cfg);
+	px_harvest_free(srv.harvest);
 	px_policy_edge_close();
 	px_keeper_stop();
 	log_info("stopped");

@@ -39,6 +39,11 @@ static const char *const rej_names[REJ_MAX] = {
 	[REJ_SESSIONS] = "too_many_sessions",
 	[REJ_AUTH] = "auth",
 	[REJ_BACKEND] = "backend",
+	[REJ_HARVEST] = "harvest",
+	[REJ_RATE] = "recipients_per_hour",
+	[REJ_SENDER] = "sender_dict",
+	[REJ_RECIPIENT] = "recipient_dict",
+	[REJ_INVALID] = "invalid_recipient",
 };
 
 const char *px_rej_name(enum px_rej r)
@@ -150,6 +155,50 @@ static void render(struct px_metrics *m, struct buf *b)
 	       "Member connections that failed or broke.");
 	buf_printf(b, "mailedge_backend_failures_total %llu\n",
 		   atomic_load(&px_stats.backend_failures));
+	metric(b, "mailedge_dnsbl_lookups_total", "counter",
+	       "Clients scored against the DNSBL/DNSWL sites.");
+	buf_printf(b, "mailedge_dnsbl_lookups_total %llu\n", atomic_load(&px_stats.dnsbl_lookups));
+	metric(b, "mailedge_dnsbl_sites_total", "counter",
+	       "Site answers of those lookups: listed (a weight applied), failed (timeout, "
+	       "tempfail), bad (malformed or oversized, counted unlisted).");
+	buf_printf(b, "mailedge_dnsbl_sites_total{outcome=\"listed\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_listed));
+	buf_printf(b, "mailedge_dnsbl_sites_total{outcome=\"failed\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_failed));
+	buf_printf(b, "mailedge_dnsbl_sites_total{outcome=\"bad\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_bad));
+	metric(b, "mailedge_dnsbl_queries_total", "counter",
+	       "DNS queries the DNSBL scorers sent (answers from their caches are not queries).");
+	buf_printf(b, "mailedge_dnsbl_queries_total %llu\n", atomic_load(&px_stats.dnsbl_queries));
+	metric(b, "mailedge_dnsbl_cache_total", "counter", "DNSBL cache lookups by result.");
+	buf_printf(b, "mailedge_dnsbl_cache_total{result=\"hit\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_cache_hits));
+	buf_printf(b, "mailedge_dnsbl_cache_total{result=\"miss\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_cache_misses));
+	metric(b, "mailedge_dnsbl_errors_total", "counter",
+	       "DNSBL zones without a usable answer: timeout, tempfail (SERVFAIL, REFUSED), "
+	       "malformed or oversized replies, errcode (127.255.255.x, the list refusing).");
+	buf_printf(b, "mailedge_dnsbl_errors_total{kind=\"timeout\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_timeouts));
+	buf_printf(b, "mailedge_dnsbl_errors_total{kind=\"tempfail\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_tempfails));
+	buf_printf(b, "mailedge_dnsbl_errors_total{kind=\"malformed\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_malformed));
+	buf_printf(b, "mailedge_dnsbl_errors_total{kind=\"oversized\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_oversized));
+	buf_printf(b, "mailedge_dnsbl_errors_total{kind=\"errcode\"} %llu\n",
+		   atomic_load(&px_stats.dnsbl_errcodes));
+	metric(b, "mailedge_invalid_recipients_total", "counter",
+	       "Recipients refused as unknown (backend 550 5.1.1 class, or valid_recipients), "
+	       "counted toward harvest_limit.");
+	buf_printf(b, "mailedge_invalid_recipients_total %llu\n",
+		   atomic_load(&px_stats.invalid_rcpts));
+	metric(b, "mailedge_edge_bans_total", "counter",
+	       "Clients the proxy banned at the edge (ok), or failed to (error).");
+	buf_printf(b, "mailedge_edge_bans_total{result=\"ok\"} %llu\n",
+		   atomic_load(&px_stats.edge_bans));
+	buf_printf(b, "mailedge_edge_bans_total{result=\"error\"} %llu\n",
+		   atomic_load(&px_stats.edge_ban_errors));
 	metric(b, "mailedge_backend_up", "gauge", "1 when a pool member is healthy.");
 	per_member(b, c, "mailedge_backend_up", MV_UP);
 	metric(b, "mailedge_backend_connections", "gauge", "Open connections per member.");

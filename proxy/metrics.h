@@ -31,6 +31,11 @@ enum px_rej {
 	REJ_SESSIONS,	  /* too many sessions (total or per client) */
 	REJ_AUTH,	  /* AUTH refused here (not offered, needs TLS) */
 	REJ_BACKEND,	  /* refused or failed by the backend */
+	REJ_HARVEST,	  /* over harvest_limit: invalid recipients per hour */
+	REJ_RATE,	  /* over recipients_per_hour */
+	REJ_SENDER,	  /* MAIL FROM in sender_dict */
+	REJ_RECIPIENT,	  /* RCPT TO in recipient_dict */
+	REJ_INVALID,	  /* RCPT TO not in valid_recipients */
 	REJ_MAX,
 };
 
@@ -43,6 +48,16 @@ struct px_stats {
 	atomic_ullong bytes_in, bytes_out;
 	atomic_ullong data_ok, data_failed, data_refused;
 	atomic_ullong backend_connects, backend_failures;
+	/* DNSBL scoring (session.c): lookups, and sites by outcome */
+	atomic_ullong dnsbl_lookups, dnsbl_listed, dnsbl_failed, dnsbl_bad;
+	/* the workers' scorers (dnsbl.h px_dnsbl_stats), added by each worker
+	 * as its lookups end: the scorers themselves are not shared */
+	atomic_ullong dnsbl_queries, dnsbl_cache_hits, dnsbl_cache_misses;
+	atomic_ullong dnsbl_timeouts, dnsbl_tempfails, dnsbl_malformed, dnsbl_oversized;
+	atomic_ullong dnsbl_errcodes;
+	/* harvest prevention (session_policy.c) */
+	atomic_ullong invalid_rcpts;		  /* counted toward harvest_limit */
+	atomic_ullong edge_bans, edge_ban_errors; /* bans written to the edge, and not */
 };
 
 extern struct px_stats px_stats;

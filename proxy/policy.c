@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include "edge.h"
+#include "edgeban.h"
 #include "log.h"
 #include "policy.h"
 #include "verdict.h"
@@ -265,14 +266,67 @@ int px_policy_needs_edge(const struct px_config *c)
 	return 0;
 }
 
-int px_policy_ban(const struct sockaddr *peer, unsigned int secs)
+int px_policy_needs_ban(const struct px_config *c)
 {
-	char who[64];
+	size_t i;
+
+	if (c->lim.harvest_ban)
+		return 1;
+	for (i = 0; i < c->npolicies; i++)
+		if (c->policies[i].action == PX_POL_BAN || c->policies[i].lim.harvest_ban)
+			return 1;
+	return 0;
+}
+
+int px_policy_needs_score(const struct px_config *c)
+{
+	size_t i;
+
+	if (!c->dnsbl.nsites)
+		return 0;
+	for (i = 0; i < c->ngroups; i++)
+		if (c->groups[i].has_score)
+			return 1;
+	return 0;
+}
+
+int px_policy_ban(const struct sockaddr *peer, unsigned int secs, const char *reason)
+{
+	struct me_edge *e = px_policy_edge();
+	char who[64], pfx_text[ME_PREFIX_STRLEN] = "-";
+	const char *result;
+	struct me_prefix pfx;
+	struct px_facts f;
+	__u32 until = 0;
+	int rc;
 
 	px_format_addr(peer, who, sizeof(who));
-	/* The edge's ban map writer (me_edgeban_add) plugs in here. */
-	log_info("ban: client=%s seconds=%u edge=not-written", who, secs);
-	return 0;
+	px_facts_init(&f, peer);
+	if (!e) {
+		rc = -ENOENT;
+		result = "no-edge-maps";
+		goto out;
+	}
+	/* The admin's whitelist wins at the edge, and here: a whitelisted
+	 * client is never banned, whatever it did. */
+	rc = px_facts_edge(&f, e);
+	if (!rc && f.edge_list == ME_LIST_WHITE) {
+		rc = -EPERM;
+		result = "whitelisted";
+		goto out;
+	}
+	rc = me_edgeban_add(e, &f.addr, secs, PX_BAN_LOCK_MS, &until, &pfx);
+	if (rc >= 0)
+		me_prefix_format(&pfx, pfx_text, sizeof(pfx_text));
+	result = rc == ME_EDGEBAN_NEW	     ? "banned"
+		 : rc == ME_EDGEBAN_EXTENDED ? "extended"
+		 : rc == ME_EDGEBAN_KEPT     ? "kept"
+		 : rc == -EEXIST	     ? "admin-entry"
+					     : strerror(-rc);
+out:
+	log_info("ban: client=%s seconds=%u reason=%s prefix=%s result=%s", who, secs,
+		 reason ? reason : "policy", pfx_text, result);
+	return rc;
 }
 
 int px_policy_edge_open(const char *pin_dir, char *why, size_t why_len)

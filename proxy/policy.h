@@ -123,9 +123,22 @@ void px_classify(const struct px_config *c, const struct px_facts *f, struct px_
 int px_policy_needs_rdns(const struct px_config *c);
 int px_policy_needs_edge(const struct px_config *c);
 
-/* Put the client in the edge's temporary ban map for secs seconds. Today it
- * only logs: the ban map writer (common/edgeban) connects here. 0 or -errno. */
-int px_policy_ban(const struct sockaddr *peer, unsigned int secs);
+/* Does a policy (or the global limits) ban at the edge: action ban, or
+ * harvest_ban? Then the maps are opened, for writing, even with no edge
+ * criteria. */
+int px_policy_needs_ban(const struct px_config *c);
+/* Does any group have a score range, with DNSBL sites to ask? */
+int px_policy_needs_score(const struct px_config *c);
+
+/* How long a ban waits for the pin-directory lock (list sync or the loader
+ * may hold it for a swap): a worker's loop stalls at most this long. */
+#define PX_BAN_LOCK_MS 100
+
+/* Put the client in the edge's temporary ban map for secs seconds
+ * (common/edgeban.h: its IPv4 address or IPv6 /64), and log it with reason.
+ * A client the edge whitelists is never banned (-EPERM); without maps it is
+ * only logged (-ENOENT). An enum me_edgeban_outcome, or -errno. */
+int px_policy_ban(const struct sockaddr *peer, unsigned int secs, const char *reason);
 
 /* The edge maps the proxy reads, opened by main before it drops privileges
  * (px_policy_edge_open); NULL when none are pinned (edge criteria then never

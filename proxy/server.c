@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "dnsbl.h"
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
@@ -328,7 +329,10 @@ static void *worker_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	ev_run(w->loop, 0);
-	/* Every session is gone: no query has an owner left. */
+	/* Every session is gone: no query has an owner left. The scorer's
+	 * lookups ride on the resolver: it goes first. */
+	px_dnsbl_free(w->dnsbl);
+	w->dnsbl = NULL;
 	px_dns_free(w->dns);
 	w->dns = NULL;
 	return NULL;
@@ -357,6 +361,13 @@ int px_server_start(struct px_server *srv)
 				log_warn("worker %d: no resolver (%s): client names are not "
 					 "looked up",
 					 i, why);
+			/* The cache's size is the start's: a reload keeps the
+			 * scorer (and what it learned). */
+			w->dnsbl = px_dnsbl_new(w->loop, w->cfg->dnsbl.cache_size);
+			if (!w->dnsbl)
+				log_warn("worker %d: no DNSBL scorer (out of memory): score "
+					 "ranges match no client",
+					 i);
 		}
 		ev_async_init(&w->wake, on_wake);
 		w->wake.data = w;

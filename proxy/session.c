@@ -5,9 +5,10 @@
  *
  * With sender groups configured, a session starts by classifying its client
  * (policy.h): the facts are gathered (the edge maps at once; the client's
- * name, when a group asks for it, while the client waits for the banner),
- * px_classify picks the group, and its policy is applied before anything is
- * said. Without groups nothing is looked up and nothing changes.
+ * name and its DNSBL score, when a group asks for them, in parallel while
+ * the client waits for the banner), px_classify picks the group, and its
+ * policy is applied before anything is said. Without groups nothing is
+ * looked up and nothing changes.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dnsbl.h"
 #include "kvlog.h"
 #include "log.h"
 #include "metrics.h"
@@ -87,9 +89,12 @@ void enter_state(struct session *s, enum ss_state st)
 static void client_io(struct io *io, enum io_event ev, void *arg);
 static void on_lifetime(struct ev_loop *loop, ev_timer *t, int revents);
 static void on_rdns(void *arg, const struct px_rdns_result *r);
+static void on_dnsbl(void *arg, const struct px_dnsbl_result *r);
 static void greet(struct session *s);
 static void classify(struct session *s);
 static void session_go(struct session *s);
+static int facts_start(struct session *s);
+static void facts_done(struct session *s);
 
 static void session_destroy(struct session *s);
 
@@ -117,6 +122,8 @@ void session_release(struct session *s)
 static void session_destroy(struct session *s)
 {
 	px_dns_cancel(s->rdns_q);
+	if (s->dnsbl_q)
+		px_dnsbl_cancel(s->dnsbl_q);
 	bk_close(s, 1);
 	/* One line per session, the way Postfix logs a connection; it is not
 	 * built when it would not be logged. */
@@ -557,24 +564,108 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
 		ev_timer_set(&s->life, s->lim.session_timeout, 0);
 		ev_timer_start(w->loop, &s->life);
 	}
-	if (!s->classified && px_policy_needs_rdns(s->cfg) && !w->dns)
-		s->rdns.status = PX_RDNS_TEMPFAIL; /* no resolver: no answer */
-	else if (!s->classified && px_policy_needs_rdns(s->cfg)) {
-		/* A sender group asks for the client's name: the banner waits
-		 * for it (the resolver's timeout bounds the wait), and a
-		 * client that talks meanwhile is a pre-greeter. */
-		s->state = SS_CONNECTED;
-		s->busy = 1;
-		io_set_timeout(s->io, s->lim.command_timeout);
-		s->rdns_q = px_dns_reverse(w->dns, (const struct sockaddr *)peer, on_rdns, s);
-		if (s->rdns_q)
-			return;
-		s->rdns.status = PX_RDNS_TEMPFAIL;
-	}
+	if (!s->classified && facts_start(s))
+		return; /* the banner waits for the answers */
 	if (!s->classified)
 		classify(s);
 	else
 		session_go(s);
+}
+
+/* Ask what the sender groups need to know before the banner: the client's
+ * name (rdns, hosts criteria) and its DNSBL score (score ranges), both at
+ * once. 1 when an answer is awaited (the callbacks classify once both are
+ * in), 0 when everything is known now. A client that talks meanwhile is a
+ * pre-greeter. The resolver's timeout bounds the name's wait, the dnsbl
+ * timeout the score's: the banner never waits longer than the longer of the
+ * two, plus the group's greet delay. */
+static int facts_start(struct session *s)
+{
+	struct px_worker *w = s->w;
+
+	if (px_policy_needs_rdns(s->cfg)) {
+		if (w->dns)
+			s->rdns_q =
+			    px_dns_reverse(w->dns, (const struct sockaddr *)&s->peer, on_rdns, s);
+		if (!s->rdns_q)
+			s->rdns.status = PX_RDNS_TEMPFAIL; /* no resolver: no answer */
+	}
+	if (px_policy_needs_score(s->cfg)) {
+		if (w->dns && w->dnsbl)
+			s->dnsbl_q = px_dnsbl_start(w->dnsbl, w->dns, &s->cfg->dnsbl,
+						    (const struct sockaddr *)&s->peer, on_dnsbl, s);
+		/* No scorer: the score is unknown and no score range matches. */
+		s->score_known = 0;
+	}
+	if (!s->rdns_q && !s->dnsbl_q)
+		return 0;
+	s->state = SS_CONNECTED;
+	s->busy = 1;
+	io_set_timeout(s->io, s->lim.command_timeout);
+	return 1;
+}
+
+/* One of the answers facts_start waits for is in: classify once both are. */
+static void facts_done(struct session *s)
+{
+	if (s->rdns_q || s->dnsbl_q || s->classified)
+		return;
+	if (s->state == SS_CONNECTED && !s->dying)
+		classify(s);
+	/* What a pre-greeter sent meanwhile is read now. */
+	if (!s->dying && s->state == SS_GREETED && !s->busy)
+		session_next(s);
+}
+
+/* Add what the worker's scorer counted since last time to the metrics. On
+ * the worker's thread, the scorer's only reader. */
+static void dnsbl_publish(struct px_worker *w)
+{
+	struct px_dnsbl_stats st, *o = &w->dnsbl_seen;
+
+	px_dnsbl_get_stats(w->dnsbl, &st);
+	atomic_fetch_add(&px_stats.dnsbl_queries, st.queries - o->queries);
+	atomic_fetch_add(&px_stats.dnsbl_cache_hits, st.cache_hits - o->cache_hits);
+	atomic_fetch_add(&px_stats.dnsbl_cache_misses, st.cache_misses - o->cache_misses);
+	atomic_fetch_add(&px_stats.dnsbl_timeouts, st.timeouts - o->timeouts);
+	atomic_fetch_add(&px_stats.dnsbl_tempfails, st.tempfails - o->tempfails);
+	atomic_fetch_add(&px_stats.dnsbl_malformed, st.malformed - o->malformed);
+	atomic_fetch_add(&px_stats.dnsbl_oversized, st.oversized - o->oversized);
+	atomic_fetch_add(&px_stats.dnsbl_errcodes, st.errcodes - o->errcodes);
+	*o = st;
+}
+
+static void on_dnsbl(void *arg, const struct px_dnsbl_result *r)
+{
+	struct session *s = arg;
+	unsigned int i;
+
+	session_hold(s);
+	s->dnsbl_q = NULL;
+	s->score = r->score;
+	s->score_known = 1;
+	atomic_fetch_add(&px_stats.dnsbl_lookups, 1);
+	atomic_fetch_add(&px_stats.dnsbl_listed, r->listed);
+	atomic_fetch_add(&px_stats.dnsbl_failed, r->failed);
+	atomic_fetch_add(&px_stats.dnsbl_bad, r->bad);
+	dnsbl_publish(s->w);
+	for (i = 0; i < r->nsites; i++)
+		if (r->d[i].timed_out)
+			break;
+	if (log_get_level() >= ME_LOG_INFO) {
+		char text[1024];
+		struct me_kv kv;
+
+		px_dnsbl_format(&s->cfg->dnsbl, r, text, sizeof(text));
+		session_kv(s, &kv, "dnsbl");
+		me_kv_fmt(&kv, "score", "%d", r->score);
+		me_kv_fmt(&kv, "ms", "%u", r->elapsed_ms);
+		me_kv_str(&kv, "timeout", i < r->nsites ? "yes" : "no");
+		me_kv_str(&kv, "sites", text);
+		log_info("%s", kv.buf);
+	}
+	facts_done(s);
+	session_release(s);
 }
 
 /* The client is who it is: on with the session (TLS first, or the banner). */
@@ -613,15 +704,10 @@ static void on_rdns(void *arg, const struct px_rdns_result *r)
 	s->rdns_q = NULL;
 	s->rdns = *r;
 	session_log(s, ME_LOG_DEBUG, "rdns", "status", px_rdns_name(r->status));
-	if (!s->classified) {
-		if (s->state == SS_CONNECTED && !s->dying)
-			classify(s);
-		/* What a pre-greeter sent meanwhile is read now. */
-		if (!s->dying && s->state == SS_GREETED && !s->busy)
-			session_next(s);
-	} else {
+	if (!s->classified)
+		facts_done(s);
+	else
 		bk_rdns_done(s);
-	}
 	session_release(s);
 }
 
@@ -653,6 +739,10 @@ static void classify(struct session *s)
 	}
 	if (s->rdns.status != PX_RDNS_PENDING)
 		px_facts_rdns(&f, &s->rdns);
+	if (px_policy_needs_score(s->cfg)) {
+		f.score = s->score;
+		f.score_known = s->score_known;
+	}
 	px_classify(s->cfg, &f, &k);
 	s->classified = 1;
 	s->group = k.group;
@@ -684,7 +774,7 @@ static void classify(struct session *s)
 			s->banner = p->banner;
 		if (p->action == PX_POL_REFUSE || p->action == PX_POL_BAN) {
 			if (p->action == PX_POL_BAN)
-				px_policy_ban((const struct sockaddr *)&s->peer, p->ban_time);
+				session_ban(s, p->ban_time, "policy");
 			session_close(s, p->action == PX_POL_BAN ? "policy ban" : "policy refuse");
 			return;
 		}

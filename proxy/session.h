@@ -25,6 +25,7 @@
 
 struct px_worker;
 struct session;
+struct px_dnsbl_lookup;
 
 enum ss_state {
 	SS_CONNECTED, /* accepted; banner not sent yet (greet delay) */
@@ -114,6 +115,8 @@ struct session {
 	char tls_info[96];
 	struct px_dns_query *rdns_q; /* the client's name, being looked up */
 	struct px_rdns_result rdns;
+	struct px_dnsbl_lookup *dnsbl_q; /* the client's DNSBL score, being asked */
+	int score, score_known;		 /* its answer (policy.h px_facts) */
 	int authenticated;
 	int relay_ok; /* client inside relay_networks, or its policy says relay */
 	int pregreet;
@@ -200,6 +203,17 @@ void bk_close(struct session *s, int quit);
 /* The client's name lookup is over: an XCLIENT waiting for it goes. */
 void bk_rdns_done(struct session *s);
 int bk_ready(const struct session *s);
+
+/* session_policy.c: the one place MAIL and RCPT meet the policy (the
+ * dictionaries, harvest prevention, recipients per hour). The check runs
+ * from the command table once the command is in sequence: 0 to go on, -1
+ * once it has answered. The reply hook sees the backend's answer to a RCPT. */
+int session_policy_check(struct session *s, const struct sp_cmd *c);
+void session_policy_rcpt_reply(struct session *s, const struct px_reply *r);
+/* Ban the client at the edge (policy.h px_policy_ban), counted in the metrics. */
+void session_ban(struct session *s, unsigned int secs, const char *reason);
+/* Is this reply a "bad destination mailbox" (550 and 5.1.0, 5.1.1, 5.1.10)? */
+int px_reply_unknown_user(const char *text, size_t len);
 
 /* relay.c */
 enum px_relay { PX_RELAY_LOCAL, PX_RELAY_ALLOWED, PX_RELAY_DENIED };

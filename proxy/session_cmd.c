@@ -8,10 +8,12 @@
  * that must use it (its listener's starttls, or its sender group's
  * policy's), a check of whether the command is there at all for this client
  * (offered here, not done yet, well-formed, within a limit), and the function
- * that carries it out. session_command applies TLS, check, then states before
- * any handler runs, so handlers never look at the state to decide whether
- * they may run. Waiting for the backend is the
- * backend's to say (bk.waiting, backend.c): handlers only call it.
+ * that carries it out. session_command applies TLS, check, states, then the
+ * policy (session_policy.c: dictionaries, harvest prevention, recipients per
+ * hour, for a command in sequence) before any handler runs, so handlers never
+ * look at the state to decide whether they may run, nor at the policy.
+ * Waiting for the backend is the backend's to say (bk.waiting, backend.c):
+ * handlers only call it.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -39,6 +41,8 @@ struct cmd {
 	const char *seq_reply;	/* out of sequence elsewhere (NULL: the generic 503) */
 	/* what else must hold: 0, or -1 once it has answered (NULL: nothing) */
 	int (*check)(struct session *s, const struct sp_cmd *c);
+	/* what the client's policy says, once it is in sequence (NULL: nothing) */
+	int (*policy)(struct session *s, const struct sp_cmd *c);
 	void (*proceed)(struct session *s, const struct sp_cmd *c);
 };
 
@@ -62,28 +66,29 @@ static int check_starttls(struct session *s, const struct sp_cmd *c);
 static int check_auth(struct session *s, const struct sp_cmd *c);
 
 static const struct cmd commands[] = {
-	{ SP_HELO, ANY, 0, NULL, NULL, NULL, cmd_helo },
-	{ SP_EHLO, ANY, 0, NULL, NULL, NULL, cmd_helo },
+	{ SP_HELO, ANY, 0, NULL, NULL, NULL, NULL, cmd_helo },
+	{ SP_EHLO, ANY, 0, NULL, NULL, NULL, NULL, cmd_helo },
 	{ SP_MAIL, ST(SS_READY), 1, NEED_HELO, "503 5.5.1 Error: nested MAIL command", check_mail,
-	  cmd_mail },
+	  session_policy_check, cmd_mail },
 	{ SP_RCPT, ST(SS_MAIL) | ST(SS_RCPT), 1, NULL, "503 5.5.1 Error: need MAIL command", NULL,
-	  cmd_rcpt },
+	  session_policy_check, cmd_rcpt },
 	{ SP_DATA, ST(SS_MAIL) | ST(SS_RCPT), 1, NULL, "503 5.5.1 Error: need RCPT command", NULL,
-	  cmd_data },
-	{ SP_RSET, ANY, 0, NULL, NULL, NULL, cmd_rset },
-	{ SP_NOOP, ANY, 0, NULL, NULL, NULL, cmd_noop },
-	{ SP_QUIT, ANY, 0, NULL, NULL, NULL, cmd_quit },
-	{ SP_HELP, ANY, 0, NULL, NULL, NULL, cmd_help },
+	  NULL, cmd_data },
+	{ SP_RSET, ANY, 0, NULL, NULL, NULL, NULL, cmd_rset },
+	{ SP_NOOP, ANY, 0, NULL, NULL, NULL, NULL, cmd_noop },
+	{ SP_QUIT, ANY, 0, NULL, NULL, NULL, NULL, cmd_quit },
+	{ SP_HELP, ANY, 0, NULL, NULL, NULL, NULL, cmd_help },
 	/* RFC 3207: not inside a transaction; the handshake resets to GREETED */
-	{ SP_STARTTLS, BEFORE_HELO | ST(SS_READY), 0, NULL, IN_TX, check_starttls, cmd_starttls },
-	{ SP_AUTH, ST(SS_READY), 1, NEED_HELO, IN_TX, check_auth, cmd_auth },
-	{ SP_VRFY, ANY, 1, NULL, NULL, NULL, cmd_vrfy },
-	{ SP_EXPN, ANY, 1, NULL, NULL, NULL, cmd_refused },
-	{ SP_TURN, ANY, 0, NULL, NULL, NULL, cmd_refused },
-	{ SP_ETRN, ANY, 0, NULL, NULL, NULL, cmd_refused },
-	{ SP_BDAT, ANY, 0, NULL, NULL, NULL, cmd_refused },
-	{ SP_XCLIENT, ANY, 0, NULL, NULL, NULL, cmd_refused },
-	{ SP_XFORWARD, ANY, 0, NULL, NULL, NULL, cmd_refused },
+	{ SP_STARTTLS, BEFORE_HELO | ST(SS_READY), 0, NULL, IN_TX, check_starttls, NULL,
+	  cmd_starttls },
+	{ SP_AUTH, ST(SS_READY), 1, NEED_HELO, IN_TX, check_auth, NULL, cmd_auth },
+	{ SP_VRFY, ANY, 1, NULL, NULL, NULL, NULL, cmd_vrfy },
+	{ SP_EXPN, ANY, 1, NULL, NULL, NULL, NULL, cmd_refused },
+	{ SP_TURN, ANY, 0, NULL, NULL, NULL, NULL, cmd_refused },
+	{ SP_ETRN, ANY, 0, NULL, NULL, NULL, NULL, cmd_refused },
+	{ SP_BDAT, ANY, 0, NULL, NULL, NULL, NULL, cmd_refused },
+	{ SP_XCLIENT, ANY, 0, NULL, NULL, NULL, NULL, cmd_refused },
+	{ SP_XFORWARD, ANY, 0, NULL, NULL, NULL, NULL, cmd_refused },
 };
 
 /* ---- helpers ---- */
@@ -346,6 +351,7 @@ static void rcpt_reply(struct session *s, int ok, const struct px_reply *r, cons
 		return;
 	}
 	relay_reply(s, r);
+	session_policy_rcpt_reply(s, r);
 	if (r->code / 100 == 2) {
 		s->tx_rcpts++;
 		s->rcpts++;
@@ -689,6 +695,8 @@ void session_command(struct session *s, const char *line, size_t len)
 			session_reject(s, REJ_SEQUENCE, "%s", r);
 			return;
 		}
+		if (k->policy && k->policy(s, &c))
+			return;
 		k->proceed(s, &c);
 		return;
 	}

@@ -15,6 +15,8 @@
 struct session;
 struct tunnel;
 struct px_server;
+struct px_dnsbl;
+struct px_harvest;
 
 struct px_worker {
 	int id;
@@ -27,6 +29,8 @@ struct px_worker {
 	ev_async wake;	       /* configuration changed, or drain */
 	struct px_config *cfg; /* for new sessions; sessions hold their own reference */
 	struct px_dns *dns;    /* this loop's resolver; NULL if it could not start */
+	struct px_dnsbl *dnsbl;		  /* this loop's DNSBL scorer and its cache; NULL without */
+	struct px_dnsbl_stats dnsbl_seen; /* its counters already added to px_stats */
 	unsigned long long next_id;
 	int draining;
 	size_t nsessions;
@@ -42,6 +46,7 @@ struct px_server {
 	int nw;
 	atomic_int draining;
 	atomic_int force_close;
+	struct px_harvest *harvest; /* hourly counts per client, every worker's (harvest.h) */
 };
 
 /* Bind every listener once per worker (SO_REUSEPORT); before dropping root. */

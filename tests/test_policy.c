@@ -25,6 +25,7 @@
 #include "lists.h"
 #include "../proxy/config.h"
 #include "../proxy/policy.h"
+#include "../proxy/session.h"
 #include "lib/bpffix.h"
 #include "lib/testenv.h"
 
@@ -394,6 +395,15 @@ static const struct bad_case bad_cases[] = {
 	     "\"D2\"; policy = \"A\"; default = true; } );",
 	  "sender groups D1 and D2 are both the default" },
 	{ PA "sender_groups = ( \"G\" );", "a sender group must be a group" },
+	/* harvest prevention and recipients per hour: per-client limits */
+	{ P("limits = { harvest_limit = 2000000; };"), "harvest_limit must be between 0 and" },
+	{ P("limits = { harvest_ban = \"31d\"; };"), "harvest_ban must be between" },
+	{ P("limits = { recipients_per_hour = -1; };"), "recipients_per_hour cannot be negative" },
+	{ "sender_dict_reply = \"250 fine\";", "sender_dict_reply must be one line, a 4xx or 5xx" },
+	{ "recipient_dict_reply = \"550\";", "recipient_dict_reply must be one line" },
+	{ "harvest_clients = 1;", "harvest_clients must be between" },
+	{ "dnsbl = { sites = [ \"bad zone!\" ]; };", "dnsbl site 'bad zone!'" },
+	{ "dnsbl = { timeout = 5; };", "timeout must be between" },
 };
 
 ParameterizedTestParameters(policy, bad_config)
@@ -567,11 +577,38 @@ Test(policy, edge_facts)
 Test(policy, help_config)
 {
 	static const char *const keys[] = {
-		"policies = (",	     "sender_groups = (", "action = ",	 "reject_reply = ",
-		"ban_time = ",	     "pool = ",		  "starttls = ", "relay = ",
-		"greet_delay = ",    "pregreet = ",	  "banner = ",	 "messages = ",
-		"max_per_client = ", "networks = ",	  "edge = ",	 "rdns = ",
-		"hosts = ",	     "score_min = ",	  "default = ",	 "pin_dir = ",
+		"policies = (",
+		"sender_groups = (",
+		"action = ",
+		"reject_reply = ",
+		"ban_time = ",
+		"pool = ",
+		"starttls = ",
+		"relay = ",
+		"greet_delay = ",
+		"pregreet = ",
+		"banner = ",
+		"messages = ",
+		"max_per_client = ",
+		"networks = ",
+		"edge = ",
+		"rdns = ",
+		"hosts = ",
+		"score_min = ",
+		"default = ",
+		"pin_dir = ",
+		"harvest_limit = ",
+		"harvest_ban = ",
+		"recipients_per_hour = ",
+		"harvest_clients = ",
+		"sender_dict = ",
+		"sender_dict_reply = ",
+		"recipient_dict = ",
+		"recipient_dict_reply = ",
+		"valid_recipients = ",
+		"dnsbl = {",
+		"sites",
+		"on_failure = ",
 	};
 	char *buf = NULL;
 	size_t len = 0, i;
@@ -583,4 +620,87 @@ Test(policy, help_config)
 	for (i = 0; i < ARRAY_LEN(keys); i++)
 		cr_expect(strstr(buf, keys[i]), "--help-config: want '%s' in it", keys[i]);
 	free(buf);
+}
+
+/* ---- harvest prevention: which backend replies are an unknown user ---- */
+
+struct unknown_case {
+	char reply[128];
+	int want;
+};
+
+static const struct unknown_case unknown_cases[] = {
+	/* Postfix, local_recipient_maps */
+	{ "550 5.1.1 <x@example.org>: Recipient address rejected: User unknown in local "
+	  "recipient table\r\n",
+	  1 },
+	/* Exchange Online */
+	{ "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address "
+	  "lookup\r\n",
+	  1 },
+	{ "550 5.1.0 Address rejected\r\n", 1 },
+	{ "550-5.1.1 The email account that you tried to reach does not exist.\r\n550 5.1.1 "
+	  "more\r\n",
+	  1 },
+	{ "550 5.1.1", 1 },
+	{ "550 5.1.11 not a mailbox code\r\n", 0 },
+	{ "550 5.1.2 Host unknown\r\n", 0 },
+	{ "550 5.1.100\r\n", 0 },
+	{ "553 5.1.1 policy, not a directory\r\n", 0 },
+	{ "554 5.7.1 Relay access denied\r\n", 0 },
+	{ "450 4.1.1 try again\r\n", 0 },
+	{ "550 5.7.1 Blocked\r\n", 0 },
+	{ "550 User unknown\r\n", 0 },
+	{ "5505.1.1 glued\r\n", 0 },
+	{ "550  5.1.1 two blanks\r\n", 0 },
+	{ "250 2.1.5 Ok\r\n", 0 },
+	{ "", 0 },
+};
+
+ParameterizedTestParameters(policy, unknown_user_reply)
+{
+	return cr_make_param_array(struct unknown_case, unknown_cases, ARRAY_LEN(unknown_cases));
+}
+
+ParameterizedTest(const struct unknown_case *t, policy, unknown_user_reply)
+{
+	int got = px_reply_unknown_user(t->reply, strlen(t->reply));
+
+	cr_expect_eq(got, t->want, "'%s': got %d, want %d", t->reply, got, t->want);
+}
+
+/* The scorer runs only when a group has a score range and sites are given;
+ * the edge opens for writing when a policy or the limits ban. */
+Test(policy, needs_score_and_ban)
+{
+	struct px_config *c;
+
+	c = parse(BASE "dnsbl = { sites = [ \"bl.test*2\" ]; };\n"
+		       "policies = ( { name = \"A\"; } );\n"
+		       "sender_groups = ( { name = \"G\"; policy = \"A\"; networks = [ "
+		       "\"192.0.2.0/24\" ]; } );\n");
+	cr_expect(!px_policy_needs_score(c), "sites but no score range: want no lookups");
+	cr_expect(!px_policy_needs_ban(c), "no ban anywhere: want the edge not written");
+	cr_expect_eq(c->dnsbl.nsites, 1, "sites: got %u, want 1", c->dnsbl.nsites);
+	px_config_put(c);
+	c = parse(BASE "policies = ( { name = \"A\"; } );\n"
+		       "sender_groups = ( { name = \"G\"; policy = \"A\"; score_min = 1; } );\n");
+	cr_expect(!px_policy_needs_score(c), "a score range but no sites: want no lookups");
+	px_config_put(c);
+	c = parse(BASE "dnsbl = { sites = [ \"bl.test*2\" ]; };\n"
+		       "policies = ( { name = \"A\"; limits = { harvest_limit = 5; harvest_ban = "
+		       "\"1h\"; recipients_per_hour = 100; }; } );\n"
+		       "sender_groups = ( { name = \"G\"; policy = \"A\"; score_min = 1; } );\n");
+	cr_expect(px_policy_needs_score(c), "a score range and sites: want lookups");
+	cr_expect(px_policy_needs_ban(c), "a policy's harvest_ban: want the edge written");
+	cr_expect_eq(c->policies[0].lim.harvest_limit, 5, "harvest_limit: got %u, want 5",
+		     c->policies[0].lim.harvest_limit);
+	cr_expect_eq(c->policies[0].lim.harvest_ban, 3600, "harvest_ban: got %u, want 3600",
+		     c->policies[0].lim.harvest_ban);
+	cr_expect_eq(c->policies[0].lim.recipients_per_hour, 100,
+		     "recipients_per_hour: got %u, want 100",
+		     c->policies[0].lim.recipients_per_hour);
+	cr_expect_eq(c->lim.harvest_limit, 0, "global harvest_limit: got %u, want 0 (off)",
+		     c->lim.harvest_limit);
+	px_config_put(c);
 }

@@ -142,18 +142,23 @@ Test(policy_proxy, network_selects_pool)
 Test(policy_proxy, reject_refuse_ban)
 {
 	struct pl_client c;
+	char table[2048];
 	int code;
 
-	start_policy(
-	    "policies = ( { name = \"NO\"; action = \"reject\"; reject_reply = \"554 5.7.1 "
-	    "You are not welcome here\"; },\n"
-	    "  { name = \"SHUT\"; action = \"refuse\"; },\n"
-	    "  { name = \"BAN\"; action = \"ban\"; ban_time = \"10m\"; } );\n"
-	    "sender_groups = ( { name = \"R\"; policy = \"NO\"; networks = [ "
-	    "\"127.0.0.6\" ]; },\n"
-	    "  { name = \"F\"; policy = \"SHUT\"; networks = [ \"127.0.0.7\" ]; },\n"
-	    "  { name = \"B\"; policy = \"BAN\"; networks = [ \"127.0.0.8\" ]; } );\n",
-	    NULL, NULL);
+	/* A pin directory of the test's own with nothing pinned: the ban is
+	 * only logged, and never reaches the machine's real maps. */
+	snprintf(table, sizeof(table),
+		 "pin_dir = \"%s\";\n"
+		 "policies = ( { name = \"NO\"; action = \"reject\"; reject_reply = \"554 5.7.1 "
+		 "You are not welcome here\"; },\n"
+		 "  { name = \"SHUT\"; action = \"refuse\"; },\n"
+		 "  { name = \"BAN\"; action = \"ban\"; ban_time = \"10m\"; } );\n"
+		 "sender_groups = ( { name = \"R\"; policy = \"NO\"; networks = [ "
+		 "\"127.0.0.6\" ]; },\n"
+		 "  { name = \"F\"; policy = \"SHUT\"; networks = [ \"127.0.0.7\" ]; },\n"
+		 "  { name = \"B\"; policy = \"BAN\"; networks = [ \"127.0.0.8\" ]; } );\n",
+		 tenv_pin_dir());
+	start_policy(table, NULL, NULL);
 	cr_assert_eq(pl_connect(&c, "127.0.0.6", lab.port[0]), 0, "connecting: %s", c.err);
 	code = pl_reply(&c, rbuf, sizeof(rbuf), 5000);
 	cr_expect_eq(code, 554, "rejected client: got %d '%s', want 554", code, rbuf);
@@ -166,6 +171,8 @@ Test(policy_proxy, reject_refuse_ban)
 	cr_expect_eq(pl_log_wait(&lab, "ban: client=127.0.0.8:", 1, 3000), 1,
 		     "want the ban step logged for 127.0.0.8; log:\n%s", proxy_log());
 	cr_expect_eq(pl_log_wait(&lab, "seconds=600", 1, 100), 1, "want ban_time 600 s logged");
+	cr_expect_eq(pl_log_wait(&lab, "result=no-edge-maps", 1, 100), 1,
+		     "want the ban logged as not written (no maps pinned)");
 	/* the rest: greeted and served */
 	session(&c, UNTRUSTED);
 	deliver(&c, "alice@example.org", "bob@example.org", "Subject: ok\r\n\r\nok\r\n");
