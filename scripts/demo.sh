@@ -7,6 +7,7 @@
 #                  198.51.100.20   inside a blacklisted subnet (reset)
 #                  198.51.100.7    whitelisted inside that subnet (passes)
 #                  192.0.2.50      floods SYNs (connection threshold)
+#                  192.0.2.77      guesses recipient addresses (harvest ban)
 #                  203.0.113.9     listed by a (local copy of a) public spam list
 #        | veth
 #   medemo-gw      192.0.2.1, 198.51.100.1, 203.0.113.1: XDP attached natively
@@ -72,8 +73,8 @@ ip netns add "$cns"
 ip netns add "$gns"
 ip netns add "$mns"
 ip link add me-c0 netns "$cns" type veth peer name me-g0 netns "$gns"
-for a in 192.0.2.10/24 192.0.2.66/24 192.0.2.50/24 198.51.100.20/24 198.51.100.7/24 \
-	203.0.113.9/24; do
+for a in 192.0.2.10/24 192.0.2.66/24 192.0.2.50/24 192.0.2.77/24 198.51.100.20/24 \
+	198.51.100.7/24 203.0.113.9/24; do
 	ip -n "$cns" addr add "$a" dev me-c0
 done
 ip -n "$gns" addr add 192.0.2.1/24 dev me-g0
@@ -91,27 +92,9 @@ ip -n "$gns" link set me-g0 up
 # XDP_TX replies (resets) reach the client only if its veth end runs XDP too.
 ip netns exec "$cns" ethtool -K me-c0 tx off >/dev/null
 ip -n "$cns" link set dev me-c0 xdpdrv obj "$src/build/bpf/xdp_pass.bpf.o" sec xdp
-echo "client me-c0: 192.0.2.10 192.0.2.66 192.0.2.50 198.51.100.20 198.51.100.7 203.0.113.9"
+echo "client me-c0: 192.0.2.10 192.0.2.66 192.0.2.50 192.0.2.77 198.51.100.20 198.51.100.7 203.0.113.9"
 echo "gateway me-g0: 192.0.2.1 198.51.100.1 203.0.113.1; me-g1: 2001:db8:b::1"
 echo "backends me-b0: 2001:db8:b::10 2001:db8:b::11"
-
-step "backends: two smtp-sink servers; on the gateway, mailedge-proxy in front of them"
-chmod 755 "$tmp" # the backends and the proxy run as nobody
-mkdir -p "$tmp/mail" && chmod 777 "$tmp/mail"
-for a in 2001:db8:b::10 2001:db8:b::11; do
-	ip netns exec "$mns" smtp-sink -u nobody -d "$tmp/mail/%M." "[$a]:25" 100 &
-	sink_pids="$sink_pids $!"
-done
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/mx.key" -out "$tmp/mx.pem" -days 30 \
-	-subj "/CN=mx.demo.example" 2>/dev/null
-chmod 644 "$tmp/mx.key"
-printf '%s$ mailedge-proxy --listen 0.0.0.0:25 --backend [2001:db8:b::10]:25 --backend [2001:db8:b::11]:25 --domain example.org --starttls optional ...%s\n' "$bold" "$norm"
-ip netns exec "$gns" "$proxy" --listen 0.0.0.0:25 --backend "[2001:db8:b::10]:25" \
-	--backend "[2001:db8:b::11]:25" --domain example.org --hostname mx.demo.example \
-	--starttls optional --cert "$tmp/mx.pem" --key "$tmp/mx.key" --workers 2 \
-	2>"$tmp/proxy.log" &
-proxy_pid=$!
-sleep 1
 
 # Connect from a given source address and say what happened.
 try() {
@@ -134,6 +117,40 @@ EOF
 step "attach the edge filter to the gateway's interface"
 me attach me-g0
 me status
+
+step "backends: two smtp-sink servers; on the gateway, mailedge-proxy in front of them"
+chmod 755 "$tmp" # the backends and the proxy run as nobody
+mkdir -p "$tmp/mail" && chmod 777 "$tmp/mail"
+for a in 2001:db8:b::10 2001:db8:b::11; do
+	ip netns exec "$mns" smtp-sink -u nobody -d "$tmp/mail/%M." "[$a]:25" 100 &
+	sink_pids="$sink_pids $!"
+done
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/mx.key" -out "$tmp/mx.pem" -days 30 \
+	-subj "/CN=mx.demo.example" 2>/dev/null
+chmod 644 "$tmp/mx.key"
+# The one user the backends know: the proxy refuses others itself (valid
+# recipients), counts them per client, and bans a harvester at the edge.
+echo "bob@example.org" >"$tmp/valid-recipients"
+cat >"$tmp/proxy.conf" <<EOF
+hostname = "mx.demo.example";
+workers = 2;
+pin_dir = "$pin";
+relay_domains = [ "example.org" ];
+valid_recipients = "$tmp/valid-recipients";
+limits = { harvest_limit = 10; harvest_ban = "10m"; };
+listeners = ( { listen = "0.0.0.0:25"; starttls = "optional";
+                cert = "$tmp/mx.pem"; key = "$tmp/mx.key"; pool = "mx"; } );
+pools = ( { name = "mx"; members = ( "[2001:db8:b::10]:25", "[2001:db8:b::11]:25" ); } );
+EOF
+chmod 644 "$tmp/proxy.conf" "$tmp/valid-recipients"
+sed 's/^/  /' "$tmp/proxy.conf"
+printf '%s$ mailedge-proxy -c proxy.conf%s\n' "$bold" "$norm"
+# nsenter, not "ip netns exec": that remounts /sys, hiding the pinned maps
+# under /sys/fs/bpf that the proxy reads and bans into.
+nsenter --net=/var/run/netns/$gns "$proxy" -c "$tmp/proxy.conf" 2>"$tmp/proxy.log" &
+proxy_pid=$!
+sleep 1
+
 
 step "before any list: everyone reaches port 25"
 try 192.0.2.10 "clean sender"
@@ -203,6 +220,39 @@ step "relay control: the gateway is not an open relay"
 ip netns exec "$cns" swaks --server 192.0.2.1 --local-interface 192.0.2.10 \
 	--from alice@example.net --to victim@elsewhere.example --quit-after RCPT 2>&1 |
 	grep -E '^<\*?\*? +554' | sed 's/^/  /'
+step "harvest prevention: a client guessing addresses is banned at the edge"
+echo "  192.0.2.77 tries 30 recipients; only bob@example.org exists (harvest_limit 10)"
+ip netns exec "$cns" python3 - <<'EOF'
+import socket
+s = socket.socket(); s.bind(("192.0.2.77", 0)); s.settimeout(5)
+s.connect(("192.0.2.1", 25)); f = s.makefile("rb")
+def reply():
+    while True:
+        l = f.readline().decode().rstrip()
+        if len(l) < 4 or l[3] != "-":
+            return l
+reply(); s.sendall(b"EHLO harvester.example\r\n"); reply()
+s.sendall(b"MAIL FROM:<x@example.net>\r\n"); reply()
+last = ""
+for i in range(30):
+    try:
+        s.sendall(b"RCPT TO:<user%d@example.org>\r\n" % i)
+        r = reply()
+    except OSError:
+        break
+    if not r:
+        break
+    if r != last:
+        print("  RCPT %2d -> %s" % (i + 1, r))
+    last = r
+    if r.startswith("421"):
+        break
+EOF
+try 192.0.2.77 "the harvester, next connection"
+me lookup 192.0.2.77
+me unban 192.0.2.77
+try 192.0.2.77 "the harvester, unbanned"
+
 step "SMTP smuggling: a bare <LF>.<LF> inside a message is refused, nothing smuggled"
 ip netns exec "$cns" python3 - <<'EOF'
 import socket, time
