@@ -30,6 +30,8 @@ out=$src/bench-results/bench-$(hostname -s)-$(date +%Y%m%d-%H%M%S).txt
 	echo
 	bash "$src/tests/bench/proxy.sh" "$build"
 	echo
+	bash "$src/tests/bench/policy.sh" "$build"
+	echo
 	bash "$src/tests/bench/tls.sh" "$build"
 } 2>&1 | tee "$out"
 echo "written to $out"

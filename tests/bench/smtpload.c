@@ -14,6 +14,12 @@
  *   smtpload idle --server ADDR:PORT [--tls] --count N [--hold SECONDS]
  *       opens N sessions (greeting, EHLO, and STARTTLS if asked), prints
  *       "ready N", keeps them open until SIGTERM or --hold, then closes them.
+ *   smtpload greet --server ADDR:PORT --sessions N --count M [--sources K]
+ *       N threads open M sessions in all, each: connect, wait for the banner,
+ *       QUIT; prints sessions/s and the banner latency (connect to the 220):
+ *       median, p99. With --sources, the sessions come from K loopback
+ *       addresses in turn (127.1.0.1 on; a server on 127.0.0.1), so that a
+ *       per-client cache (DNSBL answers) is cold with K = M and warm with few.
  *
  * Blocking sockets and a thread per session: simple, and the cost is on this
  * side, the same for every server measured.
@@ -28,6 +34,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +63,7 @@ static long total_msgs;
 static double *lat;	 /* seconds per transaction */
 static atomic_long nlat;
 static atomic_long failures;
+static long nsources; /* greet: source addresses to rotate over; 0 = the kernel's */
 
 static double now(void)
 {
@@ -214,6 +222,54 @@ static void *sender(void *arg)
 	return NULL;
 }
 
+/* One greeting: connect (from the i-th source), read the banner, QUIT. */
+static int greet_once(long i, double *took)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct conn c;
+	double t0;
+	int ok;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = socket(server.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c.fd < 0)
+		return -1;
+	if (nsources && server.ss_family == AF_INET) {
+		uint32_t n = (uint32_t)(i % nsources) + 1;
+
+		src.sin_addr.s_addr = htonl(0x7f010000u + n);
+		if (bind(c.fd, (struct sockaddr *)&src, sizeof(src))) {
+			close(c.fd);
+			return -1;
+		}
+	}
+	t0 = now();
+	ok = !connect(c.fd, (struct sockaddr *)&server, server_len) && c_reply(&c) == 220;
+	*took = now() - t0;
+	if (ok)
+		cmd(&c, "QUIT\r\n", 2);
+	c_close(&c);
+	return ok ? 0 : -1;
+}
+
+static atomic_long next_session;
+static long total_sessions;
+
+static void *greeter(void *arg)
+{
+	double took;
+	long i;
+
+	(void)arg;
+	while ((i = atomic_fetch_add(&next_session, 1)) < total_sessions) {
+		if (greet_once(i, &took))
+			atomic_fetch_add(&failures, 1);
+		else
+			lat[atomic_fetch_add(&nlat, 1)] = took;
+	}
+	return NULL;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -253,17 +309,20 @@ int main(int argc, char **argv)
 		{ "sessions", required_argument, NULL, 'n' }, { "messages", required_argument, NULL, 'm' },
 		{ "size", required_argument, NULL, 'z' },   { "to", required_argument, NULL, 'r' },
 		{ "count", required_argument, NULL, 'c' },  { "hold", required_argument, NULL, 'h' },
+		{ "sources", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	long sessions = 10, count = 0, hold = 0, i, n;
 	struct rlimit rl = { 200000, 200000 };
 	pthread_t *th;
 	double t0, t;
-	int opt, idle;
+	int opt, idle, greet;
 
-	if (argc < 2 || (strcmp(argv[1], "send") && strcmp(argv[1], "idle")))
-		die("usage: smtpload send|idle --server ADDR:PORT [--tls] ...");
+	if (argc < 2 ||
+	    (strcmp(argv[1], "send") && strcmp(argv[1], "idle") && strcmp(argv[1], "greet")))
+		die("usage: smtpload send|idle|greet --server ADDR:PORT [--tls] ...");
 	idle = !strcmp(argv[1], "idle");
+	greet = !strcmp(argv[1], "greet");
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -275,6 +334,7 @@ int main(int argc, char **argv)
 		case 'r': rcpt = optarg; break;
 		case 'c': count = atol(optarg); break;
 		case 'h': hold = atol(optarg); break;
+		case 'S': nsources = atol(optarg); break;
 		default: die("bad option");
 		}
 	}
@@ -303,6 +363,27 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (greet) {
+		if (sessions < 1 || count < 1)
+			die("--sessions and --count must be positive");
+		total_sessions = count;
+		lat = calloc((size_t)count, sizeof(*lat));
+		th = calloc((size_t)sessions, sizeof(*th));
+		if (!lat || !th)
+			die("out of memory");
+		t0 = now();
+		for (i = 0; i < sessions; i++)
+			pthread_create(&th[i], NULL, greeter, NULL);
+		for (i = 0; i < sessions; i++)
+			pthread_join(th[i], NULL);
+		t = now() - t0;
+		n = atomic_load(&nlat);
+		qsort(lat, (size_t)n, sizeof(*lat), cmp_d);
+		printf("sessions=%ld seconds=%.3f rate=%.1f median_ms=%.3f p99_ms=%.3f failures=%ld\n",
+		       n, t, n / t, n ? lat[n / 2] * 1e3 : 0, n ? lat[n * 99 / 100] * 1e3 : 0,
+		       atomic_load(&failures));
+		return n == count ? 0 : 1;
+	}
 	if (sessions < 1 || total_msgs < 1)
 		die("--sessions and --messages must be positive");
 	lat = calloc((size_t)total_msgs, sizeof(*lat));
