@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "explain.h"
 #include "log.h"
 #include "policy.h"
@@ -32,42 +33,54 @@ static const char usage[] =
     "Show what a client at ADDR (IPv4 or IPv6) meets: first at the edge (the XDP\n"
     "filter's verdict and the entry that decides it, as 'mailedge-loader lookup'\n"
     "prints it), then at the proxy: the facts a session gathers at connect (its\n"
-    "entry at the edge; its forward-confirmed reverse name, when a sender group\n"
-    "asks for one), the sender group that matches first and why, and what that\n"
-    "group's policy does: accept, reject, refuse or ban, the pool, STARTTLS,\n"
-    "relaying, the greet delay and the banner.\n"
+    "entry at the edge; its forward-confirmed reverse name and its DNSBL score,\n"
+    "when a sender group asks for them), the sender group that matches first and\n"
+    "why, and what that group's policy does: accept, reject, refuse or ban, the\n"
+    "pool, STARTTLS, relaying, the greet delay and the banner.\n"
     "\n"
     "  -c, --config FILE  the proxy's configuration (default\n"
     "                     /etc/mailedge/proxy.conf)\n"
     "  --pin-dir DIR      the edge maps (default: the configuration's pin_dir)\n"
-    "  --no-dns           do not look up the reverse name (it then counts as\n"
-    "                     unknown)\n"
+    "  --no-dns           look up neither the reverse name (it then counts as\n"
+    "                     unknown) nor the DNSBL score (0)\n"
     "  --json             one JSON object\n"
     "\n"
     "Exit status 0, or 2 if ADDR is not an address or the configuration is\n"
     "broken. Maps that cannot be read are reported, not an error: the proxy\n"
     "runs without them too.\n";
 
-/* The reverse-name lookup, run on a loop of its own until it answers. */
-struct rdns_wait {
+/* What a session asks the DNS at connect, asked here on a loop of its own
+ * until every answer is in: the client's name, when a group wants it, and
+ * its DNSBL score, when a group has a score range. */
+struct dns_wait {
 	struct px_rdns_result r;
-	int done;
+	struct px_dnsbl_result score;
+	int want_rdns, want_score, pending;
 };
 
 static void on_rdns(void *arg, const struct px_rdns_result *r)
 {
-	struct rdns_wait *w = arg;
+	struct dns_wait *w = arg;
 
 	w->r = *r;
-	w->done = 1;
+	w->pending--;
 }
 
-static int lookup_rdns(const struct px_config *cfg, const struct sockaddr *sa,
-		       struct px_rdns_result *out, char *why, size_t why_len)
+static void on_score(void *arg, const struct px_dnsbl_result *r)
+{
+	struct dns_wait *w = arg;
+
+	w->score = *r;
+	w->pending--;
+}
+
+static int lookup_dns(const struct px_config *cfg, const struct sockaddr *sa, struct dns_wait *w,
+		      char *why, size_t why_len)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rdns_wait w = { 0 };
+	struct px_dnsbl *b = NULL;
 	struct px_dns *d;
+	int rc = 0;
 
 	if (!loop) {
 		snprintf(why, why_len, "no event loop");
@@ -78,18 +91,30 @@ static int lookup_rdns(const struct px_config *cfg, const struct sockaddr *sa,
 		ev_loop_destroy(loop);
 		return -EIO;
 	}
-	if (!px_dns_reverse(d, sa, on_rdns, &w)) {
-		snprintf(why, why_len, "the lookup could not start");
-		px_dns_free(d);
-		ev_loop_destroy(loop);
-		return -EIO;
+	if (w->want_rdns) {
+		if (px_dns_reverse(d, sa, on_rdns, w))
+			w->pending++;
+		else
+			w->want_rdns = 0;
 	}
-	while (!w.done)
+	if (w->want_score) {
+		b = px_dnsbl_new(loop, 16);
+		if (b && px_dnsbl_start(b, d, &cfg->dnsbl, sa, on_score, w))
+			w->pending++;
+		else
+			w->want_score = 0;
+	}
+	if (!w->pending && (w->want_rdns || w->want_score)) {
+		snprintf(why, why_len, "the lookups could not start");
+		rc = -EIO;
+	}
+	while (w->pending > 0)
 		ev_run(loop, EVRUN_ONCE);
-	*out = w.r;
+	if (b)
+		px_dnsbl_free(b);
 	px_dns_free(d);
 	ev_loop_destroy(loop);
-	return 0;
+	return rc;
 }
 
 static int parse_addr(const char *s, struct sockaddr_storage *ss)
@@ -137,13 +162,13 @@ static const char *rdns_text(const struct px_facts *f, int looked)
 }
 
 static void print_text(const struct px_facts *f, const struct px_class *c, int looked,
-		       const struct px_rdns_result *rd)
+		       const struct px_rdns_result *rd, const char *score)
 {
 	const struct px_policy *p = c->policy;
 
 	printf("%-9s %s%s%s\n", "rdns", rdns_text(f, looked),
 	       looked && rd->reverse[0] ? ", PTR " : "", looked ? rd->reverse : "");
-	printf("%-9s %d\n", "score", f->score);
+	printf("%-9s %d%s%s\n", "score", f->score, score[0] ? " " : "", score);
 	if (!c->group) {
 		printf("%-9s none (%s)\n", "group",
 		       c->why[0] ? c->why : "no sender groups: served as the listener says");
@@ -167,7 +192,7 @@ static void print_text(const struct px_facts *f, const struct px_class *c, int l
 }
 
 static json_object *to_json(const struct px_facts *f, const struct px_class *c, int looked,
-			    const struct px_rdns_result *rd)
+			    const struct px_rdns_result *rd, const char *score)
 {
 	json_object *o = json_object_new_object(), *po;
 	const struct px_policy *p = c->policy;
@@ -180,6 +205,7 @@ static json_object *to_json(const struct px_facts *f, const struct px_class *c, 
 						   ? json_object_new_string(rd->name)
 						   : NULL);
 	json_object_object_add(o, "score", json_object_new_int(f->score));
+	json_object_object_add(o, "dnsbl", score[0] ? json_object_new_string(score) : NULL);
 	json_object_object_add(o, "group", c->group ? json_object_new_string(c->group->name) : NULL);
 	json_object_object_add(o, "why", json_object_new_string(c->why));
 	if (!p) {
@@ -216,6 +242,8 @@ int px_explain_main(int argc, char **argv)
 	};
 	struct px_flags flags = { .workers = -1, .config = "/etc/mailedge/proxy.conf" };
 	struct px_rdns_result rd = { 0 };
+	struct dns_wait w = { 0 };
+	char score[1024] = "";
 	struct me_vquery q = { .syn = 1, .answerable = 1, .dport = 25 };
 	struct me_vresult *r = NULL;
 	struct sockaddr_storage ss;
@@ -275,12 +303,21 @@ int px_explain_main(int argc, char **argv)
 		else
 			px_facts_edge(&f, px_policy_edge());
 	}
-	if (!no_dns && px_policy_needs_rdns(cfg)) {
-		if (lookup_rdns(cfg, (struct sockaddr *)&ss, &rd, why, sizeof(why)))
-			log_warn("explain: reverse DNS: %s", why);
-		else
+	w.want_rdns = !no_dns && px_policy_needs_rdns(cfg);
+	w.want_score = !no_dns && px_policy_needs_score(cfg);
+	if (w.want_rdns || w.want_score) {
+		if (lookup_dns(cfg, (struct sockaddr *)&ss, &w, why, sizeof(why)))
+			log_warn("explain: DNS: %s", why);
+		if (w.want_rdns) {
 			looked = 1;
-		px_facts_rdns(&f, &rd);
+			rd = w.r;
+			px_facts_rdns(&f, &rd);
+		}
+		if (w.want_score) {
+			f.score = w.score.score;
+			f.score_known = 1;
+			px_dnsbl_format(&cfg->dnsbl, &w.score, score, sizeof(score));
+		}
 	}
 	px_classify(cfg, &f, &c);
 
@@ -289,7 +326,7 @@ int px_explain_main(int argc, char **argv)
 		json_object_object_add(o, "address", json_object_new_string(addr));
 		json_object_object_add(o, "edge",
 				       edge_rc ? NULL : me_vshow_json(px_policy_edge(), r, addr));
-		json_object_object_add(o, "proxy", to_json(&f, &c, looked, &rd));
+		json_object_object_add(o, "proxy", to_json(&f, &c, looked, &rd, score));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
 	} else {
@@ -297,7 +334,7 @@ int px_explain_main(int argc, char **argv)
 			printf("%-9s %s\n%-9s unknown (no maps read)\n", "address", addr, "verdict");
 		else
 			me_vshow_text(stdout, px_policy_edge(), r, addr);
-		print_text(&f, &c, looked, &rd);
+		print_text(&f, &c, looked, &rd, score);
 	}
 	free(r);
 	px_policy_edge_close();

@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 
+#include "lib/dnslab.h"
 #include "lib/testenv.h"
 
 static char conf[64] = "";
@@ -148,4 +149,47 @@ Test(proxy_explain, errors)
 	cr_expect(strstr(r.out, "verdict   unknown") && strstr(r.out, "group     INSIDE ("),
 		  "no maps:\n%s", r.out);
 	tenv_run_free(&r);
+}
+
+/* With DNS: the client's DNSBL score comes from a real unbound (tests/lib/
+ * dnslab.h) and decides its group, as at connect; --no-dns leaves it 0. */
+Test(proxy_explain, dnsbl_score)
+{
+	static const char *const records[] = { "A 7.2.0.192.bl.test 127.0.0.2" };
+	struct dns_lab d = { .pid = -1 };
+	char dir[] = "/tmp/mailedge-test-explain-dns-XXXXXX", path[128];
+	struct run r;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(dns_start(&d, dir, records, 1), 0, "starting the DNS server");
+	snprintf(path, sizeof(path), "%s/proxy.conf", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+		"pin_dir = \"%s\";\n"
+		"dns = { servers = [ \"127.0.0.1:%d\" ]; timeout = 2000; tries = 1; };\n"
+		"dnsbl = { sites = [ \"bl.test*3\" ]; timeout = 2000; };\n"
+		"listeners = ( { listen = \"127.0.0.1:2525\"; pool = \"mx\"; } );\n"
+		"pools = ( { name = \"mx\"; members = ( \"127.0.0.1:2526\" ); } );\n"
+		"policies = ( { name = \"BLOCKED\"; action = \"reject\"; }, { name = \"DEF\"; } );\n"
+		"sender_groups = ( { name = \"LISTED\"; policy = \"BLOCKED\"; score_min = 3; },\n"
+		"  { name = \"REST\"; policy = \"DEF\"; default = true; } );\n",
+		tenv_pin_dir(), d.port);
+	fclose(f);
+	tenv_run(&r, "%s explain -c %s 192.0.2.7", tenv_bin("mailedge-proxy"), path);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.out, "score     3 ") && strstr(r.out, "group     LISTED ("),
+		  "a listed client:\n%s", r.out);
+	tenv_run_free(&r);
+	tenv_run(&r, "%s explain -c %s 192.0.2.8", tenv_bin("mailedge-proxy"), path);
+	cr_expect(strstr(r.out, "score     0") && strstr(r.out, "group     REST ("),
+		  "an unlisted client:\n%s", r.out);
+	tenv_run_free(&r);
+	tenv_run(&r, "%s explain -c %s --no-dns 192.0.2.7", tenv_bin("mailedge-proxy"), path);
+	cr_expect(strstr(r.out, "group     REST ("), "--no-dns:\n%s", r.out);
+	tenv_run_free(&r);
+	dns_stop(&d);
+	unlink(path);
+	rmdir(dir);
 }
