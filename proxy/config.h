@@ -22,6 +22,8 @@
 /* TLS toward clients, per listener: STARTTLS offered, required before mail,
  * or (implicit, RFC 8314) from the first byte. */
 enum px_starttls { PX_TLS_OFF, PX_TLS_OPTIONAL, PX_TLS_REQUIRED, PX_TLS_IMPLICIT };
+/* "off", "optional", ... as the configuration spells it; NULL for another value. */
+const char *px_starttls_name(int mode);
 /* What a listener speaks: SMTP (checked command by command) or bytes relayed
  * as they are, after TLS (IMAP/POP offload). */
 enum px_protocol { PX_PROTO_SMTP, PX_PROTO_TCP };

@@ -65,6 +65,16 @@ static const struct name_value tls_names[] = {
 	{ NULL, 0 },
 };
 
+const char *px_starttls_name(int mode)
+{
+	const struct name_value *n;
+
+	for (n = tls_names; n->name; n++)
+		if (n->value == mode)
+			return n->name;
+	return NULL;
+}
+
 static const struct name_value proto_names[] = {
 	{ "smtp", PX_PROTO_SMTP },
 	{ "tcp", PX_PROTO_TCP },

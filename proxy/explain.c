@@ -136,17 +136,9 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss)
 
 static const char *starttls_text(int v)
 {
-	switch (v) {
-	case PX_TLS_OFF:
-		return "off";
-	case PX_TLS_OPTIONAL:
-		return "optional";
-	case PX_TLS_REQUIRED:
-		return "required";
-	case PX_TLS_IMPLICIT:
-		return "implicit";
-	}
-	return "the listener's";
+	const char *n = px_starttls_name(v);
+
+	return n ? n : "the listener's"; /* PX_POL_INHERIT */
 }
 
 static const char *relay_text(int v)
