@@ -12,8 +12,9 @@
  * of the test's own (dnslab.h); the edge maps the bans go to are a real
  * pinned set in a pin directory of the test's own (mailedge-loader init),
  * removed by .fini on every exit path. Dropping a banned client's SYN is the
- * XDP program's, tested by the edgeban suite through BPF_PROG_RUN: here the
- * ban is read back with mailedge-loader lookup and lifted with unban.
+ * XDP program's, tested by the edgeban suite through BPF_PROG_RUN and end to
+ * end in the namespace lab by ns_harvest: here the ban is read back with
+ * mailedge-loader lookup and lifted with unban.
  */
 #include <errno.h>
 #include <signal.h>

@@ -392,6 +392,17 @@ static void expand(const struct pl *l, const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/* The command prefix that runs a program in l's namespace ("" for ours). */
+static const char *in_netns(const struct pl *l)
+{
+	static __thread char pre[96];
+
+	if (!l->netns[0])
+		return "";
+	snprintf(pre, sizeof(pre), "nsenter --net=/var/run/netns/%s", l->netns);
+	return pre;
+}
+
 int pl_fake_start(struct pl *l, int i, const char *fmt, ...)
 {
 	char args[2048], cmd[4096], line[64], dir[64];
@@ -406,8 +417,8 @@ int pl_fake_start(struct pl *l, int i, const char *fmt, ...)
 	snprintf(c->log, sizeof(c->log), "%s/fake%d.jsonl", dir, i);
 	snprintf(c->ctl, sizeof(c->ctl), "%s/fake%d.ctl", dir, i);
 	snprintf(cmd, sizeof(cmd),
-		 "exec %s %s/tests/lib/fakesmtp.py serve --log %s --control %s %s 2>>%s/fake%d.err",
-		 tenv_python(), tenv_src(), c->log, c->ctl, args, l->dir, i);
+		 "exec %s %s %s/tests/lib/fakesmtp.py serve --log %s --control %s %s 2>>%s/fake%d.err",
+		 in_netns(l), tenv_python(), tenv_src(), c->log, c->ctl, args, l->dir, i);
 	pid = tenv_spawn(cmd, &c->in_fd, line, sizeof(line), 10000);
 	if (pid < 0)
 		return pid;
@@ -654,7 +665,7 @@ static int proxy_exec(struct pl *l, const char *args)
 	long long deadline;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "exec %s %s", tenv_bin("mailedge-proxy"), args);
+	snprintf(cmd, sizeof(cmd), "exec %s %s %s", in_netns(l), tenv_bin("mailedge-proxy"), args);
 	l->proxy_status = -1;
 	l->proxy = fork();
 	if (l->proxy == 0) {

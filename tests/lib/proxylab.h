@@ -43,6 +43,11 @@ struct pl {
 	pid_t proxy;
 	int proxy_status; /* exit status once stopped (128+signal), or -1 */
 	char conf[128], proxy_log[128], tls[128];
+	/* A network namespace (ip netns name) the proxy and the fakes run in,
+	 * entered with nsenter --net so that /sys, and the pinned maps under
+	 * /sys/fs/bpf, stay the host's (ip netns exec remounts /sys); "" for
+	 * the test's own. Clients connect from wherever the test puts them. */
+	char netns[32];
 };
 
 /* The directory, reserved ports; 0 or -errno. */

@@ -376,9 +376,20 @@ void wait_cap(const char *cap)
 	}
 }
 
+static int get_metrics(void *arg)
+{
+	*(char **)arg = pl_http_get(lab.metrics_port, "/metrics");
+	return 0;
+}
+
 char *metrics(void)
 {
-	char *m = pl_http_get(lab.metrics_port, "/metrics");
+	char *m = NULL;
+
+	if (lab.netns[0])
+		ns_enter(lab.netns, get_metrics, &m);
+	else
+		get_metrics(&m);
 
 	cr_assert_not_null(m, "GET /metrics on 127.0.0.1:%d: got no answer, want metrics",
 			   lab.metrics_port);
