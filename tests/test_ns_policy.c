@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_ns_harvest.c - harvest prevention end to end, in the namespace lab:
- * the proxy bans a harvester, and the XDP program drops its next SYN.
+ * test_ns_policy.c - the edge and the proxy as one system, in the namespace
+ * lab: what the edge knows about a client chooses the proxy's policy for it
+ * (a group:N entry selects pool N), and what the proxy learns reaches the
+ * edge (a harvester banned by the proxy has its next SYN dropped by XDP).
  *
  * The gateway namespace has mailedge attached natively on its veth end and
  * runs the proxy (the build under test, dropping root to nobody) with a fake
@@ -65,12 +67,14 @@ static void teardown(void)
 	tenv_kept_free();
 }
 
-TestSuite(ns_harvest, .init = setup, .fini = teardown, .timeout = 90);
+TestSuite(ns_policy, .init = setup, .fini = teardown, .timeout = 90);
 
 /* ---- the lab ---- */
 
-/* Attach with small maps, give the client its addresses, start the fake
- * backend and the proxy (valid_recipients knows bob@example.org only). */
+/* Attach with small maps, give the client its addresses, start fake 0 (pool
+ * "main") and fake 1 (pool "two") and the proxy: valid_recipients knows
+ * bob@example.org only, and an edge entry group:2 selects policy SG2, whose
+ * pool is "two". */
 static void lab_start(void)
 {
 	char top[4096], path[256];
@@ -95,15 +99,19 @@ static void lab_start(void)
 	snprintf(path, sizeof(path), "%s/valid-recipients", lab.dir);
 	cr_assert_eq(pl_write_file(path, users, strlen(users)), 0, "writing %s", path);
 	fake(0, "");
+	fake(1, "");
 	snprintf(top, sizeof(top),
 		 "relay_domains = [ \"example.org\" ];\npin_dir = \"%s\";\n"
-		 "valid_recipients = \"%s\";\n",
+		 "valid_recipients = \"%s\";\n"
+		 "policies = ( { name = \"SG2\"; pool = \"two\"; }, { name = \"DEF\"; } );\n"
+		 "sender_groups = ( { name = \"G2\"; policy = \"SG2\"; edge = [ \"group:2\" ]; },\n"
+		 "  { name = \"REST\"; policy = \"DEF\"; default = true; } );\n",
 		 tenv_pin_dir(), path);
 	start(top, "connect_timeout = \"2s\"; harvest_limit = 10; harvest_ban = \"10m\";",
-	      "{ listen = \"192.0.2.1:@P0@\"; auth_requires_tls = false; },"
+	      "{ listen = \"0.0.0.0:@P0@\"; auth_requires_tls = false; },"
 	      "{ listen = \"[2001:db8::1]:@P0@\"; auth_requires_tls = false; },"
 	      "{ listen = \"[" GW6_OTHER "]:@P0@\"; auth_requires_tls = false; }",
-	      NULL);
+	      POOL_F0 ", { name = \"two\"; members = ( \"127.0.0.1:@F1@\" ); " HEALTH " }");
 	cr_assert_eq(pl_log_wait(&lab, "edge maps: ", 1, 2000), 1,
 		     "want the proxy to open the edge maps; log:\n%s", proxy_log());
 }
@@ -211,7 +219,53 @@ static const char *lookup(const char *addr)
 	return loader_expect(0, "--pin-dir %s lookup %s", tenv_pin_dir(), addr);
 }
 
+/* A message from src to bob@example.org, accepted. */
+static void send_one(const char *src, const char *dst, const char *subject)
+{
+	struct pl_client c;
+	char text[256];
+
+	snprintf(text, sizeof(text), "Subject: %s\r\n\r\nfrom %s\r\n", subject, src);
+	cl_session(&c, src, dst);
+	deliver(&c, "alice@client.example", "bob@example.org", text);
+	quit(&c);
+}
+
 /* ---- tests ---- */
+
+/*
+ * The edge's entries choose what the proxy does: 198.51.100.0/24 is listed
+ * with action group:2, so XDP lets it through and the proxy serves it from
+ * pool "two"; 203.0.113.9 is blacklisted (drop) and never reaches the proxy;
+ * 192.0.2.10, listed nowhere, is served from the default pool.
+ */
+Test(ns_policy, edge_group_served_by_its_pool)
+{
+	struct run r;
+
+	lab_start();
+	lab_addr_ok(&nsl, "198.51.100.7/24");
+	lab_addr_ok(&nsl, "203.0.113.9/24");
+	lab_loader(&nsl, &r, "list add black 198.51.100.0/24 --action group:2");
+	tenv_keep_run(&r);
+	cr_assert_eq(r.status, 0, "list add group:2: got %d, want 0; %s", r.status, r.err);
+	lab_loader(&nsl, &r, "list add black 203.0.113.9");
+	tenv_keep_run(&r);
+	cr_assert_eq(r.status, 0, "list add: got %d, want 0; %s", r.status, r.err);
+
+	send_one("198.51.100.7", "198.51.100.1", "group 2");
+	send_one("192.0.2.10", "192.0.2.1", "unlisted");
+	expect_syn("203.0.113.9", "203.0.113.1", -ETIMEDOUT, "blacklisted");
+	cr_expect_eq(seen_count(1, "message", NULL, NULL), 1,
+		     "pool two (group:2): got %d messages, want 1",
+		     seen_count(1, "message", NULL, NULL));
+	cr_expect_eq(seen_count(0, "message", NULL, NULL), 1,
+		     "pool main (the rest): got %d messages, want 1",
+		     seen_count(0, "message", NULL, NULL));
+	cr_expect_eq(pl_log_wait(&lab, "group=G2", 1, 1000), 1,
+		     "want 198.51.100.7 classified G2; log:\n%s", proxy_log());
+	finish();
+}
 
 /*
  * A harvester at 192.0.2.77: its unknown recipients are refused one by one,
@@ -220,7 +274,7 @@ static const char *lookup(const char *addr)
  * proxy's source counts the hit), while another client still gets through.
  * unban restores it.
  */
-Test(ns_harvest, ipv4_harvester_dropped_at_the_edge)
+Test(ns_policy, ipv4_harvester_dropped_at_the_edge)
 {
 	struct edge_count before, after, freed;
 	struct pl_client c;
@@ -271,7 +325,7 @@ Test(ns_harvest, ipv4_harvester_dropped_at_the_edge)
  * before) are dropped at the edge, while 2001:db8::10 (another /64) and the
  * IPv4 clients are served. unban of any address in the /64 lifts it.
  */
-Test(ns_harvest, ipv6_harvester_banned_as_its_64)
+Test(ns_policy, ipv6_harvester_banned_as_its_64)
 {
 	struct edge_count before, after;
 	struct pl_client c;
