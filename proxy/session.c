@@ -489,10 +489,16 @@ static void client_io(struct io *io, enum io_event ev, void *arg)
 	session_release(s);
 }
 
-/* The banner, now or after the greet delay (time for a pre-greeter to show
- * itself). */
+/* The banner, now or once the greet delay (time for a pre-greeter to show
+ * itself) has passed. The delay runs from the connection, as postscreen's
+ * does: while the client's name and DNSBL score were looked up it was already
+ * waiting for the banner, and talking meanwhile already made it a
+ * pre-greeter, so that wait counts, and a slow DNS server is not paid for
+ * twice. */
 static void greet(struct session *s)
 {
+	double left = s->lim.greet_delay / 1000.0 - (session_now() - s->start);
+
 	if (s->policy && s->policy->action == PX_POL_REJECT) {
 		/* IronPort's REJECT: the policy's 554 instead of a banner (for
 		 * implicit TLS, inside TLS: here, after the handshake). */
@@ -501,10 +507,10 @@ static void greet(struct session *s)
 		session_close(s, "policy reject");
 		return;
 	}
-	if (s->lim.greet_delay) {
+	if (s->lim.greet_delay && left > 0) {
 		s->state = SS_CONNECTED;
 		s->busy = 1;
-		ev_timer_set(&s->delay, s->lim.greet_delay / 1000.0, 0);
+		ev_timer_set(&s->delay, left, 0);
 		ev_timer_start(s->w->loop, &s->delay);
 		io_set_timeout(s->io, s->lim.command_timeout);
 		return;
@@ -577,8 +583,9 @@ void session_start(struct px_worker *w, int fd, struct px_listener *l,
  * once. 1 when an answer is awaited (the callbacks classify once both are
  * in), 0 when everything is known now. A client that talks meanwhile is a
  * pre-greeter. The resolver's timeout bounds the name's wait, the dnsbl
- * timeout the score's: the banner never waits longer than the longer of the
- * two, plus the group's greet delay. */
+ * timeout the score's: the banner never waits longer than the longest of
+ * these two and the group's greet delay (all three run from the connection,
+ * see greet()). */
 static int facts_start(struct session *s)
 {
 	struct px_worker *w = s->w;
