@@ -156,18 +156,11 @@ static void expect_syn(const char *src, const char *dst, int want, const char *w
 static int harvest(const char *src, const char *dst)
 {
 	struct pl_client c;
-	int i, code = 0, unknown = 0;
+	int code, unknown;
 
 	cl_session(&c, src, dst);
 	cmd(&c, "250", "MAIL FROM:<h@harvest.example>");
-	for (i = 0; i < 30; i++) {
-		if (pl_send(&c, "RCPT TO:<user%d@example.org>\r\n", i))
-			break;
-		code = pl_reply(&c, rbuf, sizeof(rbuf), 5000);
-		if (code != 550 || !strstr(rbuf, "5.1.1"))
-			break;
-		unknown++;
-	}
+	unknown = unknown_rcpts(&c, "example.org", 30, &code);
 	cr_assert(code == 421 && strstr(rbuf, "4.7.0"),
 		  "%s past harvest_limit: got %d '%s', want 421 4.7.0; log:\n%s", src, code, rbuf,
 		  proxy_log());

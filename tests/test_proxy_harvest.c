@@ -236,15 +236,7 @@ Test(proxy_harvest, harvester_banned_at_edge)
 	session(&a, "127.0.0.40");
 	cmd(&a, "250", "MAIL FROM:<h@harvest.example>");
 	/* 30 unknown recipients, one at a time, until something else is said */
-	code = 0;
-	for (i = 0; i < 30; i++) {
-		if (pl_send(&a, "RCPT TO:<user%d@example.org>\r\n", i))
-			break;
-		code = pl_reply(&a, rbuf, sizeof(rbuf), 5000);
-		if (code != 550 || !strstr(rbuf, "5.1.1"))
-			break;
-		unknown++;
-	}
+	unknown = unknown_rcpts(&a, "example.org", 30, &code);
 	cr_expect_eq(unknown, 21,
 		     "550 5.1.1 replies: got %d, want 21 (the limit, and the one "
 		     "over it)",

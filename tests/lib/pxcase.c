@@ -225,6 +225,22 @@ void ehlo(struct pl_client *c, const char *name)
 }
 
 /* What most tests begin with: a connection from src, greeted as client.test. */
+int unknown_rcpts(struct pl_client *c, const char *domain, int max, int *last)
+{
+	int i, n = 0;
+
+	*last = 0;
+	for (i = 0; i < max; i++) {
+		if (pl_send(c, "RCPT TO:<user%d@%s>\r\n", i, domain))
+			break;
+		*last = pl_reply(c, rbuf, sizeof(rbuf), 5000);
+		if (*last != 550 || !strstr(rbuf, "5.1.1"))
+			break;
+		n++;
+	}
+	return n;
+}
+
 void session(struct pl_client *c, const char *src)
 {
 	open_client(c, src);

@@ -78,6 +78,10 @@ void start_data_params(struct pl_client *c, const char *from, const char *params
 void start_data(struct pl_client *c, const char *from, const char *to);
 void deliver(struct pl_client *c, const char *from, const char *to, const char *text);
 void quit(struct pl_client *c);
+/* A harvester's recipients: RCPT TO:<userN@domain> for N = 0.. up to max,
+ * while the replies are 550 5.1.1 (unknown user). The number of those; the
+ * reply that ended the run is in rbuf, its code in *last. */
+int unknown_rcpts(struct pl_client *c, const char *domain, int max, int *last);
 /* Every reply until a 221 or the connection closes (or ms pass), as text. */
 const char *read_all(struct pl_client *c, int ms);
 /* Replies in a transcript: lines "CODE " (the last line of each reply). */
