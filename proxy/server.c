@@ -143,6 +143,19 @@ void px_client_leave(const struct sockaddr_storage *peer)
 	pthread_mutex_unlock(&clients_lock);
 }
 
+void px_refuse_busy(int fd, const struct sockaddr_storage *peer)
+{
+	static const char msg[] = "421 4.7.0 Too many connections, try again later\r\n";
+	char who[64];
+
+	px_format_addr((const struct sockaddr *)peer, who, sizeof(who));
+	log_info("reject: client=%s reason=too many sessions", who);
+	atomic_fetch_add(&px_stats.rejects[REJ_SESSIONS], 1);
+	if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("could not tell %s it was refused", who);
+	close(fd);
+}
+
 /* ---- listening ---- */
 
 /*
@@ -214,23 +227,10 @@ static void on_accept(struct ev_loop *loop, ev_io *a, int revents)
 				log_warn("accept on %s: %s", c->ls[li].listen, strerror(errno));
 			return;
 		}
-		/* Sender groups may allow an SMTP client more than the global
-		 * max_per_client (max_per_client_any): its session checks its
-		 * own limit once it knows its policy. */
-		if ((unsigned long long)atomic_load(&px_stats.active) >= c->lim.max_sessions ||
-		    px_client_enter(&peer, c->ls[li].protocol == PX_PROTO_TCP
-					       ? c->lim.max_per_client
-					       : c->max_per_client_any)) {
-			static const char msg[] =
-			    "421 4.7.0 Too many connections, try again later\r\n";
-			char who[64];
-
-			px_format_addr((struct sockaddr *)&peer, who, sizeof(who));
-			log_info("reject: client=%s reason=too many sessions", who);
-			atomic_fetch_add(&px_stats.rejects[REJ_SESSIONS], 1);
-			if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				log_debug("could not tell %s it was refused", who);
-			close(fd);
+		/* The per-client slot is taken by whoever runs the connection
+		 * (session_start, tunnel_start), which also gives it back. */
+		if ((unsigned long long)atomic_load(&px_stats.active) >= c->lim.max_sessions) {
+			px_refuse_busy(fd, &peer);
 			continue;
 		}
 		if (c->ls[li].protocol == PX_PROTO_TCP)

@@ -523,14 +523,23 @@ static void greet(struct session *s)
 void session_start(struct px_worker *w, int fd, struct px_listener *l,
 		   const struct sockaddr_storage *peer)
 {
-	struct session *s = calloc(1, sizeof(*s));
-	socklen_t len = sizeof(s->local);
+	struct session *s;
+	socklen_t len;
 
+	/* Sender groups may allow a client more than the global max_per_client
+	 * (max_per_client_any): classify() checks its own limit once its
+	 * policy is known. The slot goes back in session_free. */
+	if (px_client_enter(peer, w->cfg->max_per_client_any)) {
+		px_refuse_busy(fd, peer);
+		return;
+	}
+	s = calloc(1, sizeof(*s));
 	if (!s) {
 		px_client_leave(peer);
 		close(fd);
 		return;
 	}
+	len = sizeof(s->local);
 	s->w = w;
 	s->cfg = w->cfg;
 	px_config_get(s->cfg);

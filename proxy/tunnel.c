@@ -383,14 +383,21 @@ static void t_client(struct io *io, enum io_event ev, void *arg)
 void tunnel_start(struct px_worker *w, int fd, struct px_listener *l,
 		  const struct sockaddr_storage *peer)
 {
-	struct tunnel *t = calloc(1, sizeof(*t));
-	socklen_t len = sizeof(t->local);
+	struct tunnel *t;
+	socklen_t len;
 
+	/* The slot goes back in destroy(). */
+	if (px_client_enter(peer, w->cfg->lim.max_per_client)) {
+		px_refuse_busy(fd, peer);
+		return;
+	}
+	t = calloc(1, sizeof(*t));
 	if (!t) {
 		px_client_leave(peer);
 		close(fd);
 		return;
 	}
+	len = sizeof(t->local);
 	t->w = w;
 	t->cfg = w->cfg;
 	px_config_get(t->cfg);

@@ -60,9 +60,13 @@ void px_server_drain(struct px_server *srv, int force);
 void px_server_join(struct px_server *srv);
 size_t px_server_sessions(struct px_server *srv);
 
-/* Sessions from one client address: -1 (and nothing counted) past the limit. */
+/* Sessions from one client address: -1 (and nothing counted) past the limit.
+ * The file that enters for a connection leaves for it too. */
 int px_client_enter(const struct sockaddr_storage *peer, unsigned int limit);
 void px_client_leave(const struct sockaddr_storage *peer);
+/* A connection turned away for load: 421 if it can be said at once, logged,
+ * counted, closed. */
+void px_refuse_busy(int fd, const struct sockaddr_storage *peer);
 /* Sessions from this address now (for a policy's own, lower, limit). */
 unsigned int px_client_count(const struct sockaddr_storage *peer);
 

@@ -248,3 +248,31 @@ Test(proxy_tcp, member_down)
 	free(out);
 	finish();
 }
+
+/* max_per_client holds for tunnels too: a second connection from the same
+ * address gets 421 and is closed, another address is served, and the slot
+ * comes back when the first tunnel ends. */
+Test(proxy_tcp, max_per_client)
+{
+	struct pl_client a, b, o;
+	int code;
+
+	fake(0, NULL);
+	start(NULL, LIM_DEFAULT "max_per_client = 1;",
+	      "{ listen = \"127.0.0.1:@P0@\"; protocol = \"tcp\"; pool = \"main\"; }", NULL);
+	open_client(&a, "127.0.0.5"); /* the backend's own 220, through the tunnel */
+	cr_assert_eq(pl_connect(&b, "127.0.0.5", lab.port[0]), 0, "connecting: %s", b.err);
+	code = pl_reply(&b, rbuf, sizeof(rbuf), 5000);
+	cr_expect(code == 421 && strstr(rbuf, "Too many connections"),
+		  "second tunnel from 127.0.0.5: got %d '%s', want 421", code, rbuf);
+	cr_expect_eq(pl_wait_close(&b, 3000), 1, "the refused connection: want it closed");
+	pl_close(&b);
+	open_client(&o, "127.0.0.6");
+	quit(&o);
+	quit(&a);
+	cr_expect_eq(pl_log_wait(&lab, "tunnel id=", 2, 3000), 2,
+		     "want both tunnels ended in the log:\n%s", proxy_log());
+	open_client(&b, "127.0.0.5"); /* its slot is back */
+	quit(&b);
+	finish();
+}
