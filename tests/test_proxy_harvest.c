@@ -21,23 +21,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <criterion/criterion.h>
 
 #include "lib/dnslab.h"
 #include "lib/proxylab.h"
 #include "lib/pxcase.h"
 #include "lib/testenv.h"
+#include "lib/traffic.h"
 
 static struct dns_lab dns;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void teardown(void)
 {
@@ -59,12 +51,12 @@ static void lab_file(char *path, size_t len, const char *name, const char *text)
 /* Connect from src and time the first reply: its code, rbuf its text. */
 static int banner_after(struct pl_client *c, const char *src, double *secs)
 {
-	double t0 = now();
+	long long t0 = now_ms();
 	int code;
 
 	cr_assert_eq(pl_connect(c, src, lab.port[0]), 0, "connecting from %s: %s", src, c->err);
 	code = pl_reply(c, rbuf, sizeof(rbuf), 10000);
-	*secs = now() - t0;
+	*secs = (double)(now_ms() - t0) / 1000.0;
 	return code;
 }
 
