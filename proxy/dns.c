@@ -13,6 +13,14 @@
  * Two kinds of query share that machinery: FCrDNS (PTR, then the name's
  * addresses) and plain A lookups for DNSBLs. A DNSBL reply is parsed by
  * c-ares (ares_parse_a_reply); px_dns_a_parse only bounds what it returns.
+ *
+ * The PTR is asked with ares_query on the in-addr.arpa / ip6.arpa name, not
+ * with ares_gethostbyaddr: that one (c-ares 1.18) walks its lookup order
+ * after any failure and reports the last step's "not found", so a timeout or
+ * a SERVFAIL would read as "the client has no name". Here NXDOMAIN and NODATA
+ * are unknown, and a DNS that did not answer is tempfail, as Postfix's
+ * reject_unknown_reverse_client_hostname tells them apart (450, not 550).
+ * The reply is still parsed by c-ares (ares_parse_ptr_reply), never by us.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -331,27 +339,90 @@ static int name_ok(const char *n)
 	return 1;
 }
 
-static void on_ptr(void *arg, int status, int timeouts, struct hostent *h)
+/* A name no host has: all digits and dots, an address written out. c-ares
+ * "resolves" such a name to itself without asking (as getaddrinfo does), so a
+ * PTR of 192.0.2.1 saying "192.0.2.1" would confirm itself (Postfix refuses
+ * numeric host names for the same reason). No top-level domain is numeric. */
+static int name_numeric(const char *n)
+{
+	return n[strspn(n, "0123456789.")] == '\0';
+}
+
+/* The address a query is about, as c-ares takes it. */
+static const void *query_addr(const struct px_dns_query *q, int *len)
+{
+	if (q->addr.ss_family == AF_INET) {
+		*len = 4;
+		return &((const struct sockaddr_in *)&q->addr)->sin_addr;
+	}
+	*len = 16;
+	return &((const struct sockaddr_in6 *)&q->addr)->sin6_addr;
+}
+
+/* The name the PTR of q's address is under: "4.3.2.1.in-addr.arpa", or the
+ * 32 nibbles of a v6 address, lowest first, under ip6.arpa. */
+static void ptr_name(const struct px_dns_query *q, char *out, size_t len)
+{
+	const unsigned char *b;
+	size_t o = 0;
+	int n, i;
+
+	b = query_addr(q, &n);
+	if (n == 4) {
+		snprintf(out, len, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+		return;
+	}
+	for (i = 15; i >= 0 && o + 4 < len; i--) {
+		static const char hex[] = "0123456789abcdef";
+
+		out[o++] = hex[b[i] & 0xf];
+		out[o++] = '.';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = '.';
+	}
+	snprintf(out + o, len - o, "ip6.arpa");
+}
+
+static void on_ptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct px_dns_query *q = arg;
-	struct ares_addrinfo_hints hints = { .ai_family = AF_UNSPEC };
+	/* Only the client's own family: the A of a v4 client's name (a server
+	 * that drops AAAA queries must not hold its banner) and the failure
+	 * reported is that query's own. */
+	struct ares_addrinfo_hints hints = { .ai_family = q->addr.ss_family };
+	struct hostent *h = NULL;
+	const void *a;
+	int len;
 
 	(void)timeouts;
 	if (status == ARES_EDESTRUCTION) {
 		query_free(q);
 		return;
 	}
+	if (status == ARES_SUCCESS) {
+		a = query_addr(q, &len);
+		status = ares_parse_ptr_reply(abuf, alen, a, len, q->addr.ss_family, &h);
+	}
+	/* A reply c-ares cannot read is the DNS failing us (tempfail), as
+	 * before. c-ares 1.18 says that (EBADRESP) of a PTR whose name has
+	 * octets no host name has, too: it cannot be told from a broken
+	 * server, and a client that controls its reverse zone can have
+	 * tempfail anyway (a lame delegation is a SERVFAIL). */
 	if (status != ARES_SUCCESS || !h || !h->h_name) {
+		if (h)
+			ares_free_hostent(h);
 		finish(q, status == ARES_SUCCESS ? PX_RDNS_UNKNOWN : from_status(status));
 		return;
 	}
-	/* A PTR that is not a host name (spaces, quotes, control bytes: DNS
-	 * carries any octets) is no name at all. */
-	if (!name_ok(h->h_name)) {
+	/* A PTR that is not a host name (c-ares lets a '/' through, and
+	 * DNS carries any octets) is no name at all. */
+	if (!name_ok(h->h_name) || name_numeric(h->h_name)) {
+		ares_free_hostent(h);
 		finish(q, PX_RDNS_UNKNOWN);
 		return;
 	}
 	me_strlcpy(q->r.reverse, h->h_name, sizeof(q->r.reverse));
+	ares_free_hostent(h);
 	ares_getaddrinfo(q->d->ch, q->r.reverse, NULL, &hints, on_forward, q);
 }
 
@@ -378,8 +449,7 @@ struct px_dns_query *px_dns_reverse(struct px_dns *d, const struct sockaddr *add
 {
 	struct px_dns_query *q;
 	struct sockaddr_in v4;
-	const void *a;
-	int len;
+	char name[80]; /* 32 nibbles and their dots, "ip6.arpa" */
 
 	if (!d || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return NULL;
@@ -399,15 +469,9 @@ struct px_dns_query *px_dns_reverse(struct px_dns *d, const struct sockaddr *add
 		       4);
 		memcpy(&q->addr, &v4, sizeof(v4));
 	}
-	if (q->addr.ss_family == AF_INET) {
-		a = &((struct sockaddr_in *)&q->addr)->sin_addr;
-		len = 4;
-	} else {
-		a = &((struct sockaddr_in6 *)&q->addr)->sin6_addr;
-		len = 16;
-	}
+	ptr_name(q, name, sizeof(name));
 	q->running = 1;
-	ares_gethostbyaddr(d->ch, a, len, q->addr.ss_family, on_ptr, q);
+	ares_query(d->ch, name, C_IN, T_PTR, on_ptr, q);
 	reschedule(d);
 	return q;
 }

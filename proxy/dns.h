@@ -36,9 +36,14 @@ void px_dns_free(struct px_dns *d);
 
 enum px_rdns {
 	PX_RDNS_PENDING = 0,
-	PX_RDNS_OK,	  /* verified: name is the client's */
-	PX_RDNS_UNKNOWN,  /* no PTR, or a name that does not resolve back */
-	PX_RDNS_TEMPFAIL, /* the DNS did not answer (timeout, SERVFAIL) */
+	PX_RDNS_OK, /* verified: name is the client's */
+	/* An answer, and no name: no PTR (NXDOMAIN, NODATA), a PTR that is no
+	 * host name (a '/' in it, all digits), or a name whose addresses of the
+	 * client's family (NXDOMAIN, NODATA, others) are not the client's. */
+	PX_RDNS_UNKNOWN,
+	/* No answer, at either step: timeout, SERVFAIL, REFUSED, a reply
+	 * c-ares cannot read. Not the client's doing: may be better later. */
+	PX_RDNS_TEMPFAIL,
 };
 
 struct px_rdns_result {
