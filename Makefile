@@ -298,23 +298,27 @@ deb:
 	@ls $(DEB_DIR)/*.deb
 
 # ---- top-level jobs ----
+# The jobs build with every core unless make was already given -j (whose
+# jobserver the sub-make then shares): CI runs a bare "make test".
+PAR = $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))$(findstring --jobserver,$(MAKEFLAGS))),,-j$(shell nproc))
+
 deps:
 	$(Q)bash scripts/deps.sh install
 
 test:
 	$(Q)bash scripts/deps.sh ensure
-	$(Q)$(MAKE) --no-print-directory SAN=1 tests
-	$(Q)$(MAKE) --no-print-directory fuzzers
+	$(Q)$(MAKE) --no-print-directory $(PAR) SAN=1 tests
+	$(Q)$(MAKE) --no-print-directory $(PAR) fuzzers
 	$(Q)bash tests/run.sh build/san
 
 bench:
 	$(Q)bash scripts/deps.sh ensure
-	$(Q)$(MAKE) --no-print-directory all benchbins
+	$(Q)$(MAKE) --no-print-directory $(PAR) all benchbins
 	$(Q)bash tests/bench/run.sh build/rel
 
 demo:
 	$(Q)bash scripts/deps.sh ensure
-	$(Q)$(MAKE) --no-print-directory all $(LAB_BPF)
+	$(Q)$(MAKE) --no-print-directory $(PAR) all $(LAB_BPF)
 	$(Q)bash scripts/demo.sh build/rel
 
 format:
