@@ -252,17 +252,23 @@ void me_synctab_set_opener(me_synctab_opener open_id, void *ctx)
 	opener_ctx = ctx;
 }
 
-int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot)
+int me_sync_open_id(__u32 id)
 {
-	__u32 id;
 	int fd;
 
-	if (bpf_map_lookup_elem(e->fd[outer], &slot, &id))
-		return -ENOENT;
 	if (opener)
 		return opener(id, opener_ctx);
 	fd = bpf_map_get_fd_by_id(id);
 	return fd < 0 ? -errno : fd;
+}
+
+int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot)
+{
+	__u32 id;
+
+	if (bpf_map_lookup_elem(e->fd[outer], &slot, &id))
+		return -ENOENT;
+	return me_sync_open_id(id);
 }
 
 int me_synctab_open(struct me_edge *e, int family, int is_net, struct me_tabmap *t, __u32 *gen)

@@ -64,6 +64,8 @@ void me_synctab_close(struct me_tabmap *t);
  * if the slot is empty. The outer map gives the table's map ID, and turning
  * an ID into an fd (bpf_map_get_fd_by_id) takes CAP_SYS_ADMIN; see below. */
 int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot);
+/* A table by its map ID, through the opener below: a new fd, or -errno. */
+int me_sync_open_id(__u32 id);
 
 /*
  * Who turns a table's map ID into an fd, for a process that reads the tables

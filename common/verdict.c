@@ -9,6 +9,23 @@
  * the longest prefix up to the key's length; asking again one bit shorter than
  * each answer walks all of them, at most 33 or 129 lookups. List sync's subnet
  * tables keep the prefixes they were painted from, which are searched instead.
+ *
+ * A caller that only needs the winner (me_vquery.winner_only: the proxy, for
+ * every client) stops at the first live entry, and takes a subnet table's
+ * answer from its painted index, as the program does, with the prefix that
+ * painted it from the table cache's index (synccache.h), not from a walk of
+ * every prefix. The winner is the same either way (test_verdict_cache.c
+ * holds the two modes to that).
+ *
+ * List sync's tables come from a process-wide cache of mappings
+ * (synccache.h): one read of the outer map's slot per table per judgement,
+ * no fd, mmap or munmap. All the steps use the generation read once at the
+ * start, as a packet does. A packet is protected by RCU (list sync waits a
+ * grace period before it touches the old generation); a thread here is not,
+ * so the generation is read again at the end, and a judgement during which
+ * it changed is done again: list sync changes the old generation's slots and
+ * host bits only after the flip, so a judgement that saw no flip saw one
+ * state of the lists, never a half-applied one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,8 +36,13 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "synctab.h"
+#include "synccache.h"
 #include "verdict.h"
+
+/* A judgement redone this many times because list sync swapped generations
+ * under it gives up (-EAGAIN): swaps are seconds apart, each waits a grace
+ * period, so a second retry is already far-fetched. */
+#define JUDGE_TRIES 4
 
 __u64 me_boot_ns(void)
 {
@@ -81,7 +103,18 @@ struct judge {
 	struct me_vresult *r;
 	const struct me_prefix *src;
 	__u32 now; /* CLOCK_BOOTTIME seconds, the clock of me_entry.expires */
+	struct me_edge *e;
+	__u32 gen;	 /* list sync's generation, read once for the whole judgement */
+	int winner_only; /* me_vquery.winner_only */
+	int won;	 /* a live entry is in r->m[]: the winner is known */
+	int net_walk;	 /* the painted subnet answer will not do: walk the prefixes */
+	__u32 used[ME_ADMIN_SLOTS]; /* admin_used, read once */
+	/* list sync's host and subnet tables, taken from the cache at first use */
+	struct me_tabref *tab[2];
+	int tab_rc[2]; /* TAB_UNASKED, or what me_synccache_get returned */
 };
+
+#define TAB_UNASKED 1
 
 static void add_match(struct judge *j, int list, __u32 reason, int synced, unsigned int len,
 		      const struct me_entry *val)
@@ -104,6 +137,8 @@ static void add_match(struct judge *j, int list, __u32 reason, int synced, unsig
 	/* The kernel's test: live while expires * 1e9 > now in ns, i.e. expires > now
 	 * in whole seconds (now rounded down). */
 	m->expired = me_entry_expired(val, j->now);
+	if (!m->expired)
+		j->won = 1;
 }
 
 static int host_step(struct judge *j, int fd, int list, __u32 reason, int synced)
@@ -133,7 +168,7 @@ static int net_step(struct judge *j, int fd, int list, __u32 reason, int synced)
 		if (ne.prefixlen > plen) /* a corrupt value: do not loop */
 			return -EUCLEAN;
 		add_match(j, list, reason, synced, ne.prefixlen, &ne.e);
-		if (!ne.prefixlen)
+		if (!ne.prefixlen || (j->winner_only && j->won))
 			return 0;
 		plen = ne.prefixlen - 1;
 	}
@@ -166,34 +201,77 @@ static int cover_cb(void *ctx, int list, const struct me_prefix *p, const struct
 	return 0;
 }
 
-static int sync_step(struct judge *j, struct me_edge *e, int list, int is_net, __u32 reason)
+/* List sync's table of this kind for the generation of the judgement. */
+static int sync_table(struct judge *j, int is_net, struct me_tabref **ref)
 {
-	struct me_tabmap t;
+	if (j->tab_rc[is_net] == TAB_UNASKED)
+		j->tab_rc[is_net] =
+			me_synccache_get(j->e, j->src->family, is_net, j->gen, &j->tab[is_net]);
+	*ref = j->tab[is_net];
+	return j->tab_rc[is_net];
+}
+
+/* The winner's way through a subnet table: the entry painted for the address
+ * (the program's answer) and the prefix that painted it. It is the walk's
+ * first match: painting puts the longest white prefix over the longest black
+ * one, and the walk lists white before black, longest first. That holds for
+ * live entries only (list sync's never expire), so for an expired one, or a
+ * table that does not know which prefix painted the address, -EAGAIN: walk
+ * instead, for this step and the next. */
+static int net_winner(struct judge *j, struct me_tabref *ref, int list, __u32 reason)
+{
+	const struct me_tab_val *v;
+	struct me_prefix p;
+	int i;
+
+	i = me_synccache_net_find(ref, j->src, &p);
+	if (i == -ENOENT)
+		return 0;
+	if (i == -ESRCH)
+		return -EAGAIN;
+	if (i < 0)
+		return i;
+	v = me_tab_val(&ref->t, (__u32)i);
+	if (v->list != (__u32)list)
+		return 0;
+	if (me_entry_expired(&v->e, j->now))
+		return -EAGAIN;
+	add_match(j, list, reason, 1, p.len, &v->e);
+	return 0;
+}
+
+static int sync_step(struct judge *j, int list, int is_net, __u32 reason)
+{
+	struct me_tabref *ref;
+	const struct me_tabmap *t;
 	struct net_cover *c;
-	__u32 gen;
 	int rc, v, i, len;
 
-	rc = me_synctab_open(e, j->src->family, is_net, &t, &gen);
+	rc = sync_table(j, is_net, &ref);
 	if (rc == -ENOENT) /* before the first sync */
 		return 0;
 	if (rc)
 		return rc;
+	t = &ref->t;
 	if (!is_net) {
-		v = me_hostab_lookup(&t, j->src, gen);
-		if (v >= 0 && (__u32)v < t.h->nvals && me_tab_val(&t, (__u32)v)->list == (__u32)list)
-			add_match(j, list, reason, 1, j->src->len, &me_tab_val(&t, (__u32)v)->e);
-		me_synctab_close(&t);
+		v = me_hostab_lookup(t, j->src, j->gen);
+		if (v >= 0 && (__u32)v < t->h->nvals &&
+		    me_tab_val(t, (__u32)v)->list == (__u32)list)
+			add_match(j, list, reason, 1, j->src->len, &me_tab_val(t, (__u32)v)->e);
 		return 0;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		me_synctab_close(&t);
-		return -ENOMEM;
+	if (j->winner_only && !j->net_walk) {
+		rc = net_winner(j, ref, list, reason);
+		if (rc != -EAGAIN)
+			return rc;
+		j->net_walk = 1;
 	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
 	c->j = j;
 	c->list = list;
-	rc = me_tab_walk(&t, gen, cover_cb, c);
-	me_synctab_close(&t);
+	rc = me_tab_walk(t, j->gen, cover_cb, c);
 	/* One prefix of each length at most: longest first. */
 	for (len = 128; !rc && len >= 0; len--)
 		for (i = 0; i < c->n; i++)
@@ -204,7 +282,7 @@ static int sync_step(struct judge *j, struct me_edge *e, int list, int is_net, _
 }
 
 /* One step: the admin's map, then list sync's table. */
-static int step(struct judge *j, struct me_edge *e, int list, int is_net)
+static int step(struct judge *j, int list, int is_net)
 {
 	static const __u32 reasons[2][2] = { { ME_R_WHITE_HOST, ME_R_WHITE_NET },
 					     { ME_R_BLACK_HOST, ME_R_BLACK_NET } };
@@ -215,15 +293,17 @@ static int step(struct judge *j, struct me_edge *e, int list, int is_net)
 
 	/* As the program does: a map whose admin_used slot is clear is not
 	 * asked, whatever it holds (a writer that bypassed me_manual_apply). */
-	rc = me_manual_used(e, id);
+	rc = me_admin_slot(id);
 	if (rc < 0)
 		return rc;
-	if (rc) {
-		rc = fn(j, e->fd[id], list, reason, 0);
+	if (j->used[rc]) {
+		rc = fn(j, j->e->fd[id], list, reason, 0);
 		if (rc)
 			return rc;
+		if (j->winner_only && j->won)
+			return 0;
 	}
-	return sync_step(j, e, list, is_net, reason);
+	return sync_step(j, list, is_net, reason);
 }
 
 static int port_protected(struct me_edge *e, __u16 port)
@@ -256,30 +336,69 @@ static void decide(struct me_vresult *r, __u32 verdict, __u32 reason, __u32 hit)
 	r->hit = hit;
 }
 
-int me_verdict_judge(struct me_edge *e, const struct me_vquery *q, struct me_vresult *r)
+/* All of admin_used in one system call (a batch read of the array) rather
+ * than one per step: a call costs more than the rest of a judgement. Slot by
+ * slot where the kernel has no batch operations for arrays. */
+static int read_used(struct me_edge *e, __u32 *used)
 {
-	struct judge j = { .r = r, .src = &q->src };
+	__u32 keys[ME_ADMIN_SLOTS], vals[ME_ADMIN_SLOTS], count = ME_ADMIN_SLOTS, out, k;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	int rc;
+
+	memset(used, 0, ME_ADMIN_SLOTS * sizeof(*used));
+	rc = bpf_map_lookup_batch(e->fd[ME_M_ADMIN_USED], NULL, &out, keys, vals, &count, &o);
+	if ((!rc || errno == ENOENT) && count == ME_ADMIN_SLOTS) {
+		for (k = 0; k < count; k++)
+			if (keys[k] < ME_ADMIN_SLOTS)
+				used[keys[k]] = vals[k];
+		return 0;
+	}
+	for (k = 0; k < ME_ADMIN_SLOTS; k++)
+		if (bpf_map_lookup_elem(e->fd[ME_M_ADMIN_USED], &k, &used[k]))
+			return -errno;
+	return 0;
+}
+
+/* One judgement at the generation read at its start; *tables says whether
+ * it read list sync's tables. */
+static int judge_once(struct me_edge *e, const struct me_vquery *q, struct me_vresult *r,
+		      int *tables)
+{
+	struct judge j = {
+		.r = r,
+		.src = &q->src,
+		.e = e,
+		.winner_only = q->winner_only,
+		.tab_rc = { TAB_UNASKED, TAB_UNASKED },
+	};
 	const struct me_entry *w = NULL;
 	__u32 zero = 0, src = ME_VHIT_NONE, reason = ME_R_CLEAN;
 	__u64 now_ns;
 	size_t i;
-	int rc, list, is_net;
+	int rc, s;
 
 	memset(r, 0, sizeof(*r));
 	r->winner = -1;
-	if ((q->src.family != AF_INET && q->src.family != AF_INET6) || !me_prefix_is_host(&q->src))
-		return -EINVAL;
+	*tables = 0;
 	if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &r->cfg))
 		return -errno;
+	j.gen = r->cfg.sync_gen & 1;
+	rc = read_used(e, j.used);
+	if (rc)
+		return rc;
 	now_ns = me_boot_ns();
 	j.now = (__u32)(now_ns / 1000000000ull);
 
-	for (list = ME_LIST_WHITE; list <= ME_LIST_BLACK; list++)
-		for (is_net = 0; is_net < 2; is_net++) {
-			rc = step(&j, e, list, is_net);
-			if (rc)
-				return rc;
+	/* white host, white net, black host, black net */
+	for (s = 0, rc = 0; s < 4 && !rc && !(j.winner_only && j.won); s++)
+		rc = step(&j, s / 2 ? ME_LIST_BLACK : ME_LIST_WHITE, s % 2);
+	for (s = 0; s < 2; s++)
+		if (j.tab_rc[s] == 0) {
+			*tables = 1;
+			me_synccache_put(j.tab[s]);
 		}
+	if (rc)
+		return rc;
 	for (i = 0; i < r->n; i++)
 		if (!r->m[i].expired) {
 			r->winner = (int)i;
@@ -322,4 +441,30 @@ int me_verdict_judge(struct me_edge *e, const struct me_vquery *q, struct me_vre
 	}
 	decide(r, ME_V_PASS, reason, src);
 	return 0;
+}
+
+int me_verdict_judge(struct me_edge *e, const struct me_vquery *q, struct me_vresult *r)
+{
+	struct me_config now;
+	__u32 zero = 0;
+	int rc, tables, tries;
+
+	if ((q->src.family != AF_INET && q->src.family != AF_INET6) ||
+	    !me_prefix_is_host(&q->src)) {
+		memset(r, 0, sizeof(*r));
+		r->winner = -1;
+		return -EINVAL;
+	}
+	for (tries = 0; tries < JUDGE_TRIES; tries++) {
+		rc = judge_once(e, q, r, &tables);
+		if (rc || !tables)
+			return rc;
+		/* Unchanged since the start: no list sync swap ran under the
+		 * judgement (see the file's header). */
+		if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &now))
+			return -errno;
+		if (now.sync_gen == r->cfg.sync_gen)
+			return 0;
+	}
+	return -EAGAIN;
 }

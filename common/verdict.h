@@ -36,6 +36,13 @@ struct me_vquery {
 	int answerable;	      /* a parsed TCP header with RST clear: a reset entry answers it */
 	__u16 dport;	      /* its destination port, host order */
 	int rate;	      /* also predict the per-source rate limit */
+	/* Only the winner is wanted (the proxy's classification): stop at the
+	 * first live entry, and take list sync's subnets from the painted index
+	 * the program reads rather than walking every prefix. verdict, reason,
+	 * hit, winner's entry and the threshold fields are those of a full
+	 * judgement; m[] holds only the entries up to the winner. Without it
+	 * (lookup, explain), m[] holds every entry that covers the address. */
+	int winner_only;
 };
 
 /* One list entry that covers the address. */
@@ -70,7 +77,10 @@ struct me_vresult {
 	int limited;		  /* with q.rate: this SYN would be over the rate */
 };
 
-/* Judge q against the maps of e. 0, or -errno when a map cannot be read. */
+/* Judge q against the maps of e. 0, or -errno when a map cannot be read
+ * (-EAGAIN: list sync kept swapping generations under it). Safe from any
+ * number of threads at once: it only reads the maps, and list sync's tables
+ * come from a process-wide cache (synccache.h). */
 int me_verdict_judge(struct me_edge *e, const struct me_vquery *q, struct me_vresult *r);
 
 /* The key a source address is counted and banned under (threshold.bpf.h), and

@@ -293,7 +293,7 @@ int px_explain_main(int argc, char **argv)
 		if (edge_rc)
 			log_warn("explain: cannot read the maps: %s", strerror(-edge_rc));
 		else
-			px_facts_edge(&f, px_policy_edge());
+			px_facts_edge_result(&f, r); /* the same judgement, not a second */
 	}
 	w.want_rdns = !no_dns && px_policy_needs_rdns(cfg);
 	w.want_score = !no_dns && px_policy_needs_score(cfg);

@@ -9,8 +9,10 @@
  *
  * The edge maps are opened once, by the main thread while it is still root
  * (bpf_obj_get on the pins needs it), and then only read by the workers:
- * me_verdict_judge only looks up elements, which needs no lock. A reload
- * keeps them: the pin directory is a start-time setting.
+ * me_verdict_judge only looks up elements, which needs no lock, and maps list
+ * sync's tables through one process-wide cache (common/synccache.h), flushed
+ * when the maps are closed. A reload keeps them: the pin directory is a
+ * start-time setting.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include "edgeban.h"
 #include "log.h"
 #include "policy.h"
+#include "synccache.h"
 #include "verdict.h"
 
 static struct me_edge edge;
@@ -69,9 +72,24 @@ void px_facts_init(struct px_facts *f, const struct sockaddr *peer)
 	}
 }
 
+void px_facts_edge_result(struct px_facts *f, const struct me_vresult *r)
+{
+	f->edge_known = 1;
+	f->edge_list = -1;
+	if (r->winner >= 0) {
+		const struct me_vmatch *m = &r->m[r->winner];
+
+		f->edge_list = m->rec.list;
+		f->edge_action = m->rec.val.action;
+		f->edge_group = m->rec.val.group;
+	}
+}
+
 int px_facts_edge(struct px_facts *f, struct me_edge *e)
 {
-	struct me_vquery q = { .src = f->addr };
+	/* Classification needs the winner only: no walk of list sync's
+	 * subnets, and no steps after the first live entry. */
+	struct me_vquery q = { .src = f->addr, .winner_only = 1 };
 	struct me_vresult *r;
 	int rc;
 
@@ -82,16 +100,8 @@ int px_facts_edge(struct px_facts *f, struct me_edge *e)
 	if (!r)
 		return -ENOMEM;
 	rc = me_verdict_judge(e, &q, r);
-	if (!rc) {
-		f->edge_known = 1;
-		if (r->winner >= 0) {
-			const struct me_vmatch *m = &r->m[r->winner];
-
-			f->edge_list = m->rec.list;
-			f->edge_action = m->rec.val.action;
-			f->edge_group = m->rec.val.group;
-		}
-	}
+	if (!rc)
+		px_facts_edge_result(f, r);
 	free(r);
 	return rc;
 }
@@ -361,6 +371,7 @@ struct me_edge *px_policy_edge(void)
 
 void px_policy_edge_close(void)
 {
+	me_synccache_flush();
 	if (edge_open)
 		me_edge_close(&edge);
 	edge_open = 0;

@@ -27,6 +27,7 @@
 #include "dns.h"
 
 struct me_edge;
+struct me_vresult;
 
 enum px_pol_action {
 	PX_POL_ACCEPT, /* go on to the banner */
@@ -111,8 +112,10 @@ struct px_class {
 /* Facts with nothing known but the address (no edge, no name, score 0). */
 void px_facts_init(struct px_facts *f, const struct sockaddr *peer);
 /* Fill the edge part of f from the maps with the XDP program's verdict order
- * (me_verdict_judge). 0, or -errno (edge_known stays 0). */
+ * (me_verdict_judge, winner only). 0, or -errno (edge_known stays 0). */
 int px_facts_edge(struct px_facts *f, struct me_edge *e);
+/* The same from a judgement the caller already has (explain's). */
+void px_facts_edge_result(struct px_facts *f, const struct me_vresult *r);
 /* Fill the reverse-DNS part from the session's FCrDNS answer. */
 void px_facts_rdns(struct px_facts *f, const struct px_rdns_result *r);
 
