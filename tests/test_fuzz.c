@@ -152,3 +152,8 @@ Test(fuzz, fuzz_dns_a_reply)
 {
 	run_target("fuzz_dns_a_reply");
 }
+
+Test(fuzz, fuzz_table)
+{
+	run_target("fuzz_table");
+}
