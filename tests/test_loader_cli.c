@@ -38,24 +38,12 @@
 /* ---- bookkeeping: what .fini frees and removes ---- */
 
 static char tmpdir[64];
-static void **owned;
-static size_t nowned, capowned;
 
 /* Keep p until .fini: an assertion that fails leaves the test at once, and
  * what it quoted must not show up as a leak. */
 static void *own(void *p)
 {
-	if (!p)
-		return p;
-	if (nowned == capowned) {
-		size_t cap = capowned ? capowned * 2 : 256;
-		void **grown = realloc(owned, cap * sizeof(*owned));
-
-		cr_assert_not_null(grown, "out of memory");
-		owned = grown;
-		capowned = cap;
-	}
-	owned[nowned++] = p;
+	tenv_keep(p);
 	return p;
 }
 
@@ -70,33 +58,19 @@ static void setup(void)
 static void teardown(void)
 {
 	struct run r;
-	size_t i;
 
 	tenv_pin_dir_remove();
 	if (tmpdir[0]) {
 		tenv_run(&r, "rm -rf '%s'", tmpdir);
 		tenv_run_free(&r);
 	}
-	for (i = 0; i < nowned; i++)
-		free(owned[i]);
-	free(owned);
-	owned = NULL;
-	nowned = capowned = 0;
+	tenv_kept_free();
 }
 
 TestSuite(loader_cli, .init = setup, .fini = teardown, .timeout = 120);
 
 /* ---- running the loader ---- */
 
-static void own_run(struct run *r)
-{
-	own(r->out);
-	own(r->err);
-	if (!r->out)
-		r->out = "";
-	if (!r->err)
-		r->err = "";
-}
 
 /* mailedge-loader --pin-dir <this test's> ARGS (ARGS are shell words). */
 static void loader(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -110,7 +84,7 @@ static void loader(struct run *r, const char *fmt, ...)
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
 	tenv_loader(r, "%s", args);
-	own_run(r);
+	tenv_keep_run(r);
 }
 
 /* The same, as user nobody with no capabilities. */
@@ -120,7 +94,7 @@ static void loader_nobody(struct run *r, const char *args)
 		 "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all %s "
 		 "--pin-dir %s %s",
 		 tenv_bin("mailedge-loader"), tenv_pin_dir(), args);
-	own_run(r);
+	tenv_keep_run(r);
 }
 
 /* Run and require success. */
@@ -872,7 +846,7 @@ Test(loader_cli, add_del_show_json)
 
 		tenv_run(&r, "%s --json --pin-dir %s list show black", tenv_bin("mailedge-loader"),
 			 tenv_pin_dir());
-		own_run(&r);
+		tenv_keep_run(&r);
 		cr_assert_eq(r.status, 0, "got exit %d (%s), want 0", r.status, r.err);
 		out = r.out;
 	}
@@ -1248,7 +1222,7 @@ Test(loader_cli, concurrent_imports)
 		 "$L --pin-dir $P list import black %s >/dev/null 2>%s/b.err & pb=$!; "
 		 "wait $pa; sa=$?; wait $pb; sb=$?; echo \"$sa $sb\"; cat %s/a.err %s/b.err",
 		 tenv_bin("mailedge-loader"), tenv_pin_dir(), a, tmpdir, b, tmpdir, tmpdir, tmpdir);
-	own_run(&r);
+	tenv_keep_run(&r);
 	cr_assert(!strncmp(r.out, "0 0\n", 4),
 		  "got exit statuses '%s' for the two imports, want '0 0'", r.out);
 
