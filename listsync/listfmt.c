@@ -18,15 +18,22 @@ static int plain(const char *buf, size_t len, unsigned int flags, me_listfile_cb
  * lower); the others publish hourly or less often, and there is nothing to gain
  * by asking more often than that (a default). */
 static const struct me_fmt formats[] = {
-	{ "plain", plain, 3600, 0, "one ADDR[/LEN] a line, '#' and ';' comments" },
-	{ "netset", plain, 3600, 0, "FireHOL .netset/.ipset (same as plain)" },
-	{ "firehol", plain, 3600, 0, "FireHOL (same as plain)" },
-	{ "blocklist-de", plain, 3600, 0, "blocklist.de lists (same as plain)" },
-	{ "spamhaus-json", me_fmt_spamhaus_json, 3600, 1, "Spamhaus DROP JSON (records checked)" },
-	{ "spamhaus-text", me_fmt_spamhaus_text, 3600, 1, "Spamhaus DROP text ('; EOF' checked)" },
-	{ "dshield", me_fmt_dshield, 3600, 0, "DShield block.txt" },
-	{ "ipset-save", me_fmt_ipset_save, 3600, 0, "output of 'ipset save' (hash:ip, hash:net)" },
-	{ NULL, NULL, 0, 0, NULL },
+	{ "plain", plain, 3600, 0, "one ADDR[/LEN] a line, '#' and ';' comments",
+	  me_listfile_parse_fast },
+	{ "netset", plain, 3600, 0, "FireHOL .netset/.ipset (same as plain)",
+	  me_listfile_parse_fast },
+	{ "firehol", plain, 3600, 0, "FireHOL (same as plain)",
+	  me_listfile_parse_fast },
+	{ "blocklist-de", plain, 3600, 0, "blocklist.de lists (same as plain)",
+	  me_listfile_parse_fast },
+	{ "spamhaus-json", me_fmt_spamhaus_json, 3600, 1, "Spamhaus DROP JSON (records checked)",
+	  NULL },
+	{ "spamhaus-text", me_fmt_spamhaus_text, 3600, 1, "Spamhaus DROP text ('; EOF' checked)",
+	  NULL },
+	{ "dshield", me_fmt_dshield, 3600, 0, "DShield block.txt", NULL },
+	{ "ipset-save", me_fmt_ipset_save, 3600, 0, "output of 'ipset save' (hash:ip, hash:net)",
+	  NULL },
+	{ NULL, NULL, 0, 0, NULL, NULL },
 };
 
 const struct me_fmt *me_fmt_find(const char *name)

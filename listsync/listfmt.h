@@ -23,6 +23,11 @@
 typedef int (*me_fmt_parse_fn)(const char *buf, size_t len, unsigned int flags,
 			       me_listfile_cb cb, void *ctx, struct me_parse_err *err);
 
+/* The same, with IPv4 hosts read on the fast path into h4 (listfile.h). */
+typedef int (*me_fmt_parse4_fn)(const char *buf, size_t len, unsigned int flags,
+				me_listfile_cb cb, void *ctx, struct me_hosts4 *h4,
+				struct me_parse_err *err);
+
 struct me_fmt {
 	const char *name;
 	me_fmt_parse_fn parse;
@@ -30,6 +35,7 @@ struct me_fmt {
 	int interval_floor;	   /* min_interval is the publisher's terms: a config
 				    * cannot go below it, only above */
 	const char *what;	   /* one line for --help */
+	me_fmt_parse4_fn parse4;   /* NULL: the format has no fast path */
 };
 
 /* The format called name (aliases included), or NULL. */

@@ -472,3 +472,179 @@ Test(listfile, escape_exact_fit)
 	me_escape("192.0.2.1", 9, out, sizeof(out));
 	cr_assert_str_eq(out, "192.0.2.1", "got '%s', want '192.0.2.1'", out);
 }
+
+/* ---- the dotted-quad fast path against the general path ---- */
+
+struct trace {
+	char text[4096];
+	size_t o;
+	int stop_at; /* the callback fails on this call (1-based), 0: never */
+	int calls;
+};
+
+static int trace_cb(void *ctx, const struct me_prefix *p, unsigned long line)
+{
+	struct trace *t = ctx;
+	char a[ME_PREFIX_STRLEN];
+
+	if (++t->calls == t->stop_at)
+		return -E2BIG;
+	me_prefix_format(p, a, sizeof(a));
+	t->o += (size_t)snprintf(t->text + t->o, sizeof(t->text) - t->o, "%s fixed=%d @%lu\n", a,
+				 p->host_bits_fixed, line);
+	return 0;
+}
+
+/* The fast parser and the general one must agree on everything: return
+ * code, each prefix with its line, and the error record. */
+static void same_as_general(const char *in, size_t len, unsigned int flags, int stop_at)
+{
+	struct trace fast = { .stop_at = stop_at }, gen = { .stop_at = stop_at };
+	struct me_parse_err ef, eg;
+	int rf, rg;
+
+	memset(&ef, 0, sizeof(ef));
+	memset(&eg, 0, sizeof(eg));
+	rf = me_listfile_parse_fast(in, len, flags, trace_cb, &fast, NULL, &ef);
+	rg = me_listfile_parse_fast(in, len, flags | ME_LISTFILE_NO_FAST, trace_cb, &gen, NULL,
+				    &eg);
+	cr_assert_eq(rf, rg, "'%.*s': fast path returned %d, general %d", (int)len, in, rf, rg);
+	cr_assert_str_eq(fast.text, gen.text, "'%.*s': fast path gave\n%s, general\n%s", (int)len,
+			 in, fast.text, gen.text);
+	if (rg == -EINVAL) {
+		cr_assert_eq(ef.line, eg.line, "'%.*s': error on line %lu, general %lu", (int)len,
+			     in, ef.line, eg.line);
+		cr_assert_str_eq(ef.text, eg.text, "'%.*s': error text", (int)len, in);
+		cr_assert_str_eq(ef.why, eg.why, "'%.*s': error reason", (int)len, in);
+	}
+}
+
+/* sizeof, not strlen: some hold a NUL byte. */
+#define T(x) { x, sizeof(x) - 1 }
+static const struct {
+	const char *s;
+	size_t len;
+} tricky[] = {
+	T("1.2.3.4\n"),
+	T("1.2.3.4"),
+	T("0.0.0.0\n255.255.255.255\n"),
+	T("01.2.3.4\n"),
+	T("1.02.3.4\n"),
+	T("1.2.3.00\n"),
+	T("1.2.3.4 # comment\n"),
+	T("1.2.3.4#c\n"),
+	T("1.2.3.4;c\n"),
+	T("1.2.3.4\r\n"),
+	T("1.2.3.4\r"),
+	T("256.1.1.1\n"),
+	T("1.2.3.256\n"),
+	T("1.2.3.2555\n"),
+	T("1.2.3.1000\n"),
+	T("1.2.3\n"),
+	T("1.2.3.\n"),
+	T(".1.2.3\n"),
+	T("1..2.3\n"),
+	T("1.2.3.4.5\n"),
+	T("1.2.3.4 \n"),
+	T(" 1.2.3.4\n"),
+	T("1.2.3.4\t\n"),
+	T("1.2.3.4/32\n"),
+	T("1.2.3.4/024\n"),
+	T("1.2.3.4/24\n"),
+	T("1.2.3.4 5.6.7.8\n"),
+	T("1.2.3.4x\n"),
+	T("1.2.3.4\0\n"),
+	T("1.2.3.4\n\0\n"),
+	T("1.2.3.4\n\n\n5.6.7.8"),
+	T("::ffff:1.2.3.4\n"),
+	T("2001:db8::1\n1.2.3.4\n"),
+	T("1.2.3.4\n1.2.3.4\n"),
+	T("9.9.9.9\n0.0.0.0/0\n"),
+	T("\n"),
+	T(""),
+	T("1.2.3.4\n\v\n"),
+	T("+1.2.3.4\n"),
+	T("1.2.3.-4\n"),
+	T("1.2.3.4\n5.6.7.8 extra\n"),
+};
+
+Test(listfile, fast_path_same_as_general)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+		same_as_general(tricky[i].s, tricky[i].len, 0, 0);
+		same_as_general(tricky[i].s, tricky[i].len, ME_PFX_CLEAR_HOST, 0);
+		/* the callback refuses the first entry */
+		same_as_general(tricky[i].s, tricky[i].len, 0, 1);
+	}
+}
+
+/* A line over 1 KiB ends in a dotted quad: still refused, on its line. */
+Test(listfile, fast_path_overlong_line)
+{
+	char buf[1200];
+
+	memset(buf, ' ', sizeof(buf));
+	memcpy(buf, "1.2.3.4\n", 8);
+	memcpy(buf + sizeof(buf) - 8, "5.6.7.8\n", 8);
+	same_as_general(buf, sizeof(buf), 0, 0);
+}
+
+/* Random lines from pieces of addresses: the two paths never differ. */
+Test(listfile, fast_path_random_lines)
+{
+	static const char *const piece[] = { "1", "0", "00", "255", "256", "7", ".", ".", ".",
+					     "\n", "\r", " ", "#", "/", "24", "012", "9" };
+	unsigned int seed = 7;
+	char buf[256];
+	int round;
+
+	for (round = 0; round < 20000; round++) {
+		size_t o = 0;
+
+		while (o < 64) {
+			const char *p = piece[rand_r(&seed) % (sizeof(piece) / sizeof(piece[0]))];
+
+			memcpy(buf + o, p, strlen(p));
+			o += strlen(p);
+		}
+		same_as_general(buf, o, ME_PFX_CLEAR_HOST, 0);
+	}
+}
+
+struct h4_cb_count {
+	int calls;
+	unsigned long line;
+};
+
+static int h4_count(void *ctx, const struct me_prefix *p, unsigned long line)
+{
+	struct h4_cb_count *c = ctx;
+
+	(void)p;
+	c->calls++;
+	c->line = line;
+	return 0;
+}
+
+/* Dotted quads go to the array (host order) while it has room, the rest to
+ * the callback with the right line numbers; a full array hands the rest of the
+ * quads to the callback. */
+Test(listfile, fast_path_into_array)
+{
+	const char *in = "10.0.0.1\n# c\n192.0.2.255\n1.2.3.4\r\n198.51.100.0/24\n10.0.0.2";
+	struct h4_cb_count c = { 0 };
+	struct me_parse_err err;
+	uint32_t v[2];
+	struct me_hosts4 h4 = { v, 0, 2 };
+
+	cr_assert_eq(me_listfile_parse_fast(in, strlen(in), 0, h4_count, &c, &h4, &err), 0);
+	cr_assert_eq(h4.n, 2, "hosts in the array: got %zu, want 2", h4.n);
+	cr_assert_eq(v[0], 0x0a000001u, "first host: got %08x", v[0]);
+	cr_assert_eq(v[1], 0xc00002ffu, "second host: got %08x", v[1]);
+	/* 1.2.3.4\r\n and the subnet by the general path, then 10.0.0.2 with
+	 * the array full. */
+	cr_assert_eq(c.calls, 3, "callback calls: got %d, want 3", c.calls);
+	cr_assert_eq(c.line, 6, "last callback line: got %lu, want 6", c.line);
+}

@@ -11,6 +11,11 @@
  * The same input also goes through me_listline_parse, the admin's format with
  * list names and per-line options (listline.h): the same rules hold, and a
  * file the plain parser accepts must give it the same number of entries.
+ *
+ * The plain parser's dotted-quad fast path is checked against its general
+ * path (ME_LISTFILE_NO_FAST): the same return code, the same prefixes with the
+ * same line numbers in the same order, the same error record; and, with the
+ * hosts going into an array that fills up part way, the same entries.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,7 +35,26 @@ struct fctx {
 	unsigned long max_line; /* lines in the input */
 	unsigned long calls;
 	unsigned int flags;
+	uint64_t seq; /* every prefix and its line, in order */
+	uint64_t set; /* every prefix, in any order */
 };
+
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t pfx_hash(const struct me_prefix *p)
+{
+	uint64_t a, b;
+
+	memcpy(&a, p->addr, 8);
+	memcpy(&b, p->addr + 8, 8);
+	return mix(mix(mix(1, a), b), (uint64_t)p->family | (uint64_t)p->len << 16 |
+					      (uint64_t)!!p->host_bits_fixed << 32);
+}
 
 static void fail(const char *what)
 {
@@ -54,6 +78,8 @@ static int cb(void *ctx, const struct me_prefix *p, unsigned long line)
 		fail("line number past the end of the input");
 	f->last_line = line;
 	f->calls++;
+	f->seq = mix(mix(f->seq, pfx_hash(p)), line);
+	f->set += pfx_hash(p);
 
 	if (p->family != AF_INET && p->family != AF_INET6)
 		fail("family is neither AF_INET nor AF_INET6");
@@ -156,6 +182,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_err(&err, lines);
 		if (!rcs[0] && (rc || f.calls != calls[0]))
 			fail("listline refused or changed a file the plain parser accepts");
+	}
+	/* The fast path against the general one, and into an array. */
+	for (i = 0; i < 2; i++) {
+		struct fctx ff = { .flags = flag_sets[i], .max_line = lines };
+		struct fctx fg = { .flags = flag_sets[i], .max_line = lines };
+		struct fctx fa = { .flags = flag_sets[i], .max_line = lines };
+		struct me_parse_err ef, eg, ea;
+		uint32_t h[8];
+		struct me_hosts4 h4 = { h, 0, size % 9 };
+		int rf, rg, ra;
+		size_t k;
+
+		memset(&ef, 0, sizeof(ef));
+		memset(&eg, 0, sizeof(eg));
+		memset(&ea, 0, sizeof(ea));
+		rf = me_listfile_parse_fast(buf, size, flag_sets[i], cb, &ff, NULL, &ef);
+		rg = me_listfile_parse_fast(buf, size, flag_sets[i] | ME_LISTFILE_NO_FAST, cb, &fg,
+					    NULL, &eg);
+		if (rf != rg || ff.calls != fg.calls || ff.seq != fg.seq)
+			fail("fast path and general path differ");
+		if (rg &&
+		    (ef.line != eg.line || strcmp(ef.text, eg.text) || strcmp(ef.why, eg.why)))
+			fail("fast path and general path report another error");
+		ra = me_listfile_parse_fast(buf, size, flag_sets[i], cb, &fa, &h4, &ea);
+		if (ra != rg || (rg && (ea.line != eg.line || strcmp(ea.why, eg.why))))
+			fail("fast path into an array: another result");
+		for (k = 0; k < h4.n; k++) {
+			struct me_prefix p = { .family = AF_INET, .len = 32 };
+
+			p.addr[0] = (uint8_t)(h[k] >> 24);
+			p.addr[1] = (uint8_t)(h[k] >> 16);
+			p.addr[2] = (uint8_t)(h[k] >> 8);
+			p.addr[3] = (uint8_t)h[k];
+			fa.set += pfx_hash(&p);
+		}
+		if (!rg && (fa.calls + h4.n != fg.calls || fa.set != fg.set))
+			fail("fast path into an array: other entries");
 	}
 	/* Clearing host bits can only let more lines through. */
 	if (!rcs[0] && (rcs[1] || calls[1] != calls[0]))
