@@ -2,9 +2,15 @@
 /*
  * copykeys.c - sorted keys of a source's entries (copykeys.h).
  *
- * The file: "MEKEYS1\n", then little-endian u64s: the copy's hash, n4, n6;
- * n4 u64 IPv4 keys, ascending; n6 records of 16 address bytes and a length,
- * ascending. Exactly that long.
+ * The file: "MEKEYS2\n", then little-endian u64s: the copy's hash, n4, n6;
+ * the n4 IPv4 keys, ascending, each as a LEB128 number: the address less the
+ * previous key's (the first's less 0), shifted left once, the low bit set when
+ * a length byte follows (a length other than 32); then n6 records of 16
+ * address bytes and a length, ascending. Exactly that long.
+ *
+ * Why deltas: 8 million sorted hosts are about 512 addresses apart, two bytes
+ * each instead of eight, and this file is written on every fetch and read on
+ * the next one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +21,8 @@
 #include "copykeys.h"
 #include "hugemem.h"
 
-#define MAGIC	 "MEKEYS1\n"
+#define MAGIC	 "MEKEYS2\n"
+#define VARINT_MAX 5 /* a 33-bit number */
 #define HEAD_LEN (8 + 3 * 8)
 #define REC6_LEN 17
 
@@ -47,28 +54,38 @@ static int keys_alloc(struct ls_keys *k, size_t n4, size_t n6)
 	return 0;
 }
 
-int ls_keys_make(const struct me_prefix *v, size_t n, struct ls_keys *k)
+int ls_keys_make(const struct me_prefix *v, size_t n, __u32 *h4, size_t nh4, struct ls_keys *k)
 {
-	size_t i, n4 = 0;
+	size_t i, j, o, n4 = 0, ng;
+	__u64 *g;
 	__u32 a;
 
 	for (i = 0; i < n; i++)
 		n4 += v[i].family == AF_INET;
-	if (keys_alloc(k, n4, n - n4))
+	if (keys_alloc(k, n4 + nh4, n - n4))
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
+	/* The general entries' IPv4 keys at the end of k4, sorted there, then
+	 * merged from the front with the hosts (sorted as 4-byte keys: half
+	 * the bytes of 8-byte ones to move): the write never overtakes them. */
+	g = k->k4 + nh4;
+	for (i = 0, ng = 0; i < n; i++) {
 		if (v[i].family != AF_INET) {
 			k->v6[k->n6++] = v[i];
 			continue;
 		}
 		memcpy(&a, v[i].addr, 4);
-		k->k4[k->n4].key = (__u64)ntohl(a) << 8 | v[i].len;
-		k->k4[k->n4++].idx = 0;
+		g[ng++] = (__u64)ntohl(a) << 8 | v[i].len;
 	}
-	if (ls_radix_sort(k->k4, k->n4)) {
+	if (ls_radix_sort_u64(g, ng) || ls_radix_sort_u32(h4, nh4)) {
 		ls_keys_free(k);
 		return -ENOMEM;
 	}
+	for (i = 0, j = 0, o = 0; i < nh4 || j < ng; o++) {
+		__u64 hk = i < nh4 ? (__u64)h4[i] << 8 | 32 : ~0ull;
+
+		k->k4[o] = j < ng && g[j] < hk ? g[j++] : (i++, hk);
+	}
+	k->n4 = o;
 	if (k->n6 > 1)
 		qsort(k->v6, k->n6, sizeof(*k->v6), pfx_cmp);
 	return 0;
@@ -96,7 +113,7 @@ void ls_keys_diff(const struct ls_keys *old, const struct ls_keys *new, size_t *
 		  size_t *removed)
 {
 	*added = *removed = 0;
-	COUNT_DIFF(old->n4, new->n4, key_cmp(old->k4[i_].key, new->k4[j_].key), *removed, *added);
+	COUNT_DIFF(old->n4, new->n4, key_cmp(old->k4[i_], new->k4[j_]), *removed, *added);
 	COUNT_DIFF(old->n6, new->n6, pfx_cmp(&old->v6[i_], &new->v6[j_]), *removed, *added);
 }
 
@@ -138,8 +155,9 @@ static __u64 get64(const char *p)
 
 int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t *len)
 {
-	size_t i, n = HEAD_LEN + k->n4 * 8 + k->n6 * REC6_LEN;
+	size_t i, n = HEAD_LEN + k->n4 * (VARINT_MAX + 1) + k->n6 * REC6_LEN;
 	char *b = malloc(n), *p;
+	__u64 prev = 0;
 
 	if (!b)
 		return -ENOMEM;
@@ -149,21 +167,36 @@ int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t 
 	put64(b + 16, k->n4);
 	put64(b + 24, k->n6);
 	p = b + HEAD_LEN;
-	for (i = 0; i < k->n4; i++, p += 8)
-		put64(p, k->k4[i].key);
+	for (i = 0; i < k->n4; i++) {
+		__u64 addr = k->k4[i] >> 8, len4 = k->k4[i] & 0xff;
+		__u64 v = (addr - prev) << 1 | (len4 != 32);
+
+		if (addr < prev || addr >> 32 || len4 > 32) { /* not what ls_keys_make makes */
+			free(b);
+			return -EINVAL;
+		}
+		prev = addr;
+		while (v >= 0x80) {
+			*p++ = (char)(v | 0x80);
+			v >>= 7;
+		}
+		*p++ = (char)v;
+		if (len4 != 32)
+			*p++ = (char)len4;
+	}
 	for (i = 0; i < k->n6; i++, p += REC6_LEN) {
 		memcpy(p, k->v6[i].addr, 16);
 		p[16] = (char)k->v6[i].len;
 	}
 	*buf = b;
-	*len = n;
+	*len = (size_t)(p - b);
 	return 0;
 }
 
 int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys *k)
 {
-	__u64 n4, n6;
-	const char *p;
+	const unsigned char *p, *end = (const unsigned char *)buf + len;
+	__u64 n4, n6, addr = 0;
 	size_t i;
 
 	memset(k, 0, sizeof(*k));
@@ -171,26 +204,43 @@ int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys 
 		return -EINVAL;
 	n4 = get64(buf + 16);
 	n6 = get64(buf + 24);
-	/* Both counts bounded by the length before they are multiplied. */
-	if (n4 > len / 8 || n6 > len / REC6_LEN || len - HEAD_LEN != n4 * 8 + n6 * REC6_LEN)
+	/* Both counts bounded by the length (a key takes a byte at least)
+	 * before they are multiplied. */
+	if (n4 > len || n6 > len / REC6_LEN || n6 * REC6_LEN > len - HEAD_LEN)
 		return -EINVAL;
 	if (keys_alloc(k, n4, n6))
 		return -ENOMEM;
-	p = buf + HEAD_LEN;
-	for (i = 0; i < n4; i++, p += 8) {
-		k->k4[i].key = get64(p);
-		k->k4[i].idx = 0;
-		if ((k->k4[i].key & 0xff) > 32 || k->k4[i].key >> 40 ||
-		    (i && k->k4[i].key < k->k4[i - 1].key))
+	p = (const unsigned char *)buf + HEAD_LEN;
+	for (i = 0; i < n4; i++) {
+		__u64 v = 0, len4 = 32;
+		int sh;
+
+		for (sh = 0;; sh += 7) {
+			if (p == end || sh >= 7 * VARINT_MAX)
+				goto bad;
+			v |= (__u64)(*p & 0x7f) << sh;
+			if (!(*p++ & 0x80))
+				break;
+		}
+		addr += v >> 1;
+		if (v & 1) {
+			if (p == end || *p >= 32)
+				goto bad; /* a 32 is never written with its byte */
+			len4 = *p++;
+		}
+		k->k4[i] = addr << 8 | len4;
+		if (addr >> 32 || (i && k->k4[i] < k->k4[i - 1]))
 			goto bad;
 	}
+	if ((size_t)(end - p) != n6 * REC6_LEN)
+		goto bad;
 	for (i = 0; i < n6; i++, p += REC6_LEN) {
 		struct me_prefix *v = &k->v6[i];
 
 		memset(v, 0, sizeof(*v));
 		v->family = AF_INET6;
 		memcpy(v->addr, p, 16);
-		v->len = (unsigned char)p[16];
+		v->len = p[16];
 		if (v->len > 128 || (i && pfx_cmp(&k->v6[i - 1], v) > 0))
 			goto bad;
 	}

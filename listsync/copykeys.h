@@ -22,14 +22,15 @@
 #include "radix.h"
 
 struct ls_keys {
-	struct ls_kv *k4; /* IPv4: address << 8 | length, ascending (idx unused) */
+	__u64 *k4; /* IPv4: address << 8 | length, ascending */
 	size_t n4;
 	struct me_prefix *v6; /* IPv6 entries, in address then length order */
 	size_t n6;
 };
 
-/* The sorted keys of v[0..n). 0 or -ENOMEM. */
-int ls_keys_make(const struct me_prefix *v, size_t n, struct ls_keys *k);
+/* The sorted keys of v[0..n) and of the IPv4 hosts h4[0..nh4) (host order;
+ * sorted in place). 0 or -ENOMEM. */
+int ls_keys_make(const struct me_prefix *v, size_t n, __u32 *h4, size_t nh4, struct ls_keys *k);
 void ls_keys_free(struct ls_keys *k);
 /* How many entries only new has (added), and only old has (removed). */
 void ls_keys_diff(const struct ls_keys *old, const struct ls_keys *new, size_t *added,

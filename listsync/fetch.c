@@ -29,6 +29,7 @@ struct sink {
 	unsigned long long max;
 	int too_big;
 	struct ls_fetch_res *res;
+	CURL *c;
 };
 
 int ls_fetch_global_init(void)
@@ -47,8 +48,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	}
 	if (s->len + n + 1 > s->cap) {
 		size_t cap = s->cap ? s->cap : 65536;
+		curl_off_t cl = -1;
 		char *g;
 
+		/* The size announced (a file's, a Content-Length) is room for all
+		 * of it at once: no doubling and copying on the way to 100 MB. */
+		if (!s->cap && !curl_easy_getinfo(s->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) &&
+		    cl > 0 && (unsigned long long)cl <= s->max)
+			cap = (size_t)cl + 1;
 		while (cap < s->len + n + 1)
 			cap *= 2;
 		g = realloc(s->buf, cap);
@@ -121,6 +128,9 @@ int ls_fetch(const struct ls_fetch_req *req, struct ls_fetch_res *res)
 		snprintf(res->err, sizeof(res->err), "cannot initialise libcurl");
 		return -ENOMEM;
 	}
+	s.c = c;
+	/* Bigger reads: a 100 MB file:// list is 6,000 16 KB ones otherwise. */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 1L << 20);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http,file");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, is_https ? "https" : "https,http");

@@ -174,6 +174,65 @@ int ls_state_file_write(const char *dir, const char *name, const char *ext, cons
 	return me_file_replace_buf(path, 0600, buf, len);
 }
 
+static void *write_tmp(void *arg)
+{
+	struct ls_state_write *w = arg;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		w->rc = -errno;
+		w->tmp[0] = '\0';
+		return NULL;
+	}
+	while (off < w->len) {
+		n = write(fd, w->buf + off, w->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->rc = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (!w->rc && fsync(fd))
+		w->rc = -errno;
+	if (close(fd) && !w->rc)
+		w->rc = -errno;
+	return NULL;
+}
+
+void ls_state_file_start(const char *dir, const char *name, const char *ext, const char *buf,
+			 size_t len, struct ls_state_write *w)
+{
+	memset(w, 0, sizeof(*w));
+	path_of(w->path, sizeof(w->path), dir, name, ext);
+	/* Next to the file (the same file system, for the rename), named as
+	 * atomicfile.c names its temporaries. */
+	snprintf(w->tmp, sizeof(w->tmp), "%s/sources/.%s.%s.XXXXXX", dir, name, ext);
+	w->buf = buf;
+	w->len = len;
+	if (pthread_create(&w->th, NULL, write_tmp, w))
+		write_tmp(w); /* no thread: the same work, here */
+	else
+		w->started = 1;
+}
+
+int ls_state_file_finish(struct ls_state_write *w, int commit)
+{
+	if (w->started)
+		pthread_join(w->th, NULL);
+	w->started = 0;
+	if (!w->rc && commit && rename(w->tmp, w->path))
+		w->rc = -errno;
+	if ((w->rc || !commit) && w->tmp[0])
+		unlink(w->tmp);
+	w->tmp[0] = '\0';
+	return w->rc;
+}
+
 int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids, int save)
 {
 	unsigned char used[ME_SRC_MAX] = { 0 };
@@ -235,26 +294,42 @@ int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned c
 	return rc;
 }
 
-int ls_state_applied_get(const char *dir, __u64 *digest)
+int ls_state_applied_get(const char *dir, struct ls_applied *a)
 {
+	unsigned long long d, ud, n[8];
 	char path[PATH_MAX], *buf;
 	size_t len;
-	int rc;
+	int rc, got, i;
 
+	memset(a, 0, sizeof(*a));
 	snprintf(path, sizeof(path), "%s/applied", dir);
-	rc = me_read_file(path, 64, &buf, &len);
+	rc = me_read_file(path, 512, &buf, &len);
 	if (rc)
 		return rc;
-	rc = sscanf(buf, "%llx", (unsigned long long *)digest) == 1 ? 0 : -EINVAL;
+	got = sscanf(buf, "%llx %llx %llu %llu %llu %llu %llu %llu %llu %llu", &d, &ud, &n[0],
+		     &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7]);
 	free(buf);
-	return rc;
+	if (got < 1)
+		return -EINVAL;
+	a->digest = d;
+	a->union_digest = got >= 2 ? ud : 0;
+	/* An older file has a digest alone: no counts to start a refresh
+	 * from the keys, so the next one merges the union. */
+	a->have_counts = got == 10;
+	for (i = 0; i < 8 && a->have_counts; i++)
+		a->counts.n[i >> 2][(i >> 1) & 1][i & 1] = n[i];
+	return 0;
 }
 
-int ls_state_applied_set(const char *dir, __u64 digest)
+int ls_state_applied_set(const char *dir, const struct ls_applied *a)
 {
-	char path[PATH_MAX], text[32];
+	char path[PATH_MAX], text[256];
+	const size_t(*n)[2][2] = a->counts.n;
 
 	snprintf(path, sizeof(path), "%s/applied", dir);
-	snprintf(text, sizeof(text), "%016llx\n", (unsigned long long)digest);
+	snprintf(text, sizeof(text), "%016llx %016llx %zu %zu %zu %zu %zu %zu %zu %zu\n",
+		 (unsigned long long)a->digest, (unsigned long long)a->union_digest, n[0][0][0],
+		 n[0][0][1], n[0][1][0], n[0][1][1],
+		 n[1][0][0], n[1][0][1], n[1][1][0], n[1][1][1]);
 	return me_file_replace_buf(path, 0600, text, strlen(text));
 }

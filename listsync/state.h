@@ -5,7 +5,9 @@
  *
  *   lock                   held for a whole run
  *   ids.json               source name -> source id (stable hit counters)
- *   applied                digest of the union now in the maps
+ *   applied                digest of the inputs the maps were made from (every
+ *                          source's copy, id, list and entry), the digest
+ *                          of their union and its counts
  *   sources/NAME.data      the last good download, byte for byte
  *   sources/NAME.json      its metadata: when fetched, ETag, failures...
  *   sources/NAME.keys      its entries as sorted keys, for the next +/- counts
@@ -16,8 +18,11 @@
 #ifndef LS_STATE_H
 #define LS_STATE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <linux/types.h>
+
+#include "union.h"
 
 struct ls_state {
 	char url[1024];	   /* what the last good copy was fetched from */
@@ -48,13 +53,39 @@ int ls_state_file_read(const char *dir, const char *name, const char *ext, char 
 int ls_state_file_write(const char *dir, const char *name, const char *ext, const char *buf,
 			size_t len);
 
+/*
+ * The same write in two halves, so that a 100 MB download reaches the disk
+ * while it is being checked: start writes it to a temporary file and syncs
+ * it on a thread of its own; finish waits for that, then puts the file in
+ * place (commit) or throws it away. buf must stay as it is until finish,
+ * which must be called once for every start (even a failed one). 0 or -errno.
+ */
+struct ls_state_write {
+	pthread_t th;
+	int started;
+	int rc;
+	char tmp[4096], path[4096];
+	const char *buf;
+	size_t len;
+};
+void ls_state_file_start(const char *dir, const char *name, const char *ext, const char *buf,
+			 size_t len, struct ls_state_write *w);
+int ls_state_file_finish(struct ls_state_write *w, int commit);
+
 /* Assign stable ids to names (ME_SRC_SYNC_FIRST..255); ids[i] for names[i].
  * With save 0 (a dry run) new names get the ids they would get, and nothing is
  * written. */
 int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids,
 		 int save);
 
-int ls_state_applied_get(const char *dir, __u64 *digest);
-int ls_state_applied_set(const char *dir, __u64 digest);
+struct ls_applied {
+	__u64 digest;	    /* of the inputs */
+	__u64 union_digest; /* me_union_digest of the union; 0: not known */
+	struct me_union_counts counts;
+	int have_counts;
+};
+
+int ls_state_applied_get(const char *dir, struct ls_applied *a);
+int ls_state_applied_set(const char *dir, const struct ls_applied *a);
 
 #endif

@@ -203,6 +203,53 @@ static int prepare_in_place(const struct me_union *u, struct me_tabmap *cur, str
 	return rc;
 }
 
+/*
+ * Install fds as generation cfg->sync_gen ^ 1, flip to it, wait out the
+ * packets of the old one, and make both agree. cur (NULL after a rebuild) are
+ * the host tables refreshed in place, settled after the grace period. On
+ * failure the slot of the generation not in use is put back to old_fds.
+ */
+static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, const int *old_fds,
+		  struct me_tabmap *cur, struct me_apply_stats *st, char *why, size_t why_len)
+{
+	__u32 zero = 0, old_gen = cfg->sync_gen & 1, new_gen = old_gen ^ 1;
+	double t0;
+	int k, rc;
+
+	rc = install(e, fds, new_gen);
+	if (rc) {
+		snprintf(why, why_len, "cannot install the new tables: %s", strerror(-rc));
+		goto undo;
+	}
+	t0 = me_mono_seconds();
+	cfg->sync_gen = new_gen;
+	if (bpf_map_update_elem(e->fd[ME_M_CONFIG], &zero, cfg, BPF_ANY)) {
+		rc = -errno;
+		snprintf(why, why_len, "cannot switch generations: %s", strerror(errno));
+		goto undo;
+	}
+	st->gen = new_gen;
+	/* No packet may still be reading the old generation when the tables
+	 * change under it: its host slots are made to agree with the new one,
+	 * its slots point at the new tables, so that the next refresh in place
+	 * starts from one state under either generation. */
+	me_rcu_grace();
+	for (k = 0; cur && k < NTABS; k += 2) {
+		me_hostab_settle(&cur[k], new_gen);
+		me_hostab_recount(&cur[k], new_gen);
+	}
+	rc = install(e, fds, old_gen);
+	if (rc)
+		snprintf(why, why_len, "cannot retire the old tables: %s", strerror(-rc));
+	st->swap_s = me_mono_seconds() - t0;
+	return rc;
+undo:
+	install(e, old_fds, new_gen); /* as it was: no packet reads that slot */
+	for (k = 0; cur && k < NTABS; k += 2)
+		me_hostab_settle(&cur[k], old_gen);
+	return rc;
+}
+
 int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 		       struct me_apply_stats *st, char *why, size_t why_len)
 {
@@ -261,39 +308,8 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 			fds[k] = t[k].fd;
 	}
 	st->in_place = in_place;
-	rc = install(e, fds, new_gen);
-	if (rc) {
-		snprintf(why, why_len, "cannot install the new tables: %s", strerror(-rc));
-		goto undo;
-	}
 	st->build_s = me_mono_seconds() - t0;
-
-	t0 = me_mono_seconds();
-	cfg.sync_gen = new_gen;
-	if (bpf_map_update_elem(e->fd[ME_M_CONFIG], &zero, &cfg, BPF_ANY)) {
-		rc = -errno;
-		snprintf(why, why_len, "cannot switch generations: %s", strerror(errno));
-		goto undo;
-	}
-	st->gen = new_gen;
-	/* No packet may still be reading the old generation when the tables
-	 * change under it: its host slots are made to agree with the new one,
-	 * its slots point at the new tables, so that the next refresh in place
-	 * starts from one state under either generation. */
-	me_rcu_grace();
-	for (k = 0; in_place && k < NTABS; k += 2) {
-		me_hostab_settle(&cur[k], new_gen);
-		me_hostab_recount(&cur[k], new_gen);
-	}
-	rc = install(e, fds, old_gen);
-	if (rc)
-		snprintf(why, why_len, "cannot retire the old tables: %s", strerror(-rc));
-	st->swap_s = me_mono_seconds() - t0;
-	goto out;
-undo:
-	install(e, old_fds, new_gen); /* as it was: no packet reads that slot */
-	for (k = 0; in_place && k < NTABS; k += 2)
-		me_hostab_settle(&cur[k], old_gen);
+	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, st, why, why_len);
 out:
 	for (k = 0; k < NTABS; k++) {
 		me_tab_destroy(&t[k]);
@@ -308,4 +324,59 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 		  char *why, size_t why_len)
 {
 	return me_sync_apply_mode(e, u, 0, st, why, why_len);
+}
+
+int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n,
+			 const struct me_union_counts *counts, struct me_apply_stats *st, char *why,
+			 size_t why_len)
+{
+	struct me_tabmap cur[NTABS];
+	struct me_delta_stats ds;
+	struct me_config cfg;
+	__u32 zero = 0, old_gen;
+	double t0 = me_mono_seconds();
+	int k, rc, old_fds[NTABS];
+
+	memset(st, 0, sizeof(*st));
+	for (k = 0; k < NTABS; k++) {
+		cur[k].fd = -1;
+		cur[k].mem = NULL;
+		old_fds[k] = -1;
+	}
+	st->counts = *counts;
+	if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &cfg)) {
+		snprintf(why, why_len, "cannot read the configuration: %s", strerror(errno));
+		return -errno;
+	}
+	old_gen = cfg.sync_gen & 1;
+	rc = check_capacity(e, counts, why, why_len);
+	if (rc)
+		return rc;
+	for (k = 0; k < NTABS; k++)
+		old_fds[k] = me_sync_inner_fd(e, me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2),
+					      old_gen);
+	if (map_current(old_fds, cur)) {
+		snprintf(why, why_len, "the tables in use cannot be mapped");
+		rc = -EAGAIN;
+		goto out;
+	}
+	/* The IPv6 hosts do not change, but a refresh killed half-way may have
+	 * left its bits in the generation about to be flipped to. */
+	me_hostab_settle(&cur[TAB(1, 0)], old_gen);
+	rc = me_delta_hosts_chg(&cur[TAB(0, 0)], c, n, old_gen ^ 1, &ds, why, why_len);
+	if (rc)
+		goto out;
+	st->in_place = 1;
+	st->kept = ds.kept;
+	st->added = ds.added;
+	st->removed = ds.removed;
+	st->build_s = me_mono_seconds() - t0;
+	rc = commit(e, &cfg, old_fds, old_fds, cur, st, why, why_len);
+out:
+	for (k = 0; k < NTABS; k++) {
+		me_tab_unmap(&cur[k]);
+		if (old_fds[k] >= 0)
+			close(old_fds[k]);
+	}
+	return rc;
 }

@@ -38,6 +38,17 @@ int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_s
 int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 		       struct me_apply_stats *st, char *why, size_t why_len);
 
+/*
+ * A refresh of the IPv4 hosts only, from the hosts whose entry changes
+ * (incr.h), in place and atomic as above; the subnet and IPv6 tables stay.
+ * counts are the union's after the change (for the capacities and stats).
+ * -EAGAIN with why set when only me_sync_apply will do.
+ */
+struct me_hostchg;
+int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n,
+			 const struct me_union_counts *counts, struct me_apply_stats *st, char *why,
+			 size_t why_len);
+
 /* The four tables of a merged union, indexed by family * 2 + is_net (IPv4
  * hosts, IPv4 subnets, IPv6 hosts, IPv6 subnets), created and filled but not
  * installed. The caller destroys them (me_tab_destroy) on success; on failure

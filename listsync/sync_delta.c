@@ -175,6 +175,29 @@ static struct ls_kv *apply_order(const struct me_tabmap *t, const struct me_unio
 	return kv;
 }
 
+/*
+ * Is the white entry of r's host waiting for room? Then r, a black entry for
+ * the same host, must not go in: the white one will (the mark that says "white
+ * already" only comes when it does). White comes before black for a host, so
+ * it is among the pending already; IPv4 hosts go in bucket order, so the
+ * search stops at the first pending host of another bucket.
+ */
+static int white_pending(const struct me_tabmap *t, const struct me_union *u,
+			 const struct pending *p, const struct me_urec *r, int v6)
+{
+	size_t i;
+
+	for (i = p->n; i-- > 0;) {
+		const struct me_urec *w = &u->v[p->rec[i]];
+
+		if (!v6 && first_bucket(t, w) != first_bucket(t, r))
+			return 0;
+		if (w->list == ME_LIST_WHITE && !memcmp(w->addr, r->addr, sizeof(r->addr)))
+			return 1;
+	}
+	return 0;
+}
+
 static int apply_records(struct me_tabmap *t, const struct me_union *u, const __u8 *idx, int v6,
 			 __u32 nxt, __u64 *marks, struct pending *pend, struct me_delta_stats *ds)
 {
@@ -208,6 +231,8 @@ static int apply_records(struct me_tabmap *t, const struct me_union *u, const __
 			me_hostab_kill(t, pos, nxt); /* its entry changed */
 			ds->removed++;
 		}
+		if (r->list == ME_LIST_BLACK && white_pending(t, u, pend, r, v6))
+			continue;
 		pos = me_hostab_add(t, r->addr, idx[i], nxt);
 		if (pos == -ENOSPC) {
 			if (pending_push(pend, i)) {
@@ -409,4 +434,144 @@ int me_nettab_same(const struct me_tabmap *t, const struct me_union *u)
 	free(a);
 	free(b);
 	return same;
+}
+
+/* The dictionary index of each change's entry, new ones appended to t's. */
+static int chg_dict(struct me_tabmap *t, const struct me_hostchg *c, size_t n, __u8 *idx)
+{
+	struct me_tabdict *d = calloc(1, sizeof(*d));
+	__u32 i, old = t->h->nvals;
+	int last = -1, k;
+	size_t j;
+
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < old; i++)
+		d->v[i] = *me_tab_val(t, i);
+	d->n = old;
+	for (j = 0; j < n; j++) {
+		if (c[j].list < 0)
+			continue;
+		if (last >= 0 && d->v[last].list == (__u32)c[j].list &&
+		    !memcmp(&d->v[last].e, &c[j].val, sizeof(c[j].val))) {
+			idx[j] = (__u8)last;
+			continue;
+		}
+		k = me_tabdict_index(d, c[j].list, &c[j].val);
+		if (k < 0) {
+			free(d);
+			return -EAGAIN;
+		}
+		idx[j] = (__u8)(last = k);
+	}
+	for (i = old; i < d->n; i++)
+		*(struct me_tab_val *)me_tab_val(t, i) = d->v[i];
+	__atomic_store_n(&t->h->nvals, d->n, __ATOMIC_RELEASE);
+	free(d);
+	return 0;
+}
+
+/* Not a slot already spoken for by an earlier make_room of this refresh. */
+static int not_spoken(void *ctx, int pos)
+{
+	return !MARKED((const __u64 *)ctx, pos);
+}
+
+int me_delta_hosts_chg(struct me_tabmap *t, const struct me_hostchg *c, size_t n, __u32 nxt,
+		       struct me_delta_stats *ds, char *why, size_t why_len)
+{
+	double slots = (double)t->h->nbuckets * ME_HB4_SLOTS;
+	struct pending pend = { 0 };
+	__u64 *spoken = NULL;
+	__u8 *idx = NULL;
+	size_t i, adds = 0;
+	int pos, rc;
+
+	memset(ds, 0, sizeof(*ds));
+	for (i = 0; i < n; i++)
+		adds += c[i].list >= 0;
+	if (t->h->kind != ME_TAB_HOST4 || !t->h->nbuckets ||
+	    (double)t->h->count[0] + t->h->count[1] + (double)adds > slots * DELTA_MAX_LOAD) {
+		snprintf(why, why_len, "%zu more IPv4 hosts for a table of %.0f slots", adds,
+			 slots);
+		return -EAGAIN;
+	}
+	idx = malloc(n ? n : 1);
+	spoken = calloc(((size_t)t->h->nbuckets * 16 + 63) / 64, sizeof(*spoken));
+	if (!idx || !spoken) {
+		rc = -ENOMEM;
+		snprintf(why, why_len, "out of memory for a refresh in place");
+		goto out;
+	}
+	rc = chg_dict(t, c, n, idx);
+	if (rc) {
+		snprintf(why, why_len, "the table's dictionary is full");
+		goto out;
+	}
+	/* As in me_delta_hosts: a refresh that died half-way leaves nothing. */
+	me_hostab_settle(t, nxt ^ 1);
+	for (i = 0; i < n && !rc; i++) {
+		if (i + PREFETCH_AHEAD < n) {
+			__u32 k, nb = t->h->nbuckets;
+			__u64 h;
+
+			memcpy(&k, c[i + PREFETCH_AHEAD].addr, 4);
+			h = me_tab_hash4(k, t->h->seed);
+			__builtin_prefetch(me_tab_elem(t, t->h->base + me_tab_bucket1(h, nb)), 1);
+			__builtin_prefetch(me_tab_elem(t, t->h->base + me_tab_bucket2(h, nb)), 1);
+		}
+		pos = me_hostab_locate(t, c[i].addr, nxt);
+		if (pos >= 0) {
+			if (c[i].list >= 0 && me_hostab_val(t, pos) == idx[i]) {
+				ds->kept++;
+				continue;
+			}
+			me_hostab_kill(t, pos, nxt);
+			ds->removed++;
+		}
+		if (c[i].list < 0)
+			continue;
+		pos = me_hostab_add(t, c[i].addr, idx[i], nxt);
+		if (pos == -ENOSPC)
+			rc = pending_push(&pend, i);
+		else if (pos < 0)
+			rc = pos;
+		else
+			ds->added++;
+	}
+	/* Room for the hosts whose buckets were full (see make_room). */
+	for (i = 0; i < pend.n && !rc; i++) {
+		int to;
+
+		pos = me_hostab_make_room(t, c[pend.rec[i]].addr, not_spoken, spoken, &to);
+		if (pos < 0)
+			rc = pos;
+		else {
+			MARK(spoken, pos);
+			pend.slot[i] = pos;
+			ds->moved++;
+		}
+	}
+	if (!rc && pend.n)
+		me_rcu_grace();
+	for (i = 0; i < pend.n && !rc; i++) {
+		me_hostab_free(t, pend.slot[i]);
+		pos = me_hostab_put(t, pend.slot[i], c[pend.rec[i]].addr, idx[pend.rec[i]], nxt);
+		if (pos < 0)
+			rc = pos;
+		else
+			ds->added++;
+	}
+	if (rc) {
+		snprintf(why, why_len, "no room in place for an IPv4 host (both buckets full, "
+			 "no neighbour movable)");
+		me_hostab_settle(t, nxt ^ 1);
+		rc = -EAGAIN;
+	}
+out:
+	free(idx);
+	free(spoken);
+	free(pend.rec);
+	free(pend.slot);
+	return rc;
 }

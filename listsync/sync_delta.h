@@ -28,6 +28,22 @@ struct me_delta_stats {
 int me_delta_hosts(struct me_tabmap *t, const struct me_union *u, __u32 nxt,
 		   struct me_delta_stats *ds, char *why, size_t why_len);
 
+/* One IPv4 host whose table entry a refresh changes (incr.h). */
+struct me_hostchg {
+	__u8 addr[16];	     /* network order, IPv4 in the first 4 (the rest 0) */
+	int list;	     /* ME_LIST_WHITE or ME_LIST_BLACK; -1: no entry any more */
+	struct me_entry val; /* with list >= 0 */
+};
+
+/*
+ * The same as me_delta_hosts for IPv4 host table t, but from the list of the
+ * hosts whose entry changes, in proportion to it: every other slot keeps what
+ * the generation in use has. The caller vouches that the table held the
+ * union these changes start from. -EAGAIN as for me_delta_hosts.
+ */
+int me_delta_hosts_chg(struct me_tabmap *t, const struct me_hostchg *c, size_t n, __u32 nxt,
+		       struct me_delta_stats *ds, char *why, size_t why_len);
+
 /* Does subnet table t hold exactly the union's subnets of its family, with the
  * same entries? Then a refresh keeps it. */
 int me_nettab_same(const struct me_tabmap *t, const struct me_union *u);

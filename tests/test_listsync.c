@@ -1754,6 +1754,118 @@ ParameterizedTest(const struct order_case *c, listsync, whitelist_beats_firehol)
 	expect_map("sync_black_net4", 3);
 }
 
+/* ---- a refresh worked out from the sources' keys ---- */
+
+/* Three file:// sources over one /22 of hosts, with subnets that merge some
+ * of them away (same verdict) and keep others (another verdict). */
+#define EQ_POOL 1024
+#define EQ_NSRC 3
+
+static const char *const eq_names[EQ_NSRC] = { "eq-white", "eq-drop", "eq-reset" };
+static const char *const eq_subnets[EQ_NSRC] = { "10.9.3.0/26\n", "10.9.1.0/24\n",
+						 "10.9.2.0/25\n10.9.1.128/25\n" };
+
+static void eq_write(int k, const unsigned char *in, const char *subnets)
+{
+	char path[PATH_MAX], *text = malloc(EQ_POOL * 16 + 256);
+	size_t o = 0;
+	int i;
+
+	o += (size_t)sprintf(text + o, "# source %d\n%s", k, subnets);
+	for (i = 0; i < EQ_POOL; i++)
+		if (in[i])
+			o += (size_t)sprintf(text + o, "10.9.%d.%d\n", i / 256, i % 256);
+	snprintf(path, sizeof(path), "%s/eq%d.txt", www, k);
+	write_file(path, text, o);
+	free(text);
+}
+
+/* The lines only one of the sorted texts has, into msg. */
+static void eq_diff(const char *a, const char *b, int round)
+{
+	size_t o = (size_t)snprintf(msg, sizeof(msg), "round %d: refreshed and rebuilt differ:\n",
+				    round);
+
+	while ((*a || *b) && o < sizeof(msg) - 200) {
+		size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+		int c = !*a ? 1 : !*b ? -1 : strncmp(a, b, la < lb ? lb : la);
+
+		if (c < 0)
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "refreshed only: %.*s\n",
+					      (int)la, a);
+		if (c > 0)
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "rebuilt only: %.*s\n",
+					      (int)lb, b);
+		if (c <= 0)
+			a += la + (a[la] == '\n');
+		if (c >= 0)
+			b += lb + (b[lb] == '\n');
+	}
+}
+
+/*
+ * Random hosts come and go in one, two or all three sources, round after
+ * round; each refresh must be worked out from the keys (the output says so)
+ * and leave exactly the entries a rebuild from the merged union then writes.
+ * One round changes a subnet too: that one merges the union, and must agree
+ * as well.
+ */
+Test(listsync, refresh_from_keys_matches_rebuild)
+{
+	static unsigned char in[EQ_NSRC][EQ_POOL];
+	char src[EQ_NSRC][512], *after, *rebuilt;
+	unsigned int seed = 20261205;
+	struct run r;
+	int round, k, i;
+
+	for (k = 0; k < EQ_NSRC; k++) {
+		for (i = 0; i < EQ_POOL; i++)
+			in[k][i] = rand_r(&seed) % 3 == 0;
+		eq_write(k, in[k], eq_subnets[k]);
+		snprintf(src[k], sizeof(src[k]),
+			 "  { name = \"%s\"; url = \"file://%s/eq%d.txt\"; format = \"plain\"; "
+			 "%s }",
+			 eq_names[k], www, k,
+			 k == 0 ? "list = \"white\";" : k == 1 ? "" : "action = \"reset\";");
+	}
+	conf_write(NULL, src[0], src[1], src[2], NULL);
+	ls_ok("run");
+	for (round = 0; round < 6; round++) {
+		int subnet_round = round == 4;
+		const char *subnets2 = round >= 4 ? "10.9.2.0/26\n10.9.0.0/25\n" : eq_subnets[2];
+
+		for (k = 0; k < EQ_NSRC; k++) {
+			/* Round 0 changes one source, round 1 two, then all. */
+			if (round < 2 && k > round)
+				continue;
+			for (i = 0; i < 40; i++) {
+				int a = rand_r(&seed) % EQ_POOL;
+
+				in[k][a] = !in[k][a];
+			}
+			eq_write(k, in[k], k == 2 ? subnets2 : eq_subnets[k]);
+		}
+		ls_expect(&r, 0, "run");
+		snprintf(msg, sizeof(msg), "round %d", round);
+		expect_text(&r, 0, "changed in place from the sources' keys", !subnet_round, msg);
+		tenv_run_free(&r);
+		after = entries(1, NULL);
+		ls_ok("run --rebuild");
+		rebuilt = entries(1, NULL);
+		eq_diff(after, rebuilt, round);
+		cr_assert(!strcmp(after, rebuilt), "%s", msg);
+		cr_assert(strstr(after, "eq-white") && strstr(after, "eq-drop") &&
+			      strstr(after, "eq-reset"),
+			  "round %d: a source has no entries:\n%s", round, after);
+		free(after);
+		free(rebuilt);
+	}
+	/* Nothing changed since: nothing applied. */
+	ls_expect(&r, 0, "run");
+	expect_text(&r, 0, "unchanged; maps left as they are", 1, "a run with the same files");
+	tenv_run_free(&r);
+}
+
 /* ---- the admin's own entries ---- */
 
 Test(listsync, manual_entries_untouched)

@@ -4,14 +4,17 @@
  * share bytes (the skipped passes), equal keys (stability), tiny inputs; and
  * the sorted keys of its saved copies (copykeys.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 
-#include <errno.h>
 #include "addr.h"
 #include "../listsync/copykeys.h"
 #include "../listsync/radix.h"
+
+#define HEAD 32 /* a keys file's magic, hash, n4, n6 */
 
 static int kv_cmp(const void *pa, const void *pb)
 {
@@ -89,8 +92,8 @@ Test(radix, copykeys)
 		pfx(&o[i], olds[i]);
 	for (i = 0; i < 6; i++)
 		pfx(&n[i], news[i]);
-	cr_assert_eq(ls_keys_make(o, 5, &ko), 0);
-	cr_assert_eq(ls_keys_make(n, 6, &kn), 0);
+	cr_assert_eq(ls_keys_make(o, 5, NULL, 0, &ko), 0);
+	cr_assert_eq(ls_keys_make(n, 6, NULL, 0, &kn), 0);
 	ls_keys_diff(&ko, &kn, &added, &removed);
 	/* gone: 192.0.2.0/24, 2001:db8::1; new: 203.0.113.5, 2001:db8::2, ::/32 */
 	cr_assert_eq(removed, 2);
@@ -106,26 +109,61 @@ Test(radix, copykeys)
 	cr_assert_eq(ls_keys_decode(buf, len - 1, 0x1234, &back), -EINVAL);
 	cr_assert_eq(ls_keys_decode(buf, 10, 0x1234, &back), -EINVAL);
 	{
-		char *b2 = malloc(len + 8), t;
+		char *b2 = malloc(len + 8);
 
 		memcpy(b2, buf, len);
 		memset(b2 + len, 0, 8);
 		cr_assert_eq(ls_keys_decode(b2, len + 8, 0x1234, &back), -EINVAL);
-		/* swap the first two IPv4 keys: out of order */
-		memcpy(b2, buf, len);
-		for (i = 0; i < 8; i++) {
-			t = b2[32 + i];
-			b2[32 + i] = b2[40 + i];
-			b2[40 + i] = t;
+		/* hand-made IPv4 sections after the header (n4 2, n6 0): */
+		{
+			static const struct {
+				unsigned char b[12];
+				size_t n;
+				const char *what;
+			} bad[] = {
+				/* 10.0.0.0/32, then 10.0.0.0/24: out of order */
+				{ { 0x80, 0x80, 0x80, 0xa0, 0x01, 0x01, 24 }, 7, "out of order" },
+				/* a length byte past 32, and 32 written out */
+				{ { 0x81, 0x80, 0x80, 0xa0, 0x01, 33, 0x02 }, 7, "length 33" },
+				{ { 0x81, 0x80, 0x80, 0xa0, 0x01, 32, 0x02 },
+				  7,
+				  "length 32 written" },
+				/* a number longer than five bytes */
+				{ { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x02 },
+				  8,
+				  "six-byte number" },
+				/* an address past 32 bits */
+				{ { 0xfe, 0xff, 0xff, 0xff, 0x1f, 0x02 }, 6, "address past 2^32" },
+				/* the second key cut short */
+				{ { 0x80, 0x80, 0x80, 0xa0, 0x01, 0x81 }, 6, "cut short" },
+			};
+			char *b3 = malloc(HEAD + 12);
+			size_t c;
+
+			for (c = 0; c < sizeof(bad) / sizeof(bad[0]); c++) {
+				memcpy(b3, buf, HEAD);
+				memset(b3 + 16, 0, 16);
+				b3[16] = 2; /* n4 */
+				memcpy(b3 + HEAD, bad[c].b, bad[c].n);
+				cr_assert_eq(ls_keys_decode(b3, HEAD + bad[c].n, 0x1234, &back),
+					     -EINVAL, "%s: decoded", bad[c].what);
+			}
+			/* and the same bytes well formed: 10.0.0.0/24, 10.0.0.0/32 */
+			memcpy(b3 + HEAD, (const char[]){ 0x81, 0x80, 0x80, 0xa0, 0x01, 24, 0x00 },
+			       7);
+			cr_assert_eq(ls_keys_decode(b3, HEAD + 7, 0x1234, &back), 0);
+			cr_assert(back.n4 == 2 && back.k4[0] == (0x0a000000ull << 8 | 24) &&
+				      back.k4[1] == (0x0a000000ull << 8 | 32),
+				  "well formed: wrong keys");
+			ls_keys_free(&back);
+			free(b3);
 		}
-		cr_assert_eq(ls_keys_decode(b2, len, 0x1234, &back), -EINVAL);
-		/* an IPv4 length past 32 */
-		memcpy(b2, buf, len);
-		b2[32] = 33;
-		cr_assert_eq(ls_keys_decode(b2, len, 0x1234, &back), -EINVAL);
 		/* a count that would overflow the size arithmetic */
 		memcpy(b2, buf, len);
 		memset(b2 + 16, 0xff, 8);
+		cr_assert_eq(ls_keys_decode(b2, len, 0x1234, &back), -EINVAL);
+		memcpy(b2, buf, len);
+		memset(b2 + 24, 0xff, 8);
 		cr_assert_eq(ls_keys_decode(b2, len, 0x1234, &back), -EINVAL);
 		free(b2);
 	}
@@ -134,4 +172,80 @@ Test(radix, copykeys)
 	free(buf);
 	ls_keys_free(&ko);
 	ls_keys_free(&kn);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The bare-key sorts against qsort, with bytes all keys share (skipped
+ * passes) and duplicates. */
+Test(radix, bare_keys_sort_as_qsort)
+{
+	size_t n = 5000, i;
+	__u32 *a = malloc(n * 4), *b = malloc(n * 4);
+	__u64 *c = malloc(n * 8), *d = malloc(n * 8);
+	unsigned int seed = 99;
+
+	for (i = 0; i < n; i++) {
+		a[i] = b[i] =
+		    (i % 3 ? (__u32)rand_r(&seed) : 0x0a000000u | (__u32)(rand_r(&seed) % 64));
+		c[i] = d[i] = ((__u64)(__u32)rand_r(&seed) << 8 | (i % 5 ? 32 : 24)) &
+			      (i % 7 ? ~0ull : 0xff00ull);
+	}
+	cr_assert_eq(ls_radix_sort_u32(a, n), 0);
+	qsort(b, n, 4, u32_cmp);
+	cr_assert(!memcmp(a, b, n * 4), "ls_radix_sort_u32 differs from qsort");
+	cr_assert_eq(ls_radix_sort_u64(c, n), 0);
+	qsort(d, n, 8, u64_cmp);
+	cr_assert(!memcmp(c, d, n * 8), "ls_radix_sort_u64 differs from qsort");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+/* Keys made from fast-path hosts and general entries are the keys of the same
+ * entries all given as prefixes. */
+Test(radix, keys_from_hosts_and_prefixes)
+{
+	struct me_prefix all[600], gen[200];
+	__u32 h4[400];
+	struct ls_keys k1, k2;
+	unsigned int seed = 5;
+	size_t i, ng = 0, nh = 0, added, removed;
+
+	for (i = 0; i < 600; i++) {
+		struct me_prefix *p = &all[i];
+		__u32 a = 0xc0000200u + (__u32)(rand_r(&seed) % 256), be = htonl(a);
+
+		memset(p, 0, sizeof(*p));
+		p->family = AF_INET;
+		p->len = i % 3 ? 32 : 24 + (unsigned int)(rand_r(&seed) % 9);
+		memcpy(p->addr, &be, 4);
+		if (p->len == 32 && nh < 400)
+			h4[nh++] = a;
+		else
+			gen[ng++] = *p;
+	}
+	cr_assert_eq(ls_keys_make(all, 600, NULL, 0, &k1), 0);
+	cr_assert_eq(ls_keys_make(gen, ng, h4, nh, &k2), 0);
+	cr_assert_eq(k1.n4, k2.n4);
+	cr_assert(!memcmp(k1.k4, k2.k4, k1.n4 * 8), "keys differ");
+	for (i = 1; i < k2.n4; i++)
+		cr_assert(k2.k4[i - 1] <= k2.k4[i], "keys not ascending at %zu", i);
+	ls_keys_diff(&k1, &k2, &added, &removed);
+	cr_assert(!added && !removed);
+	ls_keys_free(&k1);
+	ls_keys_free(&k2);
 }

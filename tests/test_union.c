@@ -19,6 +19,8 @@
 
 #include "addr.h"
 #include "mailedge_abi.h"
+#include "../listsync/copykeys.h"
+#include "../listsync/incr.h"
 #include "../listsync/union.h"
 
 #define MAX_ENT 10
@@ -674,4 +676,194 @@ Test(union, prio_clamped_to_255)
 	cr_assert_eq(u.v[0].val.action, DROP, "got action %u, want the prio 254 entry's drop",
 		     u.v[0].val.action);
 	me_union_free(&u);
+}
+
+/* ---- a refresh from sorted keys (incr.h) against merging the union ---- */
+
+#define IQ_POOL	  256 /* hosts 10.0.0.0-255 */
+#define IQ_MAXSRC 4
+
+/* What the host table holds for each pool address after merging: the white
+ * entry first, else the black one; list -1 for none. */
+struct iq_slot {
+	int list;
+	struct me_entry val;
+};
+
+static const char *const iq_nets[] = { "10.0.0.0/25",	"10.0.0.0/26", "10.0.0.64/26",
+				       "10.0.0.128/28", "10.0.0.0/24", "10.0.0.192/27" };
+#define IQ_NNETS (sizeof(iq_nets) / sizeof(iq_nets[0]))
+
+struct iq_src {
+	int list;
+	struct me_entry val;
+	unsigned char host[IQ_POOL];
+	unsigned char net[IQ_NNETS];
+};
+
+static void iq_prefixes(const struct iq_src *s, struct me_prefix *v, size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < IQ_NNETS; i++)
+		if (s->net[i])
+			cr_assert_eq(me_prefix_parse(iq_nets[i], &v[(*n)++], 0), 0);
+	for (i = 0; i < IQ_POOL; i++)
+		if (s->host[i]) {
+			struct me_prefix *p = &v[(*n)++];
+
+			memset(p, 0, sizeof(*p));
+			p->family = AF_INET;
+			p->len = 32;
+			p->addr[0] = 10;
+			p->addr[3] = (uint8_t)i;
+		}
+}
+
+/* Merge the union of srcs; the pool's host table and the union's counts. */
+static void iq_merge(const struct iq_src *srcs, int nsrc, struct iq_slot *tab,
+		     struct me_union_counts *c)
+{
+	struct me_prefix v[IQ_POOL + IQ_NNETS];
+	struct me_union u;
+	size_t n, i, gone;
+	int k;
+
+	me_union_init(&u);
+	for (k = 0; k < nsrc; k++) {
+		iq_prefixes(&srcs[k], v, &n);
+		for (i = 0; i < n; i++)
+			cr_assert_eq(
+			    me_union_add(&u, srcs[k].list, &v[i], &srcs[k].val, (unsigned int)k),
+			    0);
+	}
+	me_union_merge(&u, &gone);
+	me_union_counts(&u, c);
+	for (i = 0; i < IQ_POOL; i++)
+		tab[i].list = -1;
+	for (i = 0; i < u.n; i++) {
+		const struct me_urec *r = &u.v[i];
+
+		if (r->family != 4 || r->len != 32 || tab[r->addr[3]].list == ME_LIST_WHITE)
+			continue;
+		if (r->list == ME_LIST_WHITE || tab[r->addr[3]].list < 0) {
+			tab[r->addr[3]].list = r->list;
+			tab[r->addr[3]].val = r->val;
+		}
+	}
+	me_union_free(&u);
+}
+
+static void iq_keys(const struct iq_src *s, struct ls_keys *k)
+{
+	struct me_prefix v[IQ_POOL + IQ_NNETS];
+	__u32 h4[1];
+	size_t n;
+
+	iq_prefixes(s, v, &n);
+	cr_assert_eq(ls_keys_make(v, n, h4, 0, k), 0);
+}
+
+/*
+ * Random sources (lists, verdicts, shared hosts, nested subnets of both
+ * lists), then hosts flipped in some of them: the changes the keys give,
+ * applied to the old host table, make the new one, and the counts move as
+ * the union's do. A subnet changed is refused (-EAGAIN).
+ */
+Test(union, refresh_from_keys_matches_merge)
+{
+	static const int acts[] = { ME_ACT_DROP, ME_ACT_RESET, ME_ACT_PASS, ME_ACT_GROUP };
+	unsigned int seed = 4242;
+	int trial;
+
+	for (trial = 0; trial < 300; trial++) {
+		struct iq_src old[IQ_MAXSRC], now[IQ_MAXSRC];
+		struct ls_keys ko[IQ_MAXSRC], kn[IQ_MAXSRC];
+		struct ls_incr_src is[IQ_MAXSRC];
+		struct iq_slot to[IQ_POOL], tn[IQ_POOL];
+		struct me_union_counts co, cn;
+		struct ls_incr inc;
+		int nsrc = 1 + (int)(rand_r(&seed) % IQ_MAXSRC), k, i, l, rc;
+		int net_change = trial % 10 == 9;
+		size_t j;
+
+		memset(old, 0, sizeof(old));
+		for (k = 0; k < nsrc; k++) {
+			old[k].list = rand_r(&seed) % 3 ? ME_LIST_BLACK : ME_LIST_WHITE;
+			old[k].val.action = (__u8)acts[rand_r(&seed) % 4];
+			old[k].val.group =
+			    old[k].val.action == ME_ACT_GROUP ? (__u16)(1 + rand_r(&seed) % 2) : 0;
+			old[k].val.src = (__u8)(ME_SRC_SYNC_FIRST + k);
+			for (i = 0; i < IQ_POOL; i++)
+				old[k].host[i] = rand_r(&seed) % 4 == 0;
+			for (j = 0; j < IQ_NNETS; j++)
+				old[k].net[j] = rand_r(&seed) % 3 == 0;
+		}
+		memcpy(now, old, sizeof(old));
+		for (k = 0; k < nsrc; k++) {
+			if (rand_r(&seed) % 2)
+				continue; /* unchanged */
+			for (i = 0; i < 20; i++) {
+				int a = rand_r(&seed) % IQ_POOL;
+
+				now[k].host[a] = !now[k].host[a];
+			}
+		}
+		if (net_change)
+			now[0].net[0] = !now[0].net[0];
+		iq_merge(old, nsrc, to, &co);
+		iq_merge(now, nsrc, tn, &cn);
+		for (k = 0; k < nsrc; k++) {
+			int same = !memcmp(&old[k], &now[k], sizeof(old[k]));
+
+			iq_keys(&old[k], &ko[k]);
+			iq_keys(&now[k], &kn[k]);
+			is[k].list = old[k].list;
+			is[k].val = old[k].val;
+			is[k].old = &ko[k];
+			is[k].new = same ? &ko[k] : &kn[k];
+		}
+		rc = ls_incr_resolve(is, (size_t)nsrc, &inc);
+		if (net_change) {
+			cr_assert_eq(rc, -EAGAIN,
+				     "trial %d: a subnet changed: got %d, want -EAGAIN", trial, rc);
+			goto next;
+		}
+		cr_assert_eq(rc, 0, "trial %d: got %d, want 0", trial, rc);
+		for (j = 0; j < inc.n; j++) {
+			const struct me_hostchg *c = &inc.chg[j];
+
+			cr_assert(c->addr[0] == 10 && !c->addr[1] && !c->addr[2],
+				  "trial %d: a change outside the pool", trial);
+			cr_assert(j == 0 || memcmp(inc.chg[j - 1].addr, c->addr, 4) < 0,
+				  "trial %d: changes not ascending", trial);
+			to[c->addr[3]].list = c->list;
+			memset(&to[c->addr[3]].val, 0, sizeof(to[c->addr[3]].val));
+			if (c->list >= 0)
+				to[c->addr[3]].val = c->val;
+		}
+		for (i = 0; i < IQ_POOL; i++) {
+			cr_assert_eq(to[i].list, tn[i].list,
+				     "trial %d: 10.0.0.%d: list %d from the keys, %d merged", trial,
+				     i, to[i].list, tn[i].list);
+			if (tn[i].list >= 0)
+				cr_assert(!memcmp(&to[i].val, &tn[i].val, sizeof(tn[i].val)),
+					  "trial %d: 10.0.0.%d: action %d src %d from the keys, "
+					  "action %d src %d merged",
+					  trial, i, to[i].val.action, to[i].val.src,
+					  tn[i].val.action, tn[i].val.src);
+		}
+		for (l = 0; l < 2; l++)
+			cr_assert_eq((long long)co.n[l][0][0] + inc.delta[l],
+				     (long long)cn.n[l][0][0],
+				     "trial %d: list %d hosts: %zu%+lld from the keys, %zu merged",
+				     trial, l, co.n[l][0][0], inc.delta[l], cn.n[l][0][0]);
+		ls_incr_free(&inc);
+	next:
+		for (k = 0; k < nsrc; k++) {
+			ls_keys_free(&ko[k]);
+			ls_keys_free(&kn[k]);
+		}
+	}
 }
