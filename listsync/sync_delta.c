@@ -36,14 +36,19 @@ static int is_host(const struct me_urec *r, int v6)
 	return r->family == (v6 ? 6 : 4) && r->len == (v6 ? 128 : 32);
 }
 
-/* The table's dictionary, extended with the union's new values; idx[i] is
- * record i's index (for the hosts of this family). */
-static int extend_dict(struct me_tabmap *t, const struct me_union *u, int v6, __u8 *idx, char *why,
-		       size_t why_len)
+/* What a dictionary is extended with: item j's list (-1: none, skipped) and
+ * its entry. */
+typedef int (*dict_item)(const void *ctx, size_t j, const struct me_entry **val);
+
+/* Table t's dictionary, extended with the entries of n items; idx[j] is item
+ * j's index. -EAGAIN when the dictionary is full. Equal neighbours (sorted
+ * input repeats an entry) cost one compare, not a search. */
+static int dict_extend(struct me_tabmap *t, size_t n, dict_item item, const void *ctx, __u8 *idx)
 {
 	struct me_tabdict *d = calloc(1, sizeof(*d));
+	const struct me_entry *val;
 	__u32 i, old = t->h->nvals;
-	int last = -1, k;
+	int last = -1, k, list;
 	size_t j;
 
 	if (!d)
@@ -51,24 +56,21 @@ static int extend_dict(struct me_tabmap *t, const struct me_union *u, int v6, __
 	for (i = 0; i < old; i++)
 		d->v[i] = *me_tab_val(t, i);
 	d->n = old;
-	for (j = 0; j < u->n; j++) {
-		const struct me_urec *r = &u->v[j];
-
-		if (!is_host(r, v6))
+	for (j = 0; j < n; j++) {
+		list = item(ctx, j, &val);
+		if (list < 0)
 			continue;
-		if (last >= 0 && d->v[last].list == r->list &&
-		    !memcmp(&d->v[last].e, &r->val, sizeof(r->val))) {
+		if (last >= 0 && d->v[last].list == (__u32)list &&
+		    !memcmp(&d->v[last].e, val, sizeof(*val))) {
 			idx[j] = (__u8)last;
 			continue;
 		}
-		k = me_tabdict_index(d, r->list, &r->val);
+		k = me_tabdict_index(d, list, val);
 		if (k < 0) {
-			snprintf(why, why_len, "the table's dictionary is full");
 			free(d);
 			return -EAGAIN;
 		}
-		idx[j] = (__u8)k;
-		last = k;
+		idx[j] = (__u8)(last = k);
 	}
 	/* Appended before any slot names them; the count last. */
 	for (i = old; i < d->n; i++)
@@ -76,6 +78,35 @@ static int extend_dict(struct me_tabmap *t, const struct me_union *u, int v6, __
 	__atomic_store_n(&t->h->nvals, d->n, __ATOMIC_RELEASE);
 	free(d);
 	return 0;
+}
+
+struct union_items {
+	const struct me_union *u;
+	int v6;
+};
+
+static int union_item(const void *ctx, size_t j, const struct me_entry **val)
+{
+	const struct union_items *ui = ctx;
+	const struct me_urec *r = &ui->u->v[j];
+
+	if (!is_host(r, ui->v6))
+		return -1;
+	*val = &r->val;
+	return r->list;
+}
+
+/* The table's dictionary, extended with the union's new values; idx[i] is
+ * record i's index (for the hosts of this family). */
+static int extend_dict(struct me_tabmap *t, const struct me_union *u, int v6, __u8 *idx, char *why,
+		       size_t why_len)
+{
+	struct union_items ui = { u, v6 };
+	int rc = dict_extend(t, u->n, union_item, &ui, idx);
+
+	if (rc == -EAGAIN)
+		snprintf(why, why_len, "the table's dictionary is full");
+	return rc;
 }
 
 static void prefetch_locate(const struct me_tabmap *t, int v6, const struct me_urec *r)
@@ -436,39 +467,18 @@ int me_nettab_same(const struct me_tabmap *t, const struct me_union *u)
 	return same;
 }
 
+static int chg_item(const void *ctx, size_t j, const struct me_entry **val)
+{
+	const struct me_hostchg *c = (const struct me_hostchg *)ctx + j;
+
+	*val = &c->val;
+	return c->list;
+}
+
 /* The dictionary index of each change's entry, new ones appended to t's. */
 static int chg_dict(struct me_tabmap *t, const struct me_hostchg *c, size_t n, __u8 *idx)
 {
-	struct me_tabdict *d = calloc(1, sizeof(*d));
-	__u32 i, old = t->h->nvals;
-	int last = -1, k;
-	size_t j;
-
-	if (!d)
-		return -ENOMEM;
-	for (i = 0; i < old; i++)
-		d->v[i] = *me_tab_val(t, i);
-	d->n = old;
-	for (j = 0; j < n; j++) {
-		if (c[j].list < 0)
-			continue;
-		if (last >= 0 && d->v[last].list == (__u32)c[j].list &&
-		    !memcmp(&d->v[last].e, &c[j].val, sizeof(c[j].val))) {
-			idx[j] = (__u8)last;
-			continue;
-		}
-		k = me_tabdict_index(d, c[j].list, &c[j].val);
-		if (k < 0) {
-			free(d);
-			return -EAGAIN;
-		}
-		idx[j] = (__u8)(last = k);
-	}
-	for (i = old; i < d->n; i++)
-		*(struct me_tab_val *)me_tab_val(t, i) = d->v[i];
-	__atomic_store_n(&t->h->nvals, d->n, __ATOMIC_RELEASE);
-	free(d);
-	return 0;
+	return dict_extend(t, n, chg_item, c, idx);
 }
 
 /* Not a slot already spoken for by an earlier make_room of this refresh. */
