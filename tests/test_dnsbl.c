@@ -25,6 +25,7 @@
 
 #include "../proxy/dnsbl.h"
 #include "lib/dnslab.h"
+#include "lib/evrun.h"
 #include "lib/proxylab.h"
 #include "lib/traffic.h"
 
@@ -512,13 +513,6 @@ static void on_done(void *arg, const struct px_dnsbl_result *r)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void on_guard(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)t;
-	(void)revents;
-	ev_break(l, EVBREAK_ALL);
-}
-
 static void start_lab(const char *const *extra, int nextra)
 {
 	const char *recs[128];
@@ -574,17 +568,13 @@ static void lookup(const struct px_dnsbl_conf *c, const char *client, struct don
 {
 	struct sockaddr_storage ss = client_addr(client);
 	struct px_dnsbl_lookup *l;
-	ev_timer guard;
 	long long t0 = now_ms();
 
 	memset(d, 0, sizeof(*d));
 	l = px_dnsbl_start(bl, dns, c, (struct sockaddr *)&ss, on_done, d);
 	cr_assert_not_null(l, "px_dnsbl_start: got NULL");
 	cr_assert_eq(d->called, 0, "the callback ran inside px_dnsbl_start");
-	ev_timer_init(&guard, on_guard, 10, 0);
-	ev_timer_start(loop, &guard);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &guard);
+	ev_run_for(loop, 10);
 	cr_assert_eq(d->called, 1, "callbacks: got %d, want 1 (within 10 s)", d->called);
 	if (ms)
 		*ms = d->at - t0;
@@ -860,7 +850,6 @@ Test(dnsbl, empty_and_cancel)
 	struct px_dnsbl_lookup *l;
 	struct px_dnsbl_conf c;
 	struct done d;
-	ev_timer guard;
 
 	cr_assert_gt(dns_start_silent(&silent), 0);
 	{
@@ -879,9 +868,7 @@ Test(dnsbl, empty_and_cancel)
 	l = px_dnsbl_start(bl, dns, &c, (struct sockaddr *)&ss, on_done, &d);
 	cr_assert_not_null(l);
 	px_dnsbl_cancel(l);
-	ev_timer_init(&guard, on_guard, 0.5, 0);
-	ev_timer_start(loop, &guard);
-	ev_run(loop, 0);
+	ev_run_for(loop, 0.5);
 	cr_expect_eq(d.called, 0, "a cancelled lookup called back");
 
 	/* A lookup still running when the scorer goes: no callback either. */
@@ -889,7 +876,6 @@ Test(dnsbl, empty_and_cancel)
 	cr_assert_not_null(l);
 	px_dnsbl_free(bl);
 	bl = NULL;
-	ev_timer_start(loop, &guard);
-	ev_run(loop, 0);
+	ev_run_for(loop, 0.5);
 	cr_expect_eq(d.called, 0, "a lookup of a freed scorer called back");
 }

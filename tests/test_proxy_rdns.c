@@ -33,6 +33,7 @@
 
 #include "../proxy/dns.h"
 #include "lib/dnslab.h"
+#include "lib/evrun.h"
 #include "lib/proxylab.h"
 #include "lib/testenv.h"
 #include "lib/traffic.h"
@@ -208,13 +209,6 @@ static void on_done(void *arg, const struct px_rdns_result *r)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void on_guard(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)t;
-	(void)revents;
-	ev_break(l, EVBREAK_ALL);
-}
-
 static void resolver(int port)
 {
 	char servers[64], why[256];
@@ -245,17 +239,13 @@ static long long reverse(const char *client, struct done *d)
 {
 	struct sockaddr_storage ss = addr_of(client);
 	struct px_dns_query *q;
-	ev_timer guard;
 	long long t0 = now_ms();
 
 	memset(d, 0, sizeof(*d));
 	q = px_dns_reverse(dns, (struct sockaddr *)&ss, on_done, d);
 	cr_assert_not_null(q, "%s: px_dns_reverse: got NULL", client);
 	cr_assert_eq(d->called, 0, "%s: the callback ran inside px_dns_reverse", client);
-	ev_timer_init(&guard, on_guard, 10, 0);
-	ev_timer_start(loop, &guard);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &guard);
+	ev_run_for(loop, 10);
 	cr_assert_eq(d->called, 1, "%s: callbacks: got %d, want 1 (within 10 s)", client,
 		     d->called);
 	return d->at - t0;
@@ -410,7 +400,6 @@ Test(rdns, cancel_and_free)
 	struct sockaddr_storage ss = addr_of("127.0.0.18");
 	struct px_dns_query *q;
 	struct done d = { 0 };
-	ev_timer guard;
 	int port = dns_start_silent(&silent);
 
 	cr_assert_gt(port, 0);
@@ -419,20 +408,14 @@ Test(rdns, cancel_and_free)
 	q = px_dns_reverse(dns, (struct sockaddr *)&ss, on_done, &d);
 	cr_assert_not_null(q);
 	px_dns_cancel(q);
-	ev_timer_init(&guard, on_guard, (TIMEOUT_MS + 300) / 1000.0, 0);
-	ev_timer_start(loop, &guard);
-	ev_run(loop, 0);
+	ev_run_for(loop, (TIMEOUT_MS + 300) / 1000.0);
 	/* In the forward step: cancelled once the PTR is in. */
 	resolver(fake_start(&fwd_drop));
 	q = px_dns_reverse(dns, (struct sockaddr *)&ss, on_done, &d);
 	cr_assert_not_null(q);
-	ev_timer_init(&guard, on_guard, 0.1, 0);
-	ev_timer_start(loop, &guard);
-	ev_run(loop, 0);
+	ev_run_for(loop, 0.1);
 	px_dns_cancel(q);
-	ev_timer_init(&guard, on_guard, (TIMEOUT_MS + 300) / 1000.0, 0);
-	ev_timer_start(loop, &guard);
-	ev_run(loop, 0);
+	ev_run_for(loop, (TIMEOUT_MS + 300) / 1000.0);
 	cr_expect_eq(d.called, 0, "a cancelled lookup called back %d times", d.called);
 	/* Freed while running: no callback either. */
 	q = px_dns_reverse(dns, (struct sockaddr *)&ss, on_done, &d);
