@@ -400,14 +400,15 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 		r->old_hash = r->st.data_hash;
 	}
 	/* Not fetched now: the last good copy is what this source contributes,
-	 * read only if the union is merged (load_unfetched). */
+	 * read only if the union is merged (load_copies). */
 	if (r->outcome != ME_SYNC_FETCHED && r->st.have_data)
 		r->data.n = r->st.entries;
 }
 
-/* The last good copies of the sources not fetched, for merging the union.
- * Returns how many could not be read (they are then FAILED). */
-static size_t load_unfetched(const struct ls_config *cfg, struct result *res)
+/* The last good copies of the sources whose entries are not in memory (not
+ * fetched this run, or freed since), for merging the union. Returns how many
+ * could not be read (they are then FAILED). */
+static size_t load_copies(const struct ls_config *cfg, struct result *res)
 {
 	size_t i, bad = 0;
 
@@ -815,7 +816,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 			ls_keys_free(&res[i].ok);
 			ls_keys_free(&res[i].nk);
 		}
-		load_unfetched(cfg, res);
+		load_copies(cfg, res);
 		if (merge_union(cfg, res, &u, &merged_away)) {
 			log_err("out of memory merging the lists");
 			goto out;
@@ -828,8 +829,11 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		apply = how_now == INCREMENTAL;
 	}
 	for (i = 0; i < cfg->nsrc; i++) {
-		/* Not needed once merged or worked out from the keys. */
+		/* Not needed once merged or worked out from the keys. Should the
+		 * tables have no room for the keys' refresh, the union is merged
+		 * after all: from the saved copies, the fetched ones included. */
 		free_entries(&res[i].data);
+		res[i].loaded = 0;
 		ls_keys_free(&res[i].ok);
 		ls_keys_free(&res[i].nk);
 		nentries += res[i].data.n;
@@ -907,7 +911,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 			/* The tables have no room for it in place: merge and build. */
 			log_info("list sync: merging the union: %s", why);
 			how_now = MERGE;
-			nfail += load_unfetched(cfg, res);
+			nfail += load_copies(cfg, res);
 			if (merge_union(cfg, res, &u, &merged_away)) {
 				log_err("out of memory merging the lists");
 				goto out;

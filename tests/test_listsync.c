@@ -1866,6 +1866,51 @@ Test(listsync, refresh_from_keys_matches_rebuild)
 	tenv_run_free(&r);
 }
 
+/* A file of n hosts 10.7.x.y into www/NAME. */
+static void hosts_file(const char *name, int n)
+{
+	char path[PATH_MAX], *text = malloc((size_t)n * 16 + 1);
+	size_t o = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		o += (size_t)sprintf(text + o, "10.7.%d.%d\n", i / 256, i % 256);
+	snprintf(path, sizeof(path), "%s/%s", www, name);
+	write_file(path, text, o);
+	free(text);
+}
+
+/*
+ * A refresh small enough to work out from the keys (700 changes) that the
+ * host table built for 200 cannot take in place: the run falls back to
+ * merging the union, and that must still hold the fetched copy's entries
+ * (the fallback once merged a source whose entries were already freed, and
+ * emptied its lists).
+ */
+Test(listsync, refresh_outgrowing_the_table_merges_the_fetched_copy)
+{
+	struct run r;
+	char src[512];
+
+	snprintf(src, sizeof(src), "  { name = \"grow\"; url = \"file://%s/grow.txt\"; "
+		 "format = \"plain\"; max_shrink = 100; }", www);
+	hosts_file("grow.txt", 200);
+	conf_write(NULL, src, NULL);
+	ls_ok("run");
+	expect_map("sync_black_host4", 200);
+	hosts_file("grow.txt", 900);
+	ls_expect(&r, 0, "-v run");
+	expect_text(&r, 1, "merging the union", 1, "a refresh past the table's room");
+	tenv_run_free(&r);
+	expect_map("sync_black_host4", 900);
+	/* And back down by the keys, on the table the merge built. */
+	hosts_file("grow.txt", 890);
+	ls_expect(&r, 0, "run");
+	expect_text(&r, 0, "changed in place from the sources' keys", 1, "a 10-host shrink");
+	tenv_run_free(&r);
+	expect_map("sync_black_host4", 890);
+}
+
 /* ---- the admin's own entries ---- */
 
 Test(listsync, manual_entries_untouched)
