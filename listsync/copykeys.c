@@ -36,56 +36,63 @@ static int pfx_cmp(const void *pa, const void *pb)
 
 void ls_keys_free(struct ls_keys *k)
 {
+	if (!k->h4_borrowed)
+		free(k->h4);
 	free(k->k4);
 	free(k->v6);
 	memset(k, 0, sizeof(*k));
 }
 
-static int keys_alloc(struct ls_keys *k, size_t n4, size_t n6)
+/* Room for nh4 hosts (unless borrowed), n4 other IPv4 prefixes and n6 IPv6. */
+static int keys_alloc(struct ls_keys *k, size_t nh4, size_t n4, size_t n6, int borrow)
 {
 	memset(k, 0, sizeof(*k));
+	k->h4_borrowed = borrow;
+	if (!borrow) {
+		k->h4 = malloc((nh4 ? nh4 : 1) * sizeof(*k->h4));
+		if (k->h4)
+			me_hugepages(k->h4, nh4 * sizeof(*k->h4));
+	}
 	k->k4 = malloc((n4 ? n4 : 1) * sizeof(*k->k4));
 	k->v6 = malloc((n6 ? n6 : 1) * sizeof(*k->v6));
-	if (!k->k4 || !k->v6) {
+	if ((!borrow && !k->h4) || !k->k4 || !k->v6) {
 		ls_keys_free(k);
 		return -ENOMEM;
 	}
-	me_hugepages(k->k4, n4 * sizeof(*k->k4));
 	return 0;
 }
 
 int ls_keys_make(const struct me_prefix *v, size_t n, __u32 *h4, size_t nh4, struct ls_keys *k)
 {
-	size_t i, j, o, n4 = 0, ng;
-	__u64 *g;
+	size_t i, n4 = 0, n32 = 0;
 	__u32 a;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		n4 += v[i].family == AF_INET;
-	if (keys_alloc(k, n4 + nh4, n - n4))
+		n32 += v[i].family == AF_INET && v[i].len == 32;
+	}
+	if (keys_alloc(k, nh4 + n32, n4 - n32, n - n4, !n32))
 		return -ENOMEM;
-	/* The general entries' IPv4 keys at the end of k4, sorted there, then
-	 * merged from the front with the hosts (sorted as 4-byte keys: half
-	 * the bytes of 8-byte ones to move): the write never overtakes them. */
-	g = k->k4 + nh4;
-	for (i = 0, ng = 0; i < n; i++) {
+	if (!n32)
+		k->h4 = h4;
+	else if (nh4)
+		memcpy(k->h4, h4, nh4 * sizeof(*h4));
+	k->nh4 = nh4;
+	for (i = 0; i < n; i++) {
 		if (v[i].family != AF_INET) {
 			k->v6[k->n6++] = v[i];
 			continue;
 		}
 		memcpy(&a, v[i].addr, 4);
-		g[ng++] = (__u64)ntohl(a) << 8 | v[i].len;
+		if (v[i].len == 32)
+			k->h4[k->nh4++] = ntohl(a);
+		else
+			k->k4[k->n4++] = (__u64)ntohl(a) << 8 | v[i].len;
 	}
-	if (ls_radix_sort_u64(g, ng) || ls_radix_sort_u32(h4, nh4)) {
+	if (ls_radix_sort_u32(k->h4, k->nh4) || ls_radix_sort_u64(k->k4, k->n4)) {
 		ls_keys_free(k);
 		return -ENOMEM;
 	}
-	for (i = 0, j = 0, o = 0; i < nh4 || j < ng; o++) {
-		__u64 hk = i < nh4 ? (__u64)h4[i] << 8 | 32 : ~0ull;
-
-		k->k4[o] = j < ng && g[j] < hk ? g[j++] : (i++, hk);
-	}
-	k->n4 = o;
 	if (k->n6 > 1)
 		qsort(k->v6, k->n6, sizeof(*k->v6), pfx_cmp);
 	return 0;
@@ -113,6 +120,7 @@ void ls_keys_diff(const struct ls_keys *old, const struct ls_keys *new, size_t *
 		  size_t *removed)
 {
 	*added = *removed = 0;
+	COUNT_DIFF(old->nh4, new->nh4, key_cmp(old->h4[i_], new->h4[j_]), *removed, *added);
 	COUNT_DIFF(old->n4, new->n4, key_cmp(old->k4[i_], new->k4[j_]), *removed, *added);
 	COUNT_DIFF(old->n6, new->n6, pfx_cmp(&old->v6[i_], &new->v6[j_]), *removed, *added);
 }
@@ -155,7 +163,7 @@ static __u64 get64(const char *p)
 
 int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t *len)
 {
-	size_t i, n = HEAD_LEN + k->n4 * (VARINT_MAX + 1) + k->n6 * REC6_LEN;
+	size_t i = 0, j = 0, n = HEAD_LEN + (k->nh4 + k->n4) * (VARINT_MAX + 1) + k->n6 * REC6_LEN;
 	char *b = malloc(n), *p;
 	__u64 prev = 0;
 
@@ -164,13 +172,17 @@ int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t 
 	me_hugepages(b, n);
 	memcpy(b, MAGIC, 8);
 	put64(b + 8, data_hash);
-	put64(b + 16, k->n4);
+	put64(b + 16, k->nh4 + k->n4);
 	put64(b + 24, k->n6);
 	p = b + HEAD_LEN;
-	for (i = 0; i < k->n4; i++) {
-		__u64 addr = k->k4[i] >> 8, len4 = k->k4[i] & 0xff;
-		__u64 v = (addr - prev) << 1 | (len4 != 32);
+	/* One ascending stream of both, as the file has always been. */
+	while (i < k->nh4 || j < k->n4) {
+		__u64 hk = i < k->nh4 ? (__u64)k->h4[i] << 8 | 32 : ~0ull, key, addr, len4, v;
 
+		key = j < k->n4 && k->k4[j] < hk ? k->k4[j++] : (i++, hk);
+		addr = key >> 8;
+		len4 = key & 0xff;
+		v = (addr - prev) << 1 | (len4 != 32);
 		if (addr < prev || addr >> 32 || len4 > 32) { /* not what ls_keys_make makes */
 			free(b);
 			return -EINVAL;
@@ -193,11 +205,27 @@ int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t 
 	return 0;
 }
 
+/* Room for one more prefix in k->k4 (grown as needed: few in a host list). */
+static int k4_room(struct ls_keys *k, size_t *cap)
+{
+	if (k->n4 == *cap) {
+		size_t c = *cap * 2;
+		__u64 *g = realloc(k->k4, c * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		k->k4 = g;
+		*cap = c;
+	}
+	return 0;
+}
+
 int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys *k)
 {
 	const unsigned char *p, *end = (const unsigned char *)buf + len;
-	__u64 n4, n6, addr = 0;
-	size_t i;
+	__u64 n4, n6, addr = 0, last = 0;
+	size_t i, cap4 = 64;
+	int rc = -EINVAL;
 
 	memset(k, 0, sizeof(*k));
 	if (len < HEAD_LEN || memcmp(buf, MAGIC, 8) || get64(buf + 8) != data_hash)
@@ -208,11 +236,12 @@ int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys 
 	 * before they are multiplied. */
 	if (n4 > len || n6 > len / REC6_LEN || n6 * REC6_LEN > len - HEAD_LEN)
 		return -EINVAL;
-	if (keys_alloc(k, n4, n6))
+	/* Room for n4 hosts: a host list's keys are nearly all hosts. */
+	if (keys_alloc(k, n4, cap4, n6, 0))
 		return -ENOMEM;
 	p = (const unsigned char *)buf + HEAD_LEN;
 	for (i = 0; i < n4; i++) {
-		__u64 v = 0, len4 = 32;
+		__u64 v = 0, len4 = 32, key;
 		int sh;
 
 		for (sh = 0;; sh += 7) {
@@ -228,9 +257,19 @@ int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys 
 				goto bad; /* a 32 is never written with its byte */
 			len4 = *p++;
 		}
-		k->k4[i] = addr << 8 | len4;
-		if (addr >> 32 || (i && k->k4[i] < k->k4[i - 1]))
+		key = addr << 8 | len4;
+		if (addr >> 32 || (i && key < last))
 			goto bad;
+		last = key;
+		if (len4 == 32) {
+			k->h4[k->nh4++] = (__u32)addr;
+			continue;
+		}
+		if (k4_room(k, &cap4)) {
+			rc = -ENOMEM;
+			goto bad;
+		}
+		k->k4[k->n4++] = key;
 	}
 	if ((size_t)(end - p) != n6 * REC6_LEN)
 		goto bad;
@@ -244,10 +283,9 @@ int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys 
 		if (v->len > 128 || (i && pfx_cmp(&k->v6[i - 1], v) > 0))
 			goto bad;
 	}
-	k->n4 = n4;
 	k->n6 = n6;
 	return 0;
 bad:
 	ls_keys_free(k);
-	return -EINVAL;
+	return rc;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * copykeys.h - a source's entries as sorted keys, for the +/- counts of a
- * fetch, and their file next to the saved copy.
+ * fetch and a refresh worked out from them (incr.h), and their file next to
+ * the saved copy.
  *
  * Counting what a fetch added and removed needs the previous copy's entries in
  * order. Parsing the previous copy again (8M lines: a second or more) and
@@ -10,7 +11,10 @@
  * file names the hash of the copy it was made from, and the source's state
  * (NAME.json) the hash of the copy saved: a keys file that does not match (a
  * crash between the writes, an older version) is ignored, and the copy is
- * parsed as before. The keys only ever feed the counts, never the maps.
+ * parsed as before. A rebuild never reads them: it merges the copies.
+ *
+ * Hosts are kept apart from the other prefixes, as 4-byte keys: 8M of them
+ * are most of the memory and of the time a refresh spends on keys.
  */
 #ifndef LS_COPYKEYS_H
 #define LS_COPYKEYS_H
@@ -22,14 +26,21 @@
 #include "radix.h"
 
 struct ls_keys {
-	__u64 *k4; /* IPv4: address << 8 | length, ascending */
+	__u32 *h4; /* IPv4 hosts (/32s), ascending, in host byte order */
+	size_t nh4;
+	int h4_borrowed; /* h4 is the array given to ls_keys_make: not freed here */
+	__u64 *k4;	 /* the other IPv4 prefixes: address << 8 | length, ascending */
 	size_t n4;
 	struct me_prefix *v6; /* IPv6 entries, in address then length order */
 	size_t n6;
 };
 
-/* The sorted keys of v[0..n) and of the IPv4 hosts h4[0..nh4) (host order;
- * sorted in place). 0 or -ENOMEM. */
+/*
+ * The sorted keys of v[0..n) and of the IPv4 hosts h4[0..nh4) (host order;
+ * sorted in place). When v has no IPv4 /32 of its own, k->h4 is h4 itself
+ * (h4_borrowed: 8M hosts are not copied) and k must be freed before h4; else
+ * the hosts are copied. 0 or -ENOMEM.
+ */
 int ls_keys_make(const struct me_prefix *v, size_t n, __u32 *h4, size_t nh4, struct ls_keys *k);
 void ls_keys_free(struct ls_keys *k);
 /* How many entries only new has (added), and only old has (removed). */

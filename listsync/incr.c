@@ -64,28 +64,27 @@ static int same_v6(const struct ls_keys *a, const struct ls_keys *b)
 	return 1;
 }
 
-/* The addresses only one of old and new has, appended (as keys, idx 0);
- * -EAGAIN when one of them is not an IPv4 host. */
+/* The hosts only one of old and new has, appended (as keys, idx 0);
+ * -EAGAIN when anything else differs. */
 static int diff_hosts(const struct ls_keys *o, const struct ls_keys *n, struct ls_kv **v,
 		      size_t *cnt, size_t *cap)
 {
 	size_t i = 0, j = 0;
-	__u64 k;
+	__u32 a;
 
-	if (!same_v6(o, n))
+	if (!same_v6(o, n) || o->n4 != n->n4 ||
+	    (o->n4 && memcmp(o->k4, n->k4, o->n4 * sizeof(*o->k4))))
 		return -EAGAIN;
-	while (i < o->n4 || j < n->n4) {
-		if (j == n->n4 || (i < o->n4 && o->k4[i] < n->k4[j]))
-			k = o->k4[i++];
-		else if (i == o->n4 || n->k4[j] < o->k4[i])
-			k = n->k4[j++];
+	while (i < o->nh4 || j < n->nh4) {
+		if (j == n->nh4 || (i < o->nh4 && o->h4[i] < n->h4[j]))
+			a = o->h4[i++];
+		else if (i == o->nh4 || n->h4[j] < o->h4[i])
+			a = n->h4[j++];
 		else {
 			i++, j++;
 			continue;
 		}
-		if (KEY_LEN(k) != 32)
-			return -EAGAIN;
-		if (push(v, cnt, cap, k, 0))
+		if (push(v, cnt, cap, (__u64)a << 8 | 32, 0))
 			return -ENOMEM;
 	}
 	return 0;
@@ -113,7 +112,7 @@ static int subnets_of(const struct ls_incr_src *s, size_t nsrc, int list, struct
 		if (s[i].list != list)
 			continue;
 		for (j = 0; j < k->n4; j++)
-			if (KEY_LEN(k->k4[j]) < 32 && push(&sn->v, &sn->n, &cap, k->k4[j], i))
+			if (push(&sn->v, &sn->n, &cap, k->k4[j], i))
 				return -ENOMEM;
 	}
 	if (sn->n > 1)
@@ -166,10 +165,33 @@ struct view {
 	size_t *cur;		  /* per source: first key not below the last asked */
 };
 
+/* The first index from c on whose host is not below addr. Galloping: the
+ * changes are few and far apart in 8M hosts, so each skip is long. */
+static size_t skip_below(const __u32 *h, size_t n, size_t c, __u32 addr)
+{
+	size_t step = 1, lo = c, hi;
+
+	if (c == n || h[c] >= addr)
+		return c;
+	while (c + step < n && h[c + step] < addr) {
+		lo = c + step;
+		step *= 2;
+	}
+	hi = c + step < n ? c + step : n; /* h[lo] < addr <= h[hi], or hi == n */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h[mid] < addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
 static void resolve(const struct ls_incr_src *s, size_t nsrc, struct view *w, const int *cover,
 		    __u32 addr, int *win)
 {
-	__u64 key = (__u64)addr << 8 | 32;
 	size_t i;
 
 	win[0] = win[1] = -1;
@@ -177,10 +199,9 @@ static void resolve(const struct ls_incr_src *s, size_t nsrc, struct view *w, co
 		const struct ls_keys *k = w->k[i];
 		size_t c = w->cur[i];
 
-		while (c < k->n4 && k->k4[c] < key)
-			c++;
+		c = skip_below(k->h4, k->nh4, c, addr);
 		w->cur[i] = c;
-		if (c < k->n4 && k->k4[c] == key && win[s[i].list & 1] < 0)
+		if (c < k->nh4 && k->h4[c] == addr && win[s[i].list & 1] < 0)
 			win[s[i].list & 1] = (int)i;
 	}
 	for (i = 0; i < 2; i++)

@@ -75,7 +75,8 @@ struct result {
 	unsigned char id;
 	int loaded;		/* data.v holds the entries (not only their count) */
 	int load_failed;	/* the last good copy did not load: not in the union */
-	struct ls_keys nk, ok;	/* the keys of the copy in use, and of the one before */
+	struct ls_keys nk, ok;	/* the keys of the copy in use (hosts: data's own array,
+				 * when fetched), and of the one before */
 	int have_nk, have_ok;
 	int old_have_data;	/* the copy before this run: there was one */
 	__u64 old_hash;		/* and its hash */
@@ -271,6 +272,10 @@ static int old_keys(const struct ls_config *cfg, const struct ls_source *s,
 	if (rc)
 		return rc;
 	rc = ls_keys_make(old.v, old.nv, old.h4.v, old.h4.n, k);
+	if (!rc && k->h4_borrowed) { /* the keys outlive the copy: theirs now */
+		k->h4_borrowed = 0;
+		old.h4.v = NULL;
+	}
 	prefixes_free(&old);
 	return rc;
 }
