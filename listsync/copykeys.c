@@ -98,33 +98,6 @@ int ls_keys_make(const struct me_prefix *v, size_t n, __u32 *h4, size_t nh4, str
 	return 0;
 }
 
-/* How many entries of sorted a and b only one of them has. */
-#define COUNT_DIFF(na, nb, cmp, only_a, only_b)                                                    \
-	do {                                                                                       \
-		size_t i_ = 0, j_ = 0;                                                             \
-		while (i_ < (na) || j_ < (nb)) {                                                   \
-			int c_ = i_ == (na) ? 1 : j_ == (nb) ? -1 : (cmp);                         \
-			(only_a) += c_ < 0;                                                        \
-			(only_b) += c_ > 0;                                                        \
-			i_ += c_ <= 0;                                                             \
-			j_ += c_ >= 0;                                                             \
-		}                                                                                  \
-	} while (0)
-
-static int key_cmp(__u64 a, __u64 b)
-{
-	return a < b ? -1 : a > b;
-}
-
-void ls_keys_diff(const struct ls_keys *old, const struct ls_keys *new, size_t *added,
-		  size_t *removed)
-{
-	*added = *removed = 0;
-	COUNT_DIFF(old->nh4, new->nh4, key_cmp(old->h4[i_], new->h4[j_]), *removed, *added);
-	COUNT_DIFF(old->n4, new->n4, key_cmp(old->k4[i_], new->k4[j_]), *removed, *added);
-	COUNT_DIFF(old->n6, new->n6, pfx_cmp(&old->v6[i_], &new->v6[j_]), *removed, *added);
-}
-
 /* Eight bytes at a time, multiply-xorshift mixed; the length folded in last.
  * Not a cryptographic hash: it tells our own copy from our own older one. */
 __u64 ls_copy_hash(const char *buf, size_t len)
@@ -220,72 +193,215 @@ static int k4_room(struct ls_keys *k, size_t *cap)
 	return 0;
 }
 
-int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys *k)
-{
-	const unsigned char *p, *end = (const unsigned char *)buf + len;
-	__u64 n4, n6, addr = 0, last = 0;
-	size_t i, cap4 = 64;
-	int rc = -EINVAL;
+/* A keys file read front to back: the header checked, then each IPv4 key and
+ * IPv6 record checked as it is read (ascending, in range, not cut short). */
+struct kstream {
+	const unsigned char *p, *end;
+	__u64 n4, n6, i4, i6, addr, last;
+	struct me_prefix prev6;
+};
 
-	memset(k, 0, sizeof(*k));
+static int ks_open(struct kstream *ks, const char *buf, size_t len, __u64 data_hash)
+{
+	memset(ks, 0, sizeof(*ks));
 	if (len < HEAD_LEN || memcmp(buf, MAGIC, 8) || get64(buf + 8) != data_hash)
 		return -EINVAL;
-	n4 = get64(buf + 16);
-	n6 = get64(buf + 24);
+	ks->n4 = get64(buf + 16);
+	ks->n6 = get64(buf + 24);
 	/* Both counts bounded by the length (a key takes a byte at least)
 	 * before they are multiplied. */
-	if (n4 > len || n6 > len / REC6_LEN || n6 * REC6_LEN > len - HEAD_LEN)
+	if (ks->n4 > len || ks->n6 > len / REC6_LEN || ks->n6 * REC6_LEN > len - HEAD_LEN)
+		return -EINVAL;
+	ks->p = (const unsigned char *)buf + HEAD_LEN;
+	ks->end = (const unsigned char *)buf + len;
+	return 0;
+}
+
+/* The next IPv4 key: 1, 0 at the end of them (the IPv6 records must then
+ * fill the rest exactly), -EINVAL. */
+static int ks_next4(struct kstream *ks, __u64 *key)
+{
+	__u64 v = 0, len4 = 32;
+	int sh;
+
+	if (ks->i4 == ks->n4)
+		return (size_t)(ks->end - ks->p) == ks->n6 * REC6_LEN ? 0 : -EINVAL;
+	for (sh = 0;; sh += 7) {
+		if (ks->p == ks->end || sh >= 7 * VARINT_MAX)
+			return -EINVAL;
+		v |= (__u64)(*ks->p & 0x7f) << sh;
+		if (!(*ks->p++ & 0x80))
+			break;
+	}
+	ks->addr += v >> 1;
+	if (v & 1) {
+		if (ks->p == ks->end || *ks->p >= 32)
+			return -EINVAL; /* a 32 is never written with its byte */
+		len4 = *ks->p++;
+	}
+	*key = ks->addr << 8 | len4;
+	if (ks->addr >> 32 || (ks->i4 && *key < ks->last))
+		return -EINVAL;
+	ks->last = *key;
+	ks->i4++;
+	return 1;
+}
+
+/* The next IPv6 record (after every IPv4 key): 1, 0 at the end, -EINVAL. */
+static int ks_next6(struct kstream *ks, struct me_prefix *v)
+{
+	if (ks->i6 == ks->n6)
+		return 0;
+	memset(v, 0, sizeof(*v));
+	v->family = AF_INET6;
+	memcpy(v->addr, ks->p, 16);
+	v->len = ks->p[16];
+	ks->p += REC6_LEN;
+	if (v->len > 128 || (ks->i6 && pfx_cmp(&ks->prev6, v) > 0))
+		return -EINVAL;
+	ks->prev6 = *v;
+	ks->i6++;
+	return 1;
+}
+
+int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys *k)
+{
+	struct kstream ks;
+	size_t cap4 = 64;
+	__u64 key;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	if (ks_open(&ks, buf, len, data_hash))
 		return -EINVAL;
 	/* Room for n4 hosts: a host list's keys are nearly all hosts. */
-	if (keys_alloc(k, n4, cap4, n6, 0))
+	if (keys_alloc(k, ks.n4, cap4, ks.n6, 0))
 		return -ENOMEM;
-	p = (const unsigned char *)buf + HEAD_LEN;
-	for (i = 0; i < n4; i++) {
-		__u64 v = 0, len4 = 32, key;
-		int sh;
-
-		for (sh = 0;; sh += 7) {
-			if (p == end || sh >= 7 * VARINT_MAX)
-				goto bad;
-			v |= (__u64)(*p & 0x7f) << sh;
-			if (!(*p++ & 0x80))
-				break;
-		}
-		addr += v >> 1;
-		if (v & 1) {
-			if (p == end || *p >= 32)
-				goto bad; /* a 32 is never written with its byte */
-			len4 = *p++;
-		}
-		key = addr << 8 | len4;
-		if (addr >> 32 || (i && key < last))
-			goto bad;
-		last = key;
-		if (len4 == 32) {
-			k->h4[k->nh4++] = (__u32)addr;
+	while ((rc = ks_next4(&ks, &key)) > 0) {
+		if ((key & 0xff) == 32) {
+			k->h4[k->nh4++] = (__u32)(key >> 8);
 			continue;
 		}
 		if (k4_room(k, &cap4)) {
 			rc = -ENOMEM;
-			goto bad;
+			break;
 		}
 		k->k4[k->n4++] = key;
 	}
-	if ((size_t)(end - p) != n6 * REC6_LEN)
-		goto bad;
-	for (i = 0; i < n6; i++, p += REC6_LEN) {
-		struct me_prefix *v = &k->v6[i];
+	if (!rc)
+		while ((rc = ks_next6(&ks, &k->v6[k->n6])) > 0)
+			k->n6++;
+	if (rc)
+		ls_keys_free(k);
+	return rc;
+}
 
-		memset(v, 0, sizeof(*v));
-		v->family = AF_INET6;
-		memcpy(v->addr, p, 16);
-		v->len = p[16];
-		if (v->len > 128 || (i && pfx_cmp(&k->v6[i - 1], v) > 0))
-			goto bad;
+void ls_keys_delta_free(struct ls_keys_delta *d)
+{
+	free(d->hosts);
+	memset(d, 0, sizeof(*d));
+}
+
+static int host_push(struct ls_keys_delta *d, size_t *cap, __u32 a)
+{
+	if (d->nhosts == *cap) {
+		size_t c = *cap ? *cap * 2 : 1024;
+		__u32 *g = realloc(d->hosts, c * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		d->hosts = g;
+		*cap = c;
 	}
-	k->n6 = n6;
+	d->hosts[d->nhosts++] = a;
 	return 0;
-bad:
-	ls_keys_free(k);
+}
+
+/* A key one side has and the other has not, at this place. Counted (the
+ * +/- of the summary count every line); a host is noted only when its
+ * address is not on the other side at all: twice in one copy and once in
+ * the other is no change to the lists. */
+static int delta_one(struct ls_keys_delta *d, size_t *cap, __u64 key, int added, int seen_other)
+{
+	if (added)
+		d->added++;
+	else
+		d->removed++;
+	if (seen_other)
+		return 0;
+	if ((key & 0xff) != 32) {
+		d->hosts_only = 0;
+		return 0;
+	}
+	if (d->nhosts && d->hosts[d->nhosts - 1] == (__u32)(key >> 8))
+		return 0; /* the same host again */
+	return host_push(d, cap, (__u32)(key >> 8));
+}
+
+int ls_keys_delta(const char *buf, size_t len, __u64 old_hash, const struct ls_keys *new,
+		  struct ls_keys_delta *d)
+{
+	static const char empty[HEAD_LEN] = MAGIC;
+	struct kstream ks;
+	struct me_prefix o6;
+	size_t i = 0, j = 0, k = 0, cap = 0;
+	__u64 ok = 0, nk, last_o = ~0ull, last_n = ~0ull; /* ~0: no key is that */
+	int have, rc = 0, c;
+
+	memset(d, 0, sizeof(*d));
+	d->hosts_only = 1;
+	if (!buf) /* no copy before: a file of nothing (its hash is 0) */
+		buf = empty, len = sizeof(empty), old_hash = 0;
+	if (ks_open(&ks, buf, len, old_hash))
+		return -EINVAL;
+	have = ks_next4(&ks, &ok);
+	/* The new keys as one ascending stream too: hosts and prefixes merged. */
+	while (have >= 0 && !rc && (have > 0 || i < new->nh4 || j < new->n4)) {
+		__u64 hk = i < new->nh4 ? (__u64)new->h4[i] << 8 | 32 : ~0ull;
+		int more = i < new->nh4 || j < new->n4;
+
+		nk = j < new->n4 && new->k4[j] < hk ? new->k4[j] : hk;
+		c = !more ? -1 : have == 0 ? 1 : ok < nk ? -1 : ok > nk;
+		if (c < 0)
+			rc = delta_one(d, &cap, ok, 0, ok == last_n);
+		else if (c > 0)
+			rc = delta_one(d, &cap, nk, 1, nk == last_o);
+		if (c >= 0) {
+			last_n = nk;
+			if (nk == hk)
+				i++;
+			else
+				j++;
+		}
+		if (c <= 0) {
+			last_o = ok;
+			have = ks_next4(&ks, &ok);
+		}
+	}
+	if (!rc && have < 0)
+		rc = have;
+	have = rc ? 0 : ks_next6(&ks, &o6);
+	while (!rc && (have > 0 || k < new->n6)) {
+		if (have < 0) {
+			rc = have;
+			break;
+		}
+		c = !have ? 1 : k == new->n6 ? -1 : pfx_cmp(&o6, &new->v6[k]);
+		if (c) {
+			d->hosts_only = 0;
+			if (c < 0)
+				d->removed++;
+			else
+				d->added++;
+		}
+		if (c >= 0)
+			k++;
+		if (c <= 0)
+			have = ks_next6(&ks, &o6);
+	}
+	if (!rc && have < 0)
+		rc = have;
+	if (rc)
+		ls_keys_delta_free(d);
 	return rc;
 }

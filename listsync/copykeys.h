@@ -43,9 +43,26 @@ struct ls_keys {
  */
 int ls_keys_make(const struct me_prefix *v, size_t n, __u32 *h4, size_t nh4, struct ls_keys *k);
 void ls_keys_free(struct ls_keys *k);
-/* How many entries only new has (added), and only old has (removed). */
-void ls_keys_diff(const struct ls_keys *old, const struct ls_keys *new, size_t *added,
-		  size_t *removed);
+
+/*
+ * What a fetch changed, against the previous copy's keys file (its bytes, as
+ * read; NULL and 0: there was no previous copy). Read as a stream, never
+ * decoded whole: one pass over the file and the new keys gives the counts and
+ * the hosts that came or went.
+ */
+struct ls_keys_delta {
+	size_t added, removed;
+	__u32 *hosts; /* the IPv4 hosts only one of the copies has, ascending */
+	size_t nhosts;
+	int hosts_only; /* nothing but IPv4 hosts changed (a refresh from keys can do it) */
+};
+
+/* 0; -EINVAL when buf is not a well-formed keys file for the copy with
+ * old_hash (the caller then makes the old copy's keys and encodes them);
+ * -ENOMEM. */
+int ls_keys_delta(const char *buf, size_t len, __u64 old_hash, const struct ls_keys *new,
+		  struct ls_keys_delta *d);
+void ls_keys_delta_free(struct ls_keys_delta *d);
 
 /* The hash a keys file and the state record of a copy: 64 bits over its bytes. */
 __u64 ls_copy_hash(const char *buf, size_t len);

@@ -17,7 +17,6 @@
 #include "incr.h"
 #include "radix.h"
 
-#define KEY_ADDR(k) ((__u32)((k) >> 8))
 #define KEY_LEN(k)  ((unsigned int)((k)&0xff))
 
 static const struct ls_keys empty;
@@ -51,45 +50,6 @@ static int push(struct ls_kv **v, size_t *n, size_t *cap, __u64 key, __u64 idx)
 	return 0;
 }
 
-static int same_v6(const struct ls_keys *a, const struct ls_keys *b)
-{
-	size_t i;
-
-	if (a->n6 != b->n6)
-		return 0;
-	for (i = 0; i < a->n6; i++)
-		if (a->v6[i].len != b->v6[i].len ||
-		    memcmp(a->v6[i].addr, b->v6[i].addr, sizeof(a->v6[i].addr)))
-			return 0;
-	return 1;
-}
-
-/* The hosts only one of old and new has, appended (as keys, idx 0);
- * -EAGAIN when anything else differs. */
-static int diff_hosts(const struct ls_keys *o, const struct ls_keys *n, struct ls_kv **v,
-		      size_t *cnt, size_t *cap)
-{
-	size_t i = 0, j = 0;
-	__u32 a;
-
-	if (!same_v6(o, n) || o->n4 != n->n4 ||
-	    (o->n4 && memcmp(o->k4, n->k4, o->n4 * sizeof(*o->k4))))
-		return -EAGAIN;
-	while (i < o->nh4 || j < n->nh4) {
-		if (j == n->nh4 || (i < o->nh4 && o->h4[i] < n->h4[j]))
-			a = o->h4[i++];
-		else if (i == o->nh4 || n->h4[j] < o->h4[i])
-			a = n->h4[j++];
-		else {
-			i++, j++;
-			continue;
-		}
-		if (push(v, cnt, cap, (__u64)a << 8 | 32, 0))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 static int kv_cmp(const void *a, const void *b)
 {
 	const struct ls_kv *x = a, *y = b;
@@ -100,14 +60,14 @@ static int kv_cmp(const void *a, const void *b)
 }
 
 /* Every source's subnets of list, first source first for a prefix. Taken
- * from the new keys: hosts-only changes leave them as the old ones. */
+ * from the keys now: hosts-only changes leave them as they were. */
 static int subnets_of(const struct ls_incr_src *s, size_t nsrc, int list, struct subnets *sn)
 {
 	size_t i, j, cap = 0, out = 0;
 
 	memset(sn, 0, sizeof(*sn));
 	for (i = 0; i < nsrc; i++) {
-		const struct ls_keys *k = or_empty(s[i].new);
+		const struct ls_keys *k = or_empty(s[i].keys);
 
 		if (s[i].list != list)
 			continue;
@@ -158,13 +118,6 @@ static int same_verdict(const struct me_entry *a, const struct me_entry *b)
 	return a->action == b->action && (a->action != ME_ACT_GROUP || a->group == b->group);
 }
 
-/* What one view (old or new) says about an address: per list, the source
- * whose host record survives the merge (-1: none). */
-struct view {
-	const struct ls_keys **k; /* per source */
-	size_t *cur;		  /* per source: first key not below the last asked */
-};
-
 /* The first index from c on whose host is not below addr. Galloping: the
  * changes are few and far apart in 8M hosts, so each skip is long. */
 static size_t skip_below(const __u32 *h, size_t n, size_t c, __u32 addr)
@@ -189,24 +142,42 @@ static size_t skip_below(const __u32 *h, size_t n, size_t c, __u32 addr)
 	return hi;
 }
 
-static void resolve(const struct ls_incr_src *s, size_t nsrc, struct view *w, const int *cover,
-		    __u32 addr, int *win)
+/* Where each source's walk has got to: its hosts now, and its changes. */
+struct cursor {
+	size_t now, chg;
+};
+
+/* What the maps were made from (v 0) and what there is now (v 1) say about
+ * an address: per list, the source whose host record survives the merge
+ * (-1: none). */
+static void resolve(const struct ls_incr_src *s, size_t nsrc, struct cursor *cur,
+		    const int *cover, __u32 addr, int win[2][2])
 {
 	size_t i;
+	int v;
 
-	win[0] = win[1] = -1;
+	win[0][0] = win[0][1] = win[1][0] = win[1][1] = -1;
 	for (i = 0; i < nsrc; i++) {
-		const struct ls_keys *k = w->k[i];
-		size_t c = w->cur[i];
+		const struct ls_keys *k = or_empty(s[i].keys);
+		const struct ls_keys_delta *d = s[i].delta;
+		int in[2];
 
-		c = skip_below(k->h4, k->nh4, c, addr);
-		w->cur[i] = c;
-		if (c < k->nh4 && k->h4[c] == addr && win[s[i].list & 1] < 0)
-			win[s[i].list & 1] = (int)i;
+		cur[i].now = skip_below(k->h4, k->nh4, cur[i].now, addr);
+		in[1] = cur[i].now < k->nh4 && k->h4[cur[i].now] == addr;
+		in[0] = in[1];
+		if (d) {
+			cur[i].chg = skip_below(d->hosts, d->nhosts, cur[i].chg, addr);
+			in[0] ^= cur[i].chg < d->nhosts && d->hosts[cur[i].chg] == addr;
+		}
+		for (v = 0; v < 2; v++)
+			if (in[v] && win[v][s[i].list & 1] < 0)
+				win[v][s[i].list & 1] = (int)i;
 	}
-	for (i = 0; i < 2; i++)
-		if (win[i] >= 0 && cover[i] >= 0 && same_verdict(&s[cover[i]].val, &s[win[i]].val))
-			win[i] = -1; /* the covering subnet already says it */
+	for (v = 0; v < 2; v++)
+		for (i = 0; i < 2; i++)
+			if (win[v][i] >= 0 && cover[i] >= 0 &&
+			    same_verdict(&s[cover[i]].val, &s[win[v][i]].val))
+				win[v][i] = -1; /* the covering subnet already says it */
 }
 
 /* The host table's choice: the white entry first. */
@@ -218,52 +189,51 @@ static int table_pick(const int *win)
 int ls_incr_resolve(const struct ls_incr_src *s, size_t nsrc, struct ls_incr *out)
 {
 	struct subnets sn[2] = { { 0 }, { 0 } };
-	struct ls_kv *keys = NULL;
-	struct view w[2] = { { 0 }, { 0 } };
-	size_t i, j, n = 0, cap = 0, m = 0;
-	int rc = 0, v, l;
+	struct cursor *cur = NULL;
+	__u32 *addrs = NULL;
+	size_t i, j, n = 0, m = 0;
+	int rc = 0, l;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < nsrc && !rc; i++) {
+	for (i = 0; i < nsrc; i++) {
 		if (s[i].list != ME_LIST_WHITE && s[i].list != ME_LIST_BLACK)
-			rc = -EAGAIN;
-		else if (s[i].old != s[i].new)
-			rc = diff_hosts(or_empty(s[i].old), or_empty(s[i].new), &keys, &n, &cap);
+			return -EAGAIN;
+		if (s[i].delta && !s[i].delta->hosts_only)
+			return -EAGAIN;
+		n += s[i].delta ? s[i].delta->nhosts : 0;
 	}
-	if (rc)
+	addrs = malloc((n ? n : 1) * sizeof(*addrs));
+	cur = calloc(nsrc ? nsrc : 1, sizeof(*cur));
+	out->chg = malloc((n ? n : 1) * sizeof(*out->chg));
+	if (!addrs || !cur || !out->chg) {
+		rc = -ENOMEM;
 		goto out;
-	if (ls_radix_sort(keys, n)) {
+	}
+	for (i = 0, n = 0; i < nsrc; i++)
+		if (s[i].delta && s[i].delta->nhosts) {
+			memcpy(addrs + n, s[i].delta->hosts, s[i].delta->nhosts * sizeof(*addrs));
+			n += s[i].delta->nhosts;
+		}
+	if (ls_radix_sort_u32(addrs, n)) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < n; i++) /* the same host changed in two sources */
-		if (!m || keys[m - 1].key != keys[i].key)
-			keys[m++] = keys[i];
+		if (!m || addrs[m - 1] != addrs[i])
+			addrs[m++] = addrs[i];
 	out->changed = m;
 	for (l = 0; l < 2 && !rc; l++)
 		rc = subnets_of(s, nsrc, l, &sn[l]);
-	for (v = 0; v < 2 && !rc; v++) {
-		w[v].k = calloc(nsrc ? nsrc : 1, sizeof(*w[v].k));
-		w[v].cur = calloc(nsrc ? nsrc : 1, sizeof(*w[v].cur));
-		if (!w[v].k || !w[v].cur)
-			rc = -ENOMEM;
-		for (i = 0; i < nsrc && !rc; i++)
-			w[v].k[i] = or_empty(v ? s[i].new : s[i].old);
-	}
-	out->chg = malloc((m ? m : 1) * sizeof(*out->chg));
-	if (!rc && !out->chg)
-		rc = -ENOMEM;
 	if (rc)
 		goto out;
 	for (j = 0; j < m; j++) {
-		__u32 addr = KEY_ADDR(keys[j].key);
+		__u32 addr = addrs[j];
 		int cover[2], win[2][2], was, now;
 		struct me_hostchg *c;
 
 		for (l = 0; l < 2; l++)
 			cover[l] = covering(&sn[l], addr);
-		for (v = 0; v < 2; v++)
-			resolve(s, nsrc, &w[v], cover, addr, win[v]);
+		resolve(s, nsrc, cur, cover, addr, win);
 		for (l = 0; l < 2; l++)
 			out->delta[l] += (win[1][l] >= 0) - (win[0][l] >= 0);
 		was = table_pick(win[0]);
@@ -282,13 +252,10 @@ int ls_incr_resolve(const struct ls_incr_src *s, size_t nsrc, struct ls_incr *ou
 			c->val = s[now].val;
 	}
 out:
-	for (v = 0; v < 2; v++) {
-		free(w[v].k);
-		free(w[v].cur);
-	}
+	free(cur);
+	free(addrs);
 	free(sn[0].v);
 	free(sn[1].v);
-	free(keys);
 	if (rc)
 		ls_incr_free(out);
 	return rc;

@@ -8,7 +8,8 @@
  * the configuration wins a duplicate, a host goes when the longest subnet of
  * its list covering it has the same verdict, and the host table holds the
  * white entry before the black one) is worked out from every source's sorted
- * keys, before and after. Only the hosts whose entry differs reach the tables,
+ * keys now and, for the sources fetched, what changed since (copykeys.h's
+ * delta: the copy before is the keys now with those hosts toggled). Only the hosts whose entry differs reach the tables,
  * and the union's counts move by what changed. Anything else (a subnet or an
  * IPv6 entry added or removed) is -EAGAIN: the caller merges the union.
  */
@@ -22,10 +23,12 @@
 #include "sync_delta.h"
 
 struct ls_incr_src {
-	int list;		   /* ME_LIST_WHITE or ME_LIST_BLACK */
-	struct me_entry val;	   /* its src set to the source's id */
-	const struct ls_keys *old; /* the keys the maps hold for it; NULL: none */
-	const struct ls_keys *new; /* the keys it has now (old if unchanged); NULL: none */
+	int list;		/* ME_LIST_WHITE or ME_LIST_BLACK */
+	struct me_entry val;	/* its src set to the source's id */
+	const struct ls_keys *keys; /* the keys it has now; NULL: none */
+	/* What changed since the copy the maps hold (a host is in that copy
+	 * when it is in exactly one of keys and delta->hosts); NULL: nothing. */
+	const struct ls_keys_delta *delta;
 };
 
 struct ls_incr {

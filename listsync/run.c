@@ -75,9 +75,10 @@ struct result {
 	unsigned char id;
 	int loaded;		/* data.v holds the entries (not only their count) */
 	int load_failed;	/* the last good copy did not load: not in the union */
-	struct ls_keys nk, ok;	/* the keys of the copy in use (hosts: data's own array,
-				 * when fetched), and of the one before */
-	int have_nk, have_ok;
+	struct ls_keys nk;	/* the keys of the copy in use (hosts: data's own array,
+				 * when fetched) */
+	struct ls_keys_delta delta; /* fetched: what changed since the copy before */
+	int have_nk, have_delta;
 	int old_have_data;	/* the copy before this run: there was one */
 	__u64 old_hash;		/* and its hash */
 };
@@ -251,32 +252,36 @@ static int load_copy(const struct ls_config *cfg, const struct ls_source *s, str
 	return rc;
 }
 
-/* The previous copy's keys: from its keys file when that is the copy's, else
- * by parsing the copy. -errno when neither works (the counts are then
- * unknown). */
-static int old_keys(const struct ls_config *cfg, const struct ls_source *s,
-		    const struct ls_state *st, struct ls_keys *k)
+/* What changed since the previous copy: against its keys file when that is
+ * the copy's, else against keys made by parsing the copy. -errno when neither
+ * works (the counts are then unknown). */
+static int old_delta(const struct ls_config *cfg, const struct ls_source *s,
+		     const struct ls_state *st, const struct ls_keys *nk, struct ls_keys_delta *d)
 {
 	struct prefixes old;
+	struct ls_keys ok;
 	char why[256], *buf;
 	size_t len;
 	int rc;
 
 	if (!ls_state_file_read(cfg->state_dir, s->name, "keys", &buf, &len)) {
-		rc = ls_keys_decode(buf, len, st->data_hash, k);
+		rc = ls_keys_delta(buf, len, st->data_hash, nk, d);
 		free(buf);
-		if (!rc)
-			return 0;
+		if (rc != -EINVAL)
+			return rc;
 	}
 	rc = load_copy(cfg, s, &old, why, sizeof(why));
 	if (rc)
 		return rc;
-	rc = ls_keys_make(old.v, old.nv, old.h4.v, old.h4.n, k);
-	if (!rc && k->h4_borrowed) { /* the keys outlive the copy: theirs now */
-		k->h4_borrowed = 0;
-		old.h4.v = NULL;
-	}
+	rc = ls_keys_make(old.v, old.nv, old.h4.v, old.h4.n, &ok);
+	if (!rc)
+		rc = ls_keys_encode(&ok, st->data_hash, &buf, &len);
+	ls_keys_free(&ok);
 	prefixes_free(&old);
+	if (rc)
+		return rc;
+	rc = ls_keys_delta(buf, len, st->data_hash, nk, d);
+	free(buf);
 	return rc;
 }
 
@@ -286,16 +291,18 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 		    const struct ls_source *s, struct result *r, const struct ls_fetch_res *res,
 		    struct prefixes *fresh, struct ls_state_write *wr, __u64 now)
 {
-	struct ls_keys ok = { 0 }, nk = { 0 };
-	int have_old = 0, have_new;
+	struct ls_keys nk = { 0 };
+	struct ls_keys_delta d = { 0 };
+	int have_delta = 0, have_new;
 	char *kbuf = NULL;
 	size_t klen = 0;
 	__u64 hash;
 
-	/* The previous copy's keys, read before the copy is replaced. */
-	if (r->st.have_data)
-		have_old = !old_keys(cfg, s, &r->st, &ok);
 	have_new = !ls_keys_make(fresh->v, fresh->nv, fresh->h4.v, fresh->h4.n, &nk);
+	/* Against the previous copy's keys, read before they are replaced. */
+	if (have_new)
+		have_delta = !(r->st.have_data ? old_delta(cfg, s, &r->st, &nk, &d)
+					       : ls_keys_delta(NULL, 0, 0, &nk, &d));
 	hash = ls_copy_hash(res->body, res->len);
 	if (!o->dry_run && ls_state_file_finish(wr, 1)) {
 		prefixes_free(fresh);
@@ -311,8 +318,10 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 	r->loaded = 1;
 	if (!r->st.have_data)
 		r->added = r->data.n;
-	else if (have_old && have_new)
-		ls_keys_diff(&ok, &nk, &r->added, &r->removed);
+	else if (have_delta) {
+		r->added = d.added;
+		r->removed = d.removed;
+	}
 	else /* no memory to count with: the whole copy is reported as new */
 		r->added = r->data.n;
 	snprintf(r->st.etag, sizeof(r->st.etag), "%s", res->etag);
@@ -325,15 +334,15 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 	r->st.next_try = now + s->min_interval;
 	r->st.have_data = 1;
 	/* Kept: a refresh may be worked out from them (incr.h). */
-	r->ok = ok;
-	r->have_ok = have_old;
+	r->delta = d;
+	r->have_delta = have_delta;
 	r->nk = nk;
 	r->have_nk = have_new;
-	memset(&ok, 0, sizeof(ok));
+	memset(&d, 0, sizeof(d));
 	memset(&nk, 0, sizeof(nk));
 out:
 	free(kbuf);
-	ls_keys_free(&ok);
+	ls_keys_delta_free(&d);
 	ls_keys_free(&nk);
 }
 
@@ -534,10 +543,10 @@ static int try_incremental(const struct ls_config *cfg, struct result *res,
 		is[i].val = s->val;
 		is[i].val.src = r->id;
 		if (r->outcome == ME_SYNC_FETCHED) {
-			if (!r->have_nk || (r->old_have_data && !r->have_ok))
+			if (!r->have_nk || !r->have_delta)
 				rc = -EAGAIN;
-			is[i].old = r->old_have_data ? &r->ok : NULL;
-			is[i].new = &r->nk;
+			is[i].keys = &r->nk;
+			is[i].delta = &r->delta;
 			continue;
 		}
 		if (!r->st.have_data)
@@ -552,7 +561,7 @@ static int try_incremental(const struct ls_config *cfg, struct result *res,
 		else
 			r->have_nk = 1;
 		free(buf);
-		is[i].old = is[i].new = &r->nk;
+		is[i].keys = &r->nk; /* unchanged: no delta */
 	}
 	if (!rc)
 		rc = ls_incr_resolve(is, cfg->nsrc, inc);
@@ -818,7 +827,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	}
 	if (how_now == MERGE) {
 		for (i = 0; i < cfg->nsrc; i++) { /* memory for the union */
-			ls_keys_free(&res[i].ok);
+			ls_keys_delta_free(&res[i].delta);
 			ls_keys_free(&res[i].nk);
 		}
 		load_copies(cfg, res);
@@ -839,7 +848,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		 * after all: from the saved copies, the fetched ones included. */
 		free_entries(&res[i].data);
 		res[i].loaded = 0;
-		ls_keys_free(&res[i].ok);
+		ls_keys_delta_free(&res[i].delta);
 		ls_keys_free(&res[i].nk);
 		nentries += res[i].data.n;
 		nfail += res[i].outcome == ME_SYNC_FAILED;
@@ -974,7 +983,7 @@ out:
 	if (res)
 		for (i = 0; i < cfg->nsrc; i++) {
 			free_entries(&res[i].data);
-			ls_keys_free(&res[i].ok);
+			ls_keys_delta_free(&res[i].delta);
 			ls_keys_free(&res[i].nk);
 		}
 	free(res);

@@ -72,6 +72,22 @@ Test(radix, matches_qsort)
 /* The keys of list sync's saved copies: a round trip, the counts, and every
  * kind of damage refused (the copy is parsed instead). */
 
+/* The counts of the delta from old (through its file) to new. */
+static void keys_diff(const struct ls_keys *old, const struct ls_keys *new, size_t *added,
+		      size_t *removed)
+{
+	struct ls_keys_delta d;
+	size_t len;
+	char *buf;
+
+	cr_assert_eq(ls_keys_encode(old, 42, &buf, &len), 0);
+	cr_assert_eq(ls_keys_delta(buf, len, 42, new, &d), 0);
+	*added = d.added;
+	*removed = d.removed;
+	ls_keys_delta_free(&d);
+	free(buf);
+}
+
 static void pfx(struct me_prefix *p, const char *s)
 {
 	cr_assert_eq(me_prefix_parse(s, p, 0), ME_ADDR_OK, "%s", s);
@@ -94,14 +110,14 @@ Test(radix, copykeys)
 		pfx(&n[i], news[i]);
 	cr_assert_eq(ls_keys_make(o, 5, NULL, 0, &ko), 0);
 	cr_assert_eq(ls_keys_make(n, 6, NULL, 0, &kn), 0);
-	ls_keys_diff(&ko, &kn, &added, &removed);
+	keys_diff(&ko, &kn, &added, &removed);
 	/* gone: 192.0.2.0/24, 2001:db8::1; new: 203.0.113.5, 2001:db8::2, ::/32 */
 	cr_assert_eq(removed, 2);
 	cr_assert_eq(added, 3);
 
 	cr_assert_eq(ls_keys_encode(&kn, 0x1234, &buf, &len), 0);
 	cr_assert_eq(ls_keys_decode(buf, len, 0x1234, &back), 0);
-	ls_keys_diff(&kn, &back, &added, &removed);
+	keys_diff(&kn, &back, &added, &removed);
 	cr_assert(added == 0 && removed == 0 && back.nh4 == 3 && back.n4 == 0 && back.n6 == 3);
 	ls_keys_free(&back);
 	/* another copy's keys, short, long, unsorted, a bad length */
@@ -249,7 +265,7 @@ Test(radix, keys_from_hosts_and_prefixes)
 		cr_assert(k2.k4[i - 1] <= k2.k4[i], "keys not ascending at %zu", i);
 	for (i = 1; i < k2.nh4; i++)
 		cr_assert(k2.h4[i - 1] <= k2.h4[i], "hosts not ascending at %zu", i);
-	ls_keys_diff(&k1, &k2, &added, &removed);
+	keys_diff(&k1, &k2, &added, &removed);
 	cr_assert(!added && !removed);
 	ls_keys_free(&k1);
 	ls_keys_free(&k2); /* h4 is on the stack: freeing it would abort under ASan */
@@ -275,9 +291,160 @@ Test(radix, keys_mixed_hosts_round_trip)
 	cr_assert_eq(ls_keys_encode(&k, 7, &buf, &len), 0);
 	cr_assert_eq(ls_keys_decode(buf, len, 7, &back), 0);
 	cr_assert(back.nh4 == 4 && back.n4 == 1 && back.k4[0] == (0xc00002ull << 16 | 24));
-	ls_keys_diff(&k, &back, &added, &removed);
+	keys_diff(&k, &back, &added, &removed);
 	cr_assert(!added && !removed);
 	ls_keys_free(&k);
 	ls_keys_free(&back);
 	free(buf);
+}
+
+/* The delta against a model: random copies of a few hundred addresses, with
+ * duplicates, subnets and IPv6 entries in some rounds. The counts are the
+ * line-by-line difference; the hosts are exactly those whose presence
+ * changed; hosts_only says whether anything else changed. */
+static int u32_has(const __u32 *v, size_t n, __u32 a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == a)
+			return 1;
+	return 0;
+}
+
+static void random_copy(unsigned int *seed, int round, struct me_prefix *v, size_t *n,
+			__u32 *h4, size_t *nh4)
+{
+	size_t i, want = 50 + (size_t)(rand_r(seed) % 200);
+
+	*n = *nh4 = 0;
+	for (i = 0; i < want; i++) {
+		__u32 a = 0xc6336400u + (__u32)(rand_r(seed) % 300), be = htonl(a);
+		int kind = rand_r(seed) % 10;
+
+		if (kind < 6 || round % 3 == 0) {
+			h4[(*nh4)++] = a; /* fast-path hosts, duplicates and all */
+			continue;
+		}
+		memset(&v[*n], 0, sizeof(v[*n]));
+		if (kind < 8) { /* a host or a subnet among the prefixes */
+			v[*n].family = AF_INET;
+			v[*n].len = kind == 6 ? 32 : 24;
+			be = htonl(kind == 6 ? a : a & ~0xffu);
+			memcpy(v[*n].addr, &be, 4);
+		} else {
+			v[*n].family = AF_INET6;
+			v[*n].len = 128;
+			v[*n].addr[0] = 0x20;
+			v[*n].addr[1] = 0x01;
+			v[*n].addr[2] = 0x0d;
+			v[*n].addr[3] = 0xb8;
+			v[*n].addr[15] = (unsigned char)(rand_r(seed) % 8);
+		}
+		(*n)++;
+	}
+}
+
+Test(radix, keys_delta_matches_model)
+{
+	static struct me_prefix v[2][300];
+	static __u32 h4[2][300];
+	unsigned int seed = 77;
+	int round;
+
+	for (round = 0; round < 200; round++) {
+		struct ls_keys k[2];
+		struct ls_keys_delta d;
+		size_t n[2], nh[2], i, len, added = 0, removed = 0, nchg = 0;
+		__u32 chg[600], prev = 0;
+		int other = 0, side;
+		char *buf;
+
+		for (side = 0; side < 2; side++) {
+			random_copy(&seed, round, v[side], &n[side], h4[side], &nh[side]);
+			cr_assert_eq(ls_keys_make(v[side], n[side], h4[side], nh[side], &k[side]), 0);
+		}
+		/* The model: multiset counts over the merged key streams... */
+		{
+			size_t a = 0, b = 0;
+			__u64 ka[600], kb[600];
+			size_t na = 0, nb = 0, x, y;
+
+			for (side = 0; side < 2; side++) {
+				__u64 *kk = side ? kb : ka;
+				size_t *nn = side ? &nb : &na;
+
+				for (x = 0; x < k[side].nh4; x++)
+					kk[(*nn)++] = (__u64)k[side].h4[x] << 8 | 32;
+				for (x = 0; x < k[side].n4; x++)
+					kk[(*nn)++] = k[side].k4[x];
+				qsort(kk, *nn, 8, u64_cmp);
+			}
+			while (a < na || b < nb) {
+				int c = a == na ? 1 : b == nb ? -1 : ka[a] < kb[b] ? -1 : ka[a] > kb[b];
+
+				removed += c < 0;
+				added += c > 0;
+				a += c <= 0;
+				b += c >= 0;
+			}
+			/* ...and set difference for the hosts and the rest. */
+			for (x = 0; x < na; x++) {
+				int in_b = 0;
+
+				for (y = 0; y < nb; y++)
+					in_b |= kb[y] == ka[x];
+				if (!in_b && (ka[x] & 0xff) == 32 &&
+				    !u32_has(chg, nchg, (__u32)(ka[x] >> 8)))
+					chg[nchg++] = (__u32)(ka[x] >> 8);
+				other |= !in_b && (ka[x] & 0xff) != 32;
+			}
+			for (y = 0; y < nb; y++) {
+				int in_a = 0;
+
+				for (x = 0; x < na; x++)
+					in_a |= ka[x] == kb[y];
+				if (!in_a && (kb[y] & 0xff) == 32 &&
+				    !u32_has(chg, nchg, (__u32)(kb[y] >> 8)))
+					chg[nchg++] = (__u32)(kb[y] >> 8);
+				other |= !in_a && (kb[y] & 0xff) != 32;
+			}
+		}
+		for (i = 0; i < k[0].n6 || i < k[1].n6; i++) { /* IPv6: any difference */
+			if (i >= k[0].n6 || i >= k[1].n6 ||
+			    memcmp(k[0].v6[i].addr, k[1].v6[i].addr, 16)) {
+				other = 1;
+				break;
+			}
+		}
+		cr_assert_eq(ls_keys_encode(&k[0], 9, &buf, &len), 0);
+		cr_assert_eq(ls_keys_delta(buf, len, 9, &k[1], &d), 0);
+		if (!other) /* the IPv6 counts are the model's only when none differ */
+			cr_assert(d.added == added && d.removed == removed,
+				  "round %d: +%zu -%zu, model +%zu -%zu", round, d.added, d.removed,
+				  added, removed);
+		cr_assert_eq(d.hosts_only, !other, "round %d: hosts_only %d", round, d.hosts_only);
+		cr_assert_eq(d.nhosts, nchg, "round %d: %zu hosts changed, model %zu", round,
+			     d.nhosts, nchg);
+		for (i = 0; i < d.nhosts; i++) {
+			cr_assert(u32_has(chg, nchg, d.hosts[i]), "round %d: %08x not changed",
+				  round, d.hosts[i]);
+			cr_assert(!i || d.hosts[i] > prev, "round %d: hosts not ascending", round);
+			prev = d.hosts[i];
+		}
+		/* A copy against itself: nothing; against no copy: all of it. */
+		ls_keys_delta_free(&d);
+		cr_assert_eq(ls_keys_delta(buf, len, 9, &k[0], &d), 0);
+		cr_assert(!d.added && !d.removed && !d.nhosts && d.hosts_only);
+		ls_keys_delta_free(&d);
+		cr_assert_eq(ls_keys_delta(NULL, 0, 0, &k[0], &d), 0);
+		cr_assert_eq(d.added, k[0].nh4 + k[0].n4 + k[0].n6);
+		ls_keys_delta_free(&d);
+		/* The wrong copy's file, and a damaged one, are refused. */
+		cr_assert_eq(ls_keys_delta(buf, len, 10, &k[0], &d), -EINVAL);
+		cr_assert_eq(ls_keys_delta(buf, len - 1, 9, &k[0], &d), -EINVAL);
+		free(buf);
+		ls_keys_free(&k[0]);
+		ls_keys_free(&k[1]);
+	}
 }

@@ -780,6 +780,7 @@ Test(union, refresh_from_keys_matches_merge)
 	for (trial = 0; trial < 300; trial++) {
 		struct iq_src old[IQ_MAXSRC], now[IQ_MAXSRC];
 		struct ls_keys ko[IQ_MAXSRC], kn[IQ_MAXSRC];
+		struct ls_keys_delta kd[IQ_MAXSRC];
 		struct ls_incr_src is[IQ_MAXSRC];
 		struct iq_slot to[IQ_POOL], tn[IQ_POOL];
 		struct me_union_counts co, cn;
@@ -821,8 +822,18 @@ Test(union, refresh_from_keys_matches_merge)
 			iq_keys(&now[k], &kn[k]);
 			is[k].list = old[k].list;
 			is[k].val = old[k].val;
-			is[k].old = &ko[k];
-			is[k].new = same ? &ko[k] : &kn[k];
+			is[k].keys = same ? &ko[k] : &kn[k];
+			is[k].delta = NULL;
+			memset(&kd[k], 0, sizeof(kd[k]));
+			if (!same) { /* fetched: the delta from the old copy's file */
+				char *buf;
+				size_t len;
+
+				cr_assert_eq(ls_keys_encode(&ko[k], 5, &buf, &len), 0);
+				cr_assert_eq(ls_keys_delta(buf, len, 5, &kn[k], &kd[k]), 0);
+				free(buf);
+				is[k].delta = &kd[k];
+			}
 		}
 		rc = ls_incr_resolve(is, (size_t)nsrc, &inc);
 		if (net_change) {
@@ -864,6 +875,7 @@ Test(union, refresh_from_keys_matches_merge)
 		for (k = 0; k < nsrc; k++) {
 			ls_keys_free(&ko[k]);
 			ls_keys_free(&kn[k]);
+			ls_keys_delta_free(&kd[k]);
 		}
 	}
 }
