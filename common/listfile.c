@@ -127,7 +127,14 @@ static int general_line(const char *l, size_t llen, unsigned long no, unsigned i
 int me_listfile_parse_fast(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
 			   void *ctx, struct me_hosts4 *h4, struct me_parse_err *err)
 {
-	struct me_lines it = { .buf = buf, .len = len };
+	return me_listfile_parse_part(buf, len, 0, flags, cb, ctx, h4, err);
+}
+
+int me_listfile_parse_part(const char *buf, size_t len, unsigned long first_line,
+			   unsigned int flags, me_listfile_cb cb, void *ctx, struct me_hosts4 *h4,
+			   struct me_parse_err *err)
+{
+	struct me_lines it = { .buf = buf, .len = len, .no = first_line };
 	const char *end = buf + len, *l;
 	int fast = !(flags & ME_LISTFILE_NO_FAST), more, rc;
 	size_t llen, used;

@@ -52,6 +52,11 @@ struct me_hosts4 {
 };
 int me_listfile_parse_fast(const char *buf, size_t len, unsigned int flags, me_listfile_cb cb,
 			   void *ctx, struct me_hosts4 *h4, struct me_parse_err *err);
+/* The same for a part of a file that starts after its first_line lines (buf
+ * at the start of a line): line numbers are the whole file's. */
+int me_listfile_parse_part(const char *buf, size_t len, unsigned long first_line,
+			   unsigned int flags, me_listfile_cb cb, void *ctx, struct me_hosts4 *h4,
+			   struct me_parse_err *err);
 
 /* Copy untrusted text into out (size outlen) with non-printables escaped. */
 void me_escape(const char *in, size_t inlen, char *out, size_t outlen);

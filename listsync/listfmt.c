@@ -19,13 +19,13 @@ static int plain(const char *buf, size_t len, unsigned int flags, me_listfile_cb
  * by asking more often than that (a default). */
 static const struct me_fmt formats[] = {
 	{ "plain", plain, 3600, 0, "one ADDR[/LEN] a line, '#' and ';' comments",
-	  me_listfile_parse_fast },
+	  me_listfile_parse_part },
 	{ "netset", plain, 3600, 0, "FireHOL .netset/.ipset (same as plain)",
-	  me_listfile_parse_fast },
+	  me_listfile_parse_part },
 	{ "firehol", plain, 3600, 0, "FireHOL (same as plain)",
-	  me_listfile_parse_fast },
+	  me_listfile_parse_part },
 	{ "blocklist-de", plain, 3600, 0, "blocklist.de lists (same as plain)",
-	  me_listfile_parse_fast },
+	  me_listfile_parse_part },
 	{ "spamhaus-json", me_fmt_spamhaus_json, 3600, 1, "Spamhaus DROP JSON (records checked)",
 	  NULL },
 	{ "spamhaus-text", me_fmt_spamhaus_text, 3600, 1, "Spamhaus DROP text ('; EOF' checked)",

@@ -23,10 +23,11 @@
 typedef int (*me_fmt_parse_fn)(const char *buf, size_t len, unsigned int flags,
 			       me_listfile_cb cb, void *ctx, struct me_parse_err *err);
 
-/* The same, with IPv4 hosts read on the fast path into h4 (listfile.h). */
-typedef int (*me_fmt_parse4_fn)(const char *buf, size_t len, unsigned int flags,
-				me_listfile_cb cb, void *ctx, struct me_hosts4 *h4,
-				struct me_parse_err *err);
+/* The same, with IPv4 hosts read on the fast path into h4, for a part of the
+ * file after first_line lines (listfile.h's me_listfile_parse_part). */
+typedef int (*me_fmt_parse4_fn)(const char *buf, size_t len, unsigned long first_line,
+				unsigned int flags, me_listfile_cb cb, void *ctx,
+				struct me_hosts4 *h4, struct me_parse_err *err);
 
 struct me_fmt {
 	const char *name;

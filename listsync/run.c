@@ -27,6 +27,7 @@
  * map; --rebuild asks for that explicitly.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,8 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
-#include "hugemem.h"
 #include "copykeys.h"
+#include "copyparse.h"
 #include "diff.h"
 #include "edge.h"
 #include "fetch.h"
@@ -57,15 +58,6 @@
 #define BACKOFF_MIN 60u
 #define BACKOFF_MAX (6u * 3600)
 
-struct prefixes {
-	struct me_prefix *v;	/* what the general parser read */
-	size_t nv, cap;
-	struct me_hosts4 h4;	/* IPv4 hosts the fast path read (listfile.h) */
-	size_t n;		/* entries: nv + h4.n */
-	size_t fixed;	 /* host bits cleared */
-	char why[160];	 /* why the callback refused an entry */
-};
-
 struct result {
 	enum me_sync_outcome outcome;
 	struct prefixes data;	/* the entries in use */
@@ -79,106 +71,12 @@ struct result {
 				 * when fetched) */
 	struct ls_keys_delta delta; /* fetched: what changed since the copy before */
 	int have_nk, have_delta;
+	struct ls_state_write keys_wr; /* its keys file, written while the run goes on */
+	char *keys_buf;
+	int keys_writing;
 	int old_have_data;	/* the copy before this run: there was one */
 	__u64 old_hash;		/* and its hash */
 };
-
-static int collect(void *ctx, const struct me_prefix *p, unsigned long line)
-{
-	struct prefixes *ps = ctx;
-
-	if (p->len == 0) {
-		snprintf(ps->why, sizeof(ps->why), "line %lu: a /0 would match every address; "
-			 "refused", line);
-		return -EINVAL;
-	}
-	if (ps->nv == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 1024;
-		struct me_prefix *g = realloc(ps->v, cap * sizeof(*g));
-
-		if (!g)
-			return -ENOMEM;
-		ps->v = g;
-		ps->cap = cap;
-	}
-	ps->fixed += p->host_bits_fixed != 0;
-	ps->v[ps->nv++] = *p;
-	return 0;
-}
-
-static void prefixes_free(struct prefixes *ps)
-{
-	free(ps->v);
-	free(ps->h4.v);
-	memset(ps, 0, sizeof(*ps));
-}
-
-/* The entries go; their count stays (it is reported). */
-static void free_entries(struct prefixes *ps)
-{
-	free(ps->v);
-	free(ps->h4.v);
-	ps->v = NULL;
-	ps->h4.v = NULL;
-	ps->h4.n = ps->h4.cap = ps->nv = ps->cap = 0;
-}
-
-static size_t count_lines(const char *buf, size_t len)
-{
-	const char *p = buf, *end = buf + len;
-	size_t n = 0;
-
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
-		n++;
-		p++;
-	}
-	return n + 1; /* the last line may lack its newline */
-}
-
-static int parse(const struct ls_source *s, const char *buf, size_t len, struct prefixes *ps,
-		 char *why, size_t why_len)
-{
-	struct me_parse_err err;
-	int rc;
-
-	size_t lines = count_lines(buf, len);
-
-	memset(ps, 0, sizeof(*ps));
-	/* One entry a line at most: room for them all at once, rather than
-	 * doubling (and copying) a 200 MB array on the way to 8M entries. With
-	 * a fast path that room is 4-byte hosts; the rest grows as needed. */
-	if (s->fmt->parse4) {
-		ps->h4.cap = lines;
-		ps->h4.v = malloc(lines * sizeof(*ps->h4.v));
-		me_hugepages(ps->h4.v, lines * sizeof(*ps->h4.v));
-		if (!ps->h4.v)
-			ps->h4.cap = 0; /* cb takes them all, as it can */
-		rc = s->fmt->parse4(buf, len, ME_PFX_CLEAR_HOST, collect, ps, &ps->h4, &err);
-	} else {
-		ps->cap = lines;
-		ps->v = ps->cap ? malloc(ps->cap * sizeof(*ps->v)) : NULL;
-		me_hugepages(ps->v, ps->cap * sizeof(*ps->v));
-		if (ps->cap && !ps->v) {
-			snprintf(why, why_len, "%s", strerror(ENOMEM));
-			ps->cap = 0;
-			return -ENOMEM;
-		}
-		rc = s->fmt->parse(buf, len, ME_PFX_CLEAR_HOST, collect, ps, &err);
-	}
-	ps->n = ps->nv + ps->h4.n;
-	if (!rc)
-		return 0;
-	if (ps->why[0])
-		snprintf(why, why_len, "%s", ps->why);
-	else if (rc == -EINVAL && err.text[0])
-		snprintf(why, why_len, "line %lu: %s: '%s'", err.line, err.why, err.text);
-	else if (rc == -EINVAL)
-		snprintf(why, why_len, "line %lu: %s", err.line, err.why);
-	else
-		snprintf(why, why_len, "%s", strerror(-rc));
-	prefixes_free(ps);
-	return rc;
-}
 
 static int is_file(const struct ls_source *s)
 {
@@ -193,7 +91,7 @@ static int validate(const struct ls_source *s, const struct ls_state *st, const 
 		snprintf(why, why_len, "does not end with a newline: the download was cut short");
 		return -EINVAL;
 	}
-	if (parse(s, body, len, ps, why, why_len))
+	if (ls_copy_parse(s, body, len, ps, why, why_len))
 		return -EINVAL;
 	if (!ps->n && !s->may_be_empty) {
 		snprintf(why, why_len, "no entries (set may_be_empty if this list can be empty)");
@@ -208,7 +106,7 @@ static int validate(const struct ls_source *s, const struct ls_state *st, const 
 	}
 	return 0;
 bad:
-	prefixes_free(ps);
+	ls_prefixes_free(ps);
 	return -EINVAL;
 }
 
@@ -245,7 +143,7 @@ static int load_copy(const struct ls_config *cfg, const struct ls_source *s, str
 		snprintf(why, why_len, "last good copy unreadable");
 		return rc;
 	}
-	rc = parse(s, buf, len, ps, pwhy, sizeof(pwhy));
+	rc = ls_copy_parse(s, buf, len, ps, pwhy, sizeof(pwhy));
 	if (rc)
 		snprintf(why, why_len, "last good copy no longer parses: %.200s", pwhy);
 	free(buf);
@@ -277,12 +175,43 @@ static int old_delta(const struct ls_config *cfg, const struct ls_source *s,
 	if (!rc)
 		rc = ls_keys_encode(&ok, st->data_hash, &buf, &len);
 	ls_keys_free(&ok);
-	prefixes_free(&old);
+	ls_prefixes_free(&old);
 	if (rc)
 		return rc;
 	rc = ls_keys_delta(buf, len, st->data_hash, nk, d);
 	free(buf);
 	return rc;
+}
+
+/* The copy's hash, worked out on another core while its keys are made. */
+struct hash_job {
+	const char *buf;
+	size_t len;
+	__u64 hash;
+};
+
+static void *hash_copy(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->hash = ls_copy_hash(j->buf, j->len);
+	return NULL;
+}
+
+/* Every keys file still being written, in place (a failure leaves the old
+ * one, which names another copy and is then not used). */
+static void keys_written(struct result *res, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!res[i].keys_writing)
+			continue;
+		ls_state_file_finish(&res[i].keys_wr, 1);
+		free(res[i].keys_buf);
+		res[i].keys_buf = NULL;
+		res[i].keys_writing = 0;
+	}
 }
 
 /* A good download: saved as the source's copy (with its keys), counted against
@@ -293,26 +222,37 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 {
 	struct ls_keys nk = { 0 };
 	struct ls_keys_delta d = { 0 };
-	int have_delta = 0, have_new;
+	struct hash_job hj = { res->body, res->len, 0 };
+	int have_delta = 0, have_new, hashing;
 	char *kbuf = NULL;
 	size_t klen = 0;
+	pthread_t th;
 	__u64 hash;
 
+	hashing = !pthread_create(&th, NULL, hash_copy, &hj);
 	have_new = !ls_keys_make(fresh->v, fresh->nv, fresh->h4.v, fresh->h4.n, &nk);
 	/* Against the previous copy's keys, read before they are replaced. */
 	if (have_new)
 		have_delta = !(r->st.have_data ? old_delta(cfg, s, &r->st, &nk, &d)
 					       : ls_keys_delta(NULL, 0, 0, &nk, &d));
-	hash = ls_copy_hash(res->body, res->len);
+	if (hashing)
+		pthread_join(th, NULL);
+	else
+		hash_copy(&hj);
+	hash = hj.hash;
 	if (!o->dry_run && ls_state_file_finish(wr, 1)) {
-		prefixes_free(fresh);
+		ls_prefixes_free(fresh);
 		failed(s, r, now, "cannot save the download in the state directory");
 		goto out;
 	}
 	/* Without its keys file the next fetch parses this copy: slower, not
 	 * wrong, so a failure here is not the source's. */
-	if (!o->dry_run && have_new && !ls_keys_encode(&nk, hash, &kbuf, &klen))
-		ls_state_file_write(cfg->state_dir, s->name, "keys", kbuf, klen);
+	if (!o->dry_run && have_new && !ls_keys_encode(&nk, hash, &kbuf, &klen)) {
+		ls_state_file_start(cfg->state_dir, s->name, "keys", kbuf, klen, &r->keys_wr);
+		r->keys_buf = kbuf;
+		r->keys_writing = 1;
+		kbuf = NULL;
+	}
 	r->outcome = ME_SYNC_FETCHED;
 	r->data = *fresh;
 	r->loaded = 1;
@@ -468,7 +408,7 @@ static int merge_union(const struct ls_config *cfg, struct result *res, struct m
 				return -ENOMEM;
 		}
 		/* In the union now: only the count is reported from here. */
-		free_entries(&res[i].data);
+		ls_prefixes_drop(&res[i].data);
 	}
 	me_union_merge(u, merged_away);
 	return 0;
@@ -846,7 +786,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		/* Not needed once merged or worked out from the keys. Should the
 		 * tables have no room for the keys' refresh, the union is merged
 		 * after all: from the saved copies, the fetched ones included. */
-		free_entries(&res[i].data);
+		ls_prefixes_drop(&res[i].data);
 		res[i].loaded = 0;
 		ls_keys_delta_free(&res[i].delta);
 		ls_keys_free(&res[i].nk);
@@ -978,11 +918,13 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 out:
 	/* A dry run changes nothing, and its metrics would claim a run that
 	 * did not happen. */
+	if (res)
+		keys_written(res, nproc);
 	if (!o->dry_run)
 		write_metrics(cfg, res, nproc, status, t0);
 	if (res)
 		for (i = 0; i < cfg->nsrc; i++) {
-			free_entries(&res[i].data);
+			ls_prefixes_drop(&res[i].data);
 			ls_keys_delta_free(&res[i].delta);
 			ls_keys_free(&res[i].nk);
 		}

@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "listfile.h"
+#include "../listsync/copyparse.h"
 #include "../listsync/listfmt.h"
 #include "lib/seen.h"
 
@@ -931,4 +932,110 @@ Test(listfmt, parse_fail_fills_err)
 	cr_assert_eq(err.line, 7, "got line %lu, want 7", err.line);
 	cr_assert_str_eq(err.text, "a\\x09b\\x01", "got text '%s'", err.text);
 	cr_assert_str_eq(err.why, "because", "got why '%s'", err.why);
+}
+
+/* ---- a big copy parsed in two parts (copyparse.c) ---- */
+
+struct collected {
+	__u64 *keys; /* address << 8 | length, IPv4 only */
+	size_t n, cap;
+};
+
+static int collect_key(void *ctx, const struct me_prefix *p, unsigned long line)
+{
+	struct collected *c = ctx;
+	__u32 a;
+
+	(void)line;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		c->keys = realloc(c->keys, c->cap * sizeof(*c->keys));
+		cr_assert_not_null(c->keys);
+	}
+	memcpy(&a, p->addr, 4);
+	c->keys[c->n++] = (__u64)ntohl(a) << 8 | p->len;
+	return 0;
+}
+
+static int key_order(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ~1M lines (14 MB, past the size that splits): hosts, subnets, comments. */
+static char *big_copy(size_t *len, size_t *lines)
+{
+	size_t cap = 20u << 20, o = 0, i;
+	char *b = malloc(cap);
+
+	cr_assert_not_null(b);
+	for (i = 0; i < 1000000; i++) {
+		if (i % 997 == 0)
+			o += (size_t)sprintf(b + o, "# comment %zu\n", i);
+		else if (i % 1009 == 0)
+			o += (size_t)sprintf(b + o, "10.%zu.%zu.0/24\n", i >> 16 & 255, i >> 8 & 255);
+		else
+			o += (size_t)sprintf(b + o, "%zu.%zu.%zu.%zu\n", 11 + (i >> 24), i >> 16 & 255,
+					     i >> 8 & 255, i & 255);
+	}
+	*len = o;
+	*lines = i;
+	return b;
+}
+
+Test(listfmt, big_copy_in_two_parts_as_in_one)
+{
+	struct ls_source src = { .fmt = me_fmt_find("plain") };
+	struct collected ref = { 0 };
+	struct me_parse_err err;
+	struct prefixes ps;
+	size_t len, lines, i, n = 0;
+	char why[256], *b = big_copy(&len, &lines);
+	__u64 *got;
+
+	cr_assert_eq(me_listfile_parse(b, len, ME_PFX_CLEAR_HOST, collect_key, &ref, &err), 0);
+	cr_assert_eq(ls_copy_parse(&src, b, len, &ps, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(ps.n, ref.n);
+	got = malloc(ps.n * sizeof(*got));
+	for (i = 0; i < ps.h4.n; i++)
+		got[n++] = (__u64)ps.h4.v[i] << 8 | 32;
+	for (i = 0; i < ps.nv; i++) {
+		__u32 a;
+
+		memcpy(&a, ps.v[i].addr, 4);
+		got[n++] = (__u64)ntohl(a) << 8 | ps.v[i].len;
+	}
+	qsort(got, n, 8, key_order);
+	qsort(ref.keys, ref.n, 8, key_order);
+	cr_assert(!memcmp(got, ref.keys, n * 8), "two parts gave other entries than one pass");
+	free(got);
+	free(ref.keys);
+	ls_prefixes_free(&ps);
+
+	/* An error in the second half names its line in the whole file; with
+	 * one in each half, the first half's is the one reported. */
+	{
+		size_t at = len * 3 / 4, line = 1;
+		char *late;
+
+		while (b[at - 1] != '\n')
+			at--;
+		for (i = 0; i < at; i++)
+			line += b[i] == '\n';
+		b[at] = 'x'; /* "x1.2.3.4": not an address */
+		cr_assert_eq(ls_copy_parse(&src, b, len, &ps, why, sizeof(why)), -EINVAL);
+		late = strstr(why, "line ");
+		cr_assert(late && strtoul(late + 5, NULL, 10) == line, "want line %zu: %s", line,
+			  why);
+		for (i = len / 4; b[i - 1] != '\n' || b[i] == '#'; i++)
+			;
+		b[i] = 'x';
+		cr_assert_eq(ls_copy_parse(&src, b, len, &ps, why, sizeof(why)), -EINVAL);
+		late = strstr(why, "line ");
+		cr_assert(late && strtoul(late + 5, NULL, 10) < line / 2,
+			  "want the first half's error: %s", why);
+	}
+	free(b);
 }
