@@ -206,11 +206,14 @@ static int prepare_in_place(const struct me_union *u, struct me_tabmap *cur, str
 /*
  * Install fds as generation cfg->sync_gen ^ 1, flip to it, wait out the
  * packets of the old one, and make both agree. cur (NULL after a rebuild) are
- * the host tables refreshed in place, settled after the grace period. On
- * failure the slot of the generation not in use is put back to old_fds.
+ * the host tables refreshed in place, settled after the grace period; their
+ * hosts per list are counted again, or moved by dcount (per host table: IPv4,
+ * IPv6) when the refresh kept the count. On failure the slot of the
+ * generation not in use is put back to old_fds.
  */
 static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, const int *old_fds,
-		  struct me_tabmap *cur, struct me_apply_stats *st, char *why, size_t why_len)
+		  struct me_tabmap *cur, const long long (*dcount)[2], struct me_apply_stats *st,
+		  char *why, size_t why_len)
 {
 	__u32 zero = 0, old_gen = cfg->sync_gen & 1, new_gen = old_gen ^ 1;
 	double t0;
@@ -236,7 +239,12 @@ static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, cons
 	me_rcu_grace();
 	for (k = 0; cur && k < NTABS; k += 2) {
 		me_hostab_settle(&cur[k], new_gen);
-		me_hostab_recount(&cur[k], new_gen);
+		if (!dcount) { /* a walk of every slot: 20 ms at 8M hosts */
+			me_hostab_recount(&cur[k], new_gen);
+			continue;
+		}
+		cur[k].h->count[0] = (__u32)(cur[k].h->count[0] + dcount[k / 2][0]);
+		cur[k].h->count[1] = (__u32)(cur[k].h->count[1] + dcount[k / 2][1]);
 	}
 	rc = install(e, fds, old_gen);
 	if (rc)
@@ -309,7 +317,7 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 	}
 	st->in_place = in_place;
 	st->build_s = me_mono_seconds() - t0;
-	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, st, why, why_len);
+	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, NULL, st, why, why_len);
 out:
 	for (k = 0; k < NTABS; k++) {
 		me_tab_destroy(&t[k]);
@@ -371,7 +379,11 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 	st->added = ds.added;
 	st->removed = ds.removed;
 	st->build_s = me_mono_seconds() - t0;
-	rc = commit(e, &cfg, old_fds, old_fds, cur, st, why, why_len);
+	{
+		const long long dc[2][2] = { { ds.count[0], ds.count[1] }, { 0, 0 } };
+
+		rc = commit(e, &cfg, old_fds, old_fds, cur, dc, st, why, why_len);
+	}
 out:
 	for (k = 0; k < NTABS; k++) {
 		me_tab_unmap(&cur[k]);

@@ -532,15 +532,20 @@ int me_delta_hosts_chg(struct me_tabmap *t, const struct me_hostchg *c, size_t n
 		}
 		pos = me_hostab_locate(t, c[i].addr, nxt);
 		if (pos >= 0) {
-			if (c[i].list >= 0 && me_hostab_val(t, pos) == idx[i]) {
+			__u8 was = me_hostab_val(t, pos);
+
+			if (c[i].list >= 0 && was == idx[i]) {
 				ds->kept++;
 				continue;
 			}
 			me_hostab_kill(t, pos, nxt);
 			ds->removed++;
+			if (was < t->h->nvals)
+				ds->count[me_tab_val(t, was)->list & 1]--;
 		}
 		if (c[i].list < 0)
 			continue;
+		ds->count[c[i].list & 1]++; /* now, or in the room made below */
 		pos = me_hostab_add(t, c[i].addr, idx[i], nxt);
 		if (pos == -ENOSPC)
 			rc = pending_push(&pend, i);

@@ -13,6 +13,8 @@
 
 struct me_delta_stats {
 	size_t kept, added, removed, moved;
+	long long count[2]; /* the table's hosts per list: after less before
+			     * (me_delta_hosts_chg keeps it; the other recounts) */
 };
 
 /*

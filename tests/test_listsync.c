@@ -1815,6 +1815,7 @@ Test(listsync, refresh_from_keys_matches_rebuild)
 	static unsigned char in[EQ_NSRC][EQ_POOL];
 	char src[EQ_NSRC][512], *after, *rebuilt;
 	unsigned int seed = 20261205;
+	long long nb, nw;
 	struct run r;
 	int round, k, i;
 
@@ -1850,8 +1851,17 @@ Test(listsync, refresh_from_keys_matches_rebuild)
 		expect_text(&r, 0, "changed in place from the sources' keys", !subnet_round, msg);
 		tenv_run_free(&r);
 		after = entries(1, NULL);
+		/* The tables' own counts, kept as the refresh went, are the
+		 * rebuild's count of its hosts. */
+		nb = map_entries("sync_black_host4");
+		nw = map_entries("sync_white_host4");
 		ls_ok("run --rebuild");
 		rebuilt = entries(1, NULL);
+		cr_assert(nb == map_entries("sync_black_host4") &&
+			      nw == map_entries("sync_white_host4"),
+			  "round %d: host counts %lld/%lld after the refresh, %lld/%lld rebuilt",
+			  round, nb, nw, map_entries("sync_black_host4"),
+			  map_entries("sync_white_host4"));
 		eq_diff(after, rebuilt, round);
 		cr_assert(!strcmp(after, rebuilt), "%s", msg);
 		cr_assert(strstr(after, "eq-white") && strstr(after, "eq-drop") &&
