@@ -223,14 +223,7 @@ static struct sockaddr_storage addr_of(const char *s)
 {
 	struct sockaddr_storage ss;
 
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(s, ':')) {
-		ss.ss_family = AF_INET6;
-		cr_assert_eq(inet_pton(AF_INET6, s, &((struct sockaddr_in6 *)&ss)->sin6_addr), 1);
-	} else {
-		ss.ss_family = AF_INET;
-		cr_assert_eq(inet_pton(AF_INET, s, &((struct sockaddr_in *)&ss)->sin_addr), 1);
-	}
+	cr_assert_eq(dns_client_addr(s, &ss), 0, "not an address: %s", s);
 	return ss;
 }
 

@@ -312,6 +312,26 @@ static int u32_has(const __u32 *v, size_t n, __u32 a)
 	return 0;
 }
 
+/* The hosts of a[] that b[] lacks, noted once in chg; 1 when a has some
+ * other key b lacks. */
+static int only_in(const __u64 *a, size_t na, const __u64 *b, size_t nb, __u32 *chg,
+		   size_t *nchg)
+{
+	size_t x, y;
+	int other = 0;
+
+	for (x = 0; x < na; x++) {
+		int in_b = 0;
+
+		for (y = 0; y < nb; y++)
+			in_b |= b[y] == a[x];
+		if (!in_b && (a[x] & 0xff) == 32 && !u32_has(chg, *nchg, (__u32)(a[x] >> 8)))
+			chg[(*nchg)++] = (__u32)(a[x] >> 8);
+		other |= !in_b && (a[x] & 0xff) != 32;
+	}
+	return other;
+}
+
 static void random_copy(unsigned int *seed, int round, struct me_prefix *v, size_t *n,
 			__u32 *h4, size_t *nh4)
 {
@@ -368,7 +388,7 @@ Test(radix, keys_delta_matches_model)
 		{
 			size_t a = 0, b = 0;
 			__u64 ka[600], kb[600];
-			size_t na = 0, nb = 0, x, y;
+			size_t na = 0, nb = 0, x;
 
 			for (side = 0; side < 2; side++) {
 				__u64 *kk = side ? kb : ka;
@@ -389,26 +409,8 @@ Test(radix, keys_delta_matches_model)
 				b += c >= 0;
 			}
 			/* ...and set difference for the hosts and the rest. */
-			for (x = 0; x < na; x++) {
-				int in_b = 0;
-
-				for (y = 0; y < nb; y++)
-					in_b |= kb[y] == ka[x];
-				if (!in_b && (ka[x] & 0xff) == 32 &&
-				    !u32_has(chg, nchg, (__u32)(ka[x] >> 8)))
-					chg[nchg++] = (__u32)(ka[x] >> 8);
-				other |= !in_b && (ka[x] & 0xff) != 32;
-			}
-			for (y = 0; y < nb; y++) {
-				int in_a = 0;
-
-				for (x = 0; x < na; x++)
-					in_a |= ka[x] == kb[y];
-				if (!in_a && (kb[y] & 0xff) == 32 &&
-				    !u32_has(chg, nchg, (__u32)(kb[y] >> 8)))
-					chg[nchg++] = (__u32)(kb[y] >> 8);
-				other |= !in_a && (kb[y] & 0xff) != 32;
-			}
+			other |= only_in(ka, na, kb, nb, chg, &nchg);
+			other |= only_in(kb, nb, ka, na, chg, &nchg);
 		}
 		for (i = 0; i < k[0].n6 || i < k[1].n6; i++) { /* IPv6: any difference */
 			if (i >= k[0].n6 || i >= k[1].n6 ||

@@ -433,3 +433,15 @@ void dns_stop(struct dns_lab *d)
 	}
 	d->pid = -1;
 }
+
+int dns_client_addr(const char *addr, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':')) {
+		ss->ss_family = AF_INET6;
+		return inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1 ? 0
+											       : -1;
+	}
+	ss->ss_family = AF_INET;
+	return inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr) == 1 ? 0 : -1;
+}

@@ -83,4 +83,9 @@ void dns_stop(struct dns_lab *d);
  */
 int dns_rev_name(char *out, size_t len, const char *addr, const char *zone);
 
+/* A client's address (v4 or v6 text) as the sockaddr a lookup is given:
+ * 0, or -1 when it is not one. */
+struct sockaddr_storage;
+int dns_client_addr(const char *addr, struct sockaddr_storage *ss);
+
 #endif
