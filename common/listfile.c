@@ -187,10 +187,16 @@ int me_read_file(const char *path, size_t max, char **buf, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (!fstat(fd, &st) && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st))
+		memset(&st, 0, sizeof(st));
+	if (S_ISDIR(st.st_mode)) {
 		rc = -EISDIR;
 		goto out;
 	}
+	/* A regular file's size is room for all of it at once (one byte more
+	 * sees it grow): no doubling and copying on the way to 100 MB. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= max)
+		cap = (size_t)st.st_size + 1;
 	for (;;) {
 		if (n == cap || !b) {
 			cap = b ? cap * 2 : cap;
