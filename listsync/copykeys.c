@@ -134,11 +134,32 @@ static __u64 get64(const char *p)
 	return v;
 }
 
+/* k's IPv4 keys as one ascending stream, hosts and prefixes merged (the
+ * file's order): the next is *key (1), or there is none (0); i and j are
+ * where the two arrays have got to, moved on by v4_step. */
+static int v4_peek(const struct ls_keys *k, size_t i, size_t j, __u64 *key)
+{
+	__u64 hk = i < k->nh4 ? (__u64)k->h4[i] << 8 | 32 : ~0ull;
+
+	if (i == k->nh4 && j == k->n4)
+		return 0;
+	*key = j < k->n4 && k->k4[j] < hk ? k->k4[j] : hk;
+	return 1;
+}
+
+static void v4_step(size_t *i, size_t *j, __u64 key)
+{
+	if ((key & 0xff) == 32)
+		(*i)++;
+	else
+		(*j)++;
+}
+
 int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t *len)
 {
 	size_t i = 0, j = 0, n = HEAD_LEN + (k->nh4 + k->n4) * (VARINT_MAX + 1) + k->n6 * REC6_LEN;
 	char *b = malloc(n), *p;
-	__u64 prev = 0;
+	__u64 prev = 0, key;
 
 	if (!b)
 		return -ENOMEM;
@@ -148,14 +169,10 @@ int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t 
 	put64(b + 16, k->nh4 + k->n4);
 	put64(b + 24, k->n6);
 	p = b + HEAD_LEN;
-	/* One ascending stream of both, as the file has always been. */
-	while (i < k->nh4 || j < k->n4) {
-		__u64 hk = i < k->nh4 ? (__u64)k->h4[i] << 8 | 32 : ~0ull, key, addr, len4, v;
+	while (v4_peek(k, i, j, &key)) {
+		__u64 addr = key >> 8, len4 = key & 0xff, v = (addr - prev) << 1 | (len4 != 32);
 
-		key = j < k->n4 && k->k4[j] < hk ? k->k4[j++] : (i++, hk);
-		addr = key >> 8;
-		len4 = key & 0xff;
-		v = (addr - prev) << 1 | (len4 != 32);
+		v4_step(&i, &j, key);
 		if (addr < prev || addr >> 32 || len4 > 32) { /* not what ls_keys_make makes */
 			free(b);
 			return -EINVAL;
@@ -178,19 +195,18 @@ int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t 
 	return 0;
 }
 
-/* Room for one more prefix in k->k4 (grown as needed: few in a host list). */
-static int k4_room(struct ls_keys *k, size_t *cap)
+/* Room for one more of n elements of size bytes in v (capacity *cap),
+ * doubled when full: v itself, the array moved, or NULL (v kept). */
+static void *room(void *v, size_t n, size_t *cap, size_t size)
 {
-	if (k->n4 == *cap) {
-		size_t c = *cap * 2;
-		__u64 *g = realloc(k->k4, c * sizeof(*g));
+	size_t c = *cap ? *cap * 2 : 1024;
 
-		if (!g)
-			return -ENOMEM;
-		k->k4 = g;
+	if (n < *cap)
+		return v;
+	v = realloc(v, c * size);
+	if (v)
 		*cap = c;
-	}
-	return 0;
+	return v;
 }
 
 /* A keys file read front to back: the header checked, then each IPv4 key and
@@ -268,7 +284,7 @@ int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys 
 {
 	struct kstream ks;
 	size_t cap4 = 64;
-	__u64 key;
+	__u64 key, *g;
 	int rc;
 
 	memset(k, 0, sizeof(*k));
@@ -282,10 +298,12 @@ int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys 
 			k->h4[k->nh4++] = (__u32)(key >> 8);
 			continue;
 		}
-		if (k4_room(k, &cap4)) {
+		g = room(k->k4, k->n4, &cap4, sizeof(*g));
+		if (!g) {
 			rc = -ENOMEM;
 			break;
 		}
+		k->k4 = g;
 		k->k4[k->n4++] = key;
 	}
 	if (!rc)
@@ -304,15 +322,11 @@ void ls_keys_delta_free(struct ls_keys_delta *d)
 
 static int host_push(struct ls_keys_delta *d, size_t *cap, __u32 a)
 {
-	if (d->nhosts == *cap) {
-		size_t c = *cap ? *cap * 2 : 1024;
-		__u32 *g = realloc(d->hosts, c * sizeof(*g));
+	__u32 *g = room(d->hosts, d->nhosts, cap, sizeof(*g));
 
-		if (!g)
-			return -ENOMEM;
-		d->hosts = g;
-		*cap = c;
-	}
+	if (!g)
+		return -ENOMEM;
+	d->hosts = g;
 	d->hosts[d->nhosts++] = a;
 	return 0;
 }
@@ -355,12 +369,11 @@ int ls_keys_delta(const char *buf, size_t len, __u64 old_hash, const struct ls_k
 	if (ks_open(&ks, buf, len, old_hash))
 		return -EINVAL;
 	have = ks_next4(&ks, &ok);
-	/* The new keys as one ascending stream too: hosts and prefixes merged. */
-	while (have >= 0 && !rc && (have > 0 || i < new->nh4 || j < new->n4)) {
-		__u64 hk = i < new->nh4 ? (__u64)new->h4[i] << 8 | 32 : ~0ull;
-		int more = i < new->nh4 || j < new->n4;
+	while (have >= 0 && !rc) {
+		int more = v4_peek(new, i, j, &nk);
 
-		nk = j < new->n4 && new->k4[j] < hk ? new->k4[j] : hk;
+		if (!more && !have)
+			break;
 		c = !more ? -1 : have == 0 ? 1 : ok < nk ? -1 : ok > nk;
 		if (c < 0)
 			rc = delta_one(d, &cap, ok, 0, ok == last_n);
@@ -368,10 +381,7 @@ int ls_keys_delta(const char *buf, size_t len, __u64 old_hash, const struct ls_k
 			rc = delta_one(d, &cap, nk, 1, nk == last_o);
 		if (c >= 0) {
 			last_n = nk;
-			if (nk == hk)
-				i++;
-			else
-				j++;
+			v4_step(&i, &j, nk);
 		}
 		if (c <= 0) {
 			last_o = ok;

@@ -72,8 +72,7 @@ struct result {
 	struct ls_keys_delta delta; /* fetched: what changed since the copy before */
 	int have_nk, have_delta;
 	struct ls_state_write keys_wr; /* its keys file, written while the run goes on */
-	char *keys_buf;
-	int keys_writing;
+	char *keys_buf;		       /* its bytes; NULL: none being written */
 	int old_have_data;	/* the copy before this run: there was one */
 	__u64 old_hash;		/* and its hash */
 };
@@ -205,12 +204,11 @@ static void keys_written(struct result *res, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (!res[i].keys_writing)
+		if (!res[i].keys_buf)
 			continue;
 		ls_state_file_finish(&res[i].keys_wr, 1);
 		free(res[i].keys_buf);
 		res[i].keys_buf = NULL;
-		res[i].keys_writing = 0;
 	}
 }
 
@@ -250,7 +248,6 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 	if (!o->dry_run && have_new && !ls_keys_encode(&nk, hash, &kbuf, &klen)) {
 		ls_state_file_start(cfg->state_dir, s->name, "keys", kbuf, klen, &r->keys_wr);
 		r->keys_buf = kbuf;
-		r->keys_writing = 1;
 		kbuf = NULL;
 	}
 	r->outcome = ME_SYNC_FETCHED;
