@@ -188,6 +188,7 @@ FUZZ_SRCS_fuzz_dshield         := $(LISTFMT_SRCS)
 FUZZ_SRCS_fuzz_ipset_save      := $(LISTFMT_SRCS)
 FUZZ_SRCS_fuzz_spamhaus_json   := $(LISTFMT_SRCS)
 FUZZ_SRCS_fuzz_spamhaus_text   := $(LISTFMT_SRCS)
+FUZZ_SRCS_fuzz_keys            := listsync/copykeys.c listsync/radix.c
 FUZZ_SRCS_fuzz_smtp_command    := proxy/smtp_parse.c
 FUZZ_SRCS_fuzz_smtp_data       := proxy/smtp_data.c proxy/buf.c
 FUZZ_SRCS_fuzz_passclient      := proxy/passclient.c

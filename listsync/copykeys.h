@@ -20,6 +20,7 @@
 #define LS_COPYKEYS_H
 
 #include <stddef.h>
+#include <sys/uio.h>
 #include <linux/types.h>
 
 #include "addr.h"
@@ -46,8 +47,8 @@ void ls_keys_free(struct ls_keys *k);
 
 /*
  * What a fetch changed, against the previous copy's keys file (its bytes, as
- * read; NULL and 0: there was no previous copy). Read as a stream, never
- * decoded whole: one pass over the file and the new keys gives the counts and
+ * read or mapped; NULL and 0: there was no previous copy). Walked in place,
+ * never decoded: one pass over the file and the new keys gives the counts and
  * the hosts that came or went.
  */
 struct ls_keys_delta {
@@ -67,10 +68,26 @@ void ls_keys_delta_free(struct ls_keys_delta *d);
 /* The hash a keys file and the state record of a copy: 64 bits over its bytes. */
 __u64 ls_copy_hash(const char *buf, size_t len);
 
-/* The file's bytes, for the copy whose hash is data_hash (free *buf). */
+/*
+ * The file of k, for the copy whose hash is data_hash, as the pieces to write
+ * in order (iov[0..3), len bytes in all). The hosts' piece is k->h4 itself
+ * (on a little-endian machine): 32 MB at 8M hosts, not copied, so k->h4 must
+ * stay until the file is written. ls_keys_file_free frees the rest.
+ */
+struct ls_keys_file {
+	struct iovec iov[3];
+	size_t len;
+	char *own;    /* header, prefixes, IPv6 records */
+	void *own_h4; /* the hosts in the file's byte order, where that is not ours */
+};
+int ls_keys_file_make(const struct ls_keys *k, __u64 data_hash, struct ls_keys_file *f);
+void ls_keys_file_free(struct ls_keys_file *f);
+
+/* The same bytes in one buffer (free *buf). */
 int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t *len);
 /* Back from the file's bytes: 0, or -EINVAL when they are not a well-formed
- * keys file for the copy with data_hash (which is then parsed instead). */
+ * keys file for the copy with data_hash (which is then parsed instead).
+ * k->h4 may point into buf (h4_borrowed): buf must outlive k. */
 int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys *k);
 
 #endif

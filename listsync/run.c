@@ -71,8 +71,14 @@ struct result {
 				 * when fetched) */
 	struct ls_keys_delta delta; /* fetched: what changed since the copy before */
 	int have_nk, have_delta;
+	struct ls_state_write data_wr; /* the download, saved while the run goes on */
+	int data_writing;	       /* data_wr started, not finished: st not saved */
 	struct ls_state_write keys_wr; /* its keys file, written while the run goes on */
-	char *keys_buf;		       /* its bytes; NULL: none being written */
+	struct ls_keys_file keys_file; /* its pieces */
+	int keys_writing;	       /* keys_wr started, not finished */
+	__u32 *keys_hold;	       /* the hosts' piece, kept from being freed */
+	const char *keys_map;	       /* the keys file nk was read from, mapped */
+	size_t keys_map_len;
 	int old_have_data;	/* the copy before this run: there was one */
 	__u64 old_hash;		/* and its hash */
 };
@@ -158,12 +164,13 @@ static int old_delta(const struct ls_config *cfg, const struct ls_source *s,
 	struct prefixes old;
 	struct ls_keys ok;
 	char why[256], *buf;
+	const char *mbuf;
 	size_t len;
 	int rc;
 
-	if (!ls_state_file_read(cfg->state_dir, s->name, "keys", &buf, &len)) {
-		rc = ls_keys_delta(buf, len, st->data_hash, nk, d);
-		free(buf);
+	if (!ls_state_file_map(cfg->state_dir, s->name, "keys", &mbuf, &len)) {
+		rc = ls_keys_delta(mbuf, len, st->data_hash, nk, d);
+		ls_state_file_unmap(mbuf, len);
 		if (rc != -EINVAL)
 			return rc;
 	}
@@ -197,6 +204,32 @@ static void *hash_copy(void *arg)
 	return NULL;
 }
 
+/*
+ * Every download still being written, in place, and then its source's state
+ * (which names the copy's hash): the number that could not be saved. Such a
+ * source keeps its previous copy and state; the next run fetches it again.
+ */
+static size_t copies_saved(const struct ls_config *cfg, struct result *res, size_t n)
+{
+	size_t i, bad = 0;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (!res[i].data_writing)
+			continue;
+		res[i].data_writing = 0;
+		rc = ls_state_file_finish(&res[i].data_wr, 1);
+		if (rc) {
+			log_err("source %s: cannot save the download in %s: %s", cfg->src[i].name,
+				cfg->state_dir, strerror(-rc));
+			bad++;
+			continue;
+		}
+		ls_state_save(cfg->state_dir, cfg->src[i].name, &res[i].st);
+	}
+	return bad;
+}
+
 /* Every keys file still being written, in place (a failure leaves the old
  * one, which names another copy and is then not used). */
 static void keys_written(struct result *res, size_t n)
@@ -204,26 +237,54 @@ static void keys_written(struct result *res, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (!res[i].keys_buf)
+		if (!res[i].keys_writing)
 			continue;
 		ls_state_file_finish(&res[i].keys_wr, 1);
-		free(res[i].keys_buf);
-		res[i].keys_buf = NULL;
+		ls_keys_file_free(&res[i].keys_file);
+		free(res[i].keys_hold);
+		res[i].keys_hold = NULL;
+		res[i].keys_writing = 0;
 	}
+}
+
+/* The array a keys file is being written from, if p is it: kept (freed by
+ * keys_written) and taken from its owner. */
+static int keys_piece(struct result *r, const void *p)
+{
+	if (!r->keys_writing || !p || p != r->keys_file.iov[1].iov_base)
+		return 0;
+	r->keys_hold = (__u32 *)(void *)p;
+	return 1;
+}
+
+/* The copy's keys go, as they are no longer needed. */
+static void release_keys(struct result *r)
+{
+	if (!r->nk.h4_borrowed && keys_piece(r, r->nk.h4))
+		r->nk.h4_borrowed = 1;
+	ls_keys_free(&r->nk);
+	ls_state_file_unmap(r->keys_map, r->keys_map_len);
+	r->keys_map = NULL;
+}
+
+/* The copy's entries go; their count stays. */
+static void release_data(struct result *r)
+{
+	if (keys_piece(r, r->data.h4.v))
+		r->data.h4.v = NULL;
+	ls_prefixes_drop(&r->data);
 }
 
 /* A good download: saved as the source's copy (with its keys), counted against
  * the previous one, and what the source contributes from now on. */
 static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 		    const struct ls_source *s, struct result *r, const struct ls_fetch_res *res,
-		    struct prefixes *fresh, struct ls_state_write *wr, __u64 now)
+		    struct prefixes *fresh, __u64 now)
 {
 	struct ls_keys nk = { 0 };
 	struct ls_keys_delta d = { 0 };
 	struct hash_job hj = { res->body, res->len, 0 };
 	int have_delta = 0, have_new, hashing;
-	char *kbuf = NULL;
-	size_t klen = 0;
 	pthread_t th;
 	__u64 hash;
 
@@ -238,17 +299,15 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 	else
 		hash_copy(&hj);
 	hash = hj.hash;
-	if (!o->dry_run && ls_state_file_finish(wr, 1)) {
-		ls_prefixes_free(fresh);
-		failed(s, r, now, "cannot save the download in the state directory");
-		goto out;
-	}
+	/* Its write is finished (and the state saved) by copies_saved, once
+	 * the maps have it: the disk's time is then not the run's. */
+	r->data_writing = !o->dry_run;
 	/* Without its keys file the next fetch parses this copy: slower, not
 	 * wrong, so a failure here is not the source's. */
-	if (!o->dry_run && have_new && !ls_keys_encode(&nk, hash, &kbuf, &klen)) {
-		ls_state_file_start(cfg->state_dir, s->name, "keys", kbuf, klen, &r->keys_wr);
-		r->keys_buf = kbuf;
-		kbuf = NULL;
+	if (!o->dry_run && have_new && !ls_keys_file_make(&nk, hash, &r->keys_file)) {
+		ls_state_file_startv(cfg->state_dir, s->name, "keys", r->keys_file.iov, 3, NULL,
+				     &r->keys_wr);
+		r->keys_writing = 1;
 	}
 	r->outcome = ME_SYNC_FETCHED;
 	r->data = *fresh;
@@ -275,12 +334,6 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 	r->have_delta = have_delta;
 	r->nk = nk;
 	r->have_nk = have_new;
-	memset(&d, 0, sizeof(d));
-	memset(&nk, 0, sizeof(nk));
-out:
-	free(kbuf);
-	ls_keys_delta_free(&d);
-	ls_keys_free(&nk);
 }
 
 static void process(const struct ls_config *cfg, const struct ls_opts *o,
@@ -288,7 +341,6 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 {
 	struct ls_fetch_req req = { 0 };
 	struct ls_fetch_res res;
-	struct ls_state_write wr;
 	struct prefixes fresh;
 	__u64 now = (__u64)time(NULL);
 	char why[256];
@@ -329,20 +381,27 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 		} else if (res.outcome == LS_FETCH_FAILED) {
 			failed(s, r, now, res.err);
 		} else {
-			/* To the disk while it is checked; in place only if good. */
-			if (!o->dry_run)
-				ls_state_file_start(cfg->state_dir, s->name, "data", res.body, res.len,
-						    &wr);
+			/* To the disk while it is checked; in place only if good.
+			 * The writer frees the download once it is written. */
+			if (!o->dry_run) {
+				ls_state_file_startv(cfg->state_dir, s->name, "data",
+						     &(struct iovec){ res.body, res.len }, 1,
+						     res.body, &r->data_wr);
+			}
 			if (validate(s, &r->st, res.body, res.len, &fresh, why, sizeof(why))) {
 				if (!o->dry_run)
-					ls_state_file_finish(&wr, 0);
+					ls_state_file_finish(&r->data_wr, 0);
 				failed(s, r, now, why);
 			} else {
-				fetched(cfg, o, s, r, &res, &fresh, &wr, now);
+				fetched(cfg, o, s, r, &res, &fresh, now);
+				if (!o->dry_run) /* parsed and hashed: the writer's now */
+					ls_state_file_release(&r->data_wr);
 			}
+			if (!o->dry_run) /* freed by the writer */
+				res.body = NULL;
 		}
 		ls_fetch_res_free(&res);
-		if (!o->dry_run)
+		if (!o->dry_run && !r->data_writing)
 			ls_state_save(cfg->state_dir, s->name, &r->st);
 	}
 
@@ -405,7 +464,7 @@ static int merge_union(const struct ls_config *cfg, struct result *res, struct m
 				return -ENOMEM;
 		}
 		/* In the union now: only the count is reported from here. */
-		ls_prefixes_drop(&res[i].data);
+		release_data(&res[i]);
 	}
 	me_union_merge(u, merged_away);
 	return 0;
@@ -473,7 +532,7 @@ static int try_incremental(const struct ls_config *cfg, struct result *res,
 	for (i = 0; i < cfg->nsrc && !rc; i++) {
 		const struct ls_source *s = &cfg->src[i];
 		struct result *r = &res[i];
-		char *buf;
+		const char *buf;
 		size_t len;
 
 		is[i].list = s->list;
@@ -489,15 +548,18 @@ static int try_incremental(const struct ls_config *cfg, struct result *res,
 		if (!r->st.have_data)
 			continue;
 		/* Unchanged: its keys file, if it is this copy's. */
-		if (ls_state_file_read(cfg->state_dir, s->name, "keys", &buf, &len)) {
+		if (ls_state_file_map(cfg->state_dir, s->name, "keys", &buf, &len)) {
 			rc = -EAGAIN;
 			continue;
 		}
-		if (ls_keys_decode(buf, len, r->st.data_hash, &r->nk))
+		if (ls_keys_decode(buf, len, r->st.data_hash, &r->nk)) {
 			rc = -EAGAIN;
-		else
+			ls_state_file_unmap(buf, len);
+		} else { /* its hosts are read in place */
 			r->have_nk = 1;
-		free(buf);
+			r->keys_map = buf;
+			r->keys_map_len = len;
+		}
 		is[i].keys = &r->nk; /* unchanged: no delta */
 	}
 	if (!rc)
@@ -765,7 +827,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	if (how_now == MERGE) {
 		for (i = 0; i < cfg->nsrc; i++) { /* memory for the union */
 			ls_keys_delta_free(&res[i].delta);
-			ls_keys_free(&res[i].nk);
+			release_keys(&res[i]);
 		}
 		load_copies(cfg, res);
 		if (merge_union(cfg, res, &u, &merged_away)) {
@@ -783,10 +845,10 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		/* Not needed once merged or worked out from the keys. Should the
 		 * tables have no room for the keys' refresh, the union is merged
 		 * after all: from the saved copies, the fetched ones included. */
-		ls_prefixes_drop(&res[i].data);
+		release_data(&res[i]);
 		res[i].loaded = 0;
 		ls_keys_delta_free(&res[i].delta);
-		ls_keys_free(&res[i].nk);
+		release_keys(&res[i]);
 		nentries += res[i].data.n;
 		nfail += res[i].outcome == ME_SYNC_FAILED;
 		nfetched += res[i].outcome == ME_SYNC_FETCHED;
@@ -848,6 +910,13 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		report("union: %zu entries (%zu merged away); dry run, maps untouched\n", u.n,
 		       merged_away);
 		status = nfail ? LS_EXIT_SOURCE_FAIL : LS_EXIT_OK;
+		goto out;
+	}
+	/* The copies this run fetched are saved, with the states that name
+	 * them, before the maps change: a run killed after that finds them. */
+	if (copies_saved(cfg, res, nproc)) {
+		log_err("maps unchanged: a download could not be saved");
+		status = LS_EXIT_SOURCE_FAIL;
 		goto out;
 	}
 	rc = me_edge_lock(&e, (int)cfg->lock_timeout * 1000);
@@ -915,15 +984,17 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 out:
 	/* A dry run changes nothing, and its metrics would claim a run that
 	 * did not happen. */
+	if (res && copies_saved(cfg, res, nproc) && status == LS_EXIT_OK)
+		status = LS_EXIT_SOURCE_FAIL;
 	if (res)
 		keys_written(res, nproc);
 	if (!o->dry_run)
 		write_metrics(cfg, res, nproc, status, t0);
 	if (res)
 		for (i = 0; i < cfg->nsrc; i++) {
-			ls_prefixes_drop(&res[i].data);
+			release_data(&res[i]);
 			ls_keys_delta_free(&res[i].delta);
-			ls_keys_free(&res[i].nk);
+			release_keys(&res[i]);
 		}
 	free(res);
 	free(names);

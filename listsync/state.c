@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -174,29 +175,86 @@ int ls_state_file_write(const char *dir, const char *name, const char *ext, cons
 	return me_file_replace_buf(path, 0600, buf, len);
 }
 
+int ls_state_file_map(const char *dir, const char *name, const char *ext, const char **buf,
+		      size_t *len)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	void *m;
+	int fd, rc = 0;
+
+	path_of(path, sizeof(path), dir, name, ext);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb))
+		rc = -errno;
+	else if (!S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+		 (unsigned long long)sb.st_size > STATE_MAX_DATA)
+		rc = -EINVAL;
+	if (!rc) {
+		m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			rc = -errno;
+		} else {
+			/* Read once, front to back. */
+			madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+			*buf = m;
+			*len = (size_t)sb.st_size;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+void ls_state_file_unmap(const char *buf, size_t len)
+{
+	if (buf)
+		munmap((void *)buf, len);
+}
+
+/* own goes with the last of the writer's and the caller's references. */
+static void drop_own(struct ls_state_write *w)
+{
+	if (w->own && !__atomic_sub_fetch(&w->refs, 1, __ATOMIC_ACQ_REL))
+		free(w->own);
+}
+
+void ls_state_file_release(struct ls_state_write *w)
+{
+	if (!w->released) {
+		w->released = 1;
+		drop_own(w);
+	}
+}
+
 static void *write_tmp(void *arg)
 {
 	struct ls_state_write *w = arg;
-	size_t off = 0;
+	size_t off;
 	ssize_t n;
-	int fd;
+	int fd, k;
 
 	fd = mkostemp(w->tmp, O_CLOEXEC);
 	if (fd < 0) {
 		w->rc = -errno;
 		w->tmp[0] = '\0';
+		drop_own(w);
 		return NULL;
 	}
-	while (off < w->len) {
-		n = write(fd, w->buf + off, w->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			w->rc = n < 0 ? -errno : -EIO;
-			break;
+	for (k = 0; k < w->niov && !w->rc; k++)
+		for (off = 0; off < w->iov[k].iov_len;) {
+			n = write(fd, (const char *)w->iov[k].iov_base + off,
+				  w->iov[k].iov_len - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				w->rc = n < 0 ? -errno : -EIO;
+				break;
+			}
+			off += (size_t)n;
 		}
-		off += (size_t)n;
-	}
+	drop_own(w); /* in the page cache now */
 	if (!w->rc && fsync(fd))
 		w->rc = -errno;
 	if (close(fd) && !w->rc)
@@ -204,20 +262,36 @@ static void *write_tmp(void *arg)
 	return NULL;
 }
 
-void ls_state_file_start(const char *dir, const char *name, const char *ext, const char *buf,
-			 size_t len, struct ls_state_write *w)
+void ls_state_file_startv(const char *dir, const char *name, const char *ext,
+			  const struct iovec *iov, int niov, void *own, struct ls_state_write *w)
 {
 	memset(w, 0, sizeof(*w));
+	w->own = own;
+	w->refs = 2;
 	path_of(w->path, sizeof(w->path), dir, name, ext);
 	/* Next to the file (the same file system, for the rename), named as
 	 * atomicfile.c names its temporaries. */
 	snprintf(w->tmp, sizeof(w->tmp), "%s/sources/.%s.%s.XXXXXX", dir, name, ext);
-	w->buf = buf;
-	w->len = len;
+	if (niov > LS_WRITE_PIECES) {
+		w->rc = -EINVAL;
+		w->tmp[0] = '\0';
+		drop_own(w); /* the writer's reference: there is no writer */
+		return;
+	}
+	memcpy(w->iov, iov, (size_t)niov * sizeof(*iov));
+	w->niov = niov;
 	if (pthread_create(&w->th, NULL, write_tmp, w))
 		write_tmp(w); /* no thread: the same work, here */
 	else
 		w->started = 1;
+}
+
+void ls_state_file_start(const char *dir, const char *name, const char *ext, const char *buf,
+			 size_t len, struct ls_state_write *w)
+{
+	struct iovec one = { (void *)buf, len };
+
+	ls_state_file_startv(dir, name, ext, &one, 1, NULL, w);
 }
 
 int ls_state_file_finish(struct ls_state_write *w, int commit)
@@ -225,6 +299,7 @@ int ls_state_file_finish(struct ls_state_write *w, int commit)
 	if (w->started)
 		pthread_join(w->th, NULL);
 	w->started = 0;
+	ls_state_file_release(w);
 	if (!w->rc && commit && rename(w->tmp, w->path))
 		w->rc = -errno;
 	if ((w->rc || !commit) && w->tmp[0])

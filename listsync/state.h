@@ -20,6 +20,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/uio.h>
 #include <linux/types.h>
 
 #include "union.h"
@@ -53,23 +54,42 @@ int ls_state_file_read(const char *dir, const char *name, const char *ext, char 
 int ls_state_file_write(const char *dir, const char *name, const char *ext, const char *buf,
 			size_t len);
 
+/* The file mapped read-only (a keys file read once, front to back, needs no
+ * copy of its own): 0, -ENOENT, -EINVAL (empty or too large), -errno.
+ * ls_state_file_unmap undoes it. */
+int ls_state_file_map(const char *dir, const char *name, const char *ext, const char **buf,
+		      size_t *len);
+void ls_state_file_unmap(const char *buf, size_t len);
+
 /*
  * The same write in two halves, so that a 100 MB download reaches the disk
  * while it is being checked: start writes it to a temporary file and syncs
  * it on a thread of its own; finish waits for that, then puts the file in
- * place (commit) or throws it away. buf must stay as it is until finish,
- * which must be called once for every start (even a failed one). 0 or -errno.
+ * place (commit) or throws it away. The bytes must stay as they are until
+ * finish, which must be called once for every start (even a failed one).
+ * startv writes the file from up to LS_WRITE_PIECES pieces, in order, so
+ * that a large array need not be copied into one buffer. own (unless NULL)
+ * is freed once it is written and ls_state_file_release says the caller is
+ * done with it, whichever comes last: a 100 MB download need not stay in
+ * memory until the sync and finish. finish releases it too. 0 or -errno.
  */
+#define LS_WRITE_PIECES 4
 struct ls_state_write {
 	pthread_t th;
 	int started;
 	int rc;
 	char tmp[4096], path[4096];
-	const char *buf;
-	size_t len;
+	struct iovec iov[LS_WRITE_PIECES];
+	int niov;
+	void *own;
+	int refs;     /* on own: the writer's and the caller's */
+	int released; /* the caller's is gone */
 };
 void ls_state_file_start(const char *dir, const char *name, const char *ext, const char *buf,
 			 size_t len, struct ls_state_write *w);
+void ls_state_file_release(struct ls_state_write *w);
+void ls_state_file_startv(const char *dir, const char *name, const char *ext,
+			  const struct iovec *iov, int niov, void *own, struct ls_state_write *w);
 int ls_state_file_finish(struct ls_state_write *w, int commit);
 
 /* Assign stable ids to names (ME_SRC_SYNC_FIRST..255); ids[i] for names[i].

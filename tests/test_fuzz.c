@@ -83,6 +83,11 @@ Test(fuzz, fuzz_addr)
 	run_target("fuzz_addr");
 }
 
+Test(fuzz, fuzz_keys)
+{
+	run_target("fuzz_keys");
+}
+
 Test(fuzz, fuzz_listfile)
 {
 	run_target("fuzz_listfile");

@@ -1049,6 +1049,41 @@ Test(listsync, force_with_unchanged_data_does_not_rebuild)
 		       "black 203.0.113.0/24 drop drop\n");
 }
 
+/* A download that cannot be saved (its copy's place is a directory) is not
+ * applied: the maps keep the copy the state names, the run fails, and the
+ * next run that can save it applies it. The copy is saved before the maps
+ * change, so that a run killed after the change finds it. */
+Test(listsync, unsaved_download_is_not_applied)
+{
+	char path[256];
+	struct run r;
+
+	conf_write(NULL, SRC("drop", "@HTTPS@/f/drop.txt", "spamhaus-text", ""), NULL);
+	ls_ok("run");
+	expect_entries(1, NULL, drop_entries);
+	snprintf(path, sizeof(path), "%s/sources/drop.data", state_dir);
+	cr_assert_eq(unlink(path), 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(mkdir(path, 0700), 0, "%s: %s", path, strerror(errno));
+
+	www_put("drop.txt", "; Spamhaus DROP List\n198.51.100.0/24 ; SBL000302\n"
+			    "203.0.113.0/24 ; SBL000303\n; EOF\n");
+	ls_expect(&r, 1, "run --force");
+	expect_text(&r, 1, "source drop: cannot save the download", 1, "copy's place a directory");
+	expect_text(&r, 1, "maps unchanged", 1, "copy's place a directory");
+	expect_text(&r, 0, "applied as generation", 0, "copy's place a directory");
+	tenv_run_free(&r);
+	expect_entries(1, NULL, drop_entries);
+
+	cr_assert_eq(rmdir(path), 0, "%s: %s", path, strerror(errno));
+	ls_expect(&r, 0, "run --force");
+	expect_text(&r, 0, "applied as generation", 1, "copy's place free again");
+	tenv_run_free(&r);
+	expect_entries(1, NULL,
+		       "black 198.51.100.0/24 drop drop\n"
+		       "black 203.0.113.0/24 drop drop\n");
+	expect_current("drop");
+}
+
 /* ---- -q: silent unless something failed ---- */
 
 static void expect_silent(struct run *r, const char *what)

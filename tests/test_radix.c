@@ -14,7 +14,37 @@
 #include "../listsync/copykeys.h"
 #include "../listsync/radix.h"
 
-#define HEAD 32 /* a keys file's magic, hash, n4, n6 */
+#define HEAD 40 /* a keys file's magic, hash, nh4, n4, n6 */
+
+static void put_le(char *p, __u64 v, int bytes)
+{
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = (char)(v >> (8 * i));
+}
+
+/* A keys file with the header of file (magic, hash) and these sections. */
+static size_t keys_file(char *out, const char *file, __u64 nh4, const __u32 *h, __u64 n4,
+			const __u64 *k, __u64 n6, unsigned char v6len)
+{
+	char *p = out + HEAD;
+	__u64 i;
+
+	memcpy(out, file, 16);
+	put_le(out + 16, nh4, 8);
+	put_le(out + 24, n4, 8);
+	put_le(out + 32, n6, 8);
+	for (i = 0; i < nh4; i++, p += 4)
+		put_le(p, h[i], 4);
+	for (i = 0; i < n4; i++, p += 8)
+		put_le(p, k[i], 8);
+	for (i = 0; i < n6; i++, p += 17) {
+		memset(p, 0x20, 16);
+		p[16] = (char)v6len;
+	}
+	return (size_t)(p - out);
+}
 
 static int kv_cmp(const void *pa, const void *pb)
 {
@@ -101,6 +131,7 @@ Test(radix, copykeys)
 			       "192.0.2.1",    "2001:db8::2", "2001:db8::/32" };
 	struct me_prefix o[5], n[6];
 	struct ls_keys ko, kn, back;
+	struct ls_keys_delta d;
 	size_t i, added, removed, len;
 	char *buf;
 
@@ -130,47 +161,48 @@ Test(radix, copykeys)
 		memcpy(b2, buf, len);
 		memset(b2 + len, 0, 8);
 		cr_assert_eq(ls_keys_decode(b2, len + 8, 0x1234, &back), -EINVAL);
-		/* hand-made IPv4 sections after the header (n4 2, n6 0): */
+		/* hand-made files: counts, then the sections they say */
 		{
 			static const struct {
-				unsigned char b[12];
-				size_t n;
+				__u64 nh4, n4, n6;
+				__u32 h[2];
+				__u64 k[2];
+				unsigned char v6len;
+				size_t cut;
 				const char *what;
 			} bad[] = {
-				/* 10.0.0.0/32, then 10.0.0.0/24: out of order */
-				{ { 0x80, 0x80, 0x80, 0xa0, 0x01, 0x01, 24 }, 7, "out of order" },
-				/* a length byte past 32, and 32 written out */
-				{ { 0x81, 0x80, 0x80, 0xa0, 0x01, 33, 0x02 }, 7, "length 33" },
-				{ { 0x81, 0x80, 0x80, 0xa0, 0x01, 32, 0x02 },
-				  7,
-				  "length 32 written" },
-				/* a number longer than five bytes */
-				{ { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x02 },
-				  8,
-				  "six-byte number" },
-				/* an address past 32 bits */
-				{ { 0xfe, 0xff, 0xff, 0xff, 0x1f, 0x02 }, 6, "address past 2^32" },
-				/* the second key cut short */
-				{ { 0x80, 0x80, 0x80, 0xa0, 0x01, 0x81 }, 6, "cut short" },
+				{ 2, 0, 0, { 0x0a000001u, 0x0a000000u }, { 0 }, 0, 0, "hosts out of order" },
+				{ 0, 1, 0, { 0 }, { 0x0a000000ull << 8 | 33 }, 0, 0, "length 33" },
+				{ 0, 1, 0, { 0 }, { 0x0a000000ull << 8 | 32 }, 0, 0, "a host as a prefix" },
+				{ 0, 1, 0, { 0 }, { 1ull << 40 | 24 }, 0, 0, "address past 2^32" },
+				{ 0, 2, 0, { 0 }, { 0x0a000100ull << 8 | 24, 0x0a000000ull << 8 | 24 },
+				  0, 0, "prefixes out of order" },
+				{ 0, 0, 1, { 0 }, { 0 }, 129, 0, "IPv6 length 129" },
+				{ 2, 0, 0, { 1, 2 }, { 0 }, 0, 1, "cut short" },
 			};
-			char *b3 = malloc(HEAD + 12);
-			size_t c;
+			char *b3 = malloc(HEAD + 64);
+			size_t c, fl;
 
 			for (c = 0; c < sizeof(bad) / sizeof(bad[0]); c++) {
-				memcpy(b3, buf, HEAD);
-				memset(b3 + 16, 0, 16);
-				b3[16] = 2; /* n4 */
-				memcpy(b3 + HEAD, bad[c].b, bad[c].n);
-				cr_assert_eq(ls_keys_decode(b3, HEAD + bad[c].n, 0x1234, &back),
+				fl = keys_file(b3, buf, bad[c].nh4, bad[c].h, bad[c].n4, bad[c].k,
+					      bad[c].n6, bad[c].v6len);
+				cr_assert_eq(ls_keys_decode(b3, fl - bad[c].cut, 0x1234, &back),
 					     -EINVAL, "%s: decoded", bad[c].what);
+				cr_assert_eq(ls_keys_delta(b3, fl - bad[c].cut, 0x1234, &kn, &d),
+					     -EINVAL, "%s: walked", bad[c].what);
 			}
-			/* and the same bytes well formed: 10.0.0.0/24, 10.0.0.0/32 */
-			memcpy(b3 + HEAD, (const char[]){ 0x81, 0x80, 0x80, 0xa0, 0x01, 24, 0x00 },
-			       7);
-			cr_assert_eq(ls_keys_decode(b3, HEAD + 7, 0x1234, &back), 0);
+			/* and well formed: 10.0.0.0/32, then 10.0.0.0/24 */
+			fl = keys_file(b3, buf, 1, (const __u32[]){ 0x0a000000u }, 1,
+				      (const __u64[]){ 0x0a000000ull << 8 | 24 }, 0, 0);
+			cr_assert_eq(ls_keys_decode(b3, fl, 0x1234, &back), 0);
 			cr_assert(back.n4 == 1 && back.k4[0] == (0x0a000000ull << 8 | 24) &&
 				      back.nh4 == 1 && back.h4[0] == 0x0a000000u,
 				  "well formed: wrong keys");
+			ls_keys_free(&back);
+			/* read where it is, or copied where it is not aligned */
+			memmove(b3 + 1, b3, fl);
+			cr_assert_eq(ls_keys_decode(b3 + 1, fl, 0x1234, &back), 0);
+			cr_assert(!back.h4_borrowed && back.nh4 == 1 && back.h4[0] == 0x0a000000u);
 			ls_keys_free(&back);
 			free(b3);
 		}
@@ -180,6 +212,9 @@ Test(radix, copykeys)
 		cr_assert_eq(ls_keys_decode(b2, len, 0x1234, &back), -EINVAL);
 		memcpy(b2, buf, len);
 		memset(b2 + 24, 0xff, 8);
+		cr_assert_eq(ls_keys_decode(b2, len, 0x1234, &back), -EINVAL);
+		memcpy(b2, buf, len);
+		memset(b2 + 32, 0xff, 8);
 		cr_assert_eq(ls_keys_decode(b2, len, 0x1234, &back), -EINVAL);
 		free(b2);
 	}
@@ -449,4 +484,68 @@ Test(radix, keys_delta_matches_model)
 		ls_keys_free(&k[0]);
 		ls_keys_free(&k[1]);
 	}
+}
+
+/* Long runs of hosts on both sides, as in a refresh of a big list, with the
+ * changes placed at the edges of the stretches the delta passes over whole;
+ * and a damaged file whose fault lies just past such a stretch. */
+Test(radix, keys_delta_long_runs)
+{
+	enum { N = 4000 };
+	static const size_t at[] = { 0, 1, 15, 16, 17, 31, 32, 33, 48, 1000, 1017, N - 2, N - 1 };
+	static __u32 o[N], nw[N + 8];
+	struct ls_keys ko = { 0 }, kn = { 0 };
+	struct ls_keys_delta d;
+	size_t i, j, nn = 0, len, c, added = 0, removed = 0;
+	char *buf;
+
+	for (i = 0; i < N; i++)
+		o[i] = 0x0a000000u + 4 * (__u32)i;
+	/* the new copy: o less the hosts at "at", with one new host after
+	 * each of them, and one of the old ones twice */
+	for (i = 0, c = 0; i < N; i++) {
+		if (c < sizeof(at) / sizeof(at[0]) && at[c] == i) {
+			nw[nn++] = o[i] + 1;
+			removed++;
+			added++;
+			c++;
+			continue;
+		}
+		nw[nn++] = o[i];
+		if (i == 500) {
+			nw[nn++] = o[i]; /* listed twice: counted, not a host's change */
+			added++;
+		}
+	}
+	ko.h4 = o;
+	ko.nh4 = N;
+	ko.h4_borrowed = 1;
+	kn.h4 = nw;
+	kn.nh4 = nn;
+	kn.h4_borrowed = 1;
+	cr_assert_eq(ls_keys_encode(&ko, 3, &buf, &len), 0);
+	cr_assert_eq(ls_keys_delta(buf, len, 3, &kn, &d), 0);
+	cr_assert(d.added == added && d.removed == removed, "+%zu -%zu, want +%zu -%zu", d.added,
+		  d.removed, added, removed);
+	cr_assert_eq(d.nhosts, 2 * (sizeof(at) / sizeof(at[0])));
+	for (i = 0, j = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		cr_assert_eq(d.hosts[j++], o[at[i]], "removed host %zu", i);
+		cr_assert_eq(d.hosts[j++], o[at[i]] + 1, "added host %zu", i);
+	}
+	cr_assert(d.hosts_only);
+	ls_keys_delta_free(&d);
+	/* an old host out of order right after a passed-over stretch, and
+	 * inside one (which then differs from the new copy) */
+	for (i = 17; i <= 40; i += 23) {
+		char saved[4];
+
+		memcpy(saved, buf + HEAD + 4 * i, 4);
+		put_le(buf + HEAD + 4 * i, 0x09000000u, 4);
+		cr_assert_eq(ls_keys_delta(buf, len, 3, &ko, &d), -EINVAL, "host %zu", i);
+		memcpy(buf + HEAD + 4 * i, saved, 4);
+	}
+	cr_assert_eq(ls_keys_delta(buf, len, 3, &ko, &d), 0);
+	cr_assert(!d.added && !d.removed && !d.nhosts);
+	ls_keys_delta_free(&d);
+	free(buf);
 }
