@@ -197,8 +197,10 @@ struct me_tab_hdr {
 	__u32 nprefixes;  /* subnets: prefixes (0: an empty table) */
 	__u32 count[2];	  /* entries per list (ME_LIST_WHITE, ME_LIST_BLACK) */
 	__u32 max_probe;  /* most elements one lookup reads, as the builder proved */
-	__u32 reserved;
+	__u32 settled;	  /* hosts, for list sync only: ME_TAB_SETTLED when both
+			   * generations' bits agree (no refresh left half-way) */
 };
+#define ME_TAB_SETTLED 0x5e771edu
 
 /* A dictionary entry: which list, and the entry every slot naming it carries. */
 struct me_tab_val {

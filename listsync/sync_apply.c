@@ -370,7 +370,7 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 	}
 	/* The IPv6 hosts do not change, but a refresh killed half-way may have
 	 * left its bits in the generation about to be flipped to. */
-	me_hostab_settle(&cur[TAB(1, 0)], old_gen);
+	me_hostab_settled(&cur[TAB(1, 0)], old_gen);
 	rc = me_delta_hosts_chg(&cur[TAB(0, 0)], c, n, old_gen ^ 1, &ds, why, why_len);
 	if (rc)
 		goto out;

@@ -380,7 +380,7 @@ int me_delta_hosts(struct me_tabmap *t, const struct me_union *u, __u32 nxt,
 		goto out;
 	/* nxt's bits start as the generation in use: a refresh that died half-way
 	 * (killed, crashed) must not leave its leftovers in. */
-	me_hostab_settle(t, nxt ^ 1);
+	me_hostab_begin(t, nxt);
 	rc = apply_records(t, u, idx, v6, nxt, marks, &pend, ds);
 	if (!rc)
 		rc = make_room(t, u, idx, nxt, marks, &pend, ds);
@@ -519,7 +519,7 @@ int me_delta_hosts_chg(struct me_tabmap *t, const struct me_hostchg *c, size_t n
 		goto out;
 	}
 	/* As in me_delta_hosts: a refresh that died half-way leaves nothing. */
-	me_hostab_settle(t, nxt ^ 1);
+	me_hostab_begin(t, nxt);
 	for (i = 0; i < n && !rc; i++) {
 		if (i + PREFETCH_AHEAD < n) {
 			__u32 k, nb = t->h->nbuckets;

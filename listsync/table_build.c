@@ -454,6 +454,7 @@ int me_hostab_build(const struct me_union *u, const __u8 *idx, const struct me_t
 		t->h->nbuckets = nb;
 		t->h->seed = xorshift(&rng);
 		t->h->max_probe = 2;
+		t->h->settled = ME_TAB_SETTLED; /* every host is put in both generations */
 		if (!n)
 			return 0;
 		rc = v6 ? fill_hosts(t, u, idx, v6, &rng) : fill_hosts4(t, u, idx, n, &rng);
@@ -597,7 +598,20 @@ size_t me_hostab_settle(struct me_tabmap *t, __u32 gen)
 			__atomic_store_n(vis, want, __ATOMIC_RELEASE);
 		}
 	}
+	t->h->settled = ME_TAB_SETTLED;
 	return changed;
+}
+
+void me_hostab_settled(struct me_tabmap *t, __u32 gen)
+{
+	if (t->h->settled != ME_TAB_SETTLED)
+		me_hostab_settle(t, gen);
+}
+
+void me_hostab_begin(struct me_tabmap *t, __u32 nxt)
+{
+	me_hostab_settled(t, nxt ^ 1);
+	__atomic_store_n(&t->h->settled, 0, __ATOMIC_RELEASE);
 }
 
 void me_hostab_recount(struct me_tabmap *t, __u32 gen)

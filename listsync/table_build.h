@@ -73,6 +73,16 @@ __u8 me_hostab_val(const struct me_tabmap *t, int pos);
 /* Make the other generation's bits equal gen's (after the flip to gen and a
  * grace period, or to undo an unfinished refresh). Returns the slots changed. */
 size_t me_hostab_settle(struct me_tabmap *t, __u32 gen);
+/*
+ * A settle only where one is due: a walk of every bucket is 20 ms at 8M
+ * hosts, and a table is unsettled only while a refresh writes it (or after
+ * one died doing so). me_hostab_settled settles t to gen if it may be
+ * unsettled; me_hostab_begin, before a refresh in place writes the bits of
+ * generation nxt, makes them start as the generation in use and marks the
+ * table unsettled until the next me_hostab_settle.
+ */
+void me_hostab_settled(struct me_tabmap *t, __u32 gen);
+void me_hostab_begin(struct me_tabmap *t, __u32 nxt);
 /* Recount h->count[] from the slots live in gen. */
 void me_hostab_recount(struct me_tabmap *t, __u32 gen);
 

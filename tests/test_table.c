@@ -1944,3 +1944,54 @@ Test(table, sync_build)
 		me_tab_destroy(&t[k]);
 	me_union_free(&u);
 }
+
+/*
+ * A refresh killed half-way leaves bits of the generation not in use: the
+ * next refresh must start from the generation in use, not from them. A
+ * settled table (as built, or after a settle) is marked so, and a refresh
+ * marks it unsettled before it writes; only an unsettled one is walked.
+ */
+Test(table, refresh_after_a_killed_one_starts_clean)
+{
+	__u8 addr[16], extra[16];
+	struct me_union u;
+	struct me_prefix p;
+	struct built b;
+	size_t removed, i;
+	__u32 g = 0, ng = 1;
+	int pos;
+
+	me_union_init(&u);
+	for (i = 0; i < 500; i++) {
+		struct me_entry e = pick_entry(B);
+
+		host_addr(0, i, addr);
+		p = mkhost(0, addr);
+		add_rec(&u, B, &p, &e, 0);
+	}
+	me_union_merge(&u, &removed);
+	build_table(&u, 0, 0, &b);
+	cr_assert_eq(b.ro.h->settled, ME_TAB_SETTLED, "a fresh table: not marked settled");
+
+	/* the refresh that gets killed: one host gone, one new, in ng only */
+	me_hostab_begin(&b.t, ng);
+	cr_assert_eq(b.ro.h->settled, 0u, "a refresh under way: still marked settled");
+	host_addr(0, 7, addr);
+	p = mkhost(0, addr);
+	pos = me_hostab_locate(&b.t, addr, ng);
+	cr_assert_geq(pos, 0);
+	me_hostab_kill(&b.t, pos, ng);
+	host_addr(0, 100000, extra);
+	cr_assert_geq(me_hostab_add(&b.t, extra, 0, ng), 0);
+	cr_assert_lt(me_hostab_lookup(&b.ro, &p, ng), 0, "the killed refresh's delete not in ng");
+
+	/* the next refresh: ng starts as g again */
+	me_hostab_begin(&b.t, ng);
+	cr_assert_geq(me_hostab_lookup(&b.ro, &p, ng), 0, "a deleted host left deleted in ng");
+	cr_assert_lt(me_hostab_locate(&b.t, extra, ng), 0, "an added host left in ng");
+	cr_assert_lt(me_hostab_locate(&b.t, extra, g), 0, "an added host in g");
+	cr_assert_eq(me_hostab_settle(&b.t, ng), 0u, "the restart left ng unlike g");
+	cr_assert_eq(b.ro.h->settled, ME_TAB_SETTLED, "after a settle: not marked settled");
+	built_free(&b);
+	me_union_free(&u);
+}
