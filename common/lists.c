@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 
+#include "grow.h"
 #include "lists.h"
 #include "synctab.h"
 
@@ -546,15 +547,10 @@ static int keyvec_cb(void *ctx, const void *key, const void *val)
 
 	if (kv->purge && !me_entry_expired(val, kv->now))
 		return 0;
-	if (kv->n == kv->cap) {
-		size_t cap = kv->cap ? kv->cap * 2 : 1024;
-
-		grown = realloc(kv->keys, cap * kv->key_size);
-		if (!grown)
-			return -ENOMEM;
-		kv->keys = grown;
-		kv->cap = cap;
-	}
+	grown = me_grow(kv->keys, kv->n, &kv->cap, kv->key_size, 1024);
+	if (!grown)
+		return -ENOMEM;
+	kv->keys = grown;
 	memcpy(kv->keys + kv->n * kv->key_size, key, kv->key_size);
 	kv->n++;
 	return 0;

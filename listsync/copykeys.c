@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "grow.h"
 #include "copykeys.h"
 #include "hugemem.h"
 
@@ -235,20 +236,6 @@ int ls_keys_encode(const struct ls_keys *k, __u64 data_hash, char **buf, size_t 
 	return 0;
 }
 
-/* Room for one more of n elements of size bytes in v (capacity *cap),
- * doubled when full: v itself, the array moved, or NULL (v kept). */
-static void *room(void *v, size_t n, size_t *cap, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 1024;
-
-	if (n < *cap)
-		return v;
-	v = realloc(v, c * size);
-	if (v)
-		*cap = c;
-	return v;
-}
-
 /* A keys file, its header checked and its parts found; the keys themselves
  * are checked as they are read (ascending, in range). */
 struct kfile {
@@ -349,7 +336,7 @@ void ls_keys_delta_free(struct ls_keys_delta *d)
 
 static int host_push(struct ls_keys_delta *d, size_t *cap, __u32 a)
 {
-	__u32 *g = room(d->hosts, d->nhosts, cap, sizeof(*g));
+	__u32 *g = me_grow(d->hosts, d->nhosts, cap, sizeof(*g), 1024);
 
 	if (!g)
 		return -ENOMEM;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "copyparse.h"
 #include "hugemem.h"
 
@@ -17,21 +18,17 @@
 static int collect(void *ctx, const struct me_prefix *p, unsigned long line)
 {
 	struct prefixes *ps = ctx;
+	struct me_prefix *g;
 
 	if (p->len == 0) {
 		snprintf(ps->why, sizeof(ps->why), "line %lu: a /0 would match every address; "
 			 "refused", line);
 		return -EINVAL;
 	}
-	if (ps->nv == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 1024;
-		struct me_prefix *g = realloc(ps->v, cap * sizeof(*g));
-
-		if (!g)
-			return -ENOMEM;
-		ps->v = g;
-		ps->cap = cap;
-	}
+	g = me_grow(ps->v, ps->nv, &ps->cap, sizeof(*g), 1024);
+	if (!g)
+		return -ENOMEM;
+	ps->v = g;
 	ps->fixed += p->host_bits_fixed != 0;
 	ps->v[ps->nv++] = *p;
 	return 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "grow.h"
 #include "diff.h"
 #include "lists.h"
 #include "mailedge_abi.h"
@@ -30,15 +31,11 @@ struct drecs {
 
 static int push(struct drecs *d, int list, const struct me_prefix *p, const struct me_entry *val)
 {
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 1024;
-		struct drec *g = realloc(d->v, cap * sizeof(*g));
+	struct drec *g = me_grow(d->v, d->n, &d->cap, sizeof(*g), 1024);
 
-		if (!g)
-			return -ENOMEM;
-		d->v = g;
-		d->cap = cap;
-	}
+	if (!g)
+		return -ENOMEM;
+	d->v = g;
 	memset(&d->v[d->n], 0, sizeof(d->v[0]));
 	d->v[d->n].list = list;
 	d->v[d->n].pfx = *p;

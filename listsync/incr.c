@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "incr.h"
 #include "radix.h"
 
@@ -36,15 +37,11 @@ struct subnets {
 
 static int push(struct ls_kv **v, size_t *n, size_t *cap, __u64 key, __u64 idx)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 1024;
-		struct ls_kv *g = realloc(*v, c * sizeof(*g));
+	struct ls_kv *g = me_grow(*v, *n, cap, sizeof(*g), 1024);
 
-		if (!g)
-			return -ENOMEM;
-		*v = g;
-		*cap = c;
-	}
+	if (!g)
+		return -ENOMEM;
+	*v = g;
 	(*v)[*n].key = key;
 	(*v)[(*n)++].idx = idx;
 	return 0;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hugemem.h"
 #include "radix.h"
 #include "sync_apply.h"
@@ -142,20 +143,17 @@ struct pending {
 
 static int pending_push(struct pending *p, size_t i)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		size_t *r = realloc(p->rec, cap * sizeof(*r));
-		int *s;
+	size_t cap = p->cap; /* both arrays grow to the same room */
+	size_t *r = me_grow(p->rec, p->n, &cap, sizeof(*r), 256);
+	int *s;
 
-		if (!r)
-			return -ENOMEM;
-		p->rec = r;
-		s = realloc(p->slot, cap * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		p->slot = s;
-		p->cap = cap;
-	}
+	if (!r)
+		return -ENOMEM;
+	p->rec = r;
+	s = me_grow(p->slot, p->n, &p->cap, sizeof(*s), 256);
+	if (!s)
+		return -ENOMEM;
+	p->slot = s;
 	p->rec[p->n++] = i;
 	return 0;
 }

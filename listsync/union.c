@@ -7,6 +7,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "grow.h"
 #include "hugemem.h"
 #include "radix.h"
 #include "union.h"
@@ -40,17 +41,11 @@ int me_union_reserve(struct me_union *u, size_t more)
 int me_union_add(struct me_union *u, int list, const struct me_prefix *p,
 		 const struct me_entry *val, unsigned int prio)
 {
-	struct me_urec *r;
+	struct me_urec *r = me_grow(u->v, u->n, &u->cap, sizeof(*r), 4096);
 
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 4096;
-		struct me_urec *g = realloc(u->v, cap * sizeof(*g));
-
-		if (!g)
-			return -ENOMEM;
-		u->v = g;
-		u->cap = cap;
-	}
+	if (!r)
+		return -ENOMEM;
+	u->v = r;
 	r = &u->v[u->n++];
 	memcpy(r->addr, p->addr, sizeof(r->addr));
 	r->len = (__u8)p->len;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <json-c/json.h>
 
+#include "grow.h"
 #include "cli.h"
 #include "lists.h"
 #include "listfile.h"
@@ -344,15 +345,10 @@ static int show_collect(void *ctx, const struct me_rec *r, int synced)
 	if (s->o->source && strcmp(src_name(s, r->val.src), s->o->source))
 		return 0;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-
-		grown = realloc(s->v, cap * sizeof(*s->v));
-		if (!grown)
-			return -ENOMEM;
-		s->v = grown;
-		s->cap = cap;
-	}
+	grown = me_grow(s->v, s->n, &s->cap, sizeof(*s->v), 256);
+	if (!grown)
+		return -ENOMEM;
+	s->v = grown;
 	s->v[s->n].r = *r;
 	s->v[s->n].synced = synced;
 	s->n++;

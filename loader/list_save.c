@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "grow.h"
 #include "atomicfile.h"
 #include "list_io.h"
 #include "listline.h"
@@ -30,15 +31,11 @@
 
 static int vec_push(struct rec_vec *v, const struct me_rec *r)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 1024;
-		struct me_rec *grown = realloc(v->v, cap * sizeof(*v->v));
+	struct me_rec *grown = me_grow(v->v, v->n, &v->cap, sizeof(*v->v), 1024);
 
-		if (!grown)
-			return -ENOMEM;
-		v->v = grown;
-		v->cap = cap;
-	}
+	if (!grown)
+		return -ENOMEM;
+	v->v = grown;
 	v->v[v->n++] = *r;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
+#include "grow.h"
 #include "counters.h"
 #include "lists.h"
 #include "threshold_view.h"
@@ -147,21 +148,16 @@ struct ban_list {
 static int ban_collect(void *ctx, const void *key, const void *val)
 {
 	struct ban_list *b = ctx;
-	struct ban_rec r;
+	struct ban_rec r, *v;
 
 	memcpy(&r.k, key, sizeof(r.k));
 	memcpy(&r.until, val, sizeof(r.until));
 	if (r.until <= b->now) /* ended: the kernel ignores it, LRU will recycle it */
 		return 0;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct ban_rec *v = realloc(b->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		b->v = v;
-		b->cap = cap;
-	}
+	v = me_grow(b->v, b->n, &b->cap, sizeof(*v), 64);
+	if (!v)
+		return -ENOMEM;
+	b->v = v;
 	b->v[b->n++] = r;
 	return 0;
 }
