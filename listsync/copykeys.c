@@ -243,7 +243,7 @@ struct kfile {
 	size_t nh4, n4, n6;
 };
 
-static int kf_open(struct kfile *kf, const char *buf, size_t len, __u64 data_hash)
+static int kf_open(const char *buf, size_t len, __u64 data_hash, struct kfile *kf)
 {
 	__u64 nh4, n4, n6;
 
@@ -298,7 +298,7 @@ int ls_keys_decode(const char *buf, size_t len, __u64 data_hash, struct ls_keys 
 	int borrow;
 
 	memset(k, 0, sizeof(*k));
-	if (kf_open(&kf, buf, len, data_hash))
+	if (kf_open(buf, len, data_hash, &kf))
 		return -EINVAL;
 	/* The hosts are read where they are when they are in this machine's
 	 * order and aligned for it, as a mapped or allocated file is. */
@@ -473,10 +473,17 @@ int ls_keys_delta(const char *buf, size_t len, __u64 old_hash, const struct ls_k
 
 	memset(d, 0, sizeof(*d));
 	d->hosts_only = 1;
-	if (!buf) /* no copy before: a file of nothing (its hash is 0) */
-		buf = empty, len = sizeof(empty), old_hash = 0;
-	if (kf_open(&kf, buf, len, old_hash))
+	if (kf_open(buf ? buf : empty, buf ? len : sizeof(empty), buf ? old_hash : 0, &kf))
 		return -EINVAL;
+	if (!buf && new->nh4) {
+		/* No copy before (a file of nothing, whose hash is 0): every
+		 * host came, room for them at once rather than by doubling. */
+		d->hosts = malloc(new->nh4 * sizeof(*d->hosts));
+		if (!d->hosts)
+			return -ENOMEM;
+		me_hugepages(d->hosts, new->nh4 * sizeof(*d->hosts));
+		cap = new->nh4;
+	}
 	rc = delta_hosts(&kf, new, d, &cap);
 	if (!rc)
 		rc = delta_prefixes4(&kf, new, d, &cap);
