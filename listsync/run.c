@@ -299,8 +299,9 @@ static void fetched(const struct ls_config *cfg, const struct ls_opts *o,
 	else
 		hash_copy(&hj);
 	hash = hj.hash;
-	/* Its write is finished (and the state saved) by copies_saved, once
-	 * the maps have it: the disk's time is then not the run's. */
+	/* Its write is finished (and the state saved) by copies_saved, just
+	 * before the maps change: the keys, the union and the tables are
+	 * worked out while the disk syncs it. */
 	r->data_writing = !o->dry_run;
 	/* Without its keys file the next fetch parses this copy: slower, not
 	 * wrong, so a failure here is not the source's. */
