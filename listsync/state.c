@@ -286,13 +286,6 @@ void ls_state_file_startv(const char *dir, const char *name, const char *ext,
 		w->started = 1;
 }
 
-void ls_state_file_start(const char *dir, const char *name, const char *ext, const char *buf,
-			 size_t len, struct ls_state_write *w)
-{
-	struct iovec one = { (void *)buf, len };
-
-	ls_state_file_startv(dir, name, ext, &one, 1, NULL, w);
-}
 
 int ls_state_file_finish(struct ls_state_write *w, int commit)
 {

@@ -67,8 +67,8 @@ void ls_state_file_unmap(const char *buf, size_t len);
  * it on a thread of its own; finish waits for that, then puts the file in
  * place (commit) or throws it away. The bytes must stay as they are until
  * finish, which must be called once for every start (even a failed one).
- * startv writes the file from up to LS_WRITE_PIECES pieces, in order, so
- * that a large array need not be copied into one buffer. own (unless NULL)
+ * The file is written from up to LS_WRITE_PIECES pieces, in order, so that
+ * a large array need not be copied into one buffer. own (unless NULL)
  * is freed once it is written and ls_state_file_release says the caller is
  * done with it, whichever comes last: a 100 MB download need not stay in
  * memory until the sync and finish. finish releases it too. 0 or -errno.
@@ -85,8 +85,6 @@ struct ls_state_write {
 	int refs;     /* on own: the writer's and the caller's */
 	int released; /* the caller's is gone */
 };
-void ls_state_file_start(const char *dir, const char *name, const char *ext, const char *buf,
-			 size_t len, struct ls_state_write *w);
 void ls_state_file_release(struct ls_state_write *w);
 void ls_state_file_startv(const char *dir, const char *name, const char *ext,
 			  const struct iovec *iov, int niov, void *own, struct ls_state_write *w);
