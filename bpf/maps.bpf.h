@@ -54,23 +54,27 @@ struct {
 } admin_used SEC(".maps");
 
 /* Inner map templates for the list-sync slots: the kernel checks type, key and
- * value size and flags of an inserted inner map; BPF_F_INNER_MAP lets each
- * table have its own number of elements. See "List-sync tables" in the ABI.
- * Sizes, not types: clang emits a type reached only through an inner map
- * template as a forward declaration, whose size libbpf cannot know. */
-#define ME_TAB_INNER(name, value_t)                                                                \
+ * value size and flags of an inserted inner map. BPF_F_INNER_MAP lets each
+ * table have its own number of elements, at the price of a helper call for
+ * every lookup in it; without it the verifier inlines the lookups and every
+ * table has the template's size. The IPv4 host table, which every packet
+ * reads, is the one with a fixed size (me_host4_elems of the loader's --hosts,
+ * set before load). See "List-sync tables" in the ABI. Sizes, not types:
+ * clang emits a type reached only through an inner map template as a forward
+ * declaration, whose size libbpf cannot know. */
+#define ME_TAB_INNER(name, value_t, flags)                                                         \
 	struct name {                                                                              \
 		__uint(type, BPF_MAP_TYPE_ARRAY);                                                  \
-		__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);                               \
+		__uint(map_flags, flags);                                                          \
 		__uint(max_entries, 1);                                                            \
 		__uint(key_size, sizeof(__u32));                                                   \
 		__uint(value_size, sizeof(value_t));                                               \
 	}
 
-ME_TAB_INNER(sync_host4_inner, struct me_hb4);
-ME_TAB_INNER(sync_host6_inner, struct me_hb6);
-ME_TAB_INNER(sync_net4_inner, struct me_tn4);
-ME_TAB_INNER(sync_net6_inner, struct me_tn6);
+ME_TAB_INNER(sync_host4_inner, struct me_hb4, ME_TAB_FLAGS_FIXED);
+ME_TAB_INNER(sync_host6_inner, struct me_hb6, ME_TAB_FLAGS);
+ME_TAB_INNER(sync_net4_inner, struct me_tn4, ME_TAB_FLAGS);
+ME_TAB_INNER(sync_net6_inner, struct me_tn6, ME_TAB_FLAGS);
 
 #define ME_SYNC_MAP(name, inner_t)                                                                 \
 	struct {                                                                                   \

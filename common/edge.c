@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "edge.h"
+#include "table.h"
 #include "log.h"
 
 /* Must match the variable names in bpf/maps.bpf.h: they are also the pin names. */
@@ -226,6 +227,8 @@ void me_edge_read_sizes(struct me_edge *e)
 	e->sizes.subnets = me_map_capacity(e->fd[ME_M_BLACK_NET4]);
 	e->sizes.rate_entries = me_map_capacity(e->fd[ME_M_RATES]);
 	e->sizes.ban_entries = me_map_capacity(e->fd[ME_M_BANS]);
+	/* The attach that made the maps sized the table by the same limit. */
+	e->host4_elems = me_host4_elems(e->sizes.hosts);
 }
 
 int me_abi_read(const char *pin_dir, __u32 *version)

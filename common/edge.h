@@ -55,6 +55,7 @@ struct me_edge {
 	int locked;
 	struct me_sizes sizes; /* actual capacities; hosts: list sync's limit */
 	__u32 sync_hosts_req;  /* list sync's limit asked for when the maps were made */
+	__u32 host4_elems;     /* elements of an IPv4 host table (table.h me_host4_elems) */
 	char pin_dir[256];
 };
 

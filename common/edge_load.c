@@ -20,6 +20,7 @@
 #include "edge.skel.h"
 #include "lists.h"
 #include "log.h"
+#include "table.h"
 
 static __u32 requested_size(const struct me_sizes *req, enum me_map_id id)
 {
@@ -86,13 +87,45 @@ static int check_pinned(struct bpf_map *map, int fd, __u32 want_size, char *why,
 	return 0;
 }
 
+static __u32 host4_elems(const struct me_sizes *req)
+{
+	return me_host4_elems(req && req->hosts ? req->hosts : ME_DEF_HOSTS);
+}
+
+/*
+ * The IPv4 host table's size, for a sync_host4 made now (a pinned one keeps
+ * the size it was made with, as every map keeps its capacity): given as an
+ * inner map of that shape, *tmpl, which the caller closes after the load.
+ * Not by bpf_map__set_max_entries on the inner map template, which libbpf
+ * 1.1 cannot do (the template has no object; it crashes).
+ */
+static int size_host4(struct me_prog *p, const struct me_sizes *req, int pinned, int *tmpl,
+		      char *why, size_t why_len)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = ME_TAB_FLAGS_FIXED);
+	struct bpf_map *outer = p->skel->maps.sync_host4;
+	__u32 n = host4_elems(req);
+
+	*tmpl = -1;
+	if (pinned)
+		return 0;
+	*tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "me_host4_shape", sizeof(__u32),
+			       sizeof(struct me_hb4), n, &o);
+	if (*tmpl < 0 || bpf_map__set_inner_map_fd(outer, *tmpl)) {
+		snprintf(why, why_len, "cannot size the IPv4 host table (%u elements, %.1f MB): %s",
+			 n, (double)n * sizeof(struct me_hb4) / 1e6, strerror(errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int me_prog_load(struct me_prog *p, const char *pin_dir, const struct me_sizes *req,
 		 struct me_edge *e, int *created, char *why, size_t why_len)
 {
 	int pinned[ME_M_COUNT] = { 0 }; /* reused from pin_dir */
 	int mine[ME_M_COUNT] = { 0 };	/* pinned by this call, unpinned on failure */
 	char path[PATH_MAX];
-	int i, rc, fd;
+	int i, rc, fd, tmpl = -1;
 
 	me_edge_init(e);
 	*created = 1;
@@ -149,7 +182,12 @@ int me_prog_load(struct me_prog *p, const char *pin_dir, const struct me_sizes *
 			*created = 0;
 	}
 
+	rc = size_host4(p, req, pinned[ME_M_SYNC_HOST4], &tmpl, why, why_len);
+	if (rc)
+		goto err;
 	rc = edge_bpf__load(p->skel);
+	if (tmpl >= 0)
+		close(tmpl); /* the outer map kept its shape, not the map */
 	if (rc) {
 		snprintf(why, why_len,
 			 "the kernel refused the XDP program or its maps: %s (run with -v for "
@@ -203,6 +241,8 @@ int me_prog_load(struct me_prog *p, const char *pin_dir, const struct me_sizes *
 		}
 	}
 	me_edge_read_sizes(e);
+	if (!pinned[ME_M_SYNC_HOST4]) /* made now, with the size set above */
+		e->host4_elems = host4_elems(req);
 	/* Written into the config by me_edge_defaults, for fresh maps only. */
 	e->sync_hosts_req = req && req->hosts ? req->hosts : ME_DEF_HOSTS;
 	if (pin_dir)

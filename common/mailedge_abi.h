@@ -53,17 +53,20 @@
  * meaning, or to the pin names. Version 1 had no marker; version 2 pins links
  * per network namespace (link_<netns>_<ifindex>); version 3 holds list sync's
  * entries in tables of its own instead of hash maps and LPM tries; version 4
- * adds admin_used, without which the program would skip every admin map. */
-#define ME_ABI_VERSION 4
+ * adds admin_used, without which the program would skip every admin map;
+ * version 5 fixes the IPv4 host table's size at load and hashes its keys
+ * another way. */
+#define ME_ABI_VERSION 5
 #define ME_ABI_PIN     "abi"
 
 /* Default capacities. Entries of host and subnet maps are allocated on demand
  * (BPF_F_NO_PREALLOC; an LPM trie always is), but a hash map's bucket array is
  * not: 16 bytes per power-of-two bucket at creation, 134 MB for an 8M-entry map
  * even when empty, and a cold read of it for every packet. List sync's millions
- * live in its own tables, sized to what it loads, so the admin's host maps
- * default to 65,536 (attach --hosts raises them); me_config.sync_hosts carries
- * list sync's own limit (--hosts, default 8M). The per-source state maps are
+ * live in its own tables, so the admin's host maps default to 65,536 (attach
+ * --hosts raises them); me_config.sync_hosts carries list sync's own limit
+ * (--hosts, default 8M). Its IPv4 host table is made at that size, 6.9 bytes
+ * a host (58 MB at 8M), whatever the lists hold: size --hosts to them. The per-source state maps are
  * LRU hashes, which the kernel always preallocates, so their defaults are kept
  * modest. */
 #define ME_DEF_HOSTS	    8388608u /* 2^23: "8 million hosts" (A10 PBSLB), list sync */
@@ -141,7 +144,7 @@ struct me_lpm6 {
 /*
  * List-sync tables.
  *
- * Each is one BPF_MAP_TYPE_ARRAY, created BPF_F_MMAPABLE | BPF_F_INNER_MAP by
+ * Each is one BPF_MAP_TYPE_ARRAY, created BPF_F_MMAPABLE (ME_TAB_FLAGS) by
  * list sync, which maps it into its memory and writes it there directly: no
  * syscall per entry, no per-entry kernel allocation. Element 0 is the header;
  * the next elements hold the value dictionary (the distinct list and entry pairs
@@ -170,7 +173,11 @@ struct me_lpm6 {
  * me_config.sync_gen, waits for the packets of the old one, then makes the bits
  * agree again: a table changes in place and still all at once.
  */
-#define ME_TAB_MAGIC	 0x3154454du /* "MET1" */
+#define ME_TAB_MAGIC	 0x3254454du /* "MET2": ABI 5's IPv4 host hash */
+/* Map flags of a table: the IPv4 host table's size is fixed (see
+ * me_host4_elems in table.h), the others' are their own. */
+#define ME_TAB_FLAGS	   (BPF_F_MMAPABLE | BPF_F_INNER_MAP)
+#define ME_TAB_FLAGS_FIXED BPF_F_MMAPABLE
 #define ME_TAB_VALS	 256
 #define ME_TAB_VAL_BYTES (ME_TAB_VALS * 16)
 

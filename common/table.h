@@ -38,9 +38,16 @@ static __always_inline __u64 me_tab_mix(__u64 x)
 	return x;
 }
 
+/* Two multiplicative hashes of key ^ seed, one a half: the high 32 bits of a
+ * 64-bit product, which every bit of the key reaches. The two multiplications
+ * do not depend on each other, so this is one multiply's latency on the
+ * packet path where me_tab_mix takes two in a row and three shifts; a
+ * thirty-two-bit key needs no more mixing for two-choice buckets. */
 static __always_inline __u64 me_tab_hash4(__u32 key, __u32 seed)
 {
-	return me_tab_mix(((__u64)seed << 32 | key) + 0x9e3779b97f4a7c15ULL);
+	__u64 x = key ^ seed;
+
+	return (x * 0x9e3779b97f4a7c15ULL) >> 32 | ((x * 0xc2b2ae3d27d4eb4fULL) & 0xffffffff00000000ULL);
 }
 
 static __always_inline __u64 me_tab_hash6(const __u32 *w, __u32 seed)
@@ -121,6 +128,28 @@ static __always_inline int me_tn6_is_chunk(__u32 e)
 static __always_inline __u32 me_tab_head_elems(__u32 elem_size)
 {
 	return 1 + ME_TAB_VAL_BYTES / elem_size;
+}
+
+/*
+ * The IPv4 host table's size, fixed when the program is loaded: its inner map
+ * template names the number of elements, so that the verifier can inline the
+ * program's four lookups in it (array arithmetic, no helper call). Room for
+ * hosts at the builder's fill target, and 10% more for builds that retry with
+ * more buckets; a table uses the buckets it needs and leaves the rest unread.
+ */
+#define ME_HOST4_LOAD_PCT 85  /* fill target: slots in use, in % */
+#define ME_HOST4_ROOM_PCT 110 /* buckets there are, in % of those at the target */
+
+static __always_inline __u32 me_host4_buckets_max(__u32 hosts)
+{
+	__u64 per = (__u64)ME_HB4_SLOTS * ME_HOST4_LOAD_PCT;
+
+	return (__u32)(((__u64)hosts * ME_HOST4_ROOM_PCT + per - 1) / per) + 1;
+}
+
+static __always_inline __u32 me_host4_elems(__u32 hosts)
+{
+	return me_tab_head_elems(sizeof(struct me_hb4)) + me_host4_buckets_max(hosts);
 }
 
 #endif /* ME_TABLE_H */

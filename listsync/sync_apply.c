@@ -88,7 +88,8 @@ static int check_capacity(const struct me_edge *e, const struct me_union_counts 
 	return 0;
 }
 
-int me_sync_build(const struct me_union *u, struct me_tabmap *t, char *why, size_t why_len)
+int me_sync_build(const struct me_union *u, __u32 host4_elems, struct me_tabmap *t, char *why,
+		  size_t why_len)
 {
 	struct me_tabdict *d = malloc(sizeof(*d));
 	__u8 *idx = malloc(u->n ? u->n : 1);
@@ -106,7 +107,8 @@ int me_sync_build(const struct me_union *u, struct me_tabmap *t, char *why, size
 	rc = me_tabdict_of_union(u, d, idx, why, why_len);
 	for (k = 0; k < NTABS && !rc; k++)
 		rc = k % 2 ? me_nettab_build(u, idx, d, k / 2, &t[k], why, why_len)
-			   : me_hostab_build(u, idx, d, k / 2, &t[k], why, why_len);
+			   : me_hostab_build(u, idx, d, k / 2, k / 2 ? 0 : host4_elems,
+					     &t[k], why, why_len);
 out:
 	if (rc)
 		for (k = 0; k < NTABS; k++)
@@ -309,7 +311,7 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 		}
 	}
 	if (!in_place) {
-		rc = me_sync_build(u, t, why, why_len);
+		rc = me_sync_build(u, e->host4_elems, t, why, why_len);
 		if (rc)
 			goto out;
 		for (k = 0; k < NTABS; k++)

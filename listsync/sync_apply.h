@@ -51,9 +51,11 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 
 /* The four tables of a merged union, indexed by family * 2 + is_net (IPv4
  * hosts, IPv4 subnets, IPv6 hosts, IPv6 subnets), created and filled but not
- * installed. The caller destroys them (me_tab_destroy) on success; on failure
- * none is left. */
-int me_sync_build(const struct me_union *u, struct me_tabmap *t, char *why, size_t why_len);
+ * installed; the IPv4 host table has host4_elems elements (0: as many as it
+ * needs, for a table no program reads). The caller destroys them
+ * (me_tab_destroy) on success; on failure none is left. */
+int me_sync_build(const struct me_union *u, __u32 host4_elems, struct me_tabmap *t, char *why,
+		  size_t why_len);
 
 /* Wait until every XDP program run that started before the call has ended. */
 void me_rcu_grace(void);

@@ -26,7 +26,7 @@
  * (still 6.3 bytes a host); IPv6 at 0.90 to keep within 24 bytes a host, and
  * its refreshes move entries to make room more often. Each failed build grows
  * the table 5%. */
-#define LOAD4	     0.85
+#define LOAD4	     (ME_HOST4_LOAD_PCT / 100.0)
 #define LOAD6	     0.90
 #define ATTEMPTS     8
 #define MAX_KICKS    1000
@@ -90,12 +90,12 @@ static __u32 elem_size_of(enum me_tab_kind kind)
 	return 64;
 }
 
-int me_tab_create(struct me_tabmap *t, enum me_tab_kind kind, __u32 nelem,
+int me_tab_create(struct me_tabmap *t, enum me_tab_kind kind, __u32 nelem, int fixed,
 		  const struct me_tabdict *d, char *why, size_t why_len)
 {
 	static const char *const names[] = { "", "me_sync_host4", "me_sync_host6",
 					      "me_sync_net4", "me_sync_net6" };
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = fixed ? ME_TAB_FLAGS_FIXED : ME_TAB_FLAGS);
 	__u32 esize = elem_size_of(kind), i;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	void *mem;
@@ -430,8 +430,9 @@ static int fill_hosts4(struct me_tabmap *t, const struct me_union *u, const __u8
 }
 
 int me_hostab_build(const struct me_union *u, const __u8 *idx, const struct me_tabdict *d, int v6,
-		    struct me_tabmap *t, char *why, size_t why_len)
+		    __u32 nelem, struct me_tabmap *t, char *why, size_t why_len)
 {
+	__u32 head = me_tab_head_elems(64), room = nelem > head ? nelem - head : 0;
 	double per_bucket = nslots(v6) * (v6 ? LOAD6 : LOAD4);
 	__u32 rng = (__u32)time(NULL) | 1, nb;
 	size_t i, n = 0;
@@ -447,8 +448,10 @@ int me_hostab_build(const struct me_union *u, const __u8 *idx, const struct me_t
 			return -E2BIG;
 		}
 		nb = n ? (__u32)want : 0;
+		if (nelem && nb > room)
+			nb = room; /* all a fixed table has: retries take another seed */
 		rc = me_tab_create(t, v6 ? ME_TAB_HOST6 : ME_TAB_HOST4,
-				   me_tab_head_elems(64) + (nb ? nb : 1), d, why, why_len);
+				   nelem ? nelem : head + (nb ? nb : 1), nelem != 0, d, why, why_len);
 		if (rc)
 			return rc;
 		t->h->nbuckets = nb;
@@ -792,7 +795,7 @@ int me_nettab_build(const struct me_union *u, const __u8 *idx, const struct me_t
 	for (i = 0; i < u->n; i++)
 		n += u->v[i].family == (v6 ? 6 : 4) && !is_host(&u->v[i], v6);
 	if (!n)
-		return me_tab_create(t, v6 ? ME_TAB_NET6 : ME_TAB_NET4, me_tab_head_elems(esize), d,
+		return me_tab_create(t, v6 ? ME_TAB_NET6 : ME_TAB_NET4, me_tab_head_elems(esize), 0, d,
 				     why, why_len);
 	order = malloc(n * sizeof(*order));
 	tr.mem = calloc(tr.root_n, tr.w);
@@ -818,7 +821,7 @@ int me_nettab_build(const struct me_union *u, const __u8 *idx, const struct me_t
 	}
 	pfx_elems = (n + per_elem - 1) / per_elem;
 	nelem = me_tab_head_elems(esize) + tr.root_n / ME_TN_FANOUT + tr.nchunks + pfx_elems;
-	rc = me_tab_create(t, v6 ? ME_TAB_NET6 : ME_TAB_NET4, (__u32)nelem, d, why, why_len);
+	rc = me_tab_create(t, v6 ? ME_TAB_NET6 : ME_TAB_NET4, (__u32)nelem, 0, d, why, why_len);
 	if (rc)
 		goto out;
 	t->h->chunk_base = t->h->base + (__u32)(tr.root_n / ME_TN_FANOUT);

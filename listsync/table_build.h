@@ -20,8 +20,9 @@ struct me_tabdict {
 int me_tabdict_index(struct me_tabdict *d, int list, const struct me_entry *e);
 
 /* A new table map of kind with nelem elements, mapped read-write, its header
- * and dictionary written. why says what failed. */
-int me_tab_create(struct me_tabmap *t, enum me_tab_kind kind, __u32 nelem,
+ * and dictionary written; fixed: made for a slot whose template fixes the
+ * size (ME_TAB_FLAGS_FIXED). why says what failed. */
+int me_tab_create(struct me_tabmap *t, enum me_tab_kind kind, __u32 nelem, int fixed,
 		  const struct me_tabdict *d, char *why, size_t why_len);
 /* Unmap and close a table made by me_tab_create. */
 void me_tab_destroy(struct me_tabmap *t);
@@ -35,10 +36,12 @@ int me_tabdict_of_union(const struct me_union *u, struct me_tabdict *d, __u8 *id
  * every slot live in both generations. White entries go in first; a black entry
  * for a host the whitelist has is left out (the whitelist wins anyway). Picks a
  * new seed, then a larger table, until every entry has a place in one of its two
- * buckets. *t is the table, ready to install.
+ * buckets. nelem, if not 0, is the size the slot's template fixes (the IPv4
+ * host table: me_host4_elems): the table has exactly that many elements and
+ * uses as many buckets as it needs of them. *t is the table, ready to install.
  */
 int me_hostab_build(const struct me_union *u, const __u8 *idx, const struct me_tabdict *d, int v6,
-		    struct me_tabmap *t, char *why, size_t why_len);
+		    __u32 nelem, struct me_tabmap *t, char *why, size_t why_len);
 
 /* The subnet table of one family, painted (see mailedge_abi.h). */
 int me_nettab_build(const struct me_union *u, const __u8 *idx, const struct me_tabdict *d, int v6,

@@ -37,6 +37,8 @@
 #include "lists.h"
 #include "synctab.h"
 #include "../listsync/sync_apply.h"
+#include "../listsync/table_build.h"
+#include "table.h"
 #include "../listsync/union.h"
 #include "lib/pkt.h"
 #include "lib/testenv.h"
@@ -364,6 +366,64 @@ Test(sync_atomic, capacity_exceeded_changes_nothing)
 		     verdict);
 	me_union_free(&big);
 	me_union_free(&small);
+}
+
+/* The IPv4 host table has the size the load fixed (so that the verifier
+ * inlines the program's lookups in it): a list of exactly the capacity fits
+ * it and is judged, and a table of any other size is refused by the kernel. */
+Test(sync_atomic, host_table_fixed_at_capacity)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0, verdict, slot, nelem;
+	struct me_union full;
+	struct me_apply_stats st;
+	struct me_config cfg;
+	struct me_tabmap other;
+	struct me_tabdict d = { 0 };
+	char why[256];
+	size_t removed;
+	int inner, rc, off;
+
+	cr_assert_eq(edge.host4_elems, me_host4_elems(262144), "host4_elems: got %u, want %u",
+		     edge.host4_elems, me_host4_elems(262144));
+	me_union_init(&full);
+	add(&full, ME_LIST_BLACK, "192.0.2.66", ME_ACT_DROP, 16);
+	add_hosts(&full, 0x0b000000u, 262144 - 1, 0);
+	me_union_merge(&full, &removed);
+	rc = me_sync_apply(&edge, &full, &st, why, sizeof(why));
+	me_union_free(&full);
+	cr_assert_eq(rc, 0, "a list of exactly the capacity: %s", why);
+	cr_assert_eq(judge(0, &verdict), 0);
+	cr_assert_eq(verdict, XDP_DROP, "192.0.2.66 in a full table: got %u, want XDP_DROP",
+		     verdict);
+	cr_assert_eq(bpf_map_lookup_elem(edge.fd[ME_M_CONFIG], &zero, &cfg), 0);
+	slot = cfg.sync_gen & 1;
+	inner = me_sync_inner_fd(&edge, ME_M_SYNC_HOST4, slot);
+	cr_assert_geq(inner, 0, "the active IPv4 host table");
+	cr_assert_eq(bpf_obj_get_info_by_fd(inner, &info, &len), 0);
+	close(inner);
+	cr_assert_eq(info.max_entries, edge.host4_elems, "table elements: got %u, want %u",
+		     info.max_entries, edge.host4_elems);
+	cr_assert_eq(info.map_flags, (__u32)ME_TAB_FLAGS_FIXED, "table flags: got %#x, want %#x",
+		     info.map_flags, (unsigned)ME_TAB_FLAGS_FIXED);
+	/* One element fewer or more, or sized by need: not this slot's shape. */
+	for (off = -1; off <= 1; off += 2) {
+		nelem = edge.host4_elems + (__u32)off;
+		cr_assert_eq(me_tab_create(&other, ME_TAB_HOST4, nelem, 1, &d, why, sizeof(why)), 0,
+			     "%s", why);
+		rc = bpf_map_update_elem(edge.fd[ME_M_SYNC_HOST4], &slot, &other.fd, BPF_ANY);
+		cr_assert_eq(rc, -EINVAL, "a table of %u elements in a slot fixed at %u: got %d, "
+			     "want -EINVAL", nelem, edge.host4_elems, rc);
+		me_tab_destroy(&other);
+	}
+	cr_assert_eq(me_tab_create(&other, ME_TAB_HOST4, edge.host4_elems, 0, &d, why, sizeof(why)),
+		     0, "%s", why);
+	rc = bpf_map_update_elem(edge.fd[ME_M_SYNC_HOST4], &slot, &other.fd, BPF_ANY);
+	me_tab_destroy(&other);
+	cr_assert_eq(rc, -EINVAL, "a table with BPF_F_INNER_MAP in a fixed slot: got %d, want "
+		     "-EINVAL", rc);
+	cr_assert_eq(judge(0, &verdict), 0);
+	cr_assert_eq(verdict, XDP_DROP, "192.0.2.66 after the refused inserts: got %u", verdict);
 }
 
 /*

@@ -171,7 +171,7 @@ static void build_table(struct me_union *u, int v6, int net, struct built *b)
 	rc = me_tabdict_of_union(u, b->d, b->idx, why, sizeof(why));
 	cr_assert_eq(rc, 0, "me_tabdict_of_union: got %d (%s), want 0 (seed %u)", rc, why, seed);
 	rc = net ? me_nettab_build(u, b->idx, b->d, v6, &b->t, why, sizeof(why))
-		 : me_hostab_build(u, b->idx, b->d, v6, &b->t, why, sizeof(why));
+		 : me_hostab_build(u, b->idx, b->d, v6, 0, &b->t, why, sizeof(why));
 	cr_assert_eq(rc, 0, "building the IPv%d %s table: got %d (%s), want 0 (seed %u)",
 		     v6 ? 6 : 4, net ? "subnet" : "host", rc, why, seed);
 	rc = me_tab_map(b->t.fd, 0, &b->ro);
@@ -1864,7 +1864,7 @@ Test(table, dictionary_full)
 	cr_assert(strstr(why, "256"), "257 distinct entries: reason \"%s\" does not name the limit",
 		  why);
 	why[0] = 0;
-	rc = me_sync_build(&u, t, why, sizeof(why));
+	rc = me_sync_build(&u, 0, t, why, sizeof(why));
 	cr_assert_eq(rc, -ENOSPC, "me_sync_build: got %d, want -ENOSPC", rc);
 	cr_assert(why[0], "me_sync_build failed without a reason");
 	for (i = 0; i < 4; i++)
@@ -1917,7 +1917,7 @@ Test(table, sync_build)
 		add_rec(&u, rows[i].list, &p, &e, 0);
 	}
 	me_union_merge(&u, &removed);
-	rc = me_sync_build(&u, t, why, sizeof(why));
+	rc = me_sync_build(&u, 0, t, why, sizeof(why));
 	cr_assert_eq(rc, 0, "me_sync_build: got %d (%s)", rc, why);
 	for (k = 0; k < 4; k++)
 		cr_assert_eq(t[k].h->kind, (__u32)kinds[k], "table %d: kind %u, want %d", k,

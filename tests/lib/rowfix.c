@@ -108,7 +108,7 @@ static int install_gen(struct me_edge *edge, struct me_union *u, __u32 gen, char
 	int k, rc = 0;
 
 	me_union_merge(u, &dropped);
-	rc = me_sync_build(u, t, why, why_len);
+	rc = me_sync_build(u, edge->host4_elems, t, why, why_len);
 	if (rc)
 		return rc;
 	for (k = 0; k < 4; k++) {
