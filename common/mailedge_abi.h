@@ -54,8 +54,8 @@
  * per network namespace (link_<netns>_<ifindex>); version 3 holds list sync's
  * entries in tables of its own instead of hash maps and LPM tries; version 4
  * adds admin_used, without which the program would skip every admin map;
- * version 5 fixes the IPv4 host table's size at load and hashes its keys
- * another way. */
+ * version 5 fixes the IPv4 host table's size at load, hashes its keys another
+ * way, and adds me_config.sync_white_nets. */
 #define ME_ABI_VERSION 5
 #define ME_ABI_PIN     "abi"
 
@@ -273,6 +273,8 @@ struct me_config {
 	__u32 thr_v4_prefix; /* count IPv4 sources per /N (default 32) */
 	__u32 thr_v6_prefix; /* count IPv6 sources per /N (default 64) */
 	__u32 sync_hosts;    /* most hosts list sync may load per list and family */
+	__u32 sync_white_nets; /* bit g: generation g's subnet tables may hold white
+				* prefixes; without, a synced host decides alone */
 };
 
 /* Destination ports the connection threshold protects: a 65536-bit bitmap. */

@@ -205,6 +205,41 @@ static int prepare_in_place(const struct me_union *u, struct me_tabmap *cur, str
 	return rc;
 }
 
+/* May the subnet tables among fds hold white prefixes? Read from their
+ * headers, not from counts kept elsewhere: a wrong "no" would let a synced
+ * black host win over a white subnet. Any doubt is a "yes". */
+static int has_white_nets(const int *fds)
+{
+	struct me_tabmap t;
+	int k, white = 0;
+
+	for (k = TAB(0, 1); k < NTABS && !white; k += 2) {
+		if (fds[k] < 0)
+			continue;
+		if (me_tab_map(fds[k], 0, &t))
+			return 1;
+		white = t.h->count[ME_LIST_WHITE] != 0;
+		me_tab_unmap(&t);
+	}
+	return white;
+}
+
+/* Bit gen of me_config.sync_white_nets, written to the map (see the ABI). */
+static int set_white_nets(struct me_edge *e, struct me_config *cfg, __u32 gen, int white,
+			  char *why, size_t why_len)
+{
+	__u32 zero = 0, bits = (cfg->sync_white_nets & ~(1u << gen)) | (white ? 1u << gen : 0);
+
+	if (bits == cfg->sync_white_nets)
+		return 0;
+	cfg->sync_white_nets = bits;
+	if (bpf_map_update_elem(e->fd[ME_M_CONFIG], &zero, cfg, BPF_ANY)) {
+		snprintf(why, why_len, "cannot write the configuration: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /*
  * Install fds as generation cfg->sync_gen ^ 1, flip to it, wait out the
  * packets of the old one, and make both agree. cur (NULL after a rebuild) are
@@ -217,10 +252,18 @@ static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, cons
 		  struct me_tabmap *cur, const long long (*dcount)[2], struct me_apply_stats *st,
 		  char *why, size_t why_len)
 {
-	__u32 zero = 0, old_gen = cfg->sync_gen & 1, new_gen = old_gen ^ 1;
+	__u32 zero = 0, old_gen = cfg->sync_gen & 1, new_gen = old_gen ^ 1, old_white;
 	double t0;
-	int k, rc;
+	int k, rc, white;
 
+	/* The new generation's white-subnet bit, written while no packet reads
+	 * that generation: a separate write from the flip, so that no packet
+	 * sees the new generation with the bit of the one before. */
+	old_white = cfg->sync_white_nets;
+	white = has_white_nets(fds);
+	rc = set_white_nets(e, cfg, new_gen, white, why, why_len);
+	if (rc)
+		return rc;
 	rc = install(e, fds, new_gen);
 	if (rc) {
 		snprintf(why, why_len, "cannot install the new tables: %s", strerror(-rc));
@@ -251,10 +294,14 @@ static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, cons
 	rc = install(e, fds, old_gen);
 	if (rc)
 		snprintf(why, why_len, "cannot retire the old tables: %s", strerror(-rc));
+	else /* the slot holds the new tables now: its bit follows them */
+		rc = set_white_nets(e, cfg, old_gen, white, why, why_len);
 	st->swap_s = me_mono_seconds() - t0;
 	return rc;
 undo:
 	install(e, old_fds, new_gen); /* as it was: no packet reads that slot */
+	cfg->sync_white_nets = old_white;
+	bpf_map_update_elem(e->fd[ME_M_CONFIG], &zero, cfg, BPF_ANY);
 	for (k = 0; cur && k < NTABS; k += 2)
 		me_hostab_settle(&cur[k], old_gen);
 	return rc;

@@ -426,6 +426,88 @@ Test(sync_atomic, host_table_fixed_at_capacity)
 	cr_assert_eq(verdict, XDP_DROP, "192.0.2.66 after the refused inserts: got %u", verdict);
 }
 
+/* Apply u (merged here), then the verdict for probe i. */
+static __u32 apply_judge(struct me_union *u, int full, size_t i)
+{
+	struct me_apply_stats st;
+	char why[256];
+	size_t removed;
+	__u32 verdict;
+
+	me_union_merge(u, &removed);
+	cr_assert_eq(me_sync_apply_mode(&edge, u, full, &st, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(judge(i, &verdict), 0);
+	return verdict;
+}
+
+static __u32 white_bits(void)
+{
+	struct me_config cfg;
+	__u32 zero = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(edge.fd[ME_M_CONFIG], &zero, &cfg), 0);
+	return cfg.sync_white_nets;
+}
+
+/*
+ * A synced host hit skips the subnet tables only where no synced white subnet
+ * could cover it (me_host_decides): a white /24 over a black host still wins,
+ * through a rebuild and through a refresh in place; an expired black host
+ * still falls through to the subnet under it; and a bit cleared by hand makes
+ * the program wrong, so the bit is what these cases rest on.
+ */
+Test(sync_atomic, host_hit_skips_subnets_only_without_white_ones)
+{
+	struct me_entry old = { .action = ME_ACT_DROP, .src = 21, .expires = 1 };
+	struct me_prefix p;
+	struct me_union u;
+	struct me_config cfg;
+	__u32 zero = 0;
+
+	/* 192.0.2.66 black, 192.0.2.0/24 white: pass, both bits set. */
+	me_union_init(&u);
+	add(&u, ME_LIST_BLACK, "192.0.2.66", ME_ACT_DROP, 16);
+	add(&u, ME_LIST_WHITE, "192.0.2.0/24", ME_ACT_PASS, 17);
+	add_hosts(&u, 0x0a000000u, 1000, 1);
+	cr_assert_eq(apply_judge(&u, 1, 0), XDP_PASS, "a white /24 over a black host: not passed");
+	cr_assert_eq(white_bits(), 3u, "sync_white_nets after a rebuild with white subnets: %#x",
+		     white_bits());
+	/* Hosts change in place, the white /24 stays: still pass. */
+	add_hosts(&u, 0x0a100000u, 50, 1);
+	cr_assert_eq(apply_judge(&u, 0, 0), XDP_PASS,
+		     "a white /24 over a black host after a refresh in place: not passed");
+	cr_assert_eq(white_bits(), 3u, "sync_white_nets after a refresh in place: %#x",
+		     white_bits());
+	/* The control: the bit cleared by hand, the program skips the /24. */
+	cr_assert_eq(bpf_map_lookup_elem(edge.fd[ME_M_CONFIG], &zero, &cfg), 0);
+	cfg.sync_white_nets = 0;
+	cr_assert_eq(bpf_map_update_elem(edge.fd[ME_M_CONFIG], &zero, &cfg, BPF_ANY), 0);
+	{
+		__u32 v;
+
+		cr_assert_eq(judge(0, &v), 0);
+		cr_assert_eq(v, XDP_DROP, "control: with the bit cleared the host must decide");
+	}
+	me_union_free(&u);
+
+	/* No white subnet: the bits clear, the black host drops. */
+	me_union_init(&u);
+	add(&u, ME_LIST_BLACK, "192.0.2.66", ME_ACT_DROP, 16);
+	add(&u, ME_LIST_BLACK, "203.0.113.0/24", ME_ACT_DROP, 16);
+	cr_assert_eq(apply_judge(&u, 1, 0), XDP_DROP, "a black host: not dropped");
+	cr_assert_eq(white_bits(), 0u, "sync_white_nets without white subnets: %#x", white_bits());
+	me_union_free(&u);
+
+	/* An expired black host under a black /24 that resets: the /24 decides. */
+	me_union_init(&u);
+	cr_assert_eq(me_prefix_parse("192.0.2.66", &p, 0), 0);
+	cr_assert_eq(me_union_add(&u, ME_LIST_BLACK, &p, &old, 0), 0);
+	add(&u, ME_LIST_BLACK, "192.0.2.0/24", ME_ACT_RESET, 16);
+	cr_assert_eq(apply_judge(&u, 1, 0), XDP_TX,
+		     "an expired black host under a resetting /24: not reset");
+	me_union_free(&u);
+}
+
 /*
  * The same property with real traffic and the real programs: a lab gateway,
  * two hping3 streams (from 192.0.2.66, listed in both list versions, and from

@@ -104,6 +104,8 @@ static int install_gen(struct me_edge *edge, struct me_union *u, __u32 gen, char
 		       size_t why_len)
 {
 	struct me_tabmap t[4];
+	struct me_config cfg;
+	__u32 zero = 0;
 	size_t dropped;
 	int k, rc = 0;
 
@@ -111,6 +113,19 @@ static int install_gen(struct me_edge *edge, struct me_union *u, __u32 gen, char
 	rc = me_sync_build(u, edge->host4_elems, t, why, why_len);
 	if (rc)
 		return rc;
+	/* Its bit of sync_white_nets, as list sync's commit sets it. */
+	if (bpf_map_lookup_elem(edge->fd[ME_M_CONFIG], &zero, &cfg)) {
+		rc = -errno;
+		snprintf(why, why_len, "reading the configuration: %s", strerror(errno));
+	} else {
+		cfg.sync_white_nets &= ~(1u << gen);
+		if (t[1].h->count[ME_LIST_WHITE] || t[3].h->count[ME_LIST_WHITE])
+			cfg.sync_white_nets |= 1u << gen;
+		if (bpf_map_update_elem(edge->fd[ME_M_CONFIG], &zero, &cfg, BPF_ANY)) {
+			rc = -errno;
+			snprintf(why, why_len, "writing the configuration: %s", strerror(errno));
+		}
+	}
 	for (k = 0; k < 4; k++) {
 		int outer = edge->fd[me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2)];
 
