@@ -20,6 +20,13 @@
 #    dropped packets per second at the receiver, and CPU time per dropped packet
 #    (all CPUs' busy time during the run / drops; sender included, so compare
 #    each row with the floor row: the difference is the filter's own cost).
+# 4. The same three hosts programs (floor, mailedge, xdp-filter) in alternating
+#    rounds, each program's own run time per packet from the kernel's BPF
+#    statistics (kernel.bpf_stats_enabled, restored on exit): the figure the
+#    issue's 1.1x goal is judged on. The all-CPU figure of 3 moves with whatever
+#    else the hypervisor runs on the two cores (one run of it has put
+#    xdp-filter at 29 ns above the floor and the next at 62); a program's own
+#    time, taken in rounds and reduced to medians, does not.
 #
 # Everything lives in two namespaces made here (mebg-*, mebd-*), removed on exit.
 set -euo pipefail
@@ -37,8 +44,10 @@ dif=mebd$tag
 pin=/sys/fs/bpf/mailedge-bench-$tag
 tmp=$(mktemp -d)
 
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
 	set +e
+	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 	nsenter --net=/var/run/netns/$dns xdp-filter unload "$dif" --all >/dev/null 2>&1
 	rm -rf /sys/fs/bpf/xdp-filter "$pin" 2>/dev/null
 	rmdir /sys/fs/bpf/xdp 2>/dev/null
@@ -193,8 +202,71 @@ print("  subnets: mailedge drops %.2fx the packets/s of nftables; cost above flo
       % (dmes / dnfs, mes - fl, nfs - fl))
 # Issue 10's goal, on the cost each filter adds to the bare XDP_DROP.
 if xf - fl > 0:
-    r = (meh - fl) / (xf - fl)
+    print("mailedge vs xdp-filter, all-CPU, one run: %.2f x (the goal is judged below)"
+          % ((meh - fl) / (xf - fl)))
+else:
+    print("mailedge vs xdp-filter, all-CPU: n/a (xdp-filter at or below the floor)")
+EOF
+
+echo
+rounds=${BENCH_ROUNDS:-4}
+echo "== drop cost per program run: floor, mailedge, xdp-filter in $rounds alternating rounds =="
+echo "each program's own run time per packet (kernel.bpf_stats_enabled), 4 s a round, hosts list"
+# run_time_ns and run_cnt of the attached XDP program called $1
+prog_stats() {
+	bpftool -j prog show | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p.get("type") == "xdp" and p.get("name") == sys.argv[1]:
+        print(p.get("run_time_ns", 0), p.get("run_cnt", 0))
+        break
+else:
+    print(0, 0)' "$1"
+}
+declare -A per_run
+prog_round() { # row program-name
+	local t0 c0 t1 c1
+	"$bench" gen --netns "$gns" --ifname "$gif" --dst-mac "$mac" --src 198.51.100.0 \
+		--nsrc 256 --seconds 1 --cpu 0 >/dev/null
+	read -r t0 c0 < <(prog_stats "$2")
+	"$bench" gen --netns "$gns" --ifname "$gif" --dst-mac "$mac" --src 198.51.100.0 \
+		--nsrc 256 --seconds 4 --cpu 0 >/dev/null
+	read -r t1 c1 < <(prog_stats "$2")
+	if [ "$((c1 - c0))" -le 0 ]; then
+		echo "bench: $1 ($2) ran on no packet: the setup is broken" >&2
+		exit 1
+	fi
+	per_run[$1]+="$(python3 -c "print('%.1f' % (($t1 - $t0) / ($c1 - $c0)))") "
+}
+sysctl -qw kernel.bpf_stats_enabled=1
+in_d "$loader" --pin-dir "$lp" -q init >/dev/null
+me_sync "$tmp/hosts.txt"
+for r in $(seq "$rounds"); do
+	"$bench" drop-attach "$dns" "$dif" "$pin"
+	prog_round floor drop_all
+	rm -f "$pin/drop_link" "$pin/drop_count"
+	in_d "$loader" --pin-dir "$lp" -q attach "$dif" >/dev/null
+	prog_round mailedge mailedge_xdp
+	in_d "$loader" --pin-dir "$lp" -q detach "$dif" >/dev/null
+	in_d xdp-filter load "$dif" -m native -f ipv4 -p allow >/dev/null
+	"$bench" xdpfilter-fill "$tmp/hosts.txt"
+	prog_round xdp-filter xdpfilt_alw_ip
+	in_d xdp-filter unload "$dif" --all >/dev/null
+	rm -rf /sys/fs/bpf/xdp-filter
+	rmdir /sys/fs/bpf/xdp 2>/dev/null || true
+done
+in_d "$loader" --pin-dir "$lp" -q destroy >/dev/null
+python3 - "${per_run[floor]}" "${per_run[mailedge]}" "${per_run[xdp-filter]}" <<'EOF'
+import statistics, sys
+fl, me, xf = ([float(x) for x in a.split()] for a in sys.argv[1:])
+for name, v in (("floor (XDP_DROP)", fl), ("mailedge hosts", me), ("xdp-filter hosts", xf)):
+    print("%-18s ns/run %s  median %.1f" % (name, " ".join("%.1f" % x for x in v),
+                                            statistics.median(v)))
+f, m, x = (statistics.median(v) for v in (fl, me, xf))
+print("above the floor: mailedge %.1f ns, xdp-filter %.1f ns" % (m - f, x - f))
+if x - f > 0:
+    r = (m - f) / (x - f)
     print("mailedge vs xdp-filter: %.2f x (goal <= 1.1x: %s)" % (r, "met" if r <= 1.1 else "MISSED"))
 else:
-    print("mailedge vs xdp-filter: n/a (xdp-filter measured at or below the floor: rerun)")
+    print("mailedge vs xdp-filter: n/a (xdp-filter at or below the floor: rerun)")
 EOF
