@@ -205,23 +205,12 @@ static int prepare_in_place(const struct me_union *u, struct me_tabmap *cur, str
 	return rc;
 }
 
-/* May the subnet tables among fds hold white prefixes? Read from their
- * headers, not from counts kept elsewhere: a wrong "no" would let a synced
+/* May subnet table t (mapped, or NULL) hold white prefixes? Read from its
+ * header, not from counts kept elsewhere: a wrong "no" would let a synced
  * black host win over a white subnet. Any doubt is a "yes". */
-static int has_white_nets(const int *fds)
+static int tab_white(const struct me_tabmap *t)
 {
-	struct me_tabmap t;
-	int k, white = 0;
-
-	for (k = TAB(0, 1); k < NTABS && !white; k += 2) {
-		if (fds[k] < 0)
-			continue;
-		if (me_tab_map(fds[k], 0, &t))
-			return 1;
-		white = t.h->count[ME_LIST_WHITE] != 0;
-		me_tab_unmap(&t);
-	}
-	return white;
+	return !t || !t->h || t->h->count[ME_LIST_WHITE] != 0;
 }
 
 /* Bit gen of me_config.sync_white_nets, written to the map (see the ABI). */
@@ -245,22 +234,23 @@ static int set_white_nets(struct me_edge *e, struct me_config *cfg, __u32 gen, i
  * packets of the old one, and make both agree. cur (NULL after a rebuild) are
  * the host tables refreshed in place, settled after the grace period; their
  * hosts per list are counted again, or moved by dcount (per host table: IPv4,
- * IPv6) when the refresh kept the count. On failure the slot of the
- * generation not in use is put back to old_fds.
+ * IPv6) when the refresh kept the count. ds4, if not NULL, names the buckets
+ * of the IPv4 host table the refresh wrote: only those are settled. On
+ * failure the slot of the generation not in use is put back to old_fds.
  */
 static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, const int *old_fds,
-		  struct me_tabmap *cur, const long long (*dcount)[2], struct me_apply_stats *st,
+		  struct me_tabmap *cur, const long long (*dcount)[2],
+		  const struct me_delta_stats *ds4, int white, struct me_apply_stats *st,
 		  char *why, size_t why_len)
 {
 	__u32 zero = 0, old_gen = cfg->sync_gen & 1, new_gen = old_gen ^ 1, old_white;
 	double t0;
-	int k, rc, white;
+	int k, rc;
 
 	/* The new generation's white-subnet bit, written while no packet reads
 	 * that generation: a separate write from the flip, so that no packet
 	 * sees the new generation with the bit of the one before. */
 	old_white = cfg->sync_white_nets;
-	white = has_white_nets(fds);
 	rc = set_white_nets(e, cfg, new_gen, white, why, why_len);
 	if (rc)
 		return rc;
@@ -283,7 +273,10 @@ static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, cons
 	 * starts from one state under either generation. */
 	me_rcu_grace();
 	for (k = 0; cur && k < NTABS; k += 2) {
-		me_hostab_settle(&cur[k], new_gen);
+		if (k == TAB(0, 0) && ds4 && ds4->touched)
+			me_hostab_settle_buckets(&cur[k], new_gen, ds4->touched, ds4->ntouched);
+		else
+			me_hostab_settle(&cur[k], new_gen);
 		if (!dcount) { /* a walk of every slot: 20 ms at 8M hosts */
 			me_hostab_recount(&cur[k], new_gen);
 			continue;
@@ -314,7 +307,7 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 	struct me_config cfg;
 	__u32 zero = 0, old_gen, new_gen;
 	double t0 = me_mono_seconds();
-	int k, rc, in_place = 0, fds[NTABS], old_fds[NTABS];
+	int k, rc, in_place = 0, white, fds[NTABS], old_fds[NTABS];
 	char delta_why[160] = "";
 
 	memset(st, 0, sizeof(*st));
@@ -366,7 +359,11 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 	}
 	st->in_place = in_place;
 	st->build_s = me_mono_seconds() - t0;
-	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, NULL, st, why, why_len);
+	/* The subnet tables about to be installed: rebuilt ones, else kept. */
+	white = tab_white(t[TAB(0, 1)].mem ? &t[TAB(0, 1)] : in_place ? &cur[TAB(0, 1)] : NULL) ||
+		tab_white(t[TAB(1, 1)].mem ? &t[TAB(1, 1)] : in_place ? &cur[TAB(1, 1)] : NULL);
+	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, NULL, NULL, white, st, why,
+		    why_len);
 out:
 	for (k = 0; k < NTABS; k++) {
 		me_tab_destroy(&t[k]);
@@ -388,7 +385,7 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 			 size_t why_len)
 {
 	struct me_tabmap cur[NTABS];
-	struct me_delta_stats ds;
+	struct me_delta_stats ds = { 0 };
 	struct me_config cfg;
 	__u32 zero = 0, old_gen;
 	double t0 = me_mono_seconds();
@@ -431,9 +428,12 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 	{
 		const long long dc[2][2] = { { ds.count[0], ds.count[1] }, { 0, 0 } };
 
-		rc = commit(e, &cfg, old_fds, old_fds, cur, dc, st, why, why_len);
+		rc = commit(e, &cfg, old_fds, old_fds, cur, dc, &ds,
+			    tab_white(&cur[TAB(0, 1)]) || tab_white(&cur[TAB(1, 1)]), st, why,
+			    why_len);
 	}
 out:
+	free(ds.touched);
 	for (k = 0; k < NTABS; k++) {
 		me_tab_unmap(&cur[k]);
 		if (old_fds[k] >= 0)

@@ -360,8 +360,10 @@ int me_delta_hosts(struct me_tabmap *t, const struct me_union *u, __u32 nxt,
 		n += is_host(&u->v[i], v6);
 	if (!n && !t->h->nbuckets)
 		return 0; /* none before, none now */
+	/* An IPv4 host table has the size the load fixed (table.h): a rebuild
+	 * would give nothing back. */
 	if (!t->h->nbuckets || n > slots * DELTA_MAX_LOAD ||
-	    (n < slots * DELTA_MIN_LOAD && slots > 1024)) {
+	    (v6 && n < slots * DELTA_MIN_LOAD && slots > 1024)) {
 		snprintf(why, why_len, "%zu IPv%d hosts for a table of %.0f slots", n, v6 ? 6 : 4,
 			 slots);
 		return -EAGAIN;
@@ -479,6 +481,25 @@ static int chg_dict(struct me_tabmap *t, const struct me_hostchg *c, size_t n, _
 	return dict_extend(t, n, chg_item, c, idx);
 }
 
+/* Bucket of slot pos written: for the settle after the flip. Without memory
+ * for the list, the list goes and the settle walks every bucket. */
+static void touched(struct me_delta_stats *ds, int pos)
+{
+	__u32 *g;
+
+	if (ds->ntouched == SIZE_MAX)
+		return;
+	g = me_grow(ds->touched, ds->ntouched, &ds->touched_cap, sizeof(*g), 4096);
+	if (!g) {
+		free(ds->touched);
+		ds->touched = NULL;
+		ds->ntouched = SIZE_MAX;
+		return;
+	}
+	ds->touched = g;
+	ds->touched[ds->ntouched++] = (__u32)pos / 16;
+}
+
 /* Not a slot already spoken for by an earlier make_room of this refresh. */
 static int not_spoken(void *ctx, int pos)
 {
@@ -537,6 +558,7 @@ int me_delta_hosts_chg(struct me_tabmap *t, const struct me_hostchg *c, size_t n
 				continue;
 			}
 			me_hostab_kill(t, pos, nxt);
+			touched(ds, pos);
 			ds->removed++;
 			if (was < t->h->nvals)
 				ds->count[me_tab_val(t, was)->list & 1]--;
@@ -549,8 +571,10 @@ int me_delta_hosts_chg(struct me_tabmap *t, const struct me_hostchg *c, size_t n
 			rc = pending_push(&pend, i);
 		else if (pos < 0)
 			rc = pos;
-		else
+		else {
+			touched(ds, pos);
 			ds->added++;
+		}
 	}
 	/* Room for the hosts whose buckets were full (see make_room). */
 	for (i = 0; i < pend.n && !rc; i++) {
@@ -572,8 +596,10 @@ int me_delta_hosts_chg(struct me_tabmap *t, const struct me_hostchg *c, size_t n
 		pos = me_hostab_put(t, pend.slot[i], c[pend.rec[i]].addr, idx[pend.rec[i]], nxt);
 		if (pos < 0)
 			rc = pos;
-		else
+		else {
+			touched(ds, pos);
 			ds->added++;
+		}
 	}
 	if (rc) {
 		snprintf(why, why_len, "no room in place for an IPv4 host (both buckets full, "

@@ -15,6 +15,9 @@ struct me_delta_stats {
 	size_t kept, added, removed, moved;
 	long long count[2]; /* the table's hosts per list: after less before
 			     * (me_delta_hosts_chg keeps it; the other recounts) */
+	__u32 *touched;	    /* me_delta_hosts_chg: the buckets it wrote (NULL:
+			     * unknown, settle them all); the caller frees it */
+	size_t ntouched, touched_cap;
 };
 
 /*

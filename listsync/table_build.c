@@ -25,7 +25,9 @@
  * stays at 0.85 so that a refresh in place finds free slots for its new hosts
  * (still 6.3 bytes a host); IPv6 at 0.90 to keep within 24 bytes a host, and
  * its refreshes move entries to make room more often. Each failed build grows
- * the table 5%. */
+ * the table 5%. The IPv4 table list sync installs has a fixed size (table.h,
+ * me_host4_elems) with 10% more buckets than 0.85 at capacity, and uses all
+ * of them. */
 #define LOAD4	     (ME_HOST4_LOAD_PCT / 100.0)
 #define LOAD6	     0.90
 #define ATTEMPTS     8
@@ -448,8 +450,11 @@ int me_hostab_build(const struct me_union *u, const __u8 *idx, const struct me_t
 			return -E2BIG;
 		}
 		nb = n ? (__u32)want : 0;
-		if (nelem && nb > room)
-			nb = room; /* all a fixed table has: retries take another seed */
+		/* A fixed table is all allocated anyway: every bucket of it is
+		 * used, which leaves a refresh in place more free slots (73.7%
+		 * full at capacity rather than 85%); retries take another seed. */
+		if (nelem && n)
+			nb = room;
 		rc = me_tab_create(t, v6 ? ME_TAB_HOST6 : ME_TAB_HOST4,
 				   nelem ? nelem : head + (nb ? nb : 1), nelem != 0, d, why, why_len);
 		if (rc)
@@ -585,22 +590,40 @@ __u8 me_hostab_val(const struct me_tabmap *t, int pos)
 	return ((struct me_hb4 *)bk)->val[POS_SLOT(pos)];
 }
 
+/* Bucket b's other generation's bits made equal gen's: the slots changed. */
+static size_t settle_bucket(struct me_tabmap *t, int v6, __u32 b, __u32 gen)
+{
+	__u32 mask = (1u << nslots(v6)) - 1, *vis = bk_vis(bucket(t, b), v6);
+	__u32 live = me_tab_vis(*vis, gen) & mask;
+	__u32 want = live | live << ME_VIS_SHIFT;
+
+	size_t changed = (size_t)__builtin_popcount((*vis ^ want) & (mask | mask << ME_VIS_SHIFT));
+
+	if (changed)
+		__atomic_store_n(vis, want, __ATOMIC_RELEASE);
+	return changed;
+}
+
 size_t me_hostab_settle(struct me_tabmap *t, __u32 gen)
 {
 	int v6 = t->h->kind == ME_TAB_HOST6;
-	__u32 b, mask = (1u << nslots(v6)) - 1;
 	size_t changed = 0;
+	__u32 b;
 
-	for (b = 0; b < t->h->nbuckets; b++) {
-		__u32 *vis = bk_vis(bucket(t, b), v6);
-		__u32 live = me_tab_vis(*vis, gen) & mask;
-		__u32 want = live | live << ME_VIS_SHIFT;
+	for (b = 0; b < t->h->nbuckets; b++)
+		changed += settle_bucket(t, v6, b, gen);
+	t->h->settled = ME_TAB_SETTLED;
+	return changed;
+}
 
-		if (*vis != want) {
-			changed += (size_t)__builtin_popcount((*vis ^ want) & (mask | mask << ME_VIS_SHIFT));
-			__atomic_store_n(vis, want, __ATOMIC_RELEASE);
-		}
-	}
+size_t me_hostab_settle_buckets(struct me_tabmap *t, __u32 gen, const __u32 *b, size_t n)
+{
+	int v6 = t->h->kind == ME_TAB_HOST6;
+	size_t changed = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] < t->h->nbuckets)
+			changed += settle_bucket(t, v6, b[i], gen);
 	t->h->settled = ME_TAB_SETTLED;
 	return changed;
 }

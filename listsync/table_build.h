@@ -76,6 +76,9 @@ __u8 me_hostab_val(const struct me_tabmap *t, int pos);
 /* Make the other generation's bits equal gen's (after the flip to gen and a
  * grace period, or to undo an unfinished refresh). Returns the slots changed. */
 size_t me_hostab_settle(struct me_tabmap *t, __u32 gen);
+/* The same for buckets b[0..n) only: those a refresh in place wrote, which
+ * are all that can differ when the table was settled before it began. */
+size_t me_hostab_settle_buckets(struct me_tabmap *t, __u32 gen, const __u32 *b, size_t n);
 /*
  * A settle only where one is due: a walk of every bucket is 20 ms at 8M
  * hosts, and a table is unsettled only while a refresh writes it (or after

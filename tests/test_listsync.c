@@ -21,6 +21,7 @@
  * directory on every exit path; a test that dies leaves a server that exits on
  * its own (parent-death signal, and end of its standard input).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -43,6 +44,7 @@
 #include "edge.h"
 #include "lists.h"
 #include "synctab.h"
+#include "table.h"
 #include "lib/labcheck.h"
 #include "lib/testenv.h"
 #include "lib/tjson.h"
@@ -1838,6 +1840,36 @@ static void eq_diff(const char *a, const char *b, int round)
 	}
 }
 
+/* Both generations' bits agree in every bucket of the live IPv4 host table:
+ * after a refresh in place, which settles only the buckets it wrote, as after
+ * a rebuild. */
+static void expect_settled(int round)
+{
+	struct me_config cfg;
+	struct me_tabmap t;
+	struct me_edge e;
+	const char *what = "";
+	__u32 zero = 0, b, vis;
+	int fd;
+
+	me_edge_init(&e);
+	cr_assert_eq(me_edge_open(&e, tenv_pin_dir(), &what), 0, "opening the maps (%s)", what);
+	cr_assert_eq(bpf_map_lookup_elem(e.fd[ME_M_CONFIG], &zero, &cfg), 0);
+	fd = me_sync_inner_fd(&e, ME_M_SYNC_HOST4, cfg.sync_gen & 1);
+	cr_assert_geq(fd, 0, "the live IPv4 host table");
+	cr_assert_eq(me_tab_map(fd, 0, &t), 0, "mapping the IPv4 host table");
+	cr_assert_eq(t.h->settled, ME_TAB_SETTLED, "round %d: the table is not marked settled",
+		     round);
+	for (b = 0; b < t.h->nbuckets; b++) {
+		vis = ((const struct me_hb4 *)me_tab_elem(&t, t.h->base + b))->vis;
+		cr_assert_eq(vis & 0xffffu, vis >> ME_VIS_SHIFT,
+			     "round %d: bucket %u unsettled (vis %#x)", round, b, vis);
+	}
+	me_tab_unmap(&t);
+	close(fd);
+	me_edge_close(&e);
+}
+
 /*
  * Random hosts come and go in one, two or all three sources, round after
  * round; each refresh must be worked out from the keys (the output says so)
@@ -1885,6 +1917,23 @@ Test(listsync, refresh_from_keys_matches_rebuild)
 		snprintf(msg, sizeof(msg), "round %d", round);
 		expect_text(&r, 0, "changed in place from the sources' keys", !subnet_round, msg);
 		tenv_run_free(&r);
+		expect_settled(round);
+		/* A second refresh in place on the same table, from the other
+		 * generation: it starts from what the first one settled. */
+		for (k = 0; k < EQ_NSRC && !subnet_round; k++) {
+			for (i = 0; i < 10; i++) {
+				int a = rand_r(&seed) % EQ_POOL;
+
+				in[k][a] = !in[k][a];
+			}
+			eq_write(k, in[k], k == 2 ? subnets2 : eq_subnets[k]);
+		}
+		if (!subnet_round) {
+			ls_expect(&r, 0, "run");
+			expect_text(&r, 0, "changed in place from the sources' keys", 1, msg);
+			tenv_run_free(&r);
+			expect_settled(round);
+		}
 		after = entries(1, NULL);
 		/* The tables' own counts, kept as the refresh went, are the
 		 * rebuild's count of its hosts. */
@@ -1926,16 +1975,65 @@ static void hosts_file(const char *name, int n)
 }
 
 /*
- * A refresh small enough to work out from the keys (700 changes) that the
- * host table built for 200 cannot take in place: the run falls back to
- * merging the union, and that must still hold the fetched copy's entries
- * (the fallback once merged a source whose entries were already freed, and
- * emptied its lists).
+ * n addresses of 10.192.0.0/12 whose two buckets in the live IPv4 host table
+ * are the same two empty ones, as dotted quads in out.
  */
-Test(listsync, refresh_outgrowing_the_table_merges_the_fetched_copy)
+static void crowd_one_bucket_pair(char (*out)[16], int n)
 {
+	struct me_config cfg;
+	struct me_tabmap t;
+	struct me_edge e;
+	const char *what = "";
+	__u32 zero = 0, x = UINT32_MAX, y = UINT32_MAX, b, a, key, b1, b2;
+	int fd, found = 0;
+	__u64 h;
+
+	me_edge_init(&e);
+	cr_assert_eq(me_edge_open(&e, tenv_pin_dir(), &what), 0, "opening the maps (%s)", what);
+	cr_assert_eq(bpf_map_lookup_elem(e.fd[ME_M_CONFIG], &zero, &cfg), 0);
+	fd = me_sync_inner_fd(&e, ME_M_SYNC_HOST4, cfg.sync_gen & 1);
+	cr_assert_geq(fd, 0, "the live IPv4 host table");
+	cr_assert_eq(me_tab_map(fd, 0, &t), 0, "mapping the IPv4 host table");
+	for (b = 0; b < t.h->nbuckets && y == UINT32_MAX; b++)
+		if (!((const struct me_hb4 *)me_tab_elem(&t, t.h->base + b))->vis) {
+			if (x == UINT32_MAX)
+				x = b;
+			else
+				y = b;
+		}
+	cr_assert_neq(y, UINT32_MAX, "two empty buckets among %u", t.h->nbuckets);
+	for (a = 0; a < (1u << 20) && found < n; a++) {
+		key = htonl(0x0ac00000u | a); /* keys are in network order */
+		h = me_tab_hash4(key, t.h->seed);
+		b1 = me_tab_bucket1(h, t.h->nbuckets);
+		b2 = me_tab_bucket2(h, t.h->nbuckets);
+		if ((b1 == x && b2 == y) || (b1 == y && b2 == x))
+			snprintf(out[found++], 16, "10.%u.%u.%u", 192 + (a >> 16), (a >> 8) & 255,
+				 a & 255);
+	}
+	me_tab_unmap(&t);
+	close(fd);
+	me_edge_close(&e);
+	cr_assert_eq(found, n, "addresses for buckets %u and %u: got %d, want %d", x, y, found, n);
+}
+
+/*
+ * A refresh small enough to work out from the keys that the host table cannot
+ * take in place: 25 new hosts whose two buckets are the same two (empty) ones,
+ * which hold 24, and none of whose neighbours can move (they are all new).
+ * The run falls back to merging the union, and that must still hold the
+ * fetched copy's entries (the fallback once merged a source whose entries
+ * were already freed, and emptied its lists). A table's size is fixed by
+ * --hosts and all of it is used, so no honest list outgrows one in place:
+ * a crowd in one pair of buckets is what is left of the fallback.
+ */
+Test(listsync, refresh_without_room_merges_the_fetched_copy)
+{
+	char crowd[25][16], path[PATH_MAX], *text;
 	struct run r;
 	char src[512];
+	size_t o;
+	int i;
 
 	snprintf(src, sizeof(src), "  { name = \"grow\"; url = \"file://%s/grow.txt\"; "
 		 "format = \"plain\"; max_shrink = 100; }", www);
@@ -1943,17 +2041,27 @@ Test(listsync, refresh_outgrowing_the_table_merges_the_fetched_copy)
 	conf_write(NULL, src, NULL);
 	ls_ok("run");
 	expect_map("sync_black_host4", 200);
-	hosts_file("grow.txt", 900);
+	crowd_one_bucket_pair(crowd, 25);
+	text = malloc(200 * 16 + 25 * 16 + 1);
+	cr_assert_not_null(text);
+	for (o = 0, i = 0; i < 200; i++)
+		o += (size_t)sprintf(text + o, "10.7.%d.%d\n", i / 256, i % 256);
+	for (i = 0; i < 25; i++)
+		o += (size_t)sprintf(text + o, "%s\n", crowd[i]);
+	snprintf(path, sizeof(path), "%s/grow.txt", www);
+	write_file(path, text, o);
+	free(text);
 	ls_expect(&r, 0, "-v run");
-	expect_text(&r, 1, "merging the union", 1, "a refresh past the table's room");
+	expect_text(&r, 1, "no room in place for an IPv4 host", 1, "25 hosts for 24 slots");
+	expect_text(&r, 1, "merging the union", 1, "25 hosts for 24 slots");
 	tenv_run_free(&r);
-	expect_map("sync_black_host4", 900);
+	expect_map("sync_black_host4", 225);
 	/* And back down by the keys, on the table the merge built. */
-	hosts_file("grow.txt", 890);
+	hosts_file("grow.txt", 190);
 	ls_expect(&r, 0, "run");
-	expect_text(&r, 0, "changed in place from the sources' keys", 1, "a 10-host shrink");
+	expect_text(&r, 0, "changed in place from the sources' keys", 1, "a 35-host shrink");
 	tenv_run_free(&r);
-	expect_map("sync_black_host4", 890);
+	expect_map("sync_black_host4", 190);
 }
 
 /* ---- the admin's own entries ---- */
