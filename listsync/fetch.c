@@ -58,10 +58,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 			cap = (size_t)cl + 1;
 		while (cap < s->len + n + 1)
 			cap *= 2;
-		g = realloc(s->buf, cap);
-		if (!g)
+		/* Page-aligned, so that the copy can be written to disk straight
+		 * from it (state.c): hence no realloc, which keeps no alignment. */
+		if (posix_memalign((void **)&g, LS_BODY_ALIGN, cap))
 			return 0;
 		me_hugepages(g, cap);
+		if (s->len)
+			memcpy(g, s->buf, s->len);
+		free(s->buf);
 		s->buf = g;
 		s->cap = cap;
 	}

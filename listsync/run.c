@@ -226,6 +226,7 @@ static size_t copies_saved(const struct ls_config *cfg, struct result *res, size
 			continue;
 		}
 		ls_state_save(cfg->state_dir, cfg->src[i].name, &res[i].st);
+		ls_state_file_drop_old(&res[i].data_wr); /* the replaced copy, beside the apply */
 	}
 	return bad;
 }
@@ -993,6 +994,8 @@ out:
 		write_metrics(cfg, res, nproc, status, t0);
 	if (res)
 		for (i = 0; i < cfg->nsrc; i++) {
+			ls_state_file_reap(&res[i].data_wr);
+			ls_state_file_reap(&res[i].keys_wr);
 			release_data(&res[i]);
 			ls_keys_delta_free(&res[i].delta);
 			release_keys(&res[i]);

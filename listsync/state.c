@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,10 +229,50 @@ void ls_state_file_release(struct ls_state_write *w)
 	}
 }
 
+/* A piece worth writing around the page cache: big, page-aligned in memory
+ * and in the file. */
+#define DIRECT_MIN ((size_t)1 << 20)
+#define DIRECT_ALIGN 4096
+
+/*
+ * The aligned head of a big piece at file offset pos, written with O_DIRECT:
+ * the bytes it took, 0 if it took none (the caller writes them through the
+ * page cache). A 110 MB download written through the page cache and synced
+ * cost 240 ms of system time on the 2-vCPU VM we measure on, taken from the
+ * parse and the sort beside it; straight from the buffer, 45 ms, and the
+ * disk finishes in less than half the time. The file system may refuse
+ * O_DIRECT (tmpfs): then nothing is lost but the saving.
+ */
+static size_t write_direct(int fd, const char *p, size_t len, size_t pos)
+{
+	size_t head = len & ~(size_t)(DIRECT_ALIGN - 1), off = 0;
+	int fl = fcntl(fd, F_GETFL);
+	ssize_t n;
+
+	if (len < DIRECT_MIN || ((uintptr_t)p | pos) & (DIRECT_ALIGN - 1) || fl < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_DIRECT))
+		return 0;
+	while (off < head) {
+		n = write(fd, p + off, head - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* Refused (EINVAL: the device's block is larger; or an error
+		 * the page cache then meets again and reports): the rest goes
+		 * through the cache, as does all after a short, unaligned one. */
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+		if ((size_t)n & (DIRECT_ALIGN - 1))
+			break;
+	}
+	(void)fcntl(fd, F_SETFL, fl);
+	return off;
+}
+
 static void *write_tmp(void *arg)
 {
 	struct ls_state_write *w = arg;
-	size_t off;
+	size_t off, pos = 0;
 	ssize_t n;
 	int fd, k;
 
@@ -242,8 +283,9 @@ static void *write_tmp(void *arg)
 		drop_own(w);
 		return NULL;
 	}
-	for (k = 0; k < w->niov && !w->rc; k++)
-		for (off = 0; off < w->iov[k].iov_len;) {
+	for (k = 0; k < w->niov && !w->rc; k++) {
+		off = write_direct(fd, w->iov[k].iov_base, w->iov[k].iov_len, pos);
+		while (off < w->iov[k].iov_len) {
 			n = write(fd, (const char *)w->iov[k].iov_base + off,
 				  w->iov[k].iov_len - off);
 			if (n < 0 && errno == EINTR)
@@ -254,6 +296,8 @@ static void *write_tmp(void *arg)
 			}
 			off += (size_t)n;
 		}
+		pos += off;
+	}
 	drop_own(w); /* in the page cache now */
 	if (!w->rc && fsync(fd))
 		w->rc = -errno;
@@ -287,18 +331,74 @@ void ls_state_file_startv(const char *dir, const char *name, const char *ext,
 }
 
 
+static void *unlink_old(void *arg)
+{
+	struct ls_state_write *w = arg;
+
+	unlink(w->old);
+	return NULL;
+}
+
+/*
+ * A second name for the file about to be replaced, so that the rename frees
+ * none of its blocks: freeing a 110 MB copy's took 34 ms of the rename on
+ * ext4, on the way to the maps. ls_state_file_drop_old unlinks it in a
+ * thread, once the caller has synced what must come first (the journal
+ * commit of an fsync would otherwise wait for the freeing), beside the apply
+ * that follows; ls_state_file_reap waits for it. Without the link (no file
+ * yet, a file system without hard links) the rename frees them, as before.
+ */
+static void keep_old(struct ls_state_write *w)
+{
+	const char *base = strrchr(w->path, '/');
+	int dlen = base ? (int)(base - w->path) : 0;
+
+	/* One name a file, ".NAME.EXT.old" beside it: what a killed run left
+	 * there goes first, so that no more than one can ever pile up. */
+	snprintf(w->old, sizeof(w->old), "%.*s/.%s.old", dlen, w->path, base ? base + 1 : w->path);
+	unlink(w->old);
+	if (link(w->path, w->old))
+		w->old[0] = '\0';
+}
+
+void ls_state_file_drop_old(struct ls_state_write *w)
+{
+	if (!w->old[0] || w->reaping)
+		return;
+	w->reaping = !pthread_create(&w->reaper, NULL, unlink_old, w);
+	if (!w->reaping) {
+		unlink(w->old); /* no thread: here */
+		w->old[0] = '\0';
+	}
+}
+
 int ls_state_file_finish(struct ls_state_write *w, int commit)
 {
 	if (w->started)
 		pthread_join(w->th, NULL);
 	w->started = 0;
 	ls_state_file_release(w);
-	if (!w->rc && commit && rename(w->tmp, w->path))
+	if (!w->rc && commit)
+		keep_old(w);
+	if (!w->rc && commit && rename(w->tmp, w->path)) {
 		w->rc = -errno;
+		if (w->old[0])
+			unlink(w->old); /* the file is still there */
+		w->old[0] = '\0';
+	}
 	if ((w->rc || !commit) && w->tmp[0])
 		unlink(w->tmp);
 	w->tmp[0] = '\0';
 	return w->rc;
+}
+
+void ls_state_file_reap(struct ls_state_write *w)
+{
+	ls_state_file_drop_old(w);
+	if (w->reaping)
+		pthread_join(w->reaper, NULL);
+	w->reaping = 0;
+	w->old[0] = '\0';
 }
 
 int ls_state_ids(const char *dir, const char *const *names, size_t n, unsigned char *ids, int save)

@@ -84,11 +84,19 @@ struct ls_state_write {
 	void *own;
 	int refs;     /* on own: the writer's and the caller's */
 	int released; /* the caller's is gone */
+	char old[4112]; /* the replaced file's second name, being unlinked */
+	pthread_t reaper;
+	int reaping;
 };
 void ls_state_file_release(struct ls_state_write *w);
 void ls_state_file_startv(const char *dir, const char *name, const char *ext,
 			  const struct iovec *iov, int niov, void *own, struct ls_state_write *w);
 int ls_state_file_finish(struct ls_state_write *w, int commit);
+/* The file a committed write replaced keeps a second name until these: drop
+ * starts its unlink in a thread, reap (which drops first) waits for it. Both
+ * are harmless on a write that replaced nothing. */
+void ls_state_file_drop_old(struct ls_state_write *w);
+void ls_state_file_reap(struct ls_state_write *w);
 
 /* Assign stable ids to names (ME_SRC_SYNC_FIRST..255); ids[i] for names[i].
  * With save 0 (a dry run) new names get the ids they would get, and nothing is

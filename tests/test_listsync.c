@@ -2064,6 +2064,81 @@ Test(listsync, refresh_without_room_merges_the_fetched_copy)
 	expect_map("sync_black_host4", 190);
 }
 
+/* The whole of a file, or NULL; its length in *len. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		*len = (size_t)n;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* A list of len bytes (comments, then hosts), seed varying the hosts. */
+static void big_list(const char *path, size_t len, int seed)
+{
+	char *text = malloc(len);
+	size_t o = 0;
+	int i = 0;
+
+	cr_assert_not_null(text);
+	while (o + 64 < len - 300)
+		o += (size_t)sprintf(text + o, "# padding line %d of a list over a megabyte\n", i++);
+	for (i = 0; o + 16 < len; i++)
+		o += (size_t)sprintf(text + o, "10.8.%d.%d\n", seed, i);
+	while (o < len)
+		text[o++] = '\n';
+	write_file(path, text, len);
+	free(text);
+}
+
+/*
+ * A copy over a megabyte is written around the page cache (O_DIRECT, its
+ * page-aligned head, then the rest), and the copy it replaces is unlinked
+ * beside the apply: the saved copy must be the download byte for byte, an
+ * odd length included, and no second name may stay behind.
+ */
+Test(listsync, big_copy_saved_byte_for_byte)
+{
+	char src[512], list[PATH_MAX], copy[PATH_MAX], old[PATH_MAX];
+	size_t la, lb, sizes[2] = { (3u << 19) + 1237, (3u << 19) + 4096 * 3 };
+	char *a, *b;
+	int round;
+
+	snprintf(src, sizeof(src), "  { name = \"big\"; url = \"file://%s/big.txt\"; "
+		 "format = \"plain\"; max_shrink = 100; }", www);
+	conf_write(NULL, src, NULL);
+	snprintf(list, sizeof(list), "%s/big.txt", www);
+	snprintf(copy, sizeof(copy), "%s/sources/big.data", state_dir);
+	snprintf(old, sizeof(old), "%s/sources/.big.data.old", state_dir);
+	for (round = 0; round < 2; round++) {
+		big_list(list, sizes[round], round + 1);
+		ls_ok("run");
+		a = slurp(list, &la);
+		b = slurp(copy, &lb);
+		cr_assert(a && b, "round %d: reading %s and %s", round, list, copy);
+		cr_assert_eq(lb, la, "round %d: the copy has %zu bytes, the download %zu", round,
+			     lb, la);
+		cr_assert(!memcmp(a, b, la), "round %d: the copy differs from the download",
+			  round);
+		free(a);
+		free(b);
+		cr_assert(access(old, F_OK) && errno == ENOENT,
+			  "round %d: %s is still there after the run", round, old);
+	}
+}
+
 /* ---- the admin's own entries ---- */
 
 Test(listsync, manual_entries_untouched)
