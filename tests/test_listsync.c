@@ -1840,24 +1840,35 @@ static void eq_diff(const char *a, const char *b, int round)
 	}
 }
 
-/* Both generations' bits agree in every bucket of the live IPv4 host table:
- * after a refresh in place, which settles only the buckets it wrote, as after
- * a rebuild. */
-static void expect_settled(int round)
+/* The live IPv4 host table, mapped read-only into *t (me_tab_unmap, then
+ * close the fd returned). */
+static int live_host4(struct me_tabmap *t)
 {
 	struct me_config cfg;
-	struct me_tabmap t;
 	struct me_edge e;
 	const char *what = "";
-	__u32 zero = 0, b, vis;
+	__u32 zero = 0;
 	int fd;
 
 	me_edge_init(&e);
 	cr_assert_eq(me_edge_open(&e, tenv_pin_dir(), &what), 0, "opening the maps (%s)", what);
 	cr_assert_eq(bpf_map_lookup_elem(e.fd[ME_M_CONFIG], &zero, &cfg), 0);
 	fd = me_sync_inner_fd(&e, ME_M_SYNC_HOST4, cfg.sync_gen & 1);
+	me_edge_close(&e);
 	cr_assert_geq(fd, 0, "the live IPv4 host table");
-	cr_assert_eq(me_tab_map(fd, 0, &t), 0, "mapping the IPv4 host table");
+	cr_assert_eq(me_tab_map(fd, 0, t), 0, "mapping the IPv4 host table");
+	return fd;
+}
+
+/* Both generations' bits agree in every bucket of the live IPv4 host table:
+ * after a refresh in place, which settles only the buckets it wrote, as after
+ * a rebuild. */
+static void expect_settled(int round)
+{
+	struct me_tabmap t;
+	int fd = live_host4(&t);
+	__u32 b, vis;
+
 	cr_assert_eq(t.h->settled, ME_TAB_SETTLED, "round %d: the table is not marked settled",
 		     round);
 	for (b = 0; b < t.h->nbuckets; b++) {
@@ -1867,7 +1878,6 @@ static void expect_settled(int round)
 	}
 	me_tab_unmap(&t);
 	close(fd);
-	me_edge_close(&e);
 }
 
 /*
@@ -1980,20 +1990,11 @@ static void hosts_file(const char *name, int n)
  */
 static void crowd_one_bucket_pair(char (*out)[16], int n)
 {
-	struct me_config cfg;
+	__u32 x = UINT32_MAX, y = UINT32_MAX, b, a, key, b1, b2;
 	struct me_tabmap t;
-	struct me_edge e;
-	const char *what = "";
-	__u32 zero = 0, x = UINT32_MAX, y = UINT32_MAX, b, a, key, b1, b2;
-	int fd, found = 0;
+	int fd = live_host4(&t), found = 0;
 	__u64 h;
 
-	me_edge_init(&e);
-	cr_assert_eq(me_edge_open(&e, tenv_pin_dir(), &what), 0, "opening the maps (%s)", what);
-	cr_assert_eq(bpf_map_lookup_elem(e.fd[ME_M_CONFIG], &zero, &cfg), 0);
-	fd = me_sync_inner_fd(&e, ME_M_SYNC_HOST4, cfg.sync_gen & 1);
-	cr_assert_geq(fd, 0, "the live IPv4 host table");
-	cr_assert_eq(me_tab_map(fd, 0, &t), 0, "mapping the IPv4 host table");
 	for (b = 0; b < t.h->nbuckets && y == UINT32_MAX; b++)
 		if (!((const struct me_hb4 *)me_tab_elem(&t, t.h->base + b))->vis) {
 			if (x == UINT32_MAX)
@@ -2013,7 +2014,6 @@ static void crowd_one_bucket_pair(char (*out)[16], int n)
 	}
 	me_tab_unmap(&t);
 	close(fd);
-	me_edge_close(&e);
 	cr_assert_eq(found, n, "addresses for buckets %u and %u: got %d, want %d", x, y, found, n);
 }
 
