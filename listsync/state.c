@@ -378,13 +378,14 @@ int ls_state_file_finish(struct ls_state_write *w, int commit)
 		pthread_join(w->th, NULL);
 	w->started = 0;
 	ls_state_file_release(w);
-	if (!w->rc && commit)
+	if (!w->rc && commit) {
 		keep_old(w);
-	if (!w->rc && commit && rename(w->tmp, w->path)) {
-		w->rc = -errno;
-		if (w->old[0])
-			unlink(w->old); /* the file is still there */
-		w->old[0] = '\0';
+		if (rename(w->tmp, w->path)) {
+			w->rc = -errno;
+			if (w->old[0])
+				unlink(w->old); /* the file is still there */
+			w->old[0] = '\0';
+		}
 	}
 	if ((w->rc || !commit) && w->tmp[0])
 		unlink(w->tmp);

@@ -156,15 +156,16 @@ static int build_net(const struct me_union *u, int v6, struct me_tabmap *t, char
 
 /* The tables of the generation in use, mapped read-write; 0 if a refresh in
  * place can start from them. */
-static int map_current(const int *old_fds, struct me_tabmap *cur)
+static int map_current(const int *old_fds, int nets, struct me_tabmap *cur)
 {
 	int k;
 
 	for (k = 0; k < NTABS; k++) {
 		cur[k].fd = -1;
 		cur[k].mem = NULL;
+		cur[k].h = NULL;
 	}
-	for (k = 0; k < NTABS; k++)
+	for (k = 0; k < NTABS; k += nets ? 1 : 2)
 		if (old_fds[k] < 0 || me_tab_map(old_fds[k], 1, &cur[k]))
 			return -ENOENT;
 	return 0;
@@ -205,12 +206,21 @@ static int prepare_in_place(const struct me_union *u, struct me_tabmap *cur, str
 	return rc;
 }
 
-/* May subnet table t (mapped, or NULL) hold white prefixes? Read from its
- * header, not from counts kept elsewhere: a wrong "no" would let a synced
- * black host win over a white subnet. Any doubt is a "yes". */
-static int tab_white(const struct me_tabmap *t)
+/* May the subnet tables about to be installed (each the one built in t, else
+ * the one in use in cur) hold white prefixes? Read from their headers, not
+ * from counts kept elsewhere: a wrong "no" would let a synced black host win
+ * over a white subnet. Any doubt is a "yes". */
+static int white_nets(const struct me_tabmap *t, const struct me_tabmap *cur)
 {
-	return !t || !t->h || t->h->count[ME_LIST_WHITE] != 0;
+	const struct me_tabmap *n;
+	int k;
+
+	for (k = TAB(0, 1); k < NTABS; k += 2) {
+		n = t[k].mem ? &t[k] : &cur[k];
+		if (!n->mem || n->h->count[ME_LIST_WHITE])
+			return 1;
+	}
+	return 0;
 }
 
 /* Bit gen of me_config.sync_white_nets, written to the map (see the ABI). */
@@ -232,16 +242,16 @@ static int set_white_nets(struct me_edge *e, struct me_config *cfg, __u32 gen, i
 /*
  * Install fds as generation cfg->sync_gen ^ 1, flip to it, wait out the
  * packets of the old one, and make both agree. cur (NULL after a rebuild) are
- * the host tables refreshed in place, settled after the grace period; their
- * hosts per list are counted again, or moved by dcount (per host table: IPv4,
- * IPv6) when the refresh kept the count. ds4, if not NULL, names the buckets
- * of the IPv4 host table the refresh wrote: only those are settled. On
- * failure the slot of the generation not in use is put back to old_fds.
+ * the host tables refreshed in place, settled after the grace period, their
+ * hosts per list counted again. Or, with ds4, a refresh of the IPv4 hosts
+ * alone: only the buckets of that table it wrote are settled, its counts
+ * moved by what it kept. white: the new subnet tables may hold white
+ * prefixes. On failure the slot of the generation not in use is put back to
+ * old_fds.
  */
 static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, const int *old_fds,
-		  struct me_tabmap *cur, const long long (*dcount)[2],
-		  const struct me_delta_stats *ds4, int white, struct me_apply_stats *st,
-		  char *why, size_t why_len)
+		  struct me_tabmap *cur, const struct me_delta_stats *ds4, int white,
+		  struct me_apply_stats *st, char *why, size_t why_len)
 {
 	__u32 zero = 0, old_gen = cfg->sync_gen & 1, new_gen = old_gen ^ 1, old_white;
 	double t0;
@@ -272,17 +282,19 @@ static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, cons
 	 * its slots point at the new tables, so that the next refresh in place
 	 * starts from one state under either generation. */
 	me_rcu_grace();
-	for (k = 0; cur && k < NTABS; k += 2) {
-		if (k == TAB(0, 0) && ds4 && ds4->touched)
-			me_hostab_settle_buckets(&cur[k], new_gen, ds4->touched, ds4->ntouched);
+	for (k = 0; cur && !ds4 && k < NTABS; k += 2) {
+		me_hostab_settle(&cur[k], new_gen);
+		me_hostab_recount(&cur[k], new_gen); /* a walk of every slot: 20 ms at 8M */
+	}
+	if (ds4) {
+		struct me_tabmap *t4 = &cur[TAB(0, 0)];
+
+		if (ds4->touched)
+			me_hostab_settle_buckets(t4, new_gen, ds4->touched, ds4->ntouched);
 		else
-			me_hostab_settle(&cur[k], new_gen);
-		if (!dcount) { /* a walk of every slot: 20 ms at 8M hosts */
-			me_hostab_recount(&cur[k], new_gen);
-			continue;
-		}
-		cur[k].h->count[0] = (__u32)(cur[k].h->count[0] + dcount[k / 2][0]);
-		cur[k].h->count[1] = (__u32)(cur[k].h->count[1] + dcount[k / 2][1]);
+			me_hostab_settle(t4, new_gen);
+		t4->h->count[0] = (__u32)(t4->h->count[0] + ds4->count[0]);
+		t4->h->count[1] = (__u32)(t4->h->count[1] + ds4->count[1]);
 	}
 	rc = install(e, fds, old_gen);
 	if (rc)
@@ -307,7 +319,7 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 	struct me_config cfg;
 	__u32 zero = 0, old_gen, new_gen;
 	double t0 = me_mono_seconds();
-	int k, rc, in_place = 0, white, fds[NTABS], old_fds[NTABS];
+	int k, rc, in_place = 0, fds[NTABS], old_fds[NTABS];
 	char delta_why[160] = "";
 
 	memset(st, 0, sizeof(*st));
@@ -334,7 +346,7 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 		old_fds[k] = me_sync_inner_fd(e, me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2),
 					      old_gen);
 
-	if (!full && !map_current(old_fds, cur)) {
+	if (!full && !map_current(old_fds, 1, cur)) {
 		rc = prepare_in_place(u, cur, t, old_fds, fds, new_gen, st, delta_why,
 				      sizeof(delta_why));
 		if (!rc)
@@ -359,10 +371,7 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 	}
 	st->in_place = in_place;
 	st->build_s = me_mono_seconds() - t0;
-	/* The subnet tables about to be installed: rebuilt ones, else kept. */
-	white = tab_white(t[TAB(0, 1)].mem ? &t[TAB(0, 1)] : in_place ? &cur[TAB(0, 1)] : NULL) ||
-		tab_white(t[TAB(1, 1)].mem ? &t[TAB(1, 1)] : in_place ? &cur[TAB(1, 1)] : NULL);
-	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, NULL, NULL, white, st, why,
+	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, NULL, white_nets(t, cur), st, why,
 		    why_len);
 out:
 	for (k = 0; k < NTABS; k++) {
@@ -409,7 +418,7 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 	for (k = 0; k < NTABS; k++)
 		old_fds[k] = me_sync_inner_fd(e, me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2),
 					      old_gen);
-	if (map_current(old_fds, cur)) {
+	if (map_current(old_fds, 0, cur)) {
 		snprintf(why, why_len, "the tables in use cannot be mapped");
 		rc = -EAGAIN;
 		goto out;
@@ -425,13 +434,9 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 	st->added = ds.added;
 	st->removed = ds.removed;
 	st->build_s = me_mono_seconds() - t0;
-	{
-		const long long dc[2][2] = { { ds.count[0], ds.count[1] }, { 0, 0 } };
-
-		rc = commit(e, &cfg, old_fds, old_fds, cur, dc, &ds,
-			    tab_white(&cur[TAB(0, 1)]) || tab_white(&cur[TAB(1, 1)]), st, why,
-			    why_len);
-	}
+	/* The subnet tables stay as they are, and so does their bit. */
+	rc = commit(e, &cfg, old_fds, old_fds, cur, &ds, (cfg.sync_white_nets >> old_gen) & 1, st,
+		    why, why_len);
 out:
 	free(ds.touched);
 	for (k = 0; k < NTABS; k++) {
