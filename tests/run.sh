@@ -14,10 +14,11 @@ shift || true
 src=$(cd "$(dirname "$0")/.." && pwd)
 case $build in /*) ;; *) build=$src/$build ;; esac
 
-pki=
+pki= log=
 sweep() {
 	local ns
 	[ -n "$pki" ] && rm -rf "$pki"
+	[ -n "$log" ] && rm -f "$log"
 	for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^met[0-9]/ {print $1}'); do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -50,4 +51,16 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$src/tests/lsan.supp:print_suppressions=0
 
 cd "$src" || exit 1
-"$build/mailedge-tests" --jobs "${TEST_JOBS:-2}" "$@"
+# The run's output is kept so that the failures can be named again after the
+# summary: CI shows the end of a log, and a chatty test running last would
+# otherwise hide which test failed.
+log=$(mktemp /tmp/mailedge-test-log-XXXXXX)
+"$build/mailedge-tests" --jobs "${TEST_JOBS:-2}" "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+if [ "$rc" -ne 0 ]; then
+	echo "run.sh: the tests that failed, with what they said:"
+	awk '/^\[----\]/ { buf = buf $0 "\n"; next }
+	     /^\[FAIL\]/ { printf "%s%s\n", buf, $0 }
+	     { buf = "" }' "$log"
+fi
+exit "$rc"
