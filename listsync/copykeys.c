@@ -101,24 +101,6 @@ int ls_keys_make(const struct me_prefix *v, size_t n, __u32 *h4, size_t nh4, str
 	return 0;
 }
 
-/* Eight bytes at a time, multiply-xorshift mixed; the length folded in last.
- * Not a cryptographic hash: it tells our own copy from our own older one. */
-__u64 ls_copy_hash(const char *buf, size_t len)
-{
-	__u64 h = 0x9e3779b97f4a7c15ull, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&w, buf + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, buf + i, len - i);
-	h = (h ^ w ^ (__u64)len) * 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 29);
-}
-
 static void put64(char *p, __u64 v)
 {
 	int i;
@@ -322,16 +304,30 @@ bad:
 void ls_keys_delta_free(struct ls_keys_delta *d)
 {
 	free(d->hosts);
+	free(d->came);
 	memset(d, 0, sizeof(*d));
 }
 
-static int host_push(struct ls_keys_delta *d, size_t *cap, __u32 a)
+/* cap counts hosts; came has room for cap bits, in whole words. */
+static int host_push(struct ls_keys_delta *d, size_t *cap, __u32 a, int came)
 {
+	size_t had = *cap;
 	__u32 *g = me_grow(d->hosts, d->nhosts, cap, sizeof(*g), 1024);
 
 	if (!g)
 		return -ENOMEM;
 	d->hosts = g;
+	if (*cap != had || !d->came) {
+		size_t from = d->came ? (had + 63) / 64 : 0, to = (*cap + 63) / 64;
+		__u64 *c = realloc(d->came, to * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		memset(c + from, 0, (to - from) * sizeof(*c));
+		d->came = c;
+	}
+	if (came)
+		d->came[d->nhosts / 64] |= 1ull << (d->nhosts % 64);
 	d->hosts[d->nhosts++] = a;
 	return 0;
 }
@@ -354,7 +350,7 @@ static int delta_one(struct ls_keys_delta *d, size_t *cap, __u64 key, int added,
 	}
 	if (d->nhosts && d->hosts[d->nhosts - 1] == (__u32)(key >> 8))
 		return 0; /* the same host again */
-	return host_push(d, cap, (__u32)(key >> 8));
+	return host_push(d, cap, (__u32)(key >> 8), added);
 }
 
 /* The hosts of the two copies side by side. Most of them are on both sides,

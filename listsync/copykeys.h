@@ -54,6 +54,7 @@ void ls_keys_free(struct ls_keys *k);
 struct ls_keys_delta {
 	size_t added, removed;
 	__u32 *hosts; /* the IPv4 hosts only one of the copies has, ascending */
+	__u64 *came;  /* bit i: hosts[i] is the new copy's (else the old one's) */
 	size_t nhosts;
 	int hosts_only; /* nothing but IPv4 hosts changed (a refresh from keys can do it) */
 };
@@ -65,8 +66,6 @@ int ls_keys_delta(const char *buf, size_t len, __u64 old_hash, const struct ls_k
 		  struct ls_keys_delta *d);
 void ls_keys_delta_free(struct ls_keys_delta *d);
 
-/* The hash a keys file and the state record of a copy: 64 bits over its bytes. */
-__u64 ls_copy_hash(const char *buf, size_t len);
 
 /*
  * The file of k, for the copy whose hash is data_hash, as the pieces to write

@@ -65,10 +65,14 @@ static size_t count_lf(const char *buf, size_t len)
 /*
  * One part of a copy in a format with a fast path. Both parts write their
  * hosts into one array: a host takes 8 bytes of the file at least ("a.b.c.d"
- * and LF; the last line 7), so the first part's fit below off / 8 + 1, and
- * below its line count; the second part's go from the lower of the two, and
- * close up on the first's when that one is done. Only what is written is
- * ever touched of the room.
+ * and LF; the last line 7), so the first part's fit below off / 8 + 1; the
+ * second part's go from there, and move down to close up on the first's when
+ * both are done. Only what is written is ever touched of the room.
+ *
+ * The second part is parsed as if it began at line 1: counting the first
+ * part's lines to number it (4M lines for 8M hosts) took that thread as long
+ * as the move does. Line numbers matter only in an error, and a part that
+ * fails is parsed again, numbered.
  */
 struct part {
 	const struct ls_source *s;
@@ -81,22 +85,27 @@ struct part {
 	int rc;
 };
 
-static void *parse_part(void *arg)
+static void parse_from(struct part *p, unsigned long first)
 {
-	struct part *p = arg;
-	unsigned long first = p->off ? (unsigned long)count_lf(p->buf, p->off) : 0;
-
-	if (p->hosts && !p->off) {
-		p->ps.h4.v = p->hosts;
-		p->ps.h4.cap = p->cap0;
-	} else if (p->hosts) {
-		size_t base = first < p->cap0 ? first : p->cap0;
-
-		p->ps.h4.v = p->hosts + base;
-		p->ps.h4.cap = p->len / 8 + 1;
+	if (p->hosts) {
+		p->ps.h4.v = p->hosts + (p->off ? p->cap0 : 0);
+		p->ps.h4.cap = p->off ? p->len / 8 + 1 : p->cap0;
 	}
 	p->rc = p->s->fmt->parse4(p->buf + p->off, p->len, first, ME_PFX_CLEAR_HOST, collect,
 				  &p->ps, &p->ps.h4, &p->err);
+}
+
+static void *parse_part(void *arg)
+{
+	struct part *p = arg;
+
+	parse_from(p, 0);
+	if (p->rc && p->off) { /* again, for the line numbers of its error */
+		free(p->ps.v);
+		memset(&p->ps, 0, sizeof(p->ps));
+		memset(&p->err, 0, sizeof(p->err));
+		parse_from(p, (unsigned long)count_lf(p->buf, p->off));
+	}
 	return NULL;
 }
 

@@ -144,6 +144,25 @@ struct cursor {
 	size_t now, chg;
 };
 
+/* Whether a source's copy had addr when the maps were made (in[0]) and has
+ * it now (in[1]). A host its delta names changed, and the delta says which
+ * way; only a host changed in another source needs a search of this one's. */
+static void in_copies(const struct ls_keys *k, const struct ls_keys_delta *d, struct cursor *c,
+		      __u32 addr, int in[2])
+{
+	if (d) {
+		c->chg = skip_below(d->hosts, d->nhosts, c->chg, addr);
+		if (c->chg < d->nhosts && d->hosts[c->chg] == addr) {
+			in[1] = (int)(d->came[c->chg / 64] >> (c->chg % 64) & 1);
+			in[0] = !in[1];
+			return;
+		}
+	}
+	c->now = skip_below(k->h4, k->nh4, c->now, addr);
+	in[1] = c->now < k->nh4 && k->h4[c->now] == addr;
+	in[0] = in[1];
+}
+
 /* What the maps were made from (v 0) and what there is now (v 1) say about
  * an address: per list, the source whose host record survives the merge
  * (-1: none). */
@@ -155,17 +174,9 @@ static void resolve(const struct ls_incr_src *s, size_t nsrc, struct cursor *cur
 
 	win[0][0] = win[0][1] = win[1][0] = win[1][1] = -1;
 	for (i = 0; i < nsrc; i++) {
-		const struct ls_keys *k = or_empty(s[i].keys);
-		const struct ls_keys_delta *d = s[i].delta;
 		int in[2];
 
-		cur[i].now = skip_below(k->h4, k->nh4, cur[i].now, addr);
-		in[1] = cur[i].now < k->nh4 && k->h4[cur[i].now] == addr;
-		in[0] = in[1];
-		if (d) {
-			cur[i].chg = skip_below(d->hosts, d->nhosts, cur[i].chg, addr);
-			in[0] ^= cur[i].chg < d->nhosts && d->hosts[cur[i].chg] == addr;
-		}
+		in_copies(or_empty(s[i].keys), s[i].delta, &cur[i], addr, in);
 		for (v = 0; v < 2; v++)
 			if (in[v] && win[v][s[i].list & 1] < 0)
 				win[v][s[i].list & 1] = (int)i;

@@ -25,7 +25,8 @@ struct ls_kv {
  * (v untouched) when the scratch copy cannot be had. */
 int ls_radix_sort(struct ls_kv *v, size_t n);
 
-/* Bare keys, ascending. 0 or -ENOMEM. */
+/* Bare keys, ascending. 0 or -ENOMEM. From a million 32-bit keys up, on two
+ * threads (radix.c). */
 int ls_radix_sort_u64(__u64 *v, size_t n);
 int ls_radix_sort_u32(__u32 *v, size_t n);
 

@@ -37,6 +37,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include "copyhash.h"
 #include "copykeys.h"
 #include "copyparse.h"
 #include "diff.h"

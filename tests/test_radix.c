@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "addr.h"
+#include "../listsync/copyhash.h"
 #include "../listsync/copykeys.h"
 #include "../listsync/radix.h"
 
@@ -220,6 +221,25 @@ Test(radix, copykeys)
 	}
 	cr_assert_neq(ls_copy_hash("abc", 3), ls_copy_hash("abd", 3));
 	cr_assert_neq(ls_copy_hash("abc\0", 4), ls_copy_hash("abc", 3));
+	{ /* every byte counts, in every lane, and so does where each word is */
+		char c[101], e[101];
+		__u64 h;
+		int j;
+
+		for (j = 0; j < 101; j++)
+			c[j] = (char)('0' + j % 10);
+		h = ls_copy_hash(c, sizeof(c));
+		for (j = 0; j < 101; j++) {
+			memcpy(e, c, sizeof(e));
+			e[j] ^= 1;
+			cr_assert_neq(ls_copy_hash(e, sizeof(e)), h, "byte %d", j);
+		}
+		memcpy(e, c, sizeof(e));
+		memcpy(e, c + 8, 8);
+		memcpy(e + 8, c + 16, 8); /* words 1 and 2 moved down a lane */
+		memcpy(e + 16, c, 8);
+		cr_assert_neq(ls_copy_hash(e, sizeof(e)), h);
+	}
 	free(buf);
 	ls_keys_free(&ko);
 	ls_keys_free(&kn);
@@ -264,6 +284,38 @@ Test(radix, bare_keys_sort_as_qsort)
 	free(b);
 	free(c);
 	free(d);
+}
+
+/* Big arrays take the two-thread sort: random keys, keys sharing their top
+ * bytes (scattered by a lower one), few distinct keys, a top byte holding
+ * most keys (the share between the threads is uneven), keys differing in
+ * their last byte only, and one key repeated. */
+Test(radix, big_u32_sorts_as_qsort)
+{
+	size_t n = (1u << 20) + 12345, i;
+	__u32 *a = malloc(n * 4), *b = malloc(n * 4);
+	unsigned int seed = 7;
+	int shape;
+
+	cr_assert(a && b);
+	for (shape = 0; shape < 6; shape++) {
+		for (i = 0; i < n; i++) {
+			__u32 r = (__u32)rand_r(&seed) << 16 ^ (__u32)rand_r(&seed);
+
+			a[i] = b[i] = shape == 0   ? r
+				      : shape == 1 ? 0xc6330000u | (r & 0xffffu)
+				      : shape == 2 ? (r % 5) << 24 | (r % 3)
+				      : shape == 3 ? (i % 10 ? 0x7f000000u | (r & 0xffffffu) : r)
+				      : shape == 4 ? 0x0a0b0c00u | (r & 0xffu)
+						   : 0xc0000201u;
+		}
+		cr_assert_eq(ls_radix_sort_u32(a, n), 0);
+		qsort(b, n, 4, u32_cmp);
+		cr_assert(!memcmp(a, b, n * 4), "shape %d: ls_radix_sort_u32 differs from qsort",
+			  shape);
+	}
+	free(a);
+	free(b);
 }
 
 /* Keys made from fast-path hosts and general entries are the keys of the same
@@ -467,6 +519,10 @@ Test(radix, keys_delta_matches_model)
 			cr_assert(u32_has(chg, nchg, d.hosts[i]), "round %d: %08x not changed",
 				  round, d.hosts[i]);
 			cr_assert(!i || d.hosts[i] > prev, "round %d: hosts not ascending", round);
+			cr_assert_eq((int)(d.came[i / 64] >> (i % 64) & 1),
+				     u32_has(k[1].h4, k[1].nh4, d.hosts[i]),
+				     "round %d: %08x said to be the %s copy's", round, d.hosts[i],
+				     d.came[i / 64] >> (i % 64) & 1 ? "new" : "old");
 			prev = d.hosts[i];
 		}
 		/* A copy against itself: nothing; against no copy: all of it. */

@@ -49,6 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 1; i < d.nhosts; i++)
 			if (d.hosts[i] <= d.hosts[i - 1])
 				fail("delta hosts not ascending");
+		for (i = 0; i < d.nhosts; i++) /* against nothing, all went */
+			if (d.came[i / 64] >> (i % 64) & 1)
+				fail("a removed host said to have come");
 		ls_keys_delta_free(&d);
 	}
 	i_rc = ls_keys_decode(buf, size, hash, &k);
