@@ -20,6 +20,7 @@
 
 #include "hugemem.h"
 #include "fetch.h"
+#include "state.h"
 
 #define USER_AGENT "mailedge-listsync/0.1 (+https://github.com/mailedge)"
 
@@ -60,7 +61,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 			cap *= 2;
 		/* Page-aligned, so that the copy can be written to disk straight
 		 * from it (state.c): hence no realloc, which keeps no alignment. */
-		if (posix_memalign((void **)&g, LS_BODY_ALIGN, cap))
+		if (posix_memalign((void **)&g, LS_DIRECT_ALIGN, cap))
 			return 0;
 		me_hugepages(g, cap);
 		if (s->len)

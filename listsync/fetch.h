@@ -7,9 +7,6 @@
 
 #include <stddef.h>
 
-/* Alignment of a download's body: a page, which O_DIRECT writes ask for. */
-#define LS_BODY_ALIGN 4096
-
 enum ls_fetch_outcome {
 	LS_FETCH_OK,		/* a new body */
 	LS_FETCH_NOT_MODIFIED,	/* 304: the last good copy is current */
@@ -28,7 +25,8 @@ struct ls_fetch_req {
 struct ls_fetch_res {
 	enum ls_fetch_outcome outcome;
 	long http_code;
-	char *body; /* malloc'd, LS_BODY_ALIGN-aligned, NUL-terminated; NULL unless LS_FETCH_OK */
+	char *body; /* malloc'd, LS_DIRECT_ALIGN-aligned (state.h), NUL-terminated; NULL
+		    * unless LS_FETCH_OK */
 	size_t len;
 	char etag[256];
 	char last_modified[64];

@@ -59,51 +59,62 @@ int ls_radix_sort(struct ls_kv *v, size_t n)
 }
 
 /* The same passes for bare keys: half the bytes to move when no index rides
- * along (a copy's sorted keys). */
-#define RADIX_BARE(name, type, bytes)                                                             \
-	int name(type *v, size_t n)                                                               \
+ * along (a copy's sorted keys). name##_into sorts the n keys of src into dst
+ * by their nb lowest bytes (the keys equal above them), src the scratch:
+ * the whole of a small array, or one run of a big one (below). */
+#define RADIX_BARE(name, type)                                                                    \
+	static void name##_into(type *src, type *dst, size_t n, int nb)                           \
 	{                                                                                         \
-		size_t(*count)[256], i, d;                                                        \
-		type *tmp, *src = v, *dst;                                                        \
+		size_t count[sizeof(type)][256] = { { 0 } }, i;                                   \
+		type *from = src, *to = dst, *t;                                                  \
+		int d;                                                                            \
                                                                                                   \
-		if (n < 2)                                                                        \
-			return 0;                                                                 \
-		count = calloc(bytes, sizeof(*count));                                            \
-		tmp = malloc(n * sizeof(*tmp));                                                   \
-		me_hugepages(tmp, n * sizeof(*tmp));                                              \
-		if (!count || !tmp) {                                                             \
-			free(count);                                                              \
-			free(tmp);                                                                \
-			return -ENOMEM;                                                           \
-		}                                                                                 \
 		for (i = 0; i < n; i++)                                                           \
-			for (d = 0; d < (bytes); d++)                                             \
-				count[d][(v[i] >> (8 * d)) & 0xff]++;                             \
-		dst = tmp;                                                                        \
-		for (d = 0; d < (bytes); d++) {                                                   \
+			for (d = 0; d < nb; d++)                                                  \
+				count[d][(src[i] >> (8 * d)) & 0xff]++;                           \
+		for (d = 0; d < nb; d++) {                                                        \
 			size_t sum = 0, c, b;                                                     \
                                                                                                   \
-			if (count[d][(v[0] >> (8 * d)) & 0xff] == n)                              \
-				continue;                                                         \
+			if (!n || count[d][(src[0] >> (8 * d)) & 0xff] == n)                      \
+				continue; /* a byte they all share */                             \
 			for (b = 0; b < 256; b++) {                                               \
 				c = count[d][b];                                                  \
 				count[d][b] = sum;                                                \
 				sum += c;                                                         \
 			}                                                                         \
 			for (i = 0; i < n; i++)                                                   \
-				dst[count[d][(src[i] >> (8 * d)) & 0xff]++] = src[i];             \
-			dst = src;                                                                \
-			src = src == v ? tmp : v;                                                 \
+				to[count[d][(from[i] >> (8 * d)) & 0xff]++] = from[i];            \
+			t = from;                                                                 \
+			from = to;                                                                \
+			to = t;                                                                   \
 		}                                                                                 \
-		if (src != v)                                                                     \
-			memcpy(v, src, n * sizeof(*v));                                           \
+		if (from != dst)                                                                  \
+			memcpy(dst, from, n * sizeof(*dst));                                      \
+	}                                                                                         \
+                                                                                                  \
+	static int name(type *v, size_t n)                                                        \
+	{                                                                                         \
+		type *tmp;                                                                        \
+                                                                                                  \
+		if (n < 2)                                                                        \
+			return 0;                                                                 \
+		tmp = malloc(n * sizeof(*tmp));                                                   \
+		if (!tmp)                                                                         \
+			return -ENOMEM;                                                           \
+		me_hugepages(tmp, n * sizeof(*tmp));                                              \
+		memcpy(tmp, v, n * sizeof(*v));                                                   \
+		name##_into(tmp, v, n, (int)sizeof(type));                                        \
 		free(tmp);                                                                        \
-		free(count);                                                                      \
 		return 0;                                                                         \
 	}
 
-RADIX_BARE(ls_radix_sort_u64, __u64, 8)
-static RADIX_BARE(lsd_sort_u32, __u32, 4)
+RADIX_BARE(lsd_u64, __u64)
+RADIX_BARE(lsd_u32, __u32)
+
+int ls_radix_sort_u64(__u64 *v, size_t n)
+{
+	return lsd_u64(v, n);
+}
 
 /*
  * Big arrays of 32-bit keys (a copy's 8M hosts, on every refresh) are sorted
@@ -163,37 +174,6 @@ static void *msd_scatter(void *arg)
 	return NULL;
 }
 
-/* The n keys of src, equal above byte nb, sorted into dst by bytes
- * 0..nb-1; src is the scratch. */
-static void run_sort(__u32 *src, __u32 *dst, size_t n, int nb)
-{
-	size_t count[3][256] = { { 0 } }, i;
-	__u32 *from = src, *to = dst, *t;
-	int d;
-
-	for (i = 0; i < n; i++)
-		for (d = 0; d < nb; d++)
-			count[d][(src[i] >> (8 * d)) & 0xff]++;
-	for (d = 0; d < nb; d++) {
-		size_t sum = 0, c, b;
-
-		if (!n || count[d][(src[0] >> (8 * d)) & 0xff] == n)
-			continue; /* a byte they all share */
-		for (b = 0; b < 256; b++) {
-			c = count[d][b];
-			count[d][b] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++)
-			to[count[d][(from[i] >> (8 * d)) & 0xff]++] = from[i];
-		t = from;
-		from = to;
-		to = t;
-	}
-	if (from != dst)
-		memcpy(dst, from, n * sizeof(*dst));
-}
-
 /* The runs of byte values b0..b1-1, from tmp back into v, sorted. */
 static void *msd_runs(void *arg)
 {
@@ -201,8 +181,8 @@ static void *msd_runs(void *arg)
 	int b;
 
 	for (b = p->b0; b < p->b1; b++)
-		run_sort(p->tmp + p->start[b], p->v + p->start[b], p->start[b + 1] - p->start[b],
-			 p->d);
+		lsd_u32_into(p->tmp + p->start[b], p->v + p->start[b],
+			     p->start[b + 1] - p->start[b], p->d);
 	return NULL;
 }
 
@@ -228,7 +208,7 @@ int ls_radix_sort_u32(__u32 *v, size_t n)
 	int b, k, d, half;
 
 	if (n < PAR_MIN)
-		return lsd_sort_u32(v, n);
+		return lsd_u32(v, n);
 	memset(p, 0, sizeof(p));
 	for (k = 0; k < 2; k++) {
 		p[k].v = v;

@@ -232,7 +232,6 @@ void ls_state_file_release(struct ls_state_write *w)
 /* A piece worth writing around the page cache: big, page-aligned in memory
  * and in the file. */
 #define DIRECT_MIN ((size_t)1 << 20)
-#define DIRECT_ALIGN 4096
 
 /*
  * The aligned head of a big piece at file offset pos, written with O_DIRECT:
@@ -245,11 +244,11 @@ void ls_state_file_release(struct ls_state_write *w)
  */
 static size_t write_direct(int fd, const char *p, size_t len, size_t pos)
 {
-	size_t head = len & ~(size_t)(DIRECT_ALIGN - 1), off = 0;
+	size_t head = len & ~(size_t)(LS_DIRECT_ALIGN - 1), off = 0;
 	int fl = fcntl(fd, F_GETFL);
 	ssize_t n;
 
-	if (len < DIRECT_MIN || ((uintptr_t)p | pos) & (DIRECT_ALIGN - 1) || fl < 0 ||
+	if (len < DIRECT_MIN || ((uintptr_t)p | pos) & (LS_DIRECT_ALIGN - 1) || fl < 0 ||
 	    fcntl(fd, F_SETFL, fl | O_DIRECT))
 		return 0;
 	while (off < head) {
@@ -262,7 +261,7 @@ static size_t write_direct(int fd, const char *p, size_t len, size_t pos)
 		if (n <= 0)
 			break;
 		off += (size_t)n;
-		if ((size_t)n & (DIRECT_ALIGN - 1))
+		if ((size_t)n & (LS_DIRECT_ALIGN - 1))
 			break;
 	}
 	(void)fcntl(fd, F_SETFL, fl);

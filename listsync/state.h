@@ -74,17 +74,22 @@ void ls_state_file_unmap(const char *buf, size_t len);
  * memory until the sync and finish. finish releases it too. 0 or -errno.
  */
 #define LS_WRITE_PIECES 4
+/* What an O_DIRECT write asks of its memory and file offset: a piece whose
+ * bytes are aligned so (a download, fetch.c) goes around the page cache. */
+#define LS_DIRECT_ALIGN 4096
+#define LS_STATE_PATH	4096
 struct ls_state_write {
 	pthread_t th;
 	int started;
 	int rc;
-	char tmp[4096], path[4096];
+	char tmp[LS_STATE_PATH], path[LS_STATE_PATH];
 	struct iovec iov[LS_WRITE_PIECES];
 	int niov;
 	void *own;
 	int refs;     /* on own: the writer's and the caller's */
 	int released; /* the caller's is gone */
-	char old[4112]; /* the replaced file's second name, being unlinked */
+	char old[LS_STATE_PATH + 16]; /* path's second name ("/." and ".old" more),
+				       * the replaced file's, being unlinked */
 	pthread_t reaper;
 	int reaping;
 };

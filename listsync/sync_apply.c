@@ -206,26 +206,21 @@ static int prepare_in_place(const struct me_union *u, struct me_tabmap *cur, str
 	return rc;
 }
 
-/* May the subnet tables about to be installed (each the one built in t, else
- * the one in use in cur) hold white prefixes? Read from their headers, not
- * from counts kept elsewhere: a wrong "no" would let a synced black host win
- * over a white subnet. Any doubt is a "yes". */
-static int white_nets(const struct me_tabmap *t, const struct me_tabmap *cur)
+int me_sync_white_nets(const struct me_tabmap *t, const struct me_tabmap *cur)
 {
 	const struct me_tabmap *n;
 	int k;
 
 	for (k = TAB(0, 1); k < NTABS; k += 2) {
-		n = t[k].mem ? &t[k] : &cur[k];
-		if (!n->mem || n->h->count[ME_LIST_WHITE])
+		n = t[k].mem ? &t[k] : cur ? &cur[k] : NULL;
+		if (!n || !n->mem || n->h->count[ME_LIST_WHITE])
 			return 1;
 	}
 	return 0;
 }
 
-/* Bit gen of me_config.sync_white_nets, written to the map (see the ABI). */
-static int set_white_nets(struct me_edge *e, struct me_config *cfg, __u32 gen, int white,
-			  char *why, size_t why_len)
+int me_sync_set_white_nets(struct me_edge *e, struct me_config *cfg, __u32 gen, int white,
+			   char *why, size_t why_len)
 {
 	__u32 zero = 0, bits = (cfg->sync_white_nets & ~(1u << gen)) | (white ? 1u << gen : 0);
 
@@ -261,7 +256,7 @@ static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, cons
 	 * that generation: a separate write from the flip, so that no packet
 	 * sees the new generation with the bit of the one before. */
 	old_white = cfg->sync_white_nets;
-	rc = set_white_nets(e, cfg, new_gen, white, why, why_len);
+	rc = me_sync_set_white_nets(e, cfg, new_gen, white, why, why_len);
 	if (rc)
 		return rc;
 	rc = install(e, fds, new_gen);
@@ -300,7 +295,7 @@ static int commit(struct me_edge *e, struct me_config *cfg, const int *fds, cons
 	if (rc)
 		snprintf(why, why_len, "cannot retire the old tables: %s", strerror(-rc));
 	else /* the slot holds the new tables now: its bit follows them */
-		rc = set_white_nets(e, cfg, old_gen, white, why, why_len);
+		rc = me_sync_set_white_nets(e, cfg, old_gen, white, why, why_len);
 	st->swap_s = me_mono_seconds() - t0;
 	return rc;
 undo:
@@ -371,7 +366,7 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 	}
 	st->in_place = in_place;
 	st->build_s = me_mono_seconds() - t0;
-	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, NULL, white_nets(t, cur), st, why,
+	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, NULL, me_sync_white_nets(t, cur), st, why,
 		    why_len);
 out:
 	for (k = 0; k < NTABS; k++) {

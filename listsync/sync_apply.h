@@ -57,6 +57,19 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 int me_sync_build(const struct me_union *u, __u32 host4_elems, struct me_tabmap *t, char *why,
 		  size_t why_len);
 
+/*
+ * May the subnet tables of a generation hold white prefixes (its bit of
+ * me_config.sync_white_nets)? Each of t's subnet tables where it was built,
+ * else cur's (the one in use; cur may be NULL). Read from the tables' own
+ * headers, not from counts kept elsewhere: a wrong "no" would let a synced
+ * black host win over a white subnet. Any doubt is a "yes".
+ */
+int me_sync_white_nets(const struct me_tabmap *t, const struct me_tabmap *cur);
+/* Bit gen of cfg->sync_white_nets made white, written to the map if it
+ * changed. 0, or -errno with why. */
+int me_sync_set_white_nets(struct me_edge *e, struct me_config *cfg, __u32 gen, int white,
+			   char *why, size_t why_len);
+
 /* Wait until every XDP program run that started before the call has ended. */
 void me_rcu_grace(void);
 

@@ -338,8 +338,8 @@ static void sweep(struct me_tabmap *t, int v6, __u32 nxt, const __u64 *marks,
 					nxt);
 
 		for (s = 0; s < nslots; s++)
-			if ((live & (1u << s)) && !MARKED(marks, b * 16 + (__u32)s)) {
-				me_hostab_kill(t, (int)(b * 16 + (__u32)s), nxt);
+			if ((live & (1u << s)) && !MARKED(marks, b * ME_HOSTAB_POS_PER_BUCKET + (__u32)s)) {
+				me_hostab_kill(t, (int)(b * ME_HOSTAB_POS_PER_BUCKET + (__u32)s), nxt);
 				ds->removed++;
 			}
 	}
@@ -369,7 +369,7 @@ int me_delta_hosts(struct me_tabmap *t, const struct me_union *u, __u32 nxt,
 		return -EAGAIN;
 	}
 	idx = malloc(u->n ? u->n : 1);
-	marks = calloc(((size_t)t->h->nbuckets * 16 + 63) / 64, sizeof(*marks));
+	marks = calloc(((size_t)t->h->nbuckets * ME_HOSTAB_POS_PER_BUCKET + 63) / 64, sizeof(*marks));
 	if (!idx || !marks) {
 		rc = -ENOMEM;
 		snprintf(why, why_len, "out of memory for a refresh in place");
@@ -497,7 +497,7 @@ static void touched(struct me_delta_stats *ds, int pos)
 		return;
 	}
 	ds->touched = g;
-	ds->touched[ds->ntouched++] = (__u32)pos / 16;
+	ds->touched[ds->ntouched++] = ME_HOSTAB_POS_BUCKET(pos);
 }
 
 /* Not a slot already spoken for by an earlier make_room of this refresh. */
@@ -526,7 +526,7 @@ int me_delta_hosts_chg(struct me_tabmap *t, const struct me_hostchg *c, size_t n
 		return -EAGAIN;
 	}
 	idx = malloc(n ? n : 1);
-	spoken = calloc(((size_t)t->h->nbuckets * 16 + 63) / 64, sizeof(*spoken));
+	spoken = calloc(((size_t)t->h->nbuckets * ME_HOSTAB_POS_PER_BUCKET + 63) / 64, sizeof(*spoken));
 	if (!idx || !spoken) {
 		rc = -ENOMEM;
 		snprintf(why, why_len, "out of memory for a refresh in place");

@@ -479,9 +479,9 @@ int me_hostab_build(const struct me_union *u, const __u8 *idx, const struct me_t
 	return -ENOSPC;
 }
 
-#define POS(b, s)    ((int)((b) * 16 + (__u32)(s)))
-#define POS_BUCKET(p) ((__u32)(p) / 16)
-#define POS_SLOT(p)   ((int)((__u32)(p) % 16))
+#define POS(b, s)     ((int)((b) * ME_HOSTAB_POS_PER_BUCKET + (__u32)(s)))
+#define POS_BUCKET(p) ME_HOSTAB_POS_BUCKET(p)
+#define POS_SLOT(p)   ((int)((__u32)(p) % ME_HOSTAB_POS_PER_BUCKET))
 
 int me_hostab_locate(const struct me_tabmap *t, const __u8 *addr, __u32 gen)
 {
@@ -596,7 +596,6 @@ static size_t settle_bucket(struct me_tabmap *t, int v6, __u32 b, __u32 gen)
 	__u32 mask = (1u << nslots(v6)) - 1, *vis = bk_vis(bucket(t, b), v6);
 	__u32 live = me_tab_vis(*vis, gen) & mask;
 	__u32 want = live | live << ME_VIS_SHIFT;
-
 	size_t changed = (size_t)__builtin_popcount((*vis ^ want) & (mask | mask << ME_VIS_SHIFT));
 
 	if (changed)

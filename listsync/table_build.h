@@ -52,6 +52,11 @@ int me_nettab_build(const struct me_union *u, const __u8 *idx, const struct me_t
  * A position is bucket * 16 + slot. */
 /* The position of addr's slot live in generation gen, or -ENOENT. */
 int me_hostab_locate(const struct me_tabmap *t, const __u8 *addr, __u32 gen);
+/* A slot's position, as the functions below take and return it: its bucket
+ * times ME_HOSTAB_POS_PER_BUCKET, plus its slot in the bucket. */
+#define ME_HOSTAB_POS_PER_BUCKET 16
+#define ME_HOSTAB_POS_BUCKET(p)	 ((__u32)(p) / ME_HOSTAB_POS_PER_BUCKET)
+
 /* Put (addr, val) in a free slot (dead in both generations) of its buckets,
  * live in gen only; returns its position, or -ENOSPC if both buckets are full
  * (entries are never moved under readers). */

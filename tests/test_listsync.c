@@ -46,6 +46,7 @@
 #include "synctab.h"
 #include "table.h"
 #include "lib/labcheck.h"
+#include "lib/proxylab.h"
 #include "lib/testenv.h"
 #include "lib/tjson.h"
 #include "../listsync/metrics.h"
@@ -2071,27 +2072,6 @@ Test(listsync, refresh_without_room_merges_the_fetched_copy)
 	expect_map("sync_black_host4", FEW - 10);
 }
 
-/* The whole of a file, or NULL; its length in *len. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* A list of len bytes (comments, then hosts), seed varying the hosts. */
 static void big_list(const char *path, size_t len, int seed)
 {
@@ -2132,9 +2112,11 @@ Test(listsync, big_copy_saved_byte_for_byte)
 	for (round = 0; round < 2; round++) {
 		big_list(list, sizes[round], round + 1);
 		ls_ok("run");
-		a = slurp(list, &la);
-		b = slurp(copy, &lb);
+		a = pl_read_file(list);
+		b = pl_read_file(copy);
 		cr_assert(a && b, "round %d: reading %s and %s", round, list, copy);
+		la = strlen(a); /* text: no NUL in either */
+		lb = strlen(b);
 		cr_assert_eq(lb, la, "round %d: the copy has %zu bytes, the download %zu", round,
 			     lb, la);
 		cr_assert(!memcmp(a, b, la), "round %d: the copy differs from the download",

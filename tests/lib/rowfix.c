@@ -118,13 +118,8 @@ static int install_gen(struct me_edge *edge, struct me_union *u, __u32 gen, char
 		rc = -errno;
 		snprintf(why, why_len, "reading the configuration: %s", strerror(errno));
 	} else {
-		cfg.sync_white_nets &= ~(1u << gen);
-		if (t[1].h->count[ME_LIST_WHITE] || t[3].h->count[ME_LIST_WHITE])
-			cfg.sync_white_nets |= 1u << gen;
-		if (bpf_map_update_elem(edge->fd[ME_M_CONFIG], &zero, &cfg, BPF_ANY)) {
-			rc = -errno;
-			snprintf(why, why_len, "writing the configuration: %s", strerror(errno));
-		}
+		rc = me_sync_set_white_nets(edge, &cfg, gen, me_sync_white_nets(t, NULL), why,
+					    why_len);
 	}
 	for (k = 0; k < 4; k++) {
 		int outer = edge->fd[me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2)];
