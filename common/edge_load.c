@@ -112,9 +112,15 @@ static int size_host4(struct me_prog *p, const struct me_sizes *req, int pinned,
 	*tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "me_host4_shape", sizeof(__u32),
 			       sizeof(struct me_hb4), n, &o);
 	if (*tmpl < 0 || bpf_map__set_inner_map_fd(outer, *tmpl)) {
+		/* errno as it came: EPERM must reach the caller's "run as root" hint */
+		int err = errno ? errno : ENOMEM;
+
+		if (*tmpl >= 0)
+			close(*tmpl);
+		*tmpl = -1;
 		snprintf(why, why_len, "cannot size the IPv4 host table (%u elements, %.1f MB): %s",
-			 n, (double)n * sizeof(struct me_hb4) / 1e6, strerror(errno));
-		return -ENOMEM;
+			 n, (double)n * sizeof(struct me_hb4) / 1e6, strerror(err));
+		return -err;
 	}
 	return 0;
 }
