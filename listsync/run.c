@@ -53,6 +53,7 @@
 #include "sync_apply.h"
 #include "synctab.h"
 #include "union.h"
+#include "warm.h"
 
 /* Back-off after a failed fetch: 1 min doubling to 6 h, never sooner than the
  * source's own interval. */
@@ -753,6 +754,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	enum { MERGE, SKIP, INCREMENTAL } how_now = MERGE;
 	char how[128];
 	struct me_edge e;
+	struct ls_warm warm = { .t.fd = -1 };
 	unsigned char ids[ME_SRC_MAX];
 	const char *what;
 	char why[768];
@@ -792,6 +794,9 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 			log_err("cannot open the maps at %s: %s", cfg->pin_dir, strerror(-rc));
 		goto out;
 	}
+	/* Before the sources: fetching and parsing leave a core idle to do it. */
+	if (have_maps && !o->dry_run && !o->rebuild)
+		ls_warm_start(&warm, &e);
 	names = calloc(cfg->nsrc, sizeof(*names));
 	res = calloc(cfg->nsrc, sizeof(*res));
 	if (!names || !res)
@@ -929,7 +934,8 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		goto out;
 	}
 	if (how_now == INCREMENTAL) {
-		rc = me_sync_apply_hosts4(&e, inc.chg, inc.n, &ucounts, &ast, why, sizeof(why));
+		rc = me_sync_apply_hosts4(&e, inc.chg, inc.n, &ucounts, &warm, &ast, why,
+					  sizeof(why));
 		if (rc == -EAGAIN) {
 			/* The tables have no room for it in place: merge and build. */
 			log_info("list sync: merging the union: %s", why);
@@ -943,7 +949,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		}
 	}
 	if (apply && how_now == MERGE)
-		rc = me_sync_apply_mode(&e, &u, o->rebuild, &ast, why, sizeof(why));
+		rc = me_sync_apply_mode(&e, &u, o->rebuild, &warm, &ast, why, sizeof(why));
 	if (apply) {
 		struct ls_applied na = { .digest = digest, .union_digest = udigest,
 					 .counts = ast.counts, .have_counts = 1 };
@@ -954,6 +960,14 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 			goto out;
 		}
 		ls_state_applied_set(cfg->state_dir, &na);
+		if (ast.in_place && ast.warm)
+			log_debug("list sync: IPv4 hosts written through the mapping made at the "
+				  "start, %zu of its %zu pages written ahead",
+				  atomic_load(&warm.pages),
+				  warm.t.size / (size_t)sysconf(_SC_PAGESIZE));
+		else if (ast.in_place)
+			log_debug("list sync: IPv4 hosts written through a new mapping (none made "
+				  "at the start, or its table no longer in use)");
 		report("union: %zu black (%zu hosts, %zu subnets), %zu white (%zu hosts, %zu subnets), "
 		       "%zu merged away; applied as generation %u: %s in %.2fs, swapped in %.1f ms\n",
 		       ast.counts.n[1][0][0] + ast.counts.n[1][0][1] + ast.counts.n[1][1][0] +
@@ -1005,6 +1019,7 @@ out:
 	free(names);
 	me_union_free(&u);
 	ls_incr_free(&inc);
+	ls_warm_free(&warm);
 	me_edge_close(&e);
 	ls_state_close(lock);
 	return status;

@@ -30,7 +30,7 @@
 #include "table_build.h"
 #include "log.h"
 #include "sync_apply.h"
-
+#include "warm.h"
 
 void me_rcu_grace(void)
 {
@@ -154,10 +154,12 @@ static int build_net(const struct me_union *u, int v6, struct me_tabmap *t, char
 	return rc;
 }
 
-/* The tables of the generation in use, mapped read-write; 0 if a refresh in
- * place can start from them. */
-static int map_current(const int *old_fds, int nets, struct me_tabmap *cur)
+/* The tables of the generation in use, mapped read-write (the IPv4 hosts'
+ * through warm's mapping where it is of that table); 0 if a refresh in place
+ * can start from them. */
+static int map_current(const int *old_fds, int nets, struct ls_warm *warm, struct me_tabmap *cur)
 {
+	const struct me_tabmap *w;
 	int k;
 
 	for (k = 0; k < NTABS; k++) {
@@ -165,10 +167,26 @@ static int map_current(const int *old_fds, int nets, struct me_tabmap *cur)
 		cur[k].mem = NULL;
 		cur[k].h = NULL;
 	}
-	for (k = 0; k < NTABS; k += nets ? 1 : 2)
-		if (old_fds[k] < 0 || me_tab_map(old_fds[k], 1, &cur[k]))
+	for (k = 0; k < NTABS; k += nets ? 1 : 2) {
+		if (old_fds[k] < 0)
 			return -ENOENT;
+		w = k == TAB(0, 0) ? ls_warm_for(warm, old_fds[k]) : NULL;
+		if (w)
+			cur[k] = *w;
+		else if (me_tab_map(old_fds[k], 1, &cur[k]))
+			return -ENOENT;
+	}
 	return 0;
+}
+
+/* Undo map_current: warm's mapping stays warm's. */
+static void unmap_current(struct me_tabmap *cur, const struct ls_warm *warm)
+{
+	int k;
+
+	for (k = 0; k < NTABS; k++)
+		if (!warm || cur[k].mem != warm->t.mem)
+			me_tab_unmap(&cur[k]);
 }
 
 /* Write the union into the host tables in use, for generation nxt, and
@@ -308,7 +326,7 @@ undo:
 }
 
 int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
-		       struct me_apply_stats *st, char *why, size_t why_len)
+		       struct ls_warm *warm, struct me_apply_stats *st, char *why, size_t why_len)
 {
 	struct me_tabmap t[NTABS], cur[NTABS];
 	struct me_config cfg;
@@ -341,7 +359,8 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 		old_fds[k] = me_sync_inner_fd(e, me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2),
 					      old_gen);
 
-	if (!full && !map_current(old_fds, 1, cur)) {
+	if (!full && !map_current(old_fds, 1, warm, cur)) {
+		st->warm = warm && warm->t.mem && cur[TAB(0, 0)].mem == warm->t.mem;
 		rc = prepare_in_place(u, cur, t, old_fds, fds, new_gen, st, delta_why,
 				      sizeof(delta_why));
 		if (!rc)
@@ -369,9 +388,9 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 	rc = commit(e, &cfg, fds, old_fds, in_place ? cur : NULL, NULL, me_sync_white_nets(t, cur), st, why,
 		    why_len);
 out:
+	unmap_current(cur, warm);
 	for (k = 0; k < NTABS; k++) {
 		me_tab_destroy(&t[k]);
-		me_tab_unmap(&cur[k]);
 		if (old_fds[k] >= 0)
 			close(old_fds[k]);
 	}
@@ -381,12 +400,12 @@ out:
 int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_stats *st,
 		  char *why, size_t why_len)
 {
-	return me_sync_apply_mode(e, u, 0, st, why, why_len);
+	return me_sync_apply_mode(e, u, 0, NULL, st, why, why_len);
 }
 
 int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n,
-			 const struct me_union_counts *counts, struct me_apply_stats *st, char *why,
-			 size_t why_len)
+			 const struct me_union_counts *counts, struct ls_warm *warm,
+			 struct me_apply_stats *st, char *why, size_t why_len)
 {
 	struct me_tabmap cur[NTABS];
 	struct me_delta_stats ds = { 0 };
@@ -413,7 +432,7 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 	for (k = 0; k < NTABS; k++)
 		old_fds[k] = me_sync_inner_fd(e, me_sync_map(k / 2 ? AF_INET6 : AF_INET, k % 2),
 					      old_gen);
-	if (map_current(old_fds, 0, cur)) {
+	if (map_current(old_fds, 0, warm, cur)) {
 		snprintf(why, why_len, "the tables in use cannot be mapped");
 		rc = -EAGAIN;
 		goto out;
@@ -421,6 +440,7 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 	/* The IPv6 hosts do not change, but a refresh killed half-way may have
 	 * left its bits in the generation about to be flipped to. */
 	me_hostab_settled(&cur[TAB(1, 0)], old_gen);
+	st->warm = warm && warm->t.mem && cur[TAB(0, 0)].mem == warm->t.mem;
 	rc = me_delta_hosts_chg(&cur[TAB(0, 0)], c, n, old_gen ^ 1, &ds, why, why_len);
 	if (rc)
 		goto out;
@@ -434,10 +454,9 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 		    why, why_len);
 out:
 	free(ds.touched);
-	for (k = 0; k < NTABS; k++) {
-		me_tab_unmap(&cur[k]);
+	unmap_current(cur, warm);
+	for (k = 0; k < NTABS; k++)
 		if (old_fds[k] >= 0)
 			close(old_fds[k]);
-	}
 	return rc;
 }

@@ -17,6 +17,7 @@ struct me_apply_stats {
 	int in_place;	/* the host tables took the changes in place */
 	size_t kept, added, removed; /* host slots, in place */
 	int nets_rebuilt;	     /* subnet tables rebuilt, in place */
+	int warm;	/* the IPv4 hosts written through a warm mapping (warm.h) */
 	double swap_s;	/* flip, grace period, emptying the old generation */
 	__u32 gen;	/* the generation now in use */
 };
@@ -34,20 +35,23 @@ struct me_apply_stats {
 int me_sync_apply(struct me_edge *e, const struct me_union *u, struct me_apply_stats *st,
 		  char *why, size_t why_len);
 /* The same; with full, new tables are built even where a refresh in place
- * would do (mailedge-listsync run --rebuild). */
+ * would do (mailedge-listsync run --rebuild). A refresh in place writes the
+ * IPv4 hosts through warm's mapping when it is of the table in use (warm.h;
+ * warm may be NULL). */
+struct ls_warm;
 int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
-		       struct me_apply_stats *st, char *why, size_t why_len);
+		       struct ls_warm *warm, struct me_apply_stats *st, char *why, size_t why_len);
 
 /*
  * A refresh of the IPv4 hosts only, from the hosts whose entry changes
  * (incr.h), in place and atomic as above; the subnet and IPv6 tables stay.
  * counts are the union's after the change (for the capacities and stats).
- * -EAGAIN with why set when only me_sync_apply will do.
+ * -EAGAIN with why set when only me_sync_apply will do. warm as above.
  */
 struct me_hostchg;
 int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n,
-			 const struct me_union_counts *counts, struct me_apply_stats *st, char *why,
-			 size_t why_len);
+			 const struct me_union_counts *counts, struct ls_warm *warm,
+			 struct me_apply_stats *st, char *why, size_t why_len);
 
 /* The four tables of a merged union, indexed by family * 2 + is_net (IPv4
  * hosts, IPv4 subnets, IPv6 hosts, IPv6 subnets), created and filled but not

@@ -41,6 +41,7 @@
 #include "../listsync/table_build.h"
 #include "table.h"
 #include "../listsync/union.h"
+#include "../listsync/warm.h"
 #include "lib/pkt.h"
 #include "lib/testenv.h"
 #include "lib/traffic.h"
@@ -200,9 +201,10 @@ Test(sync_atomic, swaps_never_misjudge)
 {
 	struct me_union u[3];
 	struct me_apply_stats st;
+	struct ls_warm w;
 	pthread_t t[WORKERS];
 	char why[256];
-	int i, in_place = 0, rebuilt = 0;
+	int i, in_place = 0, rebuilt = 0, warmed = 0;
 
 	build(&u[0], 0);
 	build(&u[1], FILLER_HOSTS / 100);
@@ -217,12 +219,20 @@ Test(sync_atomic, swaps_never_misjudge)
 		/* u1, u0, u2, u0, ...; every fifth one an explicit rebuild */
 		int next = i % 2 == 0 ? 1 + (i / 2) % 2 : 0;
 
-		cr_assert_eq(me_sync_apply_mode(&edge, &u[next], i % 5 == 4, &st, why, sizeof(why)),
+		/* Every other one writes through a mapping warmed ahead
+		 * (warm.h), its pass over the table racing the traffic. */
+		if (i % 2)
+			ls_warm_start(&w, &edge);
+		cr_assert_eq(me_sync_apply_mode(&edge, &u[next], i % 5 == 4, i % 2 ? &w : NULL,
+						&st, why, sizeof(why)),
 			     0, "swap %d: %s", i, why);
+		if (i % 2)
+			ls_warm_free(&w);
 		if (st.in_place)
 			in_place++;
 		else
 			rebuilt++;
+		warmed += st.warm;
 	}
 	stop_workers(t);
 	for (i = 0; i < 3; i++)
@@ -233,6 +243,8 @@ Test(sync_atomic, swaps_never_misjudge)
 		    SWAPS, FILLER_HOSTS + 4, in_place, rebuilt, (unsigned long long)atomic_load(&runs));
 	cr_assert_geq(in_place, 20, "refreshes in place: got %d of %d, want >= 20", in_place, SWAPS);
 	cr_assert_geq(rebuilt, 20, "rebuilds: got %d of %d, want >= 20", rebuilt, SWAPS);
+	cr_assert_geq(warmed, 10, "refreshes through a warmed mapping: got %d of %d, want >= 10",
+		      warmed, SWAPS);
 	cr_assert_gt(atomic_load(&runs), 10000ull,
 		     "frames judged during the swaps: got %llu, want > 10000 (the test must "
 		     "overlap traffic with swaps)",
@@ -284,6 +296,97 @@ Test(sync_atomic, in_place_equals_rebuild)
 	me_synctab_close(&t);
 	me_union_free(&u[0]);
 	me_union_free(&u[1]);
+}
+
+/* Wait (up to 10 s) until w has written every page ahead; the count. */
+static size_t warm_done(struct ls_warm *w)
+{
+	size_t all = w->t.size / (size_t)sysconf(_SC_PAGESIZE);
+	int ms;
+
+	for (ms = 0; ms < 10000 && atomic_load(&w->pages) < all; ms++)
+		usleep(1000);
+	return atomic_load(&w->pages);
+}
+
+/*
+ * Writing a table ahead (warm.h) changes none of its bytes; a refresh in place
+ * writes through that mapping only while it is of the table in use, and
+ * either way leaves the tables as a rebuild would.
+ */
+Test(sync_atomic, warm_changes_nothing_and_follows_the_table)
+{
+	struct me_union u[4];
+	struct me_apply_stats st;
+	struct me_tabmap t;
+	struct ls_warm w;
+	unsigned char *before;
+	char why[256];
+	size_t pages;
+	__u32 gen, verdict;
+	size_t i;
+
+	build(&u[0], 0);
+	build(&u[1], FILLER_HOSTS / 100);
+	build(&u[2], FILLER_HOSTS);
+	build(&u[3], FILLER_HOSTS + FILLER_HOSTS / 100);
+	cr_assert_eq(me_sync_apply(&edge, &u[0], &st, why, sizeof(why)), 0, "%s", why);
+
+	cr_assert_eq(me_synctab_open(&edge, AF_INET, 0, &t, &gen), 0);
+	before = malloc(t.size);
+	cr_assert_not_null(before);
+	memcpy(before, t.mem, t.size);
+	ls_warm_start(&w, &edge);
+	cr_assert_not_null(w.t.mem, "the IPv4 host table in use was not mapped ahead");
+	pages = warm_done(&w);
+	cr_assert_eq(pages, t.size / (size_t)sysconf(_SC_PAGESIZE),
+		     "pages written ahead: got %zu, want all %zu", pages,
+		     t.size / (size_t)sysconf(_SC_PAGESIZE));
+	cr_assert(!memcmp(before, t.mem, t.size),
+		  "writing the table ahead changed its contents");
+	free(before);
+	me_synctab_close(&t);
+
+	/* The table it mapped is the one in use: the refresh writes through it. */
+	cr_assert_eq(me_sync_apply_mode(&edge, &u[1], 0, &w, &st, why, sizeof(why)), 0, "%s",
+		     why);
+	cr_assert(st.in_place && st.warm, "a 1%% refresh after warming: in place %d, through "
+		  "the warmed mapping %d, want both", st.in_place, st.warm);
+	ls_warm_free(&w);
+
+	/* Warmed, then the tables are rebuilt under it: its table is no longer
+	 * in use, and the next refresh must map the new one. */
+	ls_warm_start(&w, &edge);
+	cr_assert_not_null(w.t.mem);
+	cr_assert_eq(me_sync_apply_mode(&edge, &u[2], 1, NULL, &st, why, sizeof(why)), 0, "%s",
+		     why);
+	cr_assert_eq(me_sync_apply_mode(&edge, &u[3], 0, &w, &st, why, sizeof(why)), 0, "%s",
+		     why);
+	cr_assert(st.in_place && !st.warm, "a 1%% refresh after a rebuild: in place %d, "
+		  "through the mapping of the table no longer in use %d, want 1 and 0",
+		  st.in_place, st.warm);
+	ls_warm_free(&w);
+	for (i = 0; i < NPROBES; i++) {
+		cr_assert_eq(judge(i, &verdict), 0);
+		cr_assert_eq(verdict, probes[i].want, "%s after the refreshes: got %u, want %u",
+			     probes[i].src, verdict, probes[i].want);
+	}
+	cr_assert_eq(me_synctab_open(&edge, AF_INET, 0, &t, &gen), 0);
+	/* u[3]'s hosts, and those just outside them, in the table in use */
+	for (i = FILLER_HOSTS; i < 2 * FILLER_HOSTS + 2 * (FILLER_HOSTS / 100); i += 97) {
+		struct me_prefix p = { .family = AF_INET, .len = 32 };
+		__u32 a = htonl(0x0a000000u + (__u32)i);
+		int want = i >= FILLER_HOSTS + FILLER_HOSTS / 100 &&
+			   i < 2 * FILLER_HOSTS + FILLER_HOSTS / 100;
+
+		memcpy(p.addr, &a, 4);
+		cr_assert_eq(me_hostab_lookup(&t, &p, gen) >= 0, want,
+			     "10.0.0.0 + %zu after the refreshes: got %s, want %s", i,
+			     want ? "absent" : "listed", want ? "listed" : "absent");
+	}
+	me_synctab_close(&t);
+	for (i = 0; i < 4; i++)
+		me_union_free(&u[i]);
 }
 
 Test(sync_atomic, control_in_place_edits_are_caught)
@@ -439,7 +542,7 @@ static __u32 apply_judge(struct me_union *u, int full, size_t i)
 	__u32 verdict;
 
 	me_union_merge(u, &removed);
-	cr_assert_eq(me_sync_apply_mode(&edge, u, full, &st, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(me_sync_apply_mode(&edge, u, full, NULL, &st, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(judge(i, &verdict), 0);
 	return verdict;
 }

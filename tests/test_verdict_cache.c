@@ -225,7 +225,7 @@ static void apply(const struct me_union *u, int full, struct me_apply_stats *st)
 	char why[256] = "";
 	int rc;
 
-	rc = me_sync_apply_mode(&edge, u, full, st ? st : &own, why, sizeof(why));
+	rc = me_sync_apply_mode(&edge, u, full, NULL, st ? st : &own, why, sizeof(why));
 	cr_assert_eq(rc, 0, "me_sync_apply: %s", why);
 }
 
