@@ -136,6 +136,7 @@ struct msd_part {
 	size_t *at;	      /* phase 1: where its keys of each byte value go */
 	const size_t *start;  /* phase 2: where each byte value's run begins (257) */
 	int b0, b1;	      /* phase 2: the byte values whose runs it sorts */
+	int skip;	      /* phase 2: but not this one's (-1: none), sorted after */
 };
 
 /* Which bits differ among its keys: those set in some and clear in others. */
@@ -181,8 +182,9 @@ static void *msd_runs(void *arg)
 	int b;
 
 	for (b = p->b0; b < p->b1; b++)
-		lsd_u32_into(p->tmp + p->start[b], p->v + p->start[b],
-			     p->start[b + 1] - p->start[b], p->d);
+		if (b != p->skip)
+			lsd_u32_into(p->tmp + p->start[b], p->v + p->start[b],
+				     p->start[b + 1] - p->start[b], p->d);
 	return NULL;
 }
 
@@ -200,18 +202,24 @@ static void both(void *(*fn)(void *), struct msd_part *p)
 		fn(&p[1]);
 }
 
-int ls_radix_sort_u32(__u32 *v, size_t n)
+/*
+ * v's n keys sorted, tmp n keys of scratch. A run holding more than half of
+ * the keys (a list mostly within one /8, say) would leave one thread sorting
+ * it while the other waits: it is split again by the bytes below, on both,
+ * once the other runs are done. Each level takes a byte the run's keys share,
+ * so there are at most four.
+ */
+static void par_sort(__u32 *v, __u32 *tmp, size_t n)
 {
 	struct msd_part p[2];
-	size_t start[257], at[2][256], sum = 0;
-	__u32 *tmp, diff;
-	int b, k, d, half;
+	size_t start[257], at[2][256], sum = 0, big_len = 0, acc = 0;
+	__u32 diff;
+	int b, k, d, half, big = -1;
 
-	if (n < PAR_MIN)
-		return lsd_u32(v, n);
 	memset(p, 0, sizeof(p));
 	for (k = 0; k < 2; k++) {
 		p[k].v = v;
+		p[k].tmp = tmp;
 		p[k].lo = k ? n / 2 : 0;
 		p[k].hi = k ? n : n / 2;
 		p[k].at = at[k];
@@ -220,16 +228,12 @@ int ls_radix_sort_u32(__u32 *v, size_t n)
 	both(msd_span, p);
 	diff = (p[0].or | p[1].or) ^ (p[0].and & p[1].and);
 	if (!diff)
-		return 0; /* all the same key */
+		return; /* all the same key */
 	for (d = 3; !(diff >> (8 * d)); d--)
 		;
 	for (k = 0; k < 2; k++)
 		p[k].d = d;
 	both(msd_count, p);
-	tmp = malloc(n * sizeof(*tmp));
-	if (!tmp)
-		return -ENOMEM;
-	me_hugepages(tmp, n * sizeof(*tmp));
 	/* Each byte value's run begins where the smaller ones' end; within
 	 * it, the first half's keys come first. */
 	for (b = 0; b < 256; b++) {
@@ -237,19 +241,46 @@ int ls_radix_sort_u32(__u32 *v, size_t n)
 		at[0][b] = sum;
 		at[1][b] = sum + p[0].cnt[b];
 		sum += p[0].cnt[b] + p[1].cnt[b];
+		if (sum - start[b] > n / 2) {
+			big = b;
+			big_len = sum - start[b];
+		}
 	}
 	start[256] = sum;
-	for (k = 0; k < 2; k++)
-		p[k].tmp = tmp;
 	both(msd_scatter, p);
-	/* The runs shared out by keys, not by byte values: the first thread
-	 * takes values until it has about half of the keys. */
-	for (half = 0; half < 256 && start[half + 1] <= n / 2; half++)
-		;
+	/* The other runs shared out by keys, not by byte values: the first
+	 * thread takes values until it has about half of them. */
+	for (half = 0; half < 256; half++) {
+		acc += half == big ? 0 : start[half + 1] - start[half];
+		if (acc > (n - big_len) / 2)
+			break;
+	}
 	p[0].b0 = 0;
 	p[0].b1 = p[1].b0 = half;
 	p[1].b1 = 256;
+	p[0].skip = p[1].skip = big;
 	both(msd_runs, p);
+	if (big < 0)
+		return;
+	if (big_len < PAR_MIN) {
+		lsd_u32_into(tmp + start[big], v + start[big], big_len, d);
+		return;
+	}
+	memcpy(v + start[big], tmp + start[big], big_len * sizeof(*v));
+	par_sort(v + start[big], tmp + start[big], big_len);
+}
+
+int ls_radix_sort_u32(__u32 *v, size_t n)
+{
+	__u32 *tmp;
+
+	if (n < PAR_MIN)
+		return lsd_u32(v, n);
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	me_hugepages(tmp, n * sizeof(*tmp));
+	par_sort(v, tmp, n);
 	free(tmp);
 	return 0;
 }

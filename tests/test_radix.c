@@ -318,6 +318,39 @@ Test(radix, big_u32_sorts_as_qsort)
 	free(b);
 }
 
+/* Runs that hold most of the keys are split again on both threads, down
+ * through the bytes: a list within one /8 with 1% elsewhere (as the bench's
+ * refresh), runs dominant at two levels (198.51/16 inside 198/8), and a
+ * dominant run whose keys are all one (nothing left to split). */
+Test(radix, big_u32_dominant_runs_sort_as_qsort)
+{
+	size_t n = (5u << 19) + 777, i;
+	__u32 *a = malloc(n * 4), *b = malloc(n * 4);
+	unsigned int seed = 11;
+	int shape;
+
+	cr_assert(a && b);
+	for (shape = 0; shape < 3; shape++) {
+		for (i = 0; i < n; i++) {
+			__u32 r = (__u32)rand_r(&seed) << 16 ^ (__u32)rand_r(&seed);
+
+			a[i] = b[i] = shape == 0   ? (i % 100 ? 0xc6330000u + (__u32)i
+								  : 0x0b000000u | (r & 0xffffffu))
+				      : shape == 1 ? (i % 20 ? (i % 10 ? 0xc6330000u | (r & 0xffffu)
+									: 0xc6000000u |
+										  (r & 0xffffffu))
+							     : r)
+						   : (i % 50 ? 0xcb007101u : r);
+		}
+		cr_assert_eq(ls_radix_sort_u32(a, n), 0);
+		qsort(b, n, 4, u32_cmp);
+		cr_assert(!memcmp(a, b, n * 4), "shape %d: ls_radix_sort_u32 differs from qsort",
+			  shape);
+	}
+	free(a);
+	free(b);
+}
+
 /* Keys made from fast-path hosts and general entries are the keys of the same
  * entries all given as prefixes. */
 Test(radix, keys_from_hosts_and_prefixes)
