@@ -12,7 +12,7 @@
 
 #include "atomicfile.h"
 
-int me_file_replace(const char *path, mode_t mode, me_render_fn render, void *ctx)
+static int replace(const char *path, mode_t mode, me_render_fn render, void *ctx, int durable)
 {
 	const char *slash = strrchr(path, '/');
 	int dlen = slash ? (int)(slash - path + 1) : 0, fd, rc;
@@ -42,7 +42,7 @@ int me_file_replace(const char *path, mode_t mode, me_render_fn render, void *ct
 		rc = -errno;
 	if (!rc && ferror(f))
 		rc = -EIO;
-	if (!rc && fsync(fileno(f)))
+	if (!rc && durable && fsync(fileno(f)))
 		rc = -errno;
 	if (fclose(f) && !rc)
 		rc = -errno;
@@ -52,6 +52,11 @@ out:
 	if (rc)
 		unlink(tmp);
 	return rc;
+}
+
+int me_file_replace(const char *path, mode_t mode, me_render_fn render, void *ctx)
+{
+	return replace(path, mode, render, ctx, 1);
 }
 
 struct mem {
@@ -72,5 +77,12 @@ int me_file_replace_buf(const char *path, mode_t mode, const void *buf, size_t l
 {
 	struct mem m = { buf, len };
 
-	return me_file_replace(path, mode, write_mem, &m);
+	return replace(path, mode, write_mem, &m, 1);
+}
+
+int me_file_replace_buf_nosync(const char *path, mode_t mode, const void *buf, size_t len)
+{
+	struct mem m = { buf, len };
+
+	return replace(path, mode, write_mem, &m, 0);
 }

@@ -27,4 +27,13 @@ int me_file_replace(const char *path, mode_t mode, me_render_fn render, void *ct
 /* The same for content already in memory. */
 int me_file_replace_buf(const char *path, mode_t mode, const void *buf, size_t len);
 
+/*
+ * The same without the fsync, for a file that describes what a crash takes
+ * with it (the kernel's maps): readers and a killed writer still see the old
+ * file or the new one, but after a power loss it may be either, or empty,
+ * and its reader must then take it as unknown. The fsync waits for a journal
+ * commit, which a big write beside it makes last tens of milliseconds.
+ */
+int me_file_replace_buf_nosync(const char *path, mode_t mode, const void *buf, size_t len);
+
 #endif

@@ -13,7 +13,8 @@
  *   sources/NAME.keys      its entries as sorted keys, for the next +/- counts
  *
  * Files are replaced by write-to-temp, fsync, rename: a crash leaves the old
- * copy or the new one, never half of one.
+ * copy or the new one, never half of one. "applied" skips the fsync: it
+ * describes the maps, which a power loss takes with it (state.c).
  */
 #ifndef LS_STATE_H
 #define LS_STATE_H
