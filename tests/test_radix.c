@@ -286,29 +286,20 @@ Test(radix, bare_keys_sort_as_qsort)
 	free(d);
 }
 
-/* Big arrays take the two-thread sort: random keys, keys sharing their top
- * bytes (scattered by a lower one), few distinct keys, a top byte holding
- * most keys (the share between the threads is uneven), keys differing in
- * their last byte only, and one key repeated. */
-Test(radix, big_u32_sorts_as_qsort)
+/* n keys of each of the shapes key makes from (shape, index, random) sort as
+ * qsort sorts them. */
+static void sorts_as_qsort(size_t n, unsigned int seed, int shapes,
+			   __u32 (*key)(int shape, size_t i, __u32 r))
 {
-	size_t n = (1u << 20) + 12345, i;
 	__u32 *a = malloc(n * 4), *b = malloc(n * 4);
-	unsigned int seed = 7;
+	size_t i;
 	int shape;
 
 	cr_assert(a && b);
-	for (shape = 0; shape < 6; shape++) {
-		for (i = 0; i < n; i++) {
-			__u32 r = (__u32)rand_r(&seed) << 16 ^ (__u32)rand_r(&seed);
-
-			a[i] = b[i] = shape == 0   ? r
-				      : shape == 1 ? 0xc6330000u | (r & 0xffffu)
-				      : shape == 2 ? (r % 5) << 24 | (r % 3)
-				      : shape == 3 ? (i % 10 ? 0x7f000000u | (r & 0xffffffu) : r)
-				      : shape == 4 ? 0x0a0b0c00u | (r & 0xffu)
-						   : 0xc0000201u;
-		}
+	for (shape = 0; shape < shapes; shape++) {
+		for (i = 0; i < n; i++)
+			a[i] = b[i] = key(shape, i,
+					  (__u32)rand_r(&seed) << 16 ^ (__u32)rand_r(&seed));
 		cr_assert_eq(ls_radix_sort_u32(a, n), 0);
 		qsort(b, n, 4, u32_cmp);
 		cr_assert(!memcmp(a, b, n * 4), "shape %d: ls_radix_sort_u32 differs from qsort",
@@ -318,37 +309,44 @@ Test(radix, big_u32_sorts_as_qsort)
 	free(b);
 }
 
+/* Random keys, keys sharing their top bytes (scattered by a lower one), few
+ * distinct keys, a top byte holding most keys (the share between the threads
+ * is uneven), keys differing in their last byte only, and one key repeated. */
+static __u32 key_basic(int shape, size_t i, __u32 r)
+{
+	return shape == 0   ? r
+	       : shape == 1 ? 0xc6330000u | (r & 0xffffu)
+	       : shape == 2 ? (r % 5) << 24 | (r % 3)
+	       : shape == 3 ? (i % 10 ? 0x7f000000u | (r & 0xffffffu) : r)
+	       : shape == 4 ? 0x0a0b0c00u | (r & 0xffu)
+			    : 0xc0000201u;
+}
+
+/* A list within one /8 with 1% elsewhere (as the bench's refresh), runs
+ * dominant at two levels (198.51/16 inside 198/8), and a dominant run whose
+ * keys are all one (nothing left to split). */
+static __u32 key_dominant(int shape, size_t i, __u32 r)
+{
+	if (shape == 0)
+		return i % 100 ? 0xc6330000u + (__u32)i : 0x0b000000u | (r & 0xffffffu);
+	if (shape == 1)
+		return i % 20 == 0 ? r
+		       : i % 10	   ? 0xc6330000u | (r & 0xffffu)
+				   : 0xc6000000u | (r & 0xffffffu);
+	return i % 50 ? 0xcb007101u : r;
+}
+
+/* Big arrays take the two-thread sort. */
+Test(radix, big_u32_sorts_as_qsort)
+{
+	sorts_as_qsort((1u << 20) + 12345, 7, 6, key_basic);
+}
+
 /* Runs that hold most of the keys are split again on both threads, down
- * through the bytes: a list within one /8 with 1% elsewhere (as the bench's
- * refresh), runs dominant at two levels (198.51/16 inside 198/8), and a
- * dominant run whose keys are all one (nothing left to split). */
+ * through the bytes: at 2.6M keys a dominant run is itself big. */
 Test(radix, big_u32_dominant_runs_sort_as_qsort)
 {
-	size_t n = (5u << 19) + 777, i;
-	__u32 *a = malloc(n * 4), *b = malloc(n * 4);
-	unsigned int seed = 11;
-	int shape;
-
-	cr_assert(a && b);
-	for (shape = 0; shape < 3; shape++) {
-		for (i = 0; i < n; i++) {
-			__u32 r = (__u32)rand_r(&seed) << 16 ^ (__u32)rand_r(&seed);
-
-			a[i] = b[i] = shape == 0   ? (i % 100 ? 0xc6330000u + (__u32)i
-								  : 0x0b000000u | (r & 0xffffffu))
-				      : shape == 1 ? (i % 20 ? (i % 10 ? 0xc6330000u | (r & 0xffffu)
-									: 0xc6000000u |
-										  (r & 0xffffffu))
-							     : r)
-						   : (i % 50 ? 0xcb007101u : r);
-		}
-		cr_assert_eq(ls_radix_sort_u32(a, n), 0);
-		qsort(b, n, 4, u32_cmp);
-		cr_assert(!memcmp(a, b, n * 4), "shape %d: ls_radix_sort_u32 differs from qsort",
-			  shape);
-	}
-	free(a);
-	free(b);
+	sorts_as_qsort((5u << 19) + 777, 11, 3, key_dominant);
 }
 
 /* Keys made from fast-path hosts and general entries are the keys of the same
