@@ -247,6 +247,12 @@ static void par_sort(__u32 *v, __u32 *tmp, size_t n)
 		}
 	}
 	start[256] = sum;
+	/* Split again only where it pays: a run big enough for two threads,
+	 * with a byte below to split by. Else it is a run like the others. */
+	if (big_len < PAR_MIN || !d) {
+		big = -1;
+		big_len = 0;
+	}
 	both(msd_scatter, p);
 	/* The other runs shared out by keys, not by byte values: the first
 	 * thread takes values until it has about half of them. */
@@ -262,10 +268,6 @@ static void par_sort(__u32 *v, __u32 *tmp, size_t n)
 	both(msd_runs, p);
 	if (big < 0)
 		return;
-	if (big_len < PAR_MIN) {
-		lsd_u32_into(tmp + start[big], v + start[big], big_len, d);
-		return;
-	}
 	memcpy(v + start[big], tmp + start[big], big_len * sizeof(*v));
 	par_sort(v + start[big], tmp + start[big], big_len);
 }

@@ -867,6 +867,8 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	}
 	if (how_now != MERGE)
 		merged_away = nentries - counts_total(&ucounts);
+	if (!apply)
+		ls_warm_free(&warm); /* nothing will be written: no need to go on */
 
 	/* The summary, one line per source. */
 	report("%-24s %-13s %10s  %s\n", "SOURCE", "RESULT", "ENTRIES", "DETAIL");

@@ -12,9 +12,8 @@
 
 #include "warm.h"
 
-/* Checking for a stop once per this many pages keeps the check's cost out of
- * the pass and the wait for a stop under a millisecond. */
-#define STOP_EVERY 64
+/* The pages written so far are published once per this many. */
+#define COUNT_EVERY 64
 
 static void *write_ahead(void *arg)
 {
@@ -26,11 +25,10 @@ static void *write_ahead(void *arg)
 	/* Only what no other thread wants: the run's own work goes first. */
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 	for (off = 0; off < w->t.size; off += page) {
-		if (!(n % STOP_EVERY)) {
+		if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+			break;
+		if (!(n % COUNT_EVERY))
 			atomic_store_explicit(&w->pages, n, memory_order_relaxed);
-			if (atomic_load_explicit(&w->stop, memory_order_relaxed))
-				return NULL;
-		}
 		/* A write that changes nothing, done atomically: a packet
 		 * reading the word sees the same value, and a store by another
 		 * writer lands wholly before or after it, never undone. */
@@ -78,9 +76,14 @@ void ls_warm_start(struct ls_warm *w, struct me_edge *e)
 
 void ls_warm_stop(struct ls_warm *w)
 {
+	struct sched_param sp = { 0 };
+
 	if (!w->running)
 		return;
 	atomic_store_explicit(&w->stop, 1, memory_order_relaxed);
+	/* At idle priority on busy CPUs it might not see the stop for a long
+	 * while, and the caller waits for it with the edge lock held. */
+	pthread_setschedparam(w->th, SCHED_OTHER, &sp);
 	pthread_join(w->th, NULL);
 	w->running = 0;
 }
@@ -89,9 +92,11 @@ const struct me_tabmap *ls_warm_for(struct ls_warm *w, int fd)
 {
 	__u32 id = 0;
 
-	if (!w || !w->t.mem || map_id_of(fd, &id) || w->id != id)
+	if (!w)
 		return NULL;
-	ls_warm_stop(w);
+	ls_warm_stop(w); /* the apply writes next, through one mapping or another */
+	if (!w->t.mem || map_id_of(fd, &id) || w->id != id)
+		return NULL;
 	return &w->t;
 }
 
