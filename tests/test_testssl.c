@@ -118,9 +118,9 @@ Test(testssl, three_listeners)
 		int n = findings(json[i], text, sizeof(text));
 
 		if (n < 0) {
-			char path[320], *log;
+			char path[sizeof(json[0]) + 8], *log;
 
-			snprintf(path, sizeof(path), "%s.out", json[i]);
+			snprintf(path, sizeof(path), "%.*s.out", (int)sizeof(json[0]) - 1, json[i]);
 			log = pl_read_file(path);
 			snprintf(msg, sizeof(msg), "%s: testssl did not complete:\n%s", what[i],
 				 log ? log : "(no output)");
