@@ -347,6 +347,7 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 	struct ls_fetch_res res;
 	struct prefixes fresh;
 	__u64 now = (__u64)time(NULL);
+	double t0, t1, t2;
 	char why[256];
 
 	ls_state_load(cfg->state_dir, s->name, &r->st);
@@ -375,7 +376,9 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 		r->st.last_try = now;
 		r->old_have_data = r->st.have_data;
 		r->old_hash = r->st.data_hash;
+		t0 = me_mono_seconds();
 		ls_fetch(&req, &res);
+		t1 = me_mono_seconds();
 		if (res.outcome == LS_FETCH_NOT_MODIFIED) {
 			r->outcome = ME_SYNC_NOT_MODIFIED;
 			r->st.last_ok = now;
@@ -397,9 +400,14 @@ static void process(const struct ls_config *cfg, const struct ls_opts *o,
 					ls_state_file_finish(&r->data_wr, 0);
 				failed(s, r, now, why);
 			} else {
+				t2 = me_mono_seconds();
 				fetched(cfg, o, s, r, &res, &fresh, now);
 				if (!o->dry_run) /* parsed and hashed: the writer's now */
 					ls_state_file_release(&r->data_wr);
+				log_debug("source %s: %zu bytes fetched in %.0f ms, checked and "
+					  "parsed in %.0f ms, hashed and keyed in %.0f ms",
+					  s->name, res.len, (t1 - t0) * 1e3, (t2 - t1) * 1e3,
+					  (me_mono_seconds() - t2) * 1e3);
 			}
 			if (!o->dry_run) /* freed by the writer */
 				res.body = NULL;
@@ -759,7 +767,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 	const char *what;
 	char why[768];
 	__u64 digest, udigest = 0, now = (__u64)time(NULL);
-	double t0 = me_mono_seconds();
+	double t0 = me_mono_seconds(), t_src, t_union, t_saved, t_applied;
 	size_t i, merged_away = 0, nentries = 0, nfail = 0, nfetched = 0, nnm = 0, nproc = 0;
 	int lock = -1, rc = 0, status = LS_EXIT_FATAL, apply = 0, have_maps = 1, have_applied = 0;
 
@@ -812,6 +820,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		process(cfg, o, &cfg->src[i], &res[i]);
 		nproc = i + 1;
 	}
+	t_src = me_mono_seconds();
 	now = (__u64)time(NULL); /* sources took time: ages are from now */
 	digest = inputs_digest(cfg, res, 0);
 	/* Not o->force: fetching again says nothing about what the maps hold.
@@ -869,6 +878,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		merged_away = nentries - counts_total(&ucounts);
 	if (!apply)
 		ls_warm_free(&warm); /* nothing will be written: no need to go on */
+	t_union = me_mono_seconds();
 
 	/* The summary, one line per source. */
 	report("%-24s %-13s %10s  %s\n", "SOURCE", "RESULT", "ENTRIES", "DETAIL");
@@ -929,6 +939,7 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		status = LS_EXIT_SOURCE_FAIL;
 		goto out;
 	}
+	t_saved = me_mono_seconds();
 	rc = me_edge_lock(&e, (int)cfg->lock_timeout * 1000);
 	if (rc) {
 		log_err("cannot lock %s: %s", cfg->pin_dir,
@@ -996,6 +1007,12 @@ int ls_run(const struct ls_config *cfg, const struct ls_opts *o)
 		       counts_total(&ucounts),
 		       o->force ? " (rebuild skipped: --rebuild forces one)" : "");
 	}
+	t_applied = me_mono_seconds();
+	/* Where the time went (Postfix's delays=a/b/c/d, for a list sync). */
+	log_debug("list sync: %.0f ms: sources %.0f (fetch, check, parse, keys), union %.0f, "
+		  "copies saved %.0f, lock and apply %.0f",
+		  (t_applied - t0) * 1e3, (t_src - t0) * 1e3, (t_union - t_src) * 1e3,
+		  (t_saved - t_union) * 1e3, (t_applied - t_saved) * 1e3);
 	write_status(&e, cfg, res);
 	report("%zu sources: %zu fetched, %zu not modified, %zu failed, in %.2fs\n", cfg->nsrc,
 	       nfetched, nnm, nfail, me_mono_seconds() - t0);

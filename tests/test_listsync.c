@@ -2066,8 +2066,15 @@ Test(listsync, refresh_without_room_merges_the_fetched_copy)
 	expect_map("sync_black_host4", FEW + 25);
 	/* And back down by the keys, on the table the merge built. */
 	hosts_file("grow.txt", FEW - 10);
-	ls_expect(&r, 0, "run");
+	ls_expect(&r, 0, "-v run");
 	expect_text(&r, 0, "changed in place from the sources' keys", 1, "a 35-host shrink");
+	/* -v says where the time went, and through which mapping the table
+	 * was written (the one made at the start and written ahead). */
+	expect_text(&r, 1, "source grow: ", 1, "a 35-host shrink, -v");
+	expect_text(&r, 1, "fetched in", 1, "a 35-host shrink, -v");
+	expect_text(&r, 1, "copies saved", 1, "a 35-host shrink, -v");
+	expect_text(&r, 1, "IPv4 hosts written through the mapping made at the start", 1,
+		    "a 35-host shrink, -v");
 	tenv_run_free(&r);
 	expect_map("sync_black_host4", FEW - 10);
 }
