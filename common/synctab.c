@@ -271,7 +271,8 @@ int me_sync_inner_fd(struct me_edge *e, enum me_map_id outer, __u32 slot)
 	return me_sync_open_id(id);
 }
 
-int me_synctab_open(struct me_edge *e, int family, int is_net, struct me_tabmap *t, __u32 *gen)
+static int open_current(struct me_edge *e, int family, int is_net, int writable,
+			struct me_tabmap *t, __u32 *gen)
 {
 	struct me_config cfg;
 	__u32 zero = 0;
@@ -285,10 +286,21 @@ int me_synctab_open(struct me_edge *e, int family, int is_net, struct me_tabmap 
 	fd = me_sync_inner_fd(e, me_sync_map(family, is_net), *gen);
 	if (fd < 0)
 		return fd;
-	rc = me_tab_map(fd, 0, t);
+	rc = me_tab_map(fd, writable, t);
 	if (rc)
 		close(fd);
 	return rc;
+}
+
+int me_synctab_open(struct me_edge *e, int family, int is_net, struct me_tabmap *t, __u32 *gen)
+{
+	return open_current(e, family, is_net, 0, t, gen);
+}
+
+int me_synctab_open_rw(struct me_edge *e, int family, int is_net, struct me_tabmap *t,
+		       __u32 *gen)
+{
+	return open_current(e, family, is_net, 1, t, gen);
 }
 
 void me_synctab_close(struct me_tabmap *t)

@@ -58,6 +58,9 @@ int me_tab_walk(const struct me_tabmap *t, __u32 gen, me_tab_cb cb, void *ctx);
  * -ENOENT before the first sync. *gen is the generation it was read at.
  * me_synctab_close unmaps it and closes its fd. */
 int me_synctab_open(struct me_edge *e, int family, int is_net, struct me_tabmap *t, __u32 *gen);
+/* The same, mapped read-write: for list sync, which alone writes it. */
+int me_synctab_open_rw(struct me_edge *e, int family, int is_net, struct me_tabmap *t,
+		       __u32 *gen);
 void me_synctab_close(struct me_tabmap *t);
 
 /* The inner map of a list-sync slot, as a new fd the caller closes, or -ENOENT

@@ -179,13 +179,19 @@ static int map_current(const int *old_fds, int nets, struct ls_warm *warm, struc
 	return 0;
 }
 
+/* Whether t is warm's mapping (map_current took it). */
+static int is_warms(const struct me_tabmap *t, const struct ls_warm *warm)
+{
+	return warm && warm->t.mem && t->mem == warm->t.mem;
+}
+
 /* Undo map_current: warm's mapping stays warm's. */
 static void unmap_current(struct me_tabmap *cur, const struct ls_warm *warm)
 {
 	int k;
 
 	for (k = 0; k < NTABS; k++)
-		if (!warm || cur[k].mem != warm->t.mem)
+		if (!is_warms(&cur[k], warm))
 			me_tab_unmap(&cur[k]);
 }
 
@@ -360,7 +366,7 @@ int me_sync_apply_mode(struct me_edge *e, const struct me_union *u, int full,
 					      old_gen);
 
 	if (!full && !map_current(old_fds, 1, warm, cur)) {
-		st->warm = warm && warm->t.mem && cur[TAB(0, 0)].mem == warm->t.mem;
+		st->warm = is_warms(&cur[TAB(0, 0)], warm);
 		rc = prepare_in_place(u, cur, t, old_fds, fds, new_gen, st, delta_why,
 				      sizeof(delta_why));
 		if (!rc)
@@ -440,7 +446,7 @@ int me_sync_apply_hosts4(struct me_edge *e, const struct me_hostchg *c, size_t n
 	/* The IPv6 hosts do not change, but a refresh killed half-way may have
 	 * left its bits in the generation about to be flipped to. */
 	me_hostab_settled(&cur[TAB(1, 0)], old_gen);
-	st->warm = warm && warm->t.mem && cur[TAB(0, 0)].mem == warm->t.mem;
+	st->warm = is_warms(&cur[TAB(0, 0)], warm);
 	rc = me_delta_hosts_chg(&cur[TAB(0, 0)], c, n, old_gen ^ 1, &ds, why, why_len);
 	if (rc)
 		goto out;

@@ -52,25 +52,18 @@ static int map_id_of(int fd, __u32 *id)
 
 void ls_warm_start(struct ls_warm *w, struct me_edge *e)
 {
-	struct me_config cfg;
-	__u32 zero = 0;
-	int fd;
+	__u32 gen;
 
 	memset(w, 0, sizeof(*w));
 	w->t.fd = -1;
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->pages, 0);
-	if (bpf_map_lookup_elem(e->fd[ME_M_CONFIG], &zero, &cfg))
+	if (me_synctab_open_rw(e, AF_INET, 0, &w->t, &gen))
 		return;
-	fd = me_sync_inner_fd(e, me_sync_map(AF_INET, 0), cfg.sync_gen & 1);
-	if (fd < 0)
-		return;
-	if (map_id_of(fd, &w->id) || me_tab_map(fd, 1, &w->t)) {
-		close(fd);
-		w->t.fd = -1;
+	if (map_id_of(w->t.fd, &w->id)) {
+		me_synctab_close(&w->t);
 		return;
 	}
-	/* me_tab_map leaves the fd the caller's: this one is w's, closed with it */
 	w->running = !pthread_create(&w->th, NULL, write_ahead, w);
 }
 
